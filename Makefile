@@ -1,0 +1,35 @@
+# dotsync: the two commands a newcomer needs are `make demo` and `make test`.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-stamp
+PYTEST_ARGS ?=
+
+.PHONY: demo test lint typecheck migrations bench clean
+
+$(STAMP): pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[oscar,postgres,dev]'
+	@touch $(STAMP)
+
+demo: $(STAMP)
+	$(VENV)/bin/dotsync demo
+
+test: $(STAMP)
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check src tests bench
+	$(VENV)/bin/ruff format --check src tests bench
+
+typecheck: $(STAMP)
+	$(VENV)/bin/mypy
+
+# Regenerates the (not yet released) initial migration from the models.
+migrations: $(STAMP)
+	rm -f src/dotsync/migrations/0001_initial.py
+	DOTSYNC_VAR_DIR=$$(mktemp -d) $(PY) -m django makemigrations dotsync --settings=dotsync.settings
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,44 @@
+"""The sync tables and the tables that support them.
+
+Every table name here is part of dotsync's interface (``db_table`` is fixed). Import models from
+this package: ``from dotsync.models import Contact``.
+"""
+
+from dotsync.models.automation import AbandonedCart, Automation, Campaign
+from dotsync.models.importer import Importer
+from dotsync.models.newsletter import NewsletterSubscriber
+from dotsync.models.scope import Store, Website, WebsiteConfig
+from dotsync.models.support import ContactConsent, CouponAttribute, FailedAuth, InstallProgress
+from dotsync.models.sync import (
+    Catalog,
+    Contact,
+    Order,
+    Quote,
+    Review,
+    SyncState,
+    SyncStatus,
+    Wishlist,
+)
+
+__all__ = [
+    "AbandonedCart",
+    "Automation",
+    "Campaign",
+    "Catalog",
+    "Contact",
+    "ContactConsent",
+    "CouponAttribute",
+    "FailedAuth",
+    "Importer",
+    "InstallProgress",
+    "NewsletterSubscriber",
+    "Order",
+    "Quote",
+    "Review",
+    "Store",
+    "SyncState",
+    "SyncStatus",
+    "Website",
+    "WebsiteConfig",
+    "Wishlist",
+]

@@ -1,0 +1,95 @@
+"""Websites, stores and per-website configuration.
+
+A *website* owns a dotdigital account and its settings; a *store* belongs to one website and maps
+to one Django ``Site`` (Oscar's ``Order.site``). Every scoped sync row carries both ids.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+
+
+class Website(models.Model):
+    """A website: the unit that owns a dotdigital account and its settings."""
+
+    code = models.SlugField(max_length=64, unique=True)
+    name = models.CharField(max_length=255)
+    default_store = models.ForeignKey(
+        "dotsync.Store", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        db_table = "dotsync_website"
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.code})"
+
+
+class Store(models.Model):
+    """A store (Magento's store view) inside a website, bound to one Django ``Site``."""
+
+    code = models.SlugField(max_length=64, unique=True)
+    name = models.CharField(max_length=255)
+    website = models.ForeignKey(Website, on_delete=models.CASCADE, related_name="stores")
+    site = models.OneToOneField(
+        "sites.Site", null=True, blank=True, on_delete=models.SET_NULL, related_name="dotsync_store"
+    )
+    requires_confirmation = models.BooleanField(
+        default=False, help_text="Newsletter sign-ups need double opt-in confirmation in this store."
+    )
+
+    class Meta:
+        db_table = "dotsync_store"
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.code})"
+
+
+class WebsiteConfig(models.Model):
+    """Per-website settings; a null field inherits the default from ``settings.DOTSYNC``.
+
+    Resolve and validate through :func:`dotsync.config.get_config`, never read fields directly.
+    """
+
+    website = models.OneToOneField(Website, on_delete=models.CASCADE, related_name="config")
+    enabled = models.BooleanField(null=True, blank=True)
+    api_user = models.CharField(max_length=255, blank=True, default="")
+    api_password_encrypted = models.TextField(blank=True, default="", editable=False)
+    api_endpoint = models.URLField(blank=True, default="")
+    customers_address_book_id = models.BigIntegerField(null=True, blank=True)
+    subscribers_address_book_id = models.BigIntegerField(null=True, blank=True)
+    guests_address_book_id = models.BigIntegerField(null=True, blank=True)
+    sync_customers = models.BooleanField(null=True, blank=True)
+    sync_subscribers = models.BooleanField(null=True, blank=True)
+    sync_guests = models.BooleanField(null=True, blank=True)
+    sync_orders = models.BooleanField(null=True, blank=True)
+    sync_quotes = models.BooleanField(null=True, blank=True)
+    sync_reviews = models.BooleanField(null=True, blank=True)
+    sync_wishlists = models.BooleanField(null=True, blank=True)
+    sync_catalog = models.BooleanField(null=True, blank=True)
+    order_statuses = models.JSONField(null=True, blank=True, help_text='List of order statuses, e.g. ["complete"]')
+    batch_sizes = models.JSONField(null=True, blank=True, help_text="Overrides of the batch-size defaults.")
+    job_frequencies = models.JSONField(null=True, blank=True, help_text="Job id to minutes between runs.")
+    data_field_mapping = models.JSONField(null=True, blank=True, help_text="Store field to data-field name.")
+    extra = models.JSONField(null=True, blank=True, help_text="Any other setting key to its value.")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        db_table = "dotsync_website_config"
+
+    def __str__(self) -> str:
+        return f"Configuration of {self.website}"
+
+    def set_api_password(self, password: str) -> None:
+        """Encrypt and store the API password; the plain text is never kept."""
+        from dotsync.crypto import encrypt
+
+        self.api_password_encrypted = encrypt(password) if password else ""
+
+    def get_api_password(self) -> str:
+        """Decrypt the stored API password (empty when none is set)."""
+        from dotsync.crypto import decrypt
+
+        return decrypt(self.api_password_encrypted) if self.api_password_encrypted else ""

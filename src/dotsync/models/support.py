@@ -1,0 +1,58 @@
+"""Supporting tables: consent records, EDC lock-outs, coupon ownership and install progress."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils import timezone
+
+
+class ContactConsent(models.Model):
+    """``email_contact_consent``: a GDPR consent record to push with the contact."""
+
+    email_contact = models.ForeignKey("dotsync.Contact", on_delete=models.CASCADE, related_name="consents")
+    consent_url = models.TextField(blank=True, default="")
+    consent_datetime = models.DateTimeField(null=True, blank=True)
+    consent_ip = models.CharField(max_length=255, blank=True, default="")
+    consent_user_agent = models.TextField(blank=True, default="")
+    consent_text = models.TextField(blank=True, default="")
+    consent_imported = models.BooleanField(default=False)
+
+    class Meta:
+        db_table = "email_contact_consent"
+
+
+class FailedAuth(models.Model):
+    """``email_failed_auth``: failed external-dynamic-content passcode attempts per store."""
+
+    failures_num = models.IntegerField(default=0)
+    first_attempt_date = models.DateTimeField(null=True, blank=True)
+    last_attempt_date = models.DateTimeField(null=True, blank=True)
+    url = models.TextField(blank=True, default="")
+    store = models.ForeignKey("dotsync.Store", null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+
+    class Meta:
+        db_table = "email_failed_auth"
+
+
+class CouponAttribute(models.Model):
+    """``email_coupon_attribute``: which email a generated store coupon belongs to, and its expiry."""
+
+    coupon_id = models.IntegerField(db_index=True, help_text="store coupon (Oscar voucher) id")
+    email = models.CharField(max_length=255)
+    expires_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        db_table = "email_coupon_attribute"
+
+
+class InstallProgress(models.Model):
+    """``dotsync_install_progress``: the resume pointer of each table's history backfill."""
+
+    table = models.CharField(max_length=64, unique=True)
+    last_id = models.BigIntegerField(default=0)
+    rows = models.BigIntegerField(default=0)
+    done = models.BooleanField(default=False)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        db_table = "dotsync_install_progress"

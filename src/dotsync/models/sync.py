@@ -1,0 +1,190 @@
+"""The sync tables: one row per store entity that dotsync keeps in step with dotdigital.
+
+Each row carries a :class:`SyncStatus` (new, modified, importing, imported, failed, skipped), the
+time it was last confirmed imported, and the hash of the payload last sent, so unchanged records
+are never sent twice. Observers only ever set ``new``/``modified``; jobs move rows on from there,
+and only the importer marks a row ``imported``, after the platform confirms it.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils import timezone
+
+
+class SyncStatus(models.IntegerChoices):
+    """Where a sync row stands. ``NEW`` and ``MODIFIED`` together are "pending"."""
+
+    NEW = 0, "new"
+    MODIFIED = 1, "modified"
+    IMPORTING = 2, "importing"
+    IMPORTED = 3, "imported"
+    FAILED = 4, "failed"
+    SKIPPED = 5, "skipped"
+
+    @classmethod
+    def pending(cls) -> tuple[int, int]:
+        """The statuses that mean "needs sync"."""
+        return (cls.NEW.value, cls.MODIFIED.value)
+
+
+class SyncState(models.Model):
+    """Columns every sync table shares (abstract)."""
+
+    sync_status = models.SmallIntegerField(choices=SyncStatus.choices, default=SyncStatus.NEW)
+    last_imported_at = models.DateTimeField(null=True, blank=True)
+    payload_hash = models.CharField(max_length=64, blank=True, default="")
+    sync_message = models.CharField(max_length=255, blank=True, default="")
+    importer_id = models.IntegerField(null=True, blank=True, help_text="email_importer row carrying this record")
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        abstract = True
+
+
+def _scope() -> tuple[models.ForeignKey, models.ForeignKey]:  # type: ignore[type-arg]
+    website = models.ForeignKey("dotsync.Website", on_delete=models.CASCADE, related_name="+")
+    store = models.ForeignKey("dotsync.Store", null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    return website, store
+
+
+class Contact(SyncState):
+    """``email_contact``: one row per email per website.
+
+    ``sync_status`` drives the customer/guest import; ``subscriber_sync_status`` drives the
+    subscriber address-book import, which is a separate stream (a subscribed customer is in both).
+    """
+
+    email_contact_id = models.AutoField(primary_key=True)
+    website, store = _scope()
+    email = models.CharField(max_length=255)
+    customer_id = models.IntegerField(null=True, blank=True)
+    is_guest = models.BooleanField(default=False)
+    contact_id = models.CharField(max_length=32, blank=True, default="", help_text="dotdigital contact id")
+    is_subscriber = models.BooleanField(default=False)
+    subscriber_status = models.SmallIntegerField(null=True, blank=True)
+    suppressed = models.BooleanField(default=False)
+    last_subscribed_at = models.DateTimeField(null=True, blank=True)
+    subscriber_sync_status = models.SmallIntegerField(choices=SyncStatus.choices, default=SyncStatus.IMPORTED)
+    subscriber_payload_hash = models.CharField(max_length=64, blank=True, default="")
+    subscriber_importer_id = models.IntegerField(null=True, blank=True)
+    subscriber_last_imported_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        db_table = "email_contact"
+        constraints = [models.UniqueConstraint(fields=["email", "website"], name="email_contact_email_website_uniq")]
+        indexes = [
+            models.Index(fields=["website", "sync_status", "customer_id"], name="email_contact_customer_sel"),
+            models.Index(fields=["website", "is_guest", "sync_status"], name="email_contact_guest_sel"),
+            models.Index(
+                fields=["website", "is_subscriber", "subscriber_sync_status"], name="email_contact_subscriber_sel"
+            ),
+            models.Index(fields=["customer_id"], name="email_contact_customer_id"),
+            models.Index(fields=["importer_id"], name="email_contact_importer"),
+            models.Index(fields=["subscriber_importer_id"], name="email_contact_sub_importer"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.email} @ website {self.website_id}"
+
+
+class Order(SyncState):
+    """``email_order``: one row per store order."""
+
+    email_order_id = models.AutoField(primary_key=True)
+    website, store = _scope()
+    order_id = models.IntegerField(unique=True)
+    order_number = models.CharField(max_length=128, blank=True, default="")
+    order_status = models.CharField(max_length=255, blank=True, default="")
+    quote_id = models.IntegerField(null=True, blank=True)
+    customer_id = models.IntegerField(null=True, blank=True)
+    email = models.CharField(max_length=255, blank=True, default="")
+    order_updated_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        db_table = "email_order"
+        indexes = [
+            models.Index(fields=["website", "sync_status", "email_order_id"], name="email_order_sel"),
+            models.Index(fields=["email", "website"], name="email_order_email"),
+            models.Index(fields=["importer_id"], name="email_order_importer"),
+        ]
+
+    def __str__(self) -> str:
+        return f"order {self.order_number or self.order_id}"
+
+
+class Quote(SyncState):
+    """``email_quote``: one row per basket (Magento 1's quote table), with its last change time."""
+
+    website, store = _scope()
+    quote_id = models.IntegerField(unique=True)
+    customer_id = models.IntegerField(null=True, blank=True)
+    email = models.CharField(max_length=255, blank=True, default="")
+    item_count = models.IntegerField(default=0)
+    is_active = models.BooleanField(default=True)
+    quote_updated_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        db_table = "email_quote"
+        indexes = [
+            models.Index(fields=["website", "sync_status", "id"], name="email_quote_sel"),
+            models.Index(fields=["is_active", "quote_updated_at"], name="email_quote_updated"),
+            models.Index(fields=["importer_id"], name="email_quote_importer"),
+        ]
+
+    def __str__(self) -> str:
+        return f"quote {self.quote_id}"
+
+
+class Wishlist(SyncState):
+    """``email_wishlist``: one row per wishlist."""
+
+    website, store = _scope()
+    wishlist_id = models.IntegerField(unique=True)
+    customer_id = models.IntegerField(null=True, blank=True)
+    item_count = models.IntegerField(default=0)
+
+    class Meta:
+        db_table = "email_wishlist"
+        indexes = [
+            models.Index(fields=["website", "sync_status", "id"], name="email_wishlist_sel"),
+            models.Index(fields=["importer_id"], name="email_wishlist_importer"),
+        ]
+
+    def __str__(self) -> str:
+        return f"wishlist {self.wishlist_id}"
+
+
+class Review(SyncState):
+    """``email_review``: one row per approved product review."""
+
+    website, store = _scope()
+    review_id = models.IntegerField(unique=True)
+    customer_id = models.IntegerField(null=True, blank=True)
+
+    class Meta:
+        db_table = "email_review"
+        indexes = [
+            models.Index(fields=["website", "sync_status", "id"], name="email_review_sel"),
+            models.Index(fields=["importer_id"], name="email_review_importer"),
+        ]
+
+    def __str__(self) -> str:
+        return f"review {self.review_id}"
+
+
+class Catalog(SyncState):
+    """``email_catalog``: one row per product. The catalogue is global, so it has no scope."""
+
+    product_id = models.IntegerField(unique=True)
+
+    class Meta:
+        db_table = "email_catalog"
+        indexes = [
+            models.Index(fields=["sync_status", "id"], name="email_catalog_sel"),
+            models.Index(fields=["importer_id"], name="email_catalog_importer"),
+        ]
+
+    def __str__(self) -> str:
+        return f"product {self.product_id}"

@@ -1,0 +1,1 @@
+"""The platform port: the dotdigital REST client and its local sandbox."""

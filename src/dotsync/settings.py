@@ -1,0 +1,111 @@
+"""Standalone Django settings, so the ``dotsync`` command works with no host project.
+
+Reads ``DATABASE_URL``, ``SECRET_KEY`` and ``DOTSYNC_*`` from the environment. The default database
+is a SQLite file under ``./var``. When django-oscar is installed (the ``oscar`` extra) the Oscar
+apps are installed too, so the reference store adapter has a real shop to read.
+
+A host shop does not use this module: it adds ``"dotsync"`` to its own ``INSTALLED_APPS``.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import dj_database_url
+
+VAR_DIR = Path(os.environ.get("DOTSYNC_VAR_DIR", "var")).resolve()
+DEFAULT_DATABASE_URL = f"sqlite:///{VAR_DIR / 'dotsync.sqlite3'}"
+
+SECRET_KEY = os.environ.get("SECRET_KEY", "dotsync-insecure-development-key-change-me")
+DEBUG = os.environ.get("DOTSYNC_DEBUG", "") == "1"
+ALLOWED_HOSTS = ["*"]
+USE_TZ = True
+TIME_ZONE = "UTC"
+SITE_ID = 1
+DEFAULT_AUTO_FIELD = "django.db.models.AutoField"
+
+DATABASES = {"default": dj_database_url.parse(os.environ.get("DATABASE_URL", DEFAULT_DATABASE_URL))}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    DATABASES["default"].setdefault("OPTIONS", {})
+    DATABASES["default"]["OPTIONS"].update(
+        {"timeout": 30, "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"}
+    )
+
+try:
+    import oscar  # noqa: F401
+
+    HAVE_OSCAR = True
+except ImportError:  # pragma: no cover - the oscar extra is always installed in tests
+    HAVE_OSCAR = False
+
+if HAVE_OSCAR:
+    from oscar import INSTALLED_APPS as OSCAR_APPS
+    from oscar.defaults import *  # noqa: F403
+
+    INSTALLED_APPS = [*OSCAR_APPS, "dotsync"]
+    HAYSTACK_CONNECTIONS = {"default": {"ENGINE": "haystack.backends.simple_backend.SimpleEngine"}}
+    HAYSTACK_SIGNAL_PROCESSOR = "haystack.signals.BaseSignalProcessor"
+    OSCAR_INITIAL_ORDER_STATUS = "pending"
+    OSCAR_INITIAL_LINE_STATUS = "pending"
+    OSCAR_ORDER_STATUS_PIPELINE = {
+        "pending": ("processing", "cancelled", "holded"),
+        "processing": ("complete", "cancelled", "holded", "closed"),
+        "holded": ("processing", "cancelled"),
+        "complete": ("closed",),
+        "closed": (),
+        "cancelled": (),
+    }
+    OSCAR_LINE_STATUS_PIPELINE = OSCAR_ORDER_STATUS_PIPELINE
+    AUTHENTICATION_BACKENDS = (
+        "oscar.apps.customer.auth_backends.EmailBackend",
+        "django.contrib.auth.backends.ModelBackend",
+    )
+else:  # pragma: no cover
+    INSTALLED_APPS = [
+        "django.contrib.admin",
+        "django.contrib.auth",
+        "django.contrib.contenttypes",
+        "django.contrib.sessions",
+        "django.contrib.messages",
+        "django.contrib.staticfiles",
+        "django.contrib.sites",
+        "dotsync",
+    ]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+]
+if HAVE_OSCAR:
+    MIDDLEWARE.append("oscar.apps.basket.middleware.BasketMiddleware")
+
+ROOT_URLCONF = "dotsync.urls"
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ]
+        },
+    }
+]
+STATIC_URL = "/static/"
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "loggers": {"dotsync": {"handlers": ["console"], "level": os.environ.get("DOTSYNC_LOG_LEVEL", "WARNING")}},
+}
+
+# dotsync's own defaults; every key can be overridden per website in the admin (WebsiteConfig).
+DOTSYNC: dict[str, object] = {}
