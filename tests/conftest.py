@@ -1,10 +1,17 @@
-"""Shared fixtures. Oscar's shop runs for real: pytest-django with --no-migrations builds its tables."""
+"""Shared fixtures. Oscar's shop runs for real: pytest-django with --no-migrations builds its tables.
+
+Area fixtures live in the package so other adapters' test suites can reuse them:
+``dotsync.testing.shop_fixtures`` (the Oscar shop) and ``dotsync.testing.sandbox_fixtures`` (the
+sandbox over real HTTP on loopback).
+"""
 
 from __future__ import annotations
 
 import pytest
 
 from dotsync.testing.scope import Scope, make_scope
+
+pytest_plugins = ["dotsync.testing.shop_fixtures", "dotsync.testing.sandbox_fixtures"]
 
 
 @pytest.fixture

@@ -1,0 +1,1 @@
+"""pytest fixtures for the dotdigital sandbox (filled in with the sandbox)."""

@@ -1,0 +1,1 @@
+"""pytest fixtures for a real Oscar shop (filled in with the Oscar adapter)."""
