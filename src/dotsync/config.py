@@ -96,6 +96,7 @@ DEFAULTS: dict[str, Any] = {
     "enabled": False,
     "api_user": "",
     "api_password": "",
+    "api_base_url": "https://r1-api.dotdigital.com",
     "api_endpoint": "",
     "customers_address_book_id": None,
     "subscribers_address_book_id": None,
@@ -135,6 +136,7 @@ class WebsiteSettings:
     enabled: bool
     api_user: str
     api_password: str = field(repr=False)
+    api_base_url: str
     api_endpoint: str
     customers_address_book_id: int | None
     subscribers_address_book_id: int | None
@@ -166,8 +168,9 @@ class WebsiteSettings:
                 out.append(prefix + "enabled but the API user is empty")
             if not self.api_password:
                 out.append(prefix + "enabled but the API password is empty")
-        if self.api_endpoint and not _ENDPOINT_RE.match(self.api_endpoint):
-            out.append(prefix + f"API endpoint {self.api_endpoint!r} is not a dotdigital or loopback sandbox URL")
+        for name, url in (("API base URL", self.api_base_url), ("API endpoint", self.api_endpoint)):
+            if url and not _ENDPOINT_RE.match(url):
+                out.append(prefix + f"{name} {url!r} is not a dotdigital or loopback sandbox URL")
         books = {
             "customers": self.customers_address_book_id,
             "subscribers": self.subscribers_address_book_id,

@@ -57,7 +57,10 @@ class WebsiteConfig(models.Model):
     enabled = models.BooleanField(null=True, blank=True)
     api_user = models.CharField(max_length=255, blank=True, default="")
     api_password_encrypted = models.TextField(blank=True, default="", editable=False)
-    api_endpoint = models.URLField(blank=True, default="")
+    api_base_url = models.URLField(
+        blank=True, default="", help_text="Where region discovery starts (r1, or a sandbox URL); blank inherits."
+    )
+    api_endpoint = models.URLField(blank=True, default="", help_text="Regional endpoint; blank = discover it.")
     customers_address_book_id = models.BigIntegerField(null=True, blank=True)
     subscribers_address_book_id = models.BigIntegerField(null=True, blank=True)
     guests_address_book_id = models.BigIntegerField(null=True, blank=True)

@@ -1,0 +1,240 @@
+"""The contract between the batching jobs and the importer: registering batches and settling them.
+
+A batch moves its source rows to ``IMPORTING`` and creates its ``email_importer`` row **in one
+transaction**, so a crash leaves either both or neither. Only :func:`settle_imported` — called by
+the importer once the platform confirms the import — marks source rows ``IMPORTED``; a row changed
+by an observer meanwhile is back to ``MODIFIED`` and stays so.
+
+``import_data`` is a JSON envelope::
+
+    {
+      "table": "email_order",            # the source sync table
+      "stream": "sync",                  # "sync" or "subscriber" (email_contact's second stream)
+      "rows": [[pk, payload_hash], ...], # source rows carried, with the hash of what was sent
+      "payload": {...}                   # what the importer sends; its shape depends on import_mode
+    }
+
+Payload shapes by mode:
+
+* contact ``Bulk``: ``{"address_book": "customers"|"subscribers"|"guests", "address_book_id": int,
+  "csv": "<text>", "emails": {email: pk}}``
+* insight ``Bulk_JSON``: ``{"collection": "Orders", "scope": "contact"|"account", "type": "orders",
+  "records": [{"key": ..., "contactIdentity": {...}, "json": {...}}]}``
+* single modes: see :mod:`dotsync.jobs.importer`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from django.apps import apps
+from django.db import models, transaction
+from django.utils import timezone
+
+from dotsync.models import Importer, SyncStatus
+
+STREAMS: dict[str, dict[str, str]] = {
+    "sync": {
+        "status": "sync_status",
+        "hash": "payload_hash",
+        "importer": "importer_id",
+        "imported_at": "last_imported_at",
+    },
+    "subscriber": {
+        "status": "subscriber_sync_status",
+        "hash": "subscriber_payload_hash",
+        "importer": "subscriber_importer_id",
+        "imported_at": "subscriber_last_imported_at",
+    },
+}
+"""Column names of each sync stream. Every table has ``sync``; email_contact also has ``subscriber``."""
+
+
+def payload_hash(payload: Any) -> str:
+    """A stable hash of a record's payload (canonical JSON, SHA-256)."""
+    raw = json.dumps(payload, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+def model_for_table(table: str) -> type[models.Model]:
+    """The dotsync model whose ``db_table`` is ``table``."""
+    for model in apps.get_app_config("dotsync").get_models():
+        if model._meta.db_table == table:
+            return model
+    raise LookupError(f"no dotsync model for table {table!r}")
+
+
+@dataclass(frozen=True)
+class Envelope:
+    """A parsed ``import_data`` envelope."""
+
+    table: str
+    stream: str
+    rows: list[tuple[int, str]]
+    payload: dict[str, Any]
+
+    @classmethod
+    def load(cls, importer: Importer) -> Envelope:
+        """Parse an importer row's ``import_data``."""
+        data = json.loads(importer.import_data or "{}")
+        return cls(
+            table=data.get("table", ""),
+            stream=data.get("stream", "sync"),
+            rows=[(int(pk), str(h)) for pk, h in data.get("rows", [])],
+            payload=data.get("payload", {}),
+        )
+
+    def dumps(self) -> str:
+        """Serialise for ``import_data``."""
+        return json.dumps(
+            {"table": self.table, "stream": self.stream, "rows": self.rows, "payload": self.payload},
+            separators=(",", ":"),
+            default=str,
+        )
+
+
+def register_batch(
+    *,
+    website_id: int,
+    import_type: str,
+    import_mode: str,
+    table: str,
+    rows: Sequence[tuple[int, str]],
+    payload: dict[str, Any],
+    stream: str = "sync",
+    record_count: int | None = None,
+) -> Importer:
+    """Queue a batch: create its importer row and move its source rows to ``IMPORTING``, atomically.
+
+    Args:
+        website_id: whose account sends it.
+        import_type: e.g. ``Customer``, ``Guest``, ``Subscriber``, ``Orders``, ``Catalog_Default``.
+        import_mode: an :class:`~dotsync.models.importer.ImportMode` value.
+        table: the source sync table (``""`` when the batch has no source rows).
+        rows: ``(pk, payload_hash)`` of every source row carried.
+        payload: what the importer sends (see the module docstring).
+        stream: ``"sync"`` or ``"subscriber"``.
+        record_count: records in the payload (defaults to ``len(rows)``).
+    """
+    envelope = Envelope(table=table, stream=stream, rows=list(rows), payload=payload)
+    data = envelope.dumps()
+    now = timezone.now()
+    with transaction.atomic():
+        importer = Importer.objects.create(
+            import_type=import_type,
+            website_id=website_id,
+            import_mode=import_mode,
+            import_data=data,
+            record_count=len(rows) if record_count is None else record_count,
+            payload_bytes=len(data.encode()),
+            created_at=now,
+            updated_at=now,
+        )
+        if rows:
+            cols = STREAMS[stream]
+            model = model_for_table(table)
+            pk = model._meta.pk.attname  # type: ignore[union-attr]
+            for chunk in _chunks([r[0] for r in rows], 500):
+                model._default_manager.filter(**{f"{pk}__in": chunk}).update(
+                    **{cols["status"]: SyncStatus.IMPORTING, cols["importer"]: importer.pk}
+                )
+    return importer
+
+
+def settle_imported(importer: Importer, *, failed: dict[int, str] | None = None) -> int:
+    """Mark an importer row's source rows imported, after the platform confirmed the import.
+
+    Rows named in ``failed`` (pk -> reason, e.g. per-record faults) are quarantined as ``FAILED``
+    with the reason instead. Rows an observer changed meanwhile (status no longer ``IMPORTING``)
+    keep their status; their hash still records what was sent. Returns the rows marked imported.
+    Call inside the transaction that marks the importer row done.
+    """
+    envelope = Envelope.load(importer)
+    if not envelope.rows:
+        return 0
+    failed = failed or {}
+    cols = STREAMS[envelope.stream]
+    model = model_for_table(envelope.table)
+    pk = model._meta.pk.attname  # type: ignore[union-attr]
+    manager = model._default_manager
+    now = timezone.now()
+    by_hash: dict[str, list[int]] = {}
+    for row_pk, h in envelope.rows:
+        if row_pk not in failed:
+            by_hash.setdefault(h, []).append(row_pk)
+    imported = 0
+    mine = {cols["importer"]: importer.pk}
+    for h, pks in by_hash.items():
+        for chunk in _chunks(pks, 500):
+            imported += manager.filter(
+                **{f"{pk}__in": chunk, cols["status"]: SyncStatus.IMPORTING}, **mine
+            ).update(
+                **{
+                    cols["status"]: SyncStatus.IMPORTED,
+                    cols["hash"]: h,
+                    cols["imported_at"]: now,
+                    cols["importer"]: None,
+                },
+                sync_message="",
+            )
+            manager.filter(**{f"{pk}__in": chunk}, **mine).update(
+                **{cols["hash"]: h, cols["imported_at"]: now, cols["importer"]: None}
+            )
+    for row_pk, reason in failed.items():
+        manager.filter(**{pk: row_pk}, **mine).update(
+            **{cols["status"]: SyncStatus.FAILED, cols["importer"]: None}, sync_message=reason[:255]
+        )
+    return imported
+
+
+def settle_failed(importer: Importer, reason: str) -> int:
+    """Mark an importer row's source rows ``FAILED`` with the platform's reason (terminal failure).
+
+    Rows an observer changed meanwhile stay ``MODIFIED`` (they will be batched again anyway).
+    Returns the rows marked failed.
+    """
+    envelope = Envelope.load(importer)
+    if not envelope.rows:
+        return 0
+    cols = STREAMS[envelope.stream]
+    model = model_for_table(envelope.table)
+    pk = model._meta.pk.attname  # type: ignore[union-attr]
+    n = 0
+    for chunk in _chunks([r[0] for r in envelope.rows], 500):
+        qs = model._default_manager.filter(**{f"{pk}__in": chunk, cols["importer"]: importer.pk})
+        n += qs.filter(**{cols["status"]: SyncStatus.IMPORTING}).update(
+            **{cols["status"]: SyncStatus.FAILED}, sync_message=reason[:255]
+        )
+        qs.update(**{cols["importer"]: None})
+    return n
+
+
+def release(importer: Importer) -> int:
+    """Return an importer row's source rows to ``MODIFIED`` (e.g. when the row is split or cancelled)."""
+    envelope = Envelope.load(importer)
+    if not envelope.rows:
+        return 0
+    cols = STREAMS[envelope.stream]
+    model = model_for_table(envelope.table)
+    pk = model._meta.pk.attname  # type: ignore[union-attr]
+    n = 0
+    for chunk in _chunks([r[0] for r in envelope.rows], 500):
+        n += model._default_manager.filter(**{f"{pk}__in": chunk, cols["importer"]: importer.pk}).update(
+            **{cols["status"]: SyncStatus.MODIFIED, cols["importer"]: None}
+        )
+    return n
+
+
+def _chunks(items: Iterable[int], size: int) -> Iterable[list[int]]:
+    chunk: list[int] = []
+    for item in items:
+        chunk.append(item)
+        if len(chunk) >= size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk

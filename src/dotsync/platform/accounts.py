@@ -1,0 +1,47 @@
+"""Which dotdigital account serves a website, and one client per account.
+
+Websites that share an API user share one account: one client, one rate-limit budget, one
+active-import cap. Jobs group by :func:`account_key` and call :func:`client_for`.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from dotsync.config import WebsiteSettings
+
+if TYPE_CHECKING:
+    from dotsync.platform.dotdigital import DotdigitalClient
+
+_clients: dict[tuple[str, str], DotdigitalClient] = {}
+
+
+def account_key(cfg: WebsiteSettings) -> tuple[str, str]:
+    """The identity of a website's account: (base URL, API user)."""
+    return (cfg.api_base_url.rstrip("/"), cfg.api_user)
+
+
+def client_for(cfg: WebsiteSettings) -> DotdigitalClient:
+    """The (cached) client for a website's account. The password is never logged."""
+    from dotsync.platform.dotdigital import DotdigitalClient
+
+    key = account_key(cfg)
+    client = _clients.get(key)
+    if client is None:
+        client = DotdigitalClient(
+            cfg.api_user,
+            cfg.api_password,
+            base_url=cfg.api_base_url,
+            endpoint=cfg.api_endpoint or None,
+            timeout=cfg.timeout,
+            max_retries=cfg.max_retries,
+        )
+        _clients[key] = client
+    return client
+
+
+def reset_clients() -> None:
+    """Close and forget every cached client (tests, and after configuration changes)."""
+    for client in _clients.values():
+        client.close()
+    _clients.clear()
