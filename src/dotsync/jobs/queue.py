@@ -20,7 +20,17 @@ Payload shapes by mode:
   "csv": "<text>", "emails": {email: pk}}``
 * insight ``Bulk_JSON``: ``{"collection": "Orders", "scope": "contact"|"account", "type": "orders",
   "records": [{"key": ..., "contactIdentity": {...}, "json": {...}}]}``
-* single modes: see :mod:`dotsync.jobs.importer`.
+* ``Contact_Update``: ``{"email": str, "data_fields": {...}, "address_book_id": int | None}``
+* ``Contact_Delete``: ``{"email": str}``
+* ``Contact_Email_Update``: ``{"old_email": str, "email": str}``
+* ``Subscriber_Unsubscribe`` / ``Subscriber_Resubscribed``: ``{"email": str}``
+* ``Single`` (one insight upsert): ``{"collection": str, "scope": "contact"|"account", "key": str,
+  "email": str | None, "json": {...}}``
+* ``Single_Delete`` (one insight delete): ``{"collection": str, "scope": "contact"|"account",
+  "key": str, "email": str | None}``
+
+Observers enqueue single modes with :func:`enqueue_single`; the importer sends them through the
+same queue, fairness and retry rules as bulk imports.
 """
 
 from __future__ import annotations
@@ -143,6 +153,27 @@ def register_batch(
                     **{cols["status"]: SyncStatus.IMPORTING, cols["importer"]: importer.pk}
                 )
     return importer
+
+
+def enqueue_single(
+    *,
+    website_id: int,
+    import_type: str,
+    import_mode: str,
+    payload: dict[str, Any],
+    table: str = "",
+    rows: Sequence[tuple[int, str]] = (),
+) -> Importer:
+    """Queue one single-record call (see the payload shapes in the module docstring)."""
+    return register_batch(
+        website_id=website_id,
+        import_type=import_type,
+        import_mode=import_mode,
+        table=table,
+        rows=rows,
+        payload=payload,
+        record_count=1,
+    )
 
 
 def settle_imported(importer: Importer, *, failed: dict[int, str] | None = None) -> int:
