@@ -65,6 +65,9 @@ class Contact(SyncState):
     is_subscriber = models.BooleanField(default=False)
     subscriber_status = models.SmallIntegerField(null=True, blank=True)
     suppressed = models.BooleanField(default=False)
+    suppressed_at = models.DateTimeField(
+        null=True, blank=True, help_text="when the platform suppressed the contact; an older subscription never clears it"
+    )
     last_subscribed_at = models.DateTimeField(null=True, blank=True)
     subscriber_sync_status = models.SmallIntegerField(choices=SyncStatus.choices, default=SyncStatus.IMPORTED)
     subscriber_payload_hash = models.CharField(max_length=64, blank=True, default="")
