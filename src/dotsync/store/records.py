@@ -219,3 +219,34 @@ class Product:
     created_at: datetime | None = None
     updated_at: datetime | None = None
     attributes: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class SalesData:
+    """What one email bought (and reviewed, and left in a basket) within one website's stores.
+
+    Built by the adapter's ``sales_data`` with set-based queries per page of emails; the contact
+    job turns it into the ``NUMBER_OF_ORDERS`` … ``LAST_QUOTE_ID`` data fields. Only orders in the
+    configured sales-data statuses count.
+    """
+
+    email: str
+    number_of_orders: int = 0
+    total_spend: Decimal = Decimal("0")
+    average_order_value: Decimal = Decimal("0")
+    total_refund: Decimal = Decimal("0")
+    first_order_id: int | None = None
+    last_order_id: int | None = None
+    last_increment_id: str = ""
+    last_order_date: datetime | None = None
+    most_freq_pur_day: str = ""
+    most_freq_pur_mon: str = ""
+    most_pur_category: str = ""
+    most_pur_brand: str = ""
+    first_category_pur: str = ""
+    last_category_pur: str = ""
+    first_brand_pur: str = ""
+    last_brand_pur: str = ""
+    review_count: int = 0
+    last_review_date: datetime | None = None
+    last_quote_id: int | None = None
