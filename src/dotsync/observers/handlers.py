@@ -1,0 +1,312 @@
+"""What each observer does once the store's transaction has committed.
+
+A handler takes the ids a receiver captured, reads the few current values it needs from the shop
+(a handful of queries), and upserts its sync row through :mod:`dotsync.observers.rows`. Reading at
+commit time, not at signal time, makes handlers idempotent and order-independent: ten line saves
+in one basket give ten identical upserts, and a wishlist deleted in the same transaction as its
+lines leaves no row behind.
+
+These handlers read Oscar's models (resolved with ``get_model``, so forked apps work).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.db.models import Subquery
+
+from dotsync.config import get_config
+from dotsync.models import Catalog, Contact, Quote, Review, Store, Website, Wishlist
+from dotsync.models.newsletter import NewsletterSubscriber, SubscriberStatus
+from dotsync.observers import rows
+from dotsync.observers.rows import StoreRef
+from dotsync.observers.scope import default_store, store_for_site
+
+logger = logging.getLogger("dotsync.observers")
+
+ACTIVE_BASKET_STATUSES = ("Open", "Frozen")
+"""Basket statuses that make a quote active (an open cart, or one frozen during checkout)."""
+
+
+def _model(app: str, name: str) -> Any:
+    from oscar.core.loading import get_model
+
+    return get_model(app, name)
+
+
+def last_order_store(user_id: int | None) -> StoreRef | None:
+    """The store of the customer's most recent order (one query), or None."""
+    if user_id is None:
+        return None
+    order = _model("order", "Order")
+    last_site = order.objects.filter(user_id=user_id).order_by("-date_placed", "-id").values("site_id")[:1]
+    row = Store.objects.filter(site_id=Subquery(last_site)).values_list("id", "website_id").first()
+    return StoreRef(*row) if row else None
+
+
+def resolve_store(site_id: int | None, user_id: int | None) -> StoreRef | None:
+    """The request's store, else the customer's last order store, else the default store."""
+    return store_for_site(site_id) or last_order_store(user_id) or default_store()
+
+
+# --- customers ------------------------------------------------------------------------------------
+
+
+def sync_customer(user_id: int, site_id: int | None = None) -> None:
+    """A customer was saved, registered or logged in: upsert their contact and mark it modified.
+
+    The contact of the resolved store's website is upserted; the customer's rows in other websites
+    are marked modified too. When the email changed, each old row takes the new email (or gives
+    way to an existing row for it) and an email update is queued where the platform knows the old one.
+    """
+    email = get_user_model()._default_manager.filter(pk=user_id).values_list("email", flat=True).first()
+    if not email:
+        return
+    store = resolve_store(site_id, user_id)
+    if store is None:
+        return
+    for old in Contact.objects.filter(customer_id=user_id).exclude(email=email):
+        if rows.was_sent(old):
+            rows.queue_contact_email_update(old.website_id, old.email, email)
+        if Contact.objects.filter(email=email, website_id=old.website_id).exists():
+            old.delete()
+        else:
+            Contact.objects.filter(pk=old.pk).update(email=email)
+    rows.upsert_contact(email, store, customer_id=user_id)
+    rows.touch_customer_contacts(user_id, except_website=store.website_id)
+
+
+def customer_deleted(user_id: int, email: str) -> None:
+    """A customer was deleted: drop their contact rows and queue a platform delete for sent ones."""
+    for row in Contact.objects.filter(customer_id=user_id):
+        if rows.was_sent(row):
+            rows.queue_contact_delete(row.website_id, row.email)
+        row.delete()
+    logger.info("customer %s deleted: contact rows removed", user_id)
+
+
+# --- newsletter -----------------------------------------------------------------------------------
+
+
+def _store_ref(store_id: int) -> StoreRef | None:
+    website_id = Store.objects.filter(pk=store_id).values_list("website_id", flat=True).first()
+    return StoreRef(store_id, website_id) if website_id else None
+
+
+def sync_subscription(subscriber_id: int) -> None:
+    """A newsletter subscription was saved: record its status on the contact of the store's website."""
+    sub = (
+        NewsletterSubscriber.objects.filter(pk=subscriber_id)
+        .values_list("subscriber_email", "store_id", "subscriber_status", "customer_id", "change_status_at")
+        .first()
+    )
+    if sub is None:
+        return
+    email, store_id, status, customer_id, changed_at = sub
+    store = _store_ref(store_id)
+    if store is None:
+        return
+    rows.upsert_subscription(email, store, status=status, customer_id=customer_id, changed_at=changed_at)
+
+
+def subscription_deleted(email: str, store_id: int) -> None:
+    """A subscription was deleted: re-sync from another store's subscription, or unsubscribe/delete.
+
+    Another store of the website may still hold one; if not, a customer or guest contact is
+    unsubscribed (and the platform told), and a subscriber-only contact is deleted (and a platform
+    delete queued if it was sent).
+    """
+    store = _store_ref(store_id)
+    if store is None:
+        return
+    other = (
+        NewsletterSubscriber.objects.filter(subscriber_email=email, store__website_id=store.website_id)
+        .order_by("-subscriber_status")
+        .values_list("pk", flat=True)
+        .first()
+    )
+    if other is not None:
+        sync_subscription(other)
+        return
+    row = Contact.objects.filter(email=email, website_id=store.website_id).first()
+    if row is None:
+        return
+    if row.customer_id is not None or row.is_guest:
+        rows.upsert_subscription(
+            email, store, status=SubscriberStatus.UNSUBSCRIBED, customer_id=row.customer_id, changed_at=None
+        )
+        return
+    if rows.was_sent(row) or row.subscriber_last_imported_at:
+        rows.queue_contact_delete(row.website_id, row.email)
+    row.delete()
+
+
+# --- orders ---------------------------------------------------------------------------------------
+
+
+def sync_order(order_id: int) -> None:
+    """An order was placed, saved, changed status, cancelled or refunded: upsert its row.
+
+    The row is marked modified, and so is the buyer's contact (a customer, or a guest flagged
+    ``is_guest``).
+    """
+    order = (
+        _model("order", "Order")
+        .objects.filter(pk=order_id)
+        .values_list("number", "status", "site_id", "user_id", "guest_email", "basket_id", "user__email")
+        .first()
+    )
+    if order is None:
+        return
+    number, status, site_id, user_id, guest_email, basket_id, user_email = order
+    store = store_for_site(site_id) or default_store()
+    if store is None:
+        return
+    email = user_email if user_id is not None else guest_email
+    rows.upsert_order(
+        order_id,
+        store,
+        number=number,
+        status=status,
+        customer_id=user_id,
+        email=email or "",
+        quote_id=basket_id,
+    )
+    rows.upsert_contact(email or "", store, customer_id=user_id, is_guest=user_id is None)
+
+
+# --- baskets --------------------------------------------------------------------------------------
+
+
+def sync_quote(basket_id: int, site_id: int | None = None) -> None:
+    """A basket's lines changed: upsert its quote row with the current item count, ``quote_updated_at`` now.
+
+    Empty baskets get no row; a row whose basket emptied is kept with ``item_count`` 0.
+    """
+    basket = (
+        _model("basket", "Basket")
+        .objects.filter(pk=basket_id)
+        .values_list("owner_id", "owner__email", "status")
+        .first()
+    )
+    if basket is None:
+        return
+    owner_id, email, status = basket
+    count = _model("basket", "Line").objects.filter(basket_id=basket_id).count()
+    if count == 0 and not Quote.objects.filter(quote_id=basket_id).exists():
+        return
+    store = resolve_store(site_id, owner_id)
+    if store is None:
+        return
+    rows.upsert_quote(
+        basket_id,
+        store,
+        customer_id=owner_id,
+        email=email or "",
+        item_count=count,
+        is_active=status in ACTIVE_BASKET_STATUSES,
+        move_store=site_id is not None,
+    )
+
+
+def basket_status(basket_id: int) -> None:
+    """A basket was saved (submitted, merged, frozen): keep its quote row's active flag in step."""
+    status = _model("basket", "Basket").objects.filter(pk=basket_id).values_list("status", flat=True).first()
+    if status is not None:
+        rows.set_quote_active(basket_id, status in ACTIVE_BASKET_STATUSES)
+
+
+# --- wishlists ------------------------------------------------------------------------------------
+
+
+def sync_wishlist(wishlist_id: int, site_id: int | None = None) -> None:
+    """A wishlist line was added or removed: upsert the wishlist row with its current item count.
+
+    Empty wishlists get no row; a row whose wishlist emptied is kept with ``item_count`` 0.
+    """
+    owner_id = (
+        _model("wishlists", "WishList")
+        .objects.filter(pk=wishlist_id)
+        .values_list("owner_id", flat=True)
+        .first()
+    )
+    if owner_id is None:
+        return
+    count = _model("wishlists", "Line").objects.filter(wishlist_id=wishlist_id).count()
+    if count == 0 and not Wishlist.objects.filter(wishlist_id=wishlist_id).exists():
+        return
+    store = resolve_store(site_id, owner_id)
+    if store is None:
+        return
+    rows.upsert_wishlist(wishlist_id, store, customer_id=owner_id, item_count=count)
+
+
+def wishlist_deleted(wishlist_id: int, owner_id: int | None) -> None:
+    """A wishlist was deleted: drop its row and queue a platform delete if it was sent."""
+    row = Wishlist.objects.filter(wishlist_id=wishlist_id).first()
+    if row is None:
+        return
+    if rows.was_sent(row):
+        email = get_user_model()._default_manager.filter(pk=owner_id).values_list("email", flat=True).first()
+        rows.queue_insight_delete(row.website_id, "Wishlist", str(wishlist_id), email=email or None)
+    row.delete()
+
+
+# --- reviews --------------------------------------------------------------------------------------
+
+
+def sync_review(review_id: int, site_id: int | None = None) -> None:
+    """A review was saved or added: upsert an approved review's row, drop an unapproved unsent one.
+
+    An approved review's author's contact is marked modified too (review count).
+    """
+    review_model = _model("reviews", "ProductReview")
+    review = review_model.objects.filter(pk=review_id).values_list("status", "user_id").first()
+    if review is None:
+        return
+    status, user_id = review
+    if status != review_model.APPROVED:
+        Review.objects.filter(review_id=review_id, sync_status=rows.NEW).delete()
+        return
+    store = resolve_store(site_id, user_id)
+    if store is None:
+        return
+    rows.upsert_review(review_id, store, customer_id=user_id)
+    if user_id is not None:
+        rows.touch_customer_contacts(user_id)
+
+
+# --- catalogue ------------------------------------------------------------------------------------
+
+
+def sync_products(product_ids: Iterable[int | None]) -> None:
+    """Products (or their stock records) were saved: upsert their catalog rows and their parents'."""
+    ids = [i for i in product_ids if i is not None]
+    if not ids:
+        return
+    found = _model("catalogue", "Product").objects.filter(pk__in=ids).values_list("pk", "parent_id")
+    targets: list[int] = []
+    for pk, parent_id in found:
+        targets.append(pk)
+        if parent_id is not None:
+            targets.append(parent_id)
+    rows.upsert_catalog(targets)
+
+
+def product_deleted(product_id: int) -> None:
+    """A product was deleted: drop its catalog row and queue a delete in every catalog it was sent to."""
+    row = Catalog.objects.filter(product_id=product_id).first()
+    if row is None:
+        return
+    if rows.was_sent(row):
+        for website in Website.objects.all():
+            if get_config(website).catalog_level == "store":
+                collections = [f"Catalog_{website.code}_{s.code}" for s in website.stores.all()]
+            else:
+                collections = ["Catalog_Default"]
+            for collection in collections:
+                rows.queue_insight_delete(website.pk, collection, str(product_id))
+    row.delete()
