@@ -7,16 +7,19 @@ Tree::
     ├── StoreError                          terminal: the store adapter could not read an entity
     └── PlatformError                       an error from dotdigital (or the sandbox)
         ├── TransientPlatformError          retry with backoff (429, 5xx, timeouts, busy imports)
-        │   ├── RateLimitedError            429: carries retry_after seconds
-        │   ├── ServerError                 5xx
-        │   ├── PlatformTimeout
-        │   ├── PlatformConnectionError
-        │   └── TooManyActiveImportsError   ERROR_IMPORT_TOOMANYACTIVEIMPORTS
+        │   ├── RateLimitedError            429 or ERROR_APIUSAGE_EXCEEDED: carries retry_after seconds
+        │   ├── ServerError                 5xx, ERROR_SYSTEM_SERVICETEMPORARILYUNAVAILABLE
+        │   ├── PlatformTimeout             no answer within the timeout (121 s by default)
+        │   ├── PlatformConnectionError     refused, reset, DNS
+        │   └── TooManyActiveImportsError   ERROR_IMPORT_TOOMANYACTIVEIMPORTS, contacts:tooManyActiveImports
         └── TerminalPlatformError           never retried
-            ├── AuthenticationError         401/403
-            ├── NotFoundError               404
-            ├── ValidationError             400 and other 4xx
+            ├── AuthenticationError         401/403, ERROR_INVALID_LOGIN, ERROR_APIUSER_INVALID
+            ├── NotFoundError               404, ERROR_*_NOT_FOUND
+            ├── ValidationError             400, 409, 422 and other 4xx
             └── PayloadTooLargeError        413 / over the platform's size limits
+
+Which HTTP status, ``ERROR_*`` code or transport failure becomes which class is a data table:
+``dotsync.platform.dotdigital.policy``.
 
 Code that decides retry-versus-fail checks only :attr:`DotsyncError.transient`.
 """
@@ -79,3 +82,62 @@ class TerminalPlatformError(PlatformError):
     """Do not retry: the same call will fail again."""
 
     transient = False
+
+
+# --- transient platform errors ----------------------------------------------------------------------
+
+
+class RateLimitedError(TransientPlatformError):
+    """The platform throttled the call (HTTP 429, or ``ERROR_APIUSAGE_EXCEEDED``).
+
+    Attributes:
+        retry_after: seconds the platform asked us to wait (``Retry-After`` or ``x-ratelimit-reset``),
+            or None when it did not say.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        retry_after: float | None = None,
+        status_code: int | None = None,
+        error_code: str | None = None,
+        operation: str = "",
+    ) -> None:
+        super().__init__(message, status_code=status_code, error_code=error_code, operation=operation)
+        self.retry_after = retry_after
+
+
+class ServerError(TransientPlatformError):
+    """The platform failed (5xx, or ``ERROR_SYSTEM_SERVICETEMPORARILYUNAVAILABLE``)."""
+
+
+class PlatformTimeout(TransientPlatformError):
+    """No answer within the configured timeout (dotdigital advises allowing 121 s)."""
+
+
+class PlatformConnectionError(TransientPlatformError):
+    """The platform could not be reached (DNS, refused connection, connection reset)."""
+
+
+class TooManyActiveImportsError(TransientPlatformError):
+    """The account already runs its maximum of imports (``ERROR_IMPORT_TOOMANYACTIVEIMPORTS``)."""
+
+
+# --- terminal platform errors -----------------------------------------------------------------------
+
+
+class AuthenticationError(TerminalPlatformError):
+    """The API user or password is wrong, lacks a permission, or the region is wrong (401/403)."""
+
+
+class NotFoundError(TerminalPlatformError):
+    """The contact, address book, import, program or record does not exist (404 or ``*_NOT_FOUND``)."""
+
+
+class ValidationError(TerminalPlatformError):
+    """The platform rejected the request's content (400, 409, 422 and other 4xx)."""
+
+
+class PayloadTooLargeError(TerminalPlatformError):
+    """The request is over the platform's size limit (413, or caught before sending)."""

@@ -1,0 +1,6 @@
+"""HTTP transport for the dotdigital client: retries, backoff, rate limits, error mapping."""
+
+from dotsync.platform.dotdigital.transport.http import CallStats, Transport
+from dotsync.platform.dotdigital.transport.retry import RetryPolicy
+
+__all__ = ["CallStats", "RetryPolicy", "Transport"]
