@@ -1,0 +1,80 @@
+"""Insight records (v3 import shape) and the checks that keep one bad record out of a batch.
+
+A record is ``{"key": str, "contactIdentity": {"identifier": "email", "value": email}, "json": {...}}``
+for contact-scoped collections, or ``{"key": str, "json": {...}}`` for account-scoped ones.
+
+:func:`problem` catches what the platform would reject per record (``JsonContainsNestedArray``,
+``JsonKeyInvalidCharacters``, ``JsonContainsDashUnderscoreClash``, over-long keys), so the job can
+quarantine that record and send the rest.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+KEY_LIMIT = 128
+"""Longest JSON property name dotsync sends (the platform's limit is not published)."""
+
+_KEY_RE = re.compile(r"^[A-Za-z0-9_-]+$")
+
+
+def clean(value: Any) -> Any:
+    """Drop ``None`` values from objects, recursively (a null gives the platform no type to infer)."""
+    if isinstance(value, dict):
+        return {k: clean(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list):
+        return [clean(v) for v in value]
+    return value
+
+
+def contact_record(key: str, email: str, body: dict[str, Any]) -> dict[str, Any]:
+    """A contact-scoped record."""
+    return {"key": key, "contactIdentity": {"identifier": "email", "value": email}, "json": clean(body)}
+
+
+def account_record(key: str, body: dict[str, Any]) -> dict[str, Any]:
+    """An account-scoped record (catalogues)."""
+    return {"key": key, "json": clean(body)}
+
+
+def size(record: dict[str, Any]) -> int:
+    """The record's size in bytes as compact JSON."""
+    return len(json.dumps(record, separators=(",", ":"), default=str).encode())
+
+
+def problem(body: Any, path: str = "json") -> str | None:
+    """Why the platform would reject this record JSON, or None.
+
+    Checks nested arrays (an array directly inside an array), property names (letters, digits,
+    ``-`` and ``_``, at most :data:`KEY_LIMIT` characters) and names that differ only by ``-``/``_``.
+    """
+    if isinstance(body, dict):
+        seen: dict[str, str] = {}
+        for key, value in body.items():
+            if not isinstance(key, str) or not _KEY_RE.match(key):
+                return f"{path}: property name {key!r} has characters other than letters, digits, - and _"
+            if len(key) > KEY_LIMIT:
+                return f"{path}: property name {key[:20]!r}... is longer than {KEY_LIMIT} characters"
+            folded = key.replace("-", "_")
+            if folded in seen:
+                return f"{path}: property names {seen[folded]!r} and {key!r} clash"
+            seen[folded] = key
+            found = problem(value, f"{path}.{key}")
+            if found:
+                return found
+    elif isinstance(body, list):
+        for i, value in enumerate(body):
+            if isinstance(value, list):
+                return f"{path}[{i}]: arrays inside arrays are not allowed"
+            found = problem(value, f"{path}[{i}]")
+            if found:
+                return found
+    return None
+
+
+def safe_key(name: str) -> str:
+    """A free-form attribute name made into a valid property name (``Colour (EU)`` -> ``Colour_EU``)."""
+    out = re.sub(r"[^A-Za-z0-9_]+", "_", name).strip("_")
+    return out[:KEY_LIMIT] or "attribute"
