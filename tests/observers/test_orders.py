@@ -17,7 +17,11 @@ def test_order_placed_creates_order_row_and_customer_contact(scope, customer, pl
     row = Order.objects.get(order_id=order.pk)
     assert (row.website_id, row.store_id) == (scope.main.pk, scope.main_en.pk)
     assert row.sync_status == SyncStatus.NEW
-    assert (row.order_number, row.order_status, row.email) == (str(order.number), "pending", "ada@example.com")
+    assert (row.order_number, row.order_status, row.email) == (
+        str(order.number),
+        "pending",
+        "ada@example.com",
+    )
     assert row.customer_id == customer.pk and row.quote_id == order.basket_id
     contact = Contact.objects.get(email="ada@example.com", website=scope.main)
     assert contact.customer_id == customer.pk and not contact.is_guest
@@ -69,7 +73,9 @@ def test_refund_marks_the_order_modified(scope, customer, place_order, committed
     assert Order.objects.get(order_id=order.pk).sync_status == SyncStatus.MODIFIED
 
 
-def test_a_failing_observer_does_not_break_checkout(scope, customer, place_order, committed, monkeypatch, caplog):
+def test_a_failing_observer_does_not_break_checkout(
+    scope, customer, place_order, committed, monkeypatch, caplog
+):
     def broken(*args, **kwargs):
         raise RuntimeError("database on fire")
 

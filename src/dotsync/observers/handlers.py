@@ -274,7 +274,7 @@ def sync_review(review_id: int, site_id: int | None = None) -> None:
     store = resolve_store(site_id, user_id)
     if store is None:
         return
-    rows.upsert_review(review_id, store, customer_id=user_id)
+    rows.upsert_review(review_id, store, customer_id=user_id, move_store=site_id is not None)
     if user_id is not None:
         rows.touch_customer_contacts(user_id)
 

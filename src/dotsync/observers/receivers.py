@@ -82,7 +82,10 @@ def _site_id(request: Any) -> int | None:
         return None
     from django.contrib.sites.shortcuts import get_current_site
 
-    return getattr(get_current_site(request), "pk", None)
+    try:
+        return getattr(get_current_site(request), "pk", None)
+    except Exception:  # no host, or a host with no Site: fall back to the customer's store
+        return None
 
 
 # --- customers ------------------------------------------------------------------------------------

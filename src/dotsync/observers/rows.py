@@ -314,9 +314,18 @@ def upsert_wishlist(wishlist_id: int, store: StoreRef, *, customer_id: int, item
     )
 
 
-def upsert_review(review_id: int, store: StoreRef, *, customer_id: int | None) -> None:
-    """Upsert the ``email_review`` row of an approved review, marked modified."""
+def upsert_review(
+    review_id: int, store: StoreRef, *, customer_id: int | None, move_store: bool = False
+) -> None:
+    """Upsert the ``email_review`` row of an approved review, marked modified.
+
+    ``move_store`` re-scopes an existing row (the store came from the review's request).
+    """
     now = timezone.now()
+    updates = _common_updates(Review._meta.db_table)
+    if move_store:
+        updates["website_id"] = _excluded("website_id")
+        updates["store_id"] = _excluded("store_id")
     upsert(
         Review,
         ("review_id",),
@@ -328,7 +337,7 @@ def upsert_review(review_id: int, store: StoreRef, *, customer_id: int | None) -
             "created_at": now,
             "updated_at": now,
         },
-        _common_updates(Review._meta.db_table),
+        updates,
     )
 
 
