@@ -1,0 +1,295 @@
+"""The machinery the batching jobs share: a size-bounded batch, per-page row outcomes, website context.
+
+A job reads a keyset page of pending rows, reads their entities from the store adapter in one call,
+and decides each row's fate:
+
+* **sent** — added to a :class:`Batch`; the batch registers itself with
+  :func:`~dotsync.jobs.queue.register_batch` (rows -> ``IMPORTING``) when the next record would
+  break its record or byte limit, and at the end of the run;
+* **unchanged** — its payload hash equals the hash last imported: marked ``IMPORTED``, nothing sent;
+* **failed** (quarantined) — the record can never be accepted (bad email, too big, JSON the platform
+  rejects): ``FAILED`` with the reason in ``sync_message``; the rest of the batch goes on;
+* **skipped** — nothing to send (e.g. an order status that is not synced): ``SKIPPED`` with the reason;
+* **waiting** — not yet (e.g. its contact is not in the platform yet): stays pending, reason shown.
+
+:class:`Outcomes` applies those row updates in bulk, once per page.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db import models
+from django.utils import timezone
+
+from dotsync.config import WebsiteSettings
+from dotsync.jobs.base import JobResult
+from dotsync.jobs.queue import STREAMS, register_batch
+from dotsync.models import Importer, Store, SyncStatus, Website
+
+log = logging.getLogger("dotsync.jobs")
+
+
+class Batch:
+    """Records bound for one ``email_importer`` row, flushed before a limit would be exceeded.
+
+    Args:
+        website_id: whose account sends it.
+        import_type: e.g. ``Customer`` or ``Orders``.
+        import_mode: ``Bulk`` (contact CSV) or ``Bulk_JSON`` (insight records).
+        table: the source sync table.
+        render: builds the payload from the items added so far.
+        max_records: at most this many records per batch.
+        max_bytes: at most this many payload bytes per batch (sum of item sizes plus ``base_bytes``).
+        base_bytes: fixed bytes of every batch (e.g. the CSV header).
+        stream: ``"sync"`` or ``"subscriber"``.
+        result: the job result to count ``batches`` and ``records`` in.
+        result_key: the website code to count under.
+    """
+
+    def __init__(
+        self,
+        *,
+        website_id: int,
+        import_type: str,
+        import_mode: str,
+        table: str,
+        render: Callable[[list[Any]], dict[str, Any]],
+        max_records: int,
+        max_bytes: int,
+        base_bytes: int = 0,
+        stream: str = "sync",
+        result: JobResult | None = None,
+        result_key: str = "",
+    ) -> None:
+        self.website_id = website_id
+        self.import_type = import_type
+        self.import_mode = import_mode
+        self.table = table
+        self.render = render
+        self.max_records = max_records
+        self.max_bytes = max_bytes
+        self.base_bytes = base_bytes
+        self.stream = stream
+        self.result = result
+        self.result_key = result_key
+        self.rows: list[tuple[int, str]] = []
+        self.items: list[Any] = []
+        self.bytes = base_bytes
+        self.registered: list[Importer] = []
+
+    def too_big(self, size: int) -> bool:
+        """True when a record of ``size`` bytes cannot fit even in an empty batch."""
+        return self.base_bytes + size > self.max_bytes
+
+    def add(self, pk: int, hash_: str, item: Any, size: int) -> None:
+        """Add one record (flushing first if it would break a limit)."""
+        if self.items and (len(self.items) + 1 > self.max_records or self.bytes + size > self.max_bytes):
+            self.flush()
+        self.rows.append((pk, hash_))
+        self.items.append(item)
+        self.bytes += size
+
+    def flush(self) -> Importer | None:
+        """Register what has been added as one importer row (nothing when empty)."""
+        if not self.items:
+            return None
+        importer = register_batch(
+            website_id=self.website_id,
+            import_type=self.import_type,
+            import_mode=self.import_mode,
+            table=self.table,
+            rows=self.rows,
+            payload=self.render(self.items),
+            stream=self.stream,
+            record_count=len(self.items),
+        )
+        log.info(
+            "registered %s batch #%s: %d records, %d bytes, website %s",
+            self.import_type,
+            importer.pk,
+            len(self.items),
+            self.bytes,
+            self.website_id,
+        )
+        if self.result is not None:
+            self.result.add(self.result_key, "batches")
+            self.result.add(self.result_key, "records", len(self.items))
+        self.registered.append(importer)
+        self.rows, self.items, self.bytes = [], [], self.base_bytes
+        return importer
+
+
+@dataclass
+class Outcomes:
+    """Row updates decided while processing one page, applied in a few bulk statements.
+
+    Attributes:
+        model: the sync-table model.
+        stream: ``"sync"`` or ``"subscriber"`` (which status/hash columns to write).
+    """
+
+    model: type[models.Model]
+    stream: str = "sync"
+    unchanged: list[int] = field(default_factory=list)
+    failed: dict[str, list[int]] = field(default_factory=lambda: defaultdict(list))
+    skipped: dict[str, list[int]] = field(default_factory=lambda: defaultdict(list))
+    waiting: dict[str, list[int]] = field(default_factory=lambda: defaultdict(list))
+
+    def fail(self, pk: int, reason: str) -> None:
+        """Quarantine a row: it is ``FAILED`` with ``reason`` until its entity changes again."""
+        self.failed[reason[:255]].append(pk)
+
+    def skip(self, pk: int, reason: str) -> None:
+        """Nothing to send for this row now; it is re-evaluated when its entity changes again."""
+        self.skipped[reason[:255]].append(pk)
+
+    def wait(self, pk: int, reason: str) -> None:
+        """Leave the row pending with ``reason`` shown; the next run looks at it again."""
+        self.waiting[reason[:255]].append(pk)
+
+    def apply(self, result: JobResult, website_code: str) -> None:
+        """Write the updates and count them in ``result``."""
+        status = STREAMS[self.stream]["status"]
+        pk = self.model._meta.pk.attname  # type: ignore[union-attr]
+        manager = self.model._default_manager
+        pending = {f"{status}__in": SyncStatus.pending()}
+        now = timezone.now()
+        if self.unchanged:
+            manager.filter(**{f"{pk}__in": self.unchanged}, **pending).update(
+                **{status: SyncStatus.IMPORTED}, sync_message="", updated_at=now
+            )
+            result.add(website_code, "unchanged", len(self.unchanged))
+        for new_status, groups, key in (
+            (SyncStatus.FAILED, self.failed, "failed"),
+            (SyncStatus.SKIPPED, self.skipped, "skipped"),
+        ):
+            for reason, pks in groups.items():
+                manager.filter(**{f"{pk}__in": pks}, **pending).update(
+                    **{status: new_status}, sync_message=reason, updated_at=now
+                )
+                result.add(website_code, key, len(pks))
+        for reason, pks in self.waiting.items():
+            manager.filter(**{f"{pk}__in": pks}).update(sync_message=reason)
+            result.add(website_code, "waiting", len(pks))
+        if self.failed:
+            log.warning(
+                "quarantined %d %s rows of website %s",
+                sum(len(p) for p in self.failed.values()),
+                self.model._meta.db_table,
+                website_code,
+            )
+
+
+@dataclass
+class WebsiteContext:
+    """A website, its settings and its stores, read once per job run."""
+
+    website: Website
+    cfg: WebsiteSettings
+    stores: dict[int, Store]
+
+    @classmethod
+    def load(cls, website: Website, cfg: WebsiteSettings) -> WebsiteContext:
+        """Read the website's stores (with their Django sites)."""
+        qs = Store.objects.filter(website=website).select_related("site").order_by("id")
+        return cls(website, cfg, {s.pk: s for s in qs})
+
+    @property
+    def code(self) -> str:
+        """The website code (counters in :class:`JobResult` are keyed by it)."""
+        return self.website.code
+
+    def store(self, *store_ids: int | None) -> Store | None:
+        """The first of ``store_ids`` that is one of this website's stores, else the default store."""
+        for store_id in store_ids:
+            if store_id is not None and store_id in self.stores:
+                return self.stores[store_id]
+        default_id = getattr(self.website, "default_store_id", None)
+        if default_id in self.stores:
+            return self.stores[default_id]
+        return next(iter(self.stores.values()), None)
+
+    def store_name(self, *store_ids: int | None) -> str:
+        """The name of :meth:`store` (empty when the website has no store)."""
+        store = self.store(*store_ids)
+        return store.name if store is not None else ""
+
+    def insight_batch(
+        self,
+        *,
+        result: JobResult,
+        table: str,
+        collection: str,
+        collection_type: str,
+        scope: str = "contact",
+        import_type: str | None = None,
+    ) -> Batch:
+        """A ``Bulk_JSON`` batch for an insight collection, within this website's insight limits."""
+        from dotsync.models.importer import ImportMode
+
+        def render(records: list[Any]) -> dict[str, Any]:
+            return {"collection": collection, "scope": scope, "type": collection_type, "records": records}
+
+        return Batch(
+            website_id=self.website.pk,
+            import_type=import_type or collection,
+            import_mode=ImportMode.BULK_JSON,
+            table=table,
+            render=render,
+            max_records=self.cfg.batch("insight"),
+            max_bytes=self.cfg.batch("insight_bytes"),
+            base_bytes=len(json.dumps(render([]))),
+            result=result,
+            result_key=self.code,
+        )
+
+
+def single(
+    *,
+    website_id: int,
+    import_type: str,
+    import_mode: str,
+    table: str,
+    pk: int,
+    payload: dict[str, Any],
+    stream: str = "sync",
+) -> Importer:
+    """Queue one single-record call that carries its source row (the row goes ``IMPORTING``).
+
+    The row's hash becomes the hash of ``payload``, so a delete that was sent is not sent again, and
+    the row is sent afresh when its entity comes back.
+    """
+    from dotsync.jobs.queue import payload_hash
+
+    return register_batch(
+        website_id=website_id,
+        import_type=import_type,
+        import_mode=import_mode,
+        table=table,
+        rows=[(pk, payload_hash(payload))],
+        payload=payload,
+        stream=stream,
+        record_count=1,
+    )
+
+
+def was_imported(row: Any, stream: str = "sync") -> bool:
+    """True when the platform holds (or held) this row's record: it was confirmed imported once."""
+    return getattr(row, STREAMS[stream]["imported_at"]) is not None
+
+
+def unchanged(row: Any, hash_: str, stream: str = "sync") -> bool:
+    """True when ``hash_`` is the hash last imported for this row."""
+    cols = STREAMS[stream]
+    return was_imported(row, stream) and getattr(row, cols["hash"]) == hash_
+
+
+def chunks(items: Sequence[Any], size: int) -> list[Sequence[Any]]:
+    """``items`` cut into lists of at most ``size``."""
+    return [items[i : i + size] for i in range(0, len(items), size)]
