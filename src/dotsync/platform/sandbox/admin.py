@@ -1,0 +1,304 @@
+"""``/sandbox/``: inspection and control. Not part of dotdigital's API; no auth (bind to loopback).
+
+* ``GET  /sandbox/``            a small HTML page showing the state
+* ``GET  /sandbox/state[?account=USER]``  JSON state (see :func:`account_state`) and the request log
+* ``POST /sandbox/accounts {"username", "password"}``  create an account (idempotent)
+* ``POST /sandbox/suppress {"email"[, "account"][, "reason"]}``  suppress in one account, or globally
+* ``GET|POST /sandbox/faults {...}``  show / change the fault knobs (``"reset": true`` restores startup knobs)
+* ``POST /sandbox/reset``  clear all state; start-up accounts and knobs come back
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import sqlite3
+from importlib import resources
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.routing import Route
+
+from dotsync.platform.sandbox.accounts import create_account
+from dotsync.platform.sandbox.boot import Boot
+from dotsync.platform.sandbox.campaigns import recipients, send_status
+from dotsync.platform.sandbox.contacts import GLOBAL_STATUS, status_of, suppress_globally, suppress_in_account, valid_email
+from dotsync.platform.sandbox.datafields import fields_of
+from dotsync.platform.sandbox.faults import FaultState
+from dotsync.platform.sandbox.processing import process_due
+from dotsync.platform.sandbox.programs import enrolment_json
+from dotsync.platform.sandbox.storage import Store
+
+ACCOUNT_REASONS = ("Unsubscribed", "HardBounced", "SoftBounced", "IspComplained", "MailBlocked", "DomainSuppression",
+                   "Suppressed", "DirectComplaint")
+
+
+def account_state(store: Store, account: sqlite3.Row) -> dict[str, Any]:
+    """Everything one account holds, for tests and people."""
+    account_id = int(account["id"])
+    fields = fields_of(store, account_id)
+    books = {int(r["id"]): r for r in store.all("SELECT * FROM address_books WHERE account_id = ?", (account_id,))}
+    members: dict[int, list[str]] = {}
+    for m in store.all(
+        "SELECT m.* FROM memberships m JOIN address_books b ON b.id = m.address_book_id WHERE b.account_id = ?",
+        (account_id,),
+    ):
+        members.setdefault(int(m["contact_id"]), []).append(str(books[int(m["address_book_id"])]["name"]))
+    contacts = []
+    emails: dict[int, str] = {}
+    for c in store.all("SELECT * FROM contacts WHERE account_id = ? ORDER BY id", (account_id,)):
+        emails[int(c["id"])] = str(c["email"])
+        values = json.loads(c["data_fields"])
+        contacts.append(
+            {
+                "id": int(c["id"]),
+                "email": c["email"],
+                "status": status_of(store, c),
+                "opt_in_type": c["opt_in_type"],
+                "email_type": c["email_type"],
+                "address_books": sorted(members.get(int(c["id"]), [])),
+                "data_fields": {k: v for k, v in values.items() if v is not None},
+                "created": c["created"],
+                "modified": c["modified"],
+            }
+        )
+    insight: dict[str, Any] = {}
+    for coll in store.all("SELECT * FROM insight_collections WHERE account_id = ? ORDER BY name", (account_id,)):
+        records = store.all(
+            "SELECT * FROM insight_records WHERE account_id = ? AND collection = ? ORDER BY key",
+            (account_id, coll["name"]),
+        )
+        insight[str(coll["name"])] = {
+            "scope": coll["scope"],
+            "type": coll["type"],
+            "records": [
+                {
+                    "key": r["key"],
+                    "contact_id": r["contact_id"],
+                    "email": emails.get(r["contact_id"]) if r["contact_id"] is not None else None,
+                    "json": json.loads(r["json"]),
+                    "created": r["created"],
+                    "updated": r["updated"],
+                }
+                for r in records
+            ],
+        }
+    sends = [
+        {
+            "id": s["id"],
+            "campaign_id": s["campaign_id"],
+            "status": send_status(store, s),
+            "send_date": s["send_date"],
+            "contact_ids": json.loads(s["contact_ids"]),
+            "address_book_ids": json.loads(s["address_book_ids"]),
+            "recipients": recipients(store, s),
+        }
+        for s in store.all("SELECT * FROM campaign_sends WHERE account_id = ? ORDER BY created", (account_id,))
+    ]
+    enrolments = []
+    for e in store.all("SELECT * FROM enrolments WHERE account_id = ? ORDER BY created", (account_id,)):
+        enrolled = store.all("SELECT contact_id FROM program_members WHERE enrolment_id = ?", (e["id"],))
+        item = enrolment_json(e)
+        item["enrolled"] = sorted(emails.get(int(r["contact_id"]), "") for r in enrolled)
+        item["faults_csv"] = e["faults"]
+        enrolments.append(item)
+    return {
+        "id": account_id,
+        "username": account["username"],
+        "contacts": contacts,
+        "address_books": [
+            {"id": i, "name": b["name"], "visibility": b["visibility"],
+             "contacts": sum(1 for names in members.values() if b["name"] in names)}
+            for i, b in sorted(books.items())
+        ],
+        "data_fields": list(fields.values()),
+        "insight": insight,
+        "imports": [
+            {"id": i["id"], "kind": i["kind"], "status": i["status"], "address_book_id": i["address_book_id"],
+             "polls": i["polls"]}
+            for i in store.all("SELECT * FROM imports WHERE account_id = ? ORDER BY created", (account_id,))
+        ],
+        "campaign_sends": sends,
+        "programs": [
+            {"id": p["id"], "name": p["name"], "status": p["status"]}
+            for p in store.all("SELECT * FROM programs WHERE account_id = ? ORDER BY id", (account_id,))
+        ],
+        "enrolments": enrolments,
+        "sms": [
+            {"telephone": s["telephone"], "message": s["message"], "sent": s["sent"]}
+            for s in store.all("SELECT * FROM sms WHERE account_id = ? ORDER BY id", (account_id,))
+        ],
+    }
+
+
+def request_log(store: Store, username: str | None = None) -> dict[str, Any]:
+    """Calls counted per endpoint and per status code (for one API user, or all)."""
+    sql = "SELECT * FROM request_counts"
+    params: tuple[Any, ...] = ()
+    if username is not None:
+        sql += " WHERE account = ?"
+        params = (username,)
+    by_endpoint: dict[str, int] = {}
+    by_status: dict[str, int] = {}
+    by_endpoint_status: dict[str, dict[str, int]] = {}
+    total = 0
+    for r in store.all(sql, params):
+        n = int(r["count"])
+        total += n
+        by_endpoint[r["endpoint"]] = by_endpoint.get(r["endpoint"], 0) + n
+        by_status[str(r["status"])] = by_status.get(str(r["status"]), 0) + n
+        per = by_endpoint_status.setdefault(r["endpoint"], {})
+        per[str(r["status"])] = per.get(str(r["status"]), 0) + n
+    return {"total": total, "by_endpoint": by_endpoint, "by_status": by_status, "by_endpoint_status": by_endpoint_status}
+
+
+def full_state(store: Store, faults: FaultState, username: str | None = None) -> dict[str, Any]:
+    """The state document of ``GET /sandbox/state``."""
+    process_due(store, faults.faults)
+    if username is not None:
+        rows = store.all("SELECT * FROM accounts WHERE username = ?", (username,))
+    else:
+        rows = store.all("SELECT * FROM accounts ORDER BY id")
+    return {
+        "accounts": {str(a["username"]): account_state(store, a) for a in rows},
+        "global_suppressions": [
+            {"email": g["email"], "status": GLOBAL_STATUS, "suppressed_at": g["suppressed_at"]}
+            for g in store.all("SELECT * FROM global_suppressions ORDER BY suppressed_at")
+        ],
+        "requests": request_log(store, username),
+        "faults": faults.faults.as_dict(),
+    }
+
+
+def _page(state: dict[str, Any]) -> str:
+    template = resources.files("dotsync.platform.sandbox").joinpath("page.html").read_text(encoding="utf-8")
+    e = html.escape
+    parts = []
+    for username, acc in state["accounts"].items():
+        rows = "".join(
+            f"<tr><td>{c['id']}</td><td>{e(c['email'])}</td><td>{e(c['status'])}</td>"
+            f"<td>{e(', '.join(c['address_books']))}</td><td><code>{e(json.dumps(c['data_fields']))}</code></td></tr>"
+            for c in acc["contacts"]
+        )
+        insight = "".join(
+            f"<li>{e(name)} ({e(coll['scope'])}): {len(coll['records'])} record(s)</li>"
+            for name, coll in acc["insight"].items()
+        )
+        sends = "".join(
+            f"<li>campaign {s['campaign_id']}: {e(s['status'])} to {len(s['recipients'])} contact(s)</li>"
+            for s in acc["campaign_sends"]
+        )
+        enrolments = "".join(
+            f"<li>program {en['programId']}: {e(en['status'])}, enrolled {len(en['enrolled'])}</li>"
+            for en in acc["enrolments"]
+        )
+        imports = "".join(f"<li>{e(i['kind'])} {e(i['id'])}: {e(i['status'])}</li>" for i in acc["imports"])
+        sms = "".join(f"<li>{e(s['telephone'])}: {e(s['message'])}</li>" for s in acc["sms"])
+        parts.append(
+            f"<section><h2>Account {e(username)} (id {acc['id']})</h2>"
+            f"<h3>Contacts ({len(acc['contacts'])})</h3><table><tr><th>id</th><th>email</th><th>status</th>"
+            f"<th>address books</th><th>data fields</th></tr>{rows}</table>"
+            f"<h3>Insight data</h3><ul>{insight or '<li>none</li>'}</ul>"
+            f"<h3>Imports</h3><ul>{imports or '<li>none</li>'}</ul>"
+            f"<h3>Campaign sends</h3><ul>{sends or '<li>none</li>'}</ul>"
+            f"<h3>Enrolments</h3><ul>{enrolments or '<li>none</li>'}</ul>"
+            f"<h3>SMS</h3><ul>{sms or '<li>none</li>'}</ul></section>"
+        )
+    log_rows = "".join(
+        f"<tr><td>{e(endpoint)}</td><td>{e(json.dumps(statuses))}</td></tr>"
+        for endpoint, statuses in sorted(state["requests"]["by_endpoint_status"].items())
+    )
+    body = (
+        "".join(parts)
+        + f"<section><h2>Globally suppressed ({len(state['global_suppressions'])})</h2><ul>"
+        + "".join(f"<li>{e(g['email'])}</li>" for g in state["global_suppressions"])
+        + f"</ul></section><section><h2>Requests ({state['requests']['total']})</h2>"
+        + f"<table><tr><th>endpoint</th><th>by status</th></tr>{log_rows}</table></section>"
+        + f"<section><h2>Fault knobs</h2><pre>{e(json.dumps(state['faults'], indent=2))}</pre></section>"
+    )
+    return template.replace("{{ body }}", body)
+
+
+def routes(store: Store, faults: FaultState, boot: Boot) -> list[Route]:
+    """The ``/sandbox/`` routes; ``boot`` holds the start-up accounts and knobs that a reset restores."""
+
+    async def page(request: Request) -> Response:
+        return HTMLResponse(_page(full_state(store, faults, request.query_params.get("account"))))
+
+    async def state(request: Request) -> Response:
+        return JSONResponse(full_state(store, faults, request.query_params.get("account")))
+
+    async def body_of(request: Request) -> dict[str, Any]:
+        try:
+            body = json.loads(await request.body() or b"{}")
+        except ValueError:
+            body = None
+        if not isinstance(body, dict):
+            raise ValueError("the body must be a JSON object")
+        return body
+
+    async def accounts(request: Request) -> Response:
+        try:
+            body = await body_of(request)
+            row, created = create_account(store, str(body.get("username", "")), str(body.get("password", "")))
+        except ValueError as err:
+            return JSONResponse({"error": str(err)}, status_code=409 if "exists" in str(err) else 400)
+        endpoint = str(request.base_url).rstrip("/")
+        return JSONResponse(
+            {"id": row["id"], "username": row["username"], "api_endpoint": endpoint, "created": created},
+            status_code=201 if created else 200,
+        )
+
+    async def suppress(request: Request) -> Response:
+        try:
+            body = await body_of(request)
+        except ValueError as err:
+            return JSONResponse({"error": str(err)}, status_code=400)
+        email = body.get("email")
+        if not valid_email(email):
+            return JSONResponse({"error": "email must be a valid address"}, status_code=400)
+        username = body.get("account")
+        if username is None:
+            suppress_globally(store, email)
+            return JSONResponse({"email": email, "scope": "global", "status": GLOBAL_STATUS})
+        account = store.one("SELECT * FROM accounts WHERE username = ?", (username,))
+        if account is None:
+            return JSONResponse({"error": f"no account {username!r}; create it with POST /sandbox/accounts"}, 404)
+        reason = body.get("reason", "Unsubscribed")
+        if reason not in ACCOUNT_REASONS:
+            return JSONResponse({"error": f"reason must be one of {', '.join(ACCOUNT_REASONS)}"}, status_code=400)
+        row = suppress_in_account(store, int(account["id"]), email, reason)
+        return JSONResponse({"email": email, "scope": "account", "account": username, "status": row["status"],
+                             "contact_id": row["id"]})
+
+    async def get_faults(request: Request) -> Response:
+        return JSONResponse(faults.faults.as_dict())
+
+    async def set_faults(request: Request) -> Response:
+        try:
+            body = await body_of(request)
+            reset = bool(body.pop("reset", False))
+            if reset:
+                faults.set({**boot.faults, **body}, reset=True)
+            else:
+                faults.set(body)
+        except (TypeError, ValueError) as err:
+            return JSONResponse({"error": str(err)}, status_code=400)
+        return JSONResponse(faults.faults.as_dict())
+
+    async def reset(request: Request) -> Response:
+        store.clear()
+        boot.apply(store, faults)
+        return JSONResponse({"reset": True})
+
+    return [
+        Route("/sandbox/", page, methods=["GET"]),
+        Route("/sandbox", page, methods=["GET"]),
+        Route("/sandbox/state", state, methods=["GET"]),
+        Route("/sandbox/accounts", accounts, methods=["POST"]),
+        Route("/sandbox/suppress", suppress, methods=["POST"]),
+        Route("/sandbox/faults", get_faults, methods=["GET"]),
+        Route("/sandbox/faults", set_faults, methods=["POST"]),
+        Route("/sandbox/reset", reset, methods=["POST"]),
+    ]

@@ -1,0 +1,40 @@
+"""What the sandbox was started with: accounts and fault knobs that come back after ``/sandbox/reset``."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from dotsync.platform.sandbox.accounts import create_account
+from dotsync.platform.sandbox.faults import FaultState
+from dotsync.platform.sandbox.storage import Store
+
+
+def parse_account(text: str) -> tuple[str, str]:
+    """``USER:PASSWORD`` -> (user, password); the password may contain ``:``."""
+    user, sep, password = text.partition(":")
+    if not sep or not user or not password:
+        raise ValueError(f"accounts are given as USER:PASSWORD, got {text.split(':')[0]!r}...")
+    return user, password
+
+
+@dataclass
+class Boot:
+    """Start-up accounts (user, password) and knob overrides."""
+
+    accounts: list[tuple[str, str]] = field(default_factory=list)
+    faults: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, accounts: Iterable[tuple[str, str] | str] = (), faults: dict[str, Any] | None = None) -> Boot:
+        """Build from ``(user, password)`` pairs or ``"USER:PASSWORD"`` strings."""
+        pairs = [parse_account(a) if isinstance(a, str) else (a[0], a[1]) for a in accounts]
+        return cls(pairs, dict(faults or {}))
+
+    def apply(self, store: Store, state: FaultState, *, knobs: bool = True) -> None:
+        """Create the start-up accounts (idempotent) and restore the start-up knobs."""
+        for user, password in self.accounts:
+            create_account(store, user, password)
+        if knobs:
+            state.set(self.faults, reset=True)

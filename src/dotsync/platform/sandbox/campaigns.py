@@ -1,0 +1,150 @@
+"""Campaigns (seeded per account) and campaign sends whose status progresses.
+
+A send is ``Scheduled`` while its ``sendDate`` is in the future, then ``Sending`` for ``import_delay``
+seconds, then ``Sent``. Recipients are resolved when the send is accepted; suppressed contacts are skipped.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+import uuid
+from datetime import datetime
+from typing import Any
+
+from starlette.responses import Response
+
+from dotsync.platform.sandbox.addressbooks import find_book
+from dotsync.platform.sandbox.contacts import by_id, is_suppressed
+from dotsync.platform.sandbox.context import Api, Ctx, get, ok
+from dotsync.platform.sandbox.errors import ApiError, not_found
+from dotsync.platform.sandbox.storage import Store, dumps, iso, parse_iso, utcnow
+
+
+def campaign_json(row: sqlite3.Row) -> dict[str, Any]:
+    """An ``ApiCampaign``."""
+    return {"id": int(row["id"]), **json.loads(row["body"])}
+
+
+def find_campaign(ctx: Ctx, campaign_id: int) -> sqlite3.Row:
+    """The caller's campaign, or 404 ``ERROR_CAMPAIGN_NOT_FOUND``."""
+    row = ctx.store.one("SELECT * FROM campaigns WHERE account_id = ? AND id = ?", (ctx.account_id, campaign_id))
+    if row is None:
+        raise not_found("ERROR_CAMPAIGN_NOT_FOUND")
+    return row
+
+
+async def list_campaigns(ctx: Ctx) -> Response:
+    """``GET /v2/campaigns?select&skip``."""
+    select, skip = ctx.paging()
+    rows = ctx.store.all(
+        "SELECT * FROM campaigns WHERE account_id = ? ORDER BY id LIMIT ? OFFSET ?", (ctx.account_id, select, skip)
+    )
+    return ok([campaign_json(r) for r in rows])
+
+
+async def get_campaign(ctx: Ctx) -> Response:
+    """``GET /v2/campaigns/{id}``."""
+    return ok(campaign_json(find_campaign(ctx, ctx.path_int("id"))))
+
+
+def _ids(value: Any, field: str) -> list[int]:
+    if value is None:
+        return []
+    if not isinstance(value, list) or not all(isinstance(v, int) and not isinstance(v, bool) for v in value):
+        raise ApiError(400, f"{field} must be a list of ids. ERROR_PARAMETER_INVALID")
+    return list(value)
+
+
+def send_status(store: Store, row: sqlite3.Row) -> str:
+    """A send's status now."""
+    now = time.time()
+    if parse_iso(row["send_date"]).timestamp() > now:
+        return "Scheduled"
+    return "Sending" if now < row["ready_at"] else "Sent"
+
+
+def send_json(store: Store, row: sqlite3.Row) -> dict[str, Any]:
+    """An ``ApiCampaignSend``."""
+    return {
+        "id": row["id"],
+        "campaignId": int(row["campaign_id"]),
+        "addressBookIds": json.loads(row["address_book_ids"]) or None,
+        "contactIds": json.loads(row["contact_ids"]) or None,
+        "sendDate": row["send_date"],
+        "splitTestOptions": None,
+        "status": send_status(store, row),
+    }
+
+
+async def send_campaign(ctx: Ctx) -> Response:
+    """``POST /v2/campaigns/send``: 202 ``ApiCampaignSend``. Unknown contacts refuse the whole send."""
+    body = await ctx.json_object()
+    campaign_id = get(body, "campaignId")
+    if not isinstance(campaign_id, int) or isinstance(campaign_id, bool):
+        raise ApiError(400, "campaignId is required. ERROR_PARAMETER_INVALID")
+    find_campaign(ctx, campaign_id)
+    contact_ids = _ids(get(body, "contactIds"), "contactIds")
+    book_ids = _ids(get(body, "addressBookIds"), "addressBookIds")
+    for book_id in book_ids:
+        find_book(ctx, book_id)
+    for contact_id in contact_ids:
+        if by_id(ctx.store, ctx.account_id, contact_id) is None:
+            raise ApiError(
+                400, "One or more of the supplied contacts were not found. Send not permitted. ERROR_CONTACT_NOT_FOUND"
+            )
+    raw_date = get(body, "sendDate")
+    try:
+        when: datetime = parse_iso(raw_date) if raw_date else utcnow()
+    except (TypeError, ValueError):
+        raise ApiError(400, "sendDate is not a valid date-time. ERROR_PARAMETER_INVALID") from None
+    send_id = str(uuid.uuid4())
+    start = max(time.time(), when.timestamp())
+    ctx.store.run(
+        "INSERT INTO campaign_sends (id, account_id, campaign_id, contact_ids, address_book_ids, send_date, created, "
+        "ready_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        (send_id, ctx.account_id, campaign_id, dumps(contact_ids), dumps(book_ids), iso(when), time.time(),
+         start + ctx.faults.faults.import_delay),
+    )
+    row = ctx.store.one("SELECT * FROM campaign_sends WHERE id = ?", (send_id,))
+    assert row is not None
+    return ok(send_json(ctx.store, row), 202)
+
+
+async def get_send(ctx: Ctx) -> Response:
+    """``GET /v2/campaigns/send/{sendId}``."""
+    row = ctx.store.one(
+        "SELECT * FROM campaign_sends WHERE id = ? AND account_id = ?", (ctx.path("sendId"), ctx.account_id)
+    )
+    if row is None:
+        raise not_found("ERROR_CAMPAIGN_SEND_NOT_FOUND")
+    return ok(send_json(ctx.store, row))
+
+
+def recipients(store: Store, row: sqlite3.Row) -> list[str]:
+    """The addresses a send goes to (suppressed contacts skipped); for ``/sandbox/state``."""
+    account_id = int(row["account_id"])
+    ids = set(json.loads(row["contact_ids"]))
+    books = json.loads(row["address_book_ids"])
+    if books:
+        marks = ",".join("?" * len(books))
+        ids |= {r["contact_id"] for r in store.all(
+            f"SELECT contact_id FROM memberships WHERE address_book_id IN ({marks})", books  # noqa: S608
+        )}
+    if not ids and not books:
+        ids = {r["id"] for r in store.all("SELECT id FROM contacts WHERE account_id = ?", (account_id,))}
+    out = []
+    for contact_id in sorted(ids):
+        contact = by_id(store, account_id, contact_id)
+        if contact is not None and not is_suppressed(store, contact):
+            out.append(str(contact["email"]))
+    return out
+
+
+ROUTES = [
+    Api("GET", "/v2/campaigns", list_campaigns),
+    Api("POST", "/v2/campaigns/send", send_campaign),
+    Api("GET", "/v2/campaigns/send/{sendId}", get_send),
+    Api("GET", "/v2/campaigns/{id}", get_campaign),
+]

@@ -1,0 +1,397 @@
+"""Contacts, suppressions and resubscription (v2).
+
+Suppression model (reference §9.5): a suppressed email cannot be created, updated or added to a list
+(``ERROR_CONTACT_SUPPRESSED``), cannot be deleted, is hidden from ``GET /v2/contacts/{id}`` (but returned,
+with its status, by ``GET /v2/contacts/{email}``), and is listed by ``suppressed-since``. Global suppression
+(``POST /sandbox/suppress`` without an account) shows as status ``Suppressed`` in every account.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sqlite3
+from typing import Any
+
+from starlette.responses import Response
+
+from dotsync.platform.sandbox.context import Api, Ctx, enum, get, no_content, ok
+from dotsync.platform.sandbox.datafields import coerce_many, fields_of
+from dotsync.platform.sandbox.errors import ApiError, bad_request, not_found
+from dotsync.platform.sandbox.storage import Store, dumps, iso, parse_iso
+
+EMAIL_RE = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$")
+OPT_IN_TYPES = ("Unknown", "Single", "Double", "VerifiedDouble")
+EMAIL_TYPES = ("PlainText", "Html")
+ACTIVE_STATUSES = frozenset({"Subscribed", "PendingOptIn"})
+GLOBAL_STATUS = "Suppressed"
+SUPPRESSED_MESSAGE = "Contact is suppressed. ERROR_CONTACT_SUPPRESSED"
+
+
+def valid_email(email: Any) -> bool:
+    """Whether the platform would accept this address (a pragmatic RFC 5322 subset)."""
+    return isinstance(email, str) and len(email) <= 254 and bool(EMAIL_RE.match(email))
+
+
+def globally_suppressed(store: Store, email: str) -> str | None:
+    """When the address was globally suppressed, or None."""
+    row = store.one("SELECT suppressed_at FROM global_suppressions WHERE email = ?", (email.lower(),))
+    return str(row["suppressed_at"]) if row else None
+
+
+def status_of(store: Store, row: sqlite3.Row) -> str:
+    """The contact's status, global suppression first."""
+    return GLOBAL_STATUS if globally_suppressed(store, row["email"]) else str(row["status"])
+
+
+def contact_json(store: Store, row: sqlite3.Row, full: bool = True, fields: dict[str, Any] | None = None) -> dict[str, Any]:
+    """An ``ApiContact``. ``full=False`` gives ``dataFields: null`` as list calls do without ``withFullData``."""
+    data_fields = None
+    if full:
+        fields = fields if fields is not None else fields_of(store, int(row["account_id"]))
+        values = json.loads(row["data_fields"])
+        data_fields = [
+            {"key": f["name"], "value": values.get(f["name"], f["defaultValue"])} for f in fields.values()
+        ]
+    return {
+        "id": int(row["id"]),
+        "email": row["email"],
+        "optInType": row["opt_in_type"],
+        "emailType": row["email_type"],
+        "dataFields": data_fields,
+        "status": status_of(store, row),
+    }
+
+
+def by_email(store: Store, account_id: int, email: str) -> sqlite3.Row | None:
+    """The account's contact with this address (case-insensitive)."""
+    return store.one("SELECT * FROM contacts WHERE account_id = ? AND email_key = ?", (account_id, email.lower()))
+
+
+def by_id(store: Store, account_id: int, contact_id: int) -> sqlite3.Row | None:
+    """The account's contact with this id."""
+    return store.one("SELECT * FROM contacts WHERE account_id = ? AND id = ?", (account_id, contact_id))
+
+
+def is_suppressed(store: Store, row: sqlite3.Row) -> bool:
+    """Whether the contact may not be written to or mailed."""
+    return status_of(store, row) not in ACTIVE_STATUSES
+
+
+def data_pairs(body: dict[str, Any]) -> list[tuple[str, Any]]:
+    """``dataFields: [{key, value}]`` from a request body (keys case-insensitive)."""
+    items = get(body, "dataFields") or []
+    if not isinstance(items, list):
+        raise ApiError(400, "dataFields must be a list of {key, value}. ERROR_PARAMETER_INVALID")
+    pairs = []
+    for item in items:
+        if not isinstance(item, dict) or get(item, "key") is None:
+            raise ApiError(400, "Each data field needs a key. ERROR_PARAMETER_INVALID")
+        pairs.append((str(get(item, "key")), get(item, "value")))
+    return pairs
+
+
+def upsert(
+    store: Store,
+    account_id: int,
+    email: Any,
+    *,
+    email_type: Any = None,
+    opt_in_type: Any = None,
+    values: dict[str, Any] | None = None,
+    address_book_id: int | None = None,
+) -> tuple[sqlite3.Row, bool]:
+    """Create or update a contact (and optionally add it to a list). Returns (row, created?).
+
+    Raises:
+        ApiError: invalid email (``ERROR_PARAMETER_INVALID``) or suppressed (``ERROR_CONTACT_SUPPRESSED``).
+    """
+    if not valid_email(email):
+        raise ApiError(400, "Email is not a valid email address. ERROR_PARAMETER_INVALID")
+    etype = enum(email_type, EMAIL_TYPES, "emailType", default="Html")
+    now = iso()
+    with store.tx() as conn:
+        row = conn.execute(
+            "SELECT * FROM contacts WHERE account_id = ? AND email_key = ?", (account_id, email.lower())
+        ).fetchone()
+        if globally_suppressed(store, email) or (row is not None and row["status"] not in ACTIVE_STATUSES):
+            raise ApiError(400, SUPPRESSED_MESSAGE)
+        created = row is None
+        if row is None:
+            opt_in = enum(opt_in_type, OPT_IN_TYPES, "optInType", default="Unknown")
+            status = "PendingOptIn" if opt_in == "Double" else "Subscribed"
+            contact_id = conn.execute(
+                "INSERT INTO contacts (account_id, email, email_key, email_type, opt_in_type, status, data_fields, "
+                "created, modified) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (account_id, email, email.lower(), etype, opt_in, status, dumps(values or {}), now, now),
+            ).lastrowid
+        else:
+            contact_id = int(row["id"])
+            merged = json.loads(row["data_fields"])
+            merged.update(values or {})
+            opt_in = enum(opt_in_type, OPT_IN_TYPES, "optInType", default=row["opt_in_type"])
+            if email_type is None:
+                etype = row["email_type"]
+            conn.execute(
+                "UPDATE contacts SET email_type = ?, opt_in_type = ?, data_fields = ?, modified = ? WHERE id = ?",
+                (etype, opt_in, dumps(merged), now, contact_id),
+            )
+        if address_book_id is not None:
+            conn.execute(
+                "INSERT INTO memberships (address_book_id, contact_id, added) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
+                (address_book_id, contact_id, now),
+            )
+        return conn.execute("SELECT * FROM contacts WHERE id = ?", (contact_id,)).fetchone(), created
+
+
+async def contact_from_body(ctx: Ctx, address_book_id: int | None = None) -> tuple[sqlite3.Row, bool]:
+    """Validate an ``ApiContact`` body and upsert it."""
+    body = await ctx.json_object()
+    values = coerce_many(fields_of(ctx.store, ctx.account_id), data_pairs(body))
+    return upsert(
+        ctx.store,
+        ctx.account_id,
+        get(body, "email"),
+        email_type=get(body, "emailType"),
+        opt_in_type=get(body, "optInType"),
+        values=values,
+        address_book_id=address_book_id,
+    )
+
+
+async def create_contact(ctx: Ctx) -> Response:
+    """``POST /v2/contacts``: create or update; 201 with the contact."""
+    row, _ = await contact_from_body(ctx)
+    return ok(contact_json(ctx.store, row), 201)
+
+
+def lookup(ctx: Ctx, identifier: str) -> sqlite3.Row:
+    """A contact by id (digits) or email; suppressed contacts are hidden from lookups by id."""
+    if identifier.isdigit():
+        row = by_id(ctx.store, ctx.account_id, int(identifier))
+        if row is None or is_suppressed(ctx.store, row):
+            raise not_found("ERROR_CONTACT_NOT_FOUND")
+        return row
+    row = by_email(ctx.store, ctx.account_id, identifier)
+    if row is None:
+        raise not_found("ERROR_CONTACT_NOT_FOUND")
+    return row
+
+
+async def get_contact(ctx: Ctx) -> Response:
+    """``GET /v2/contacts/{id}`` and ``GET /v2/contacts/{email}``."""
+    return ok(contact_json(ctx.store, lookup(ctx, ctx.path("identifier"))))
+
+
+async def update_contact(ctx: Ctx) -> Response:
+    """``PUT /v2/contacts/{id}``: update fields and possibly the address; 200."""
+    row = lookup(ctx, str(ctx.path_int("id")))
+    body = await ctx.json_object()
+    email = get(body, "email", row["email"])
+    if not valid_email(email):
+        raise ApiError(400, "Email is not a valid email address. ERROR_PARAMETER_INVALID")
+    other = by_email(ctx.store, ctx.account_id, email)
+    if other is not None and other["id"] != row["id"]:
+        raise ApiError(400, "A contact with this email address already exists. ERROR_CONTACT_INVALID")
+    if globally_suppressed(ctx.store, email):
+        raise ApiError(400, SUPPRESSED_MESSAGE)
+    values = json.loads(row["data_fields"])
+    values.update(coerce_many(fields_of(ctx.store, ctx.account_id), data_pairs(body)))
+    etype = enum(get(body, "emailType"), EMAIL_TYPES, "emailType", default=row["email_type"])
+    opt_in = enum(get(body, "optInType"), OPT_IN_TYPES, "optInType", default=row["opt_in_type"])
+    ctx.store.run(
+        "UPDATE contacts SET email = ?, email_key = ?, email_type = ?, opt_in_type = ?, data_fields = ?, modified = ? "
+        "WHERE id = ?",
+        (email, email.lower(), etype, opt_in, dumps(values), iso(), row["id"]),
+    )
+    fresh = by_id(ctx.store, ctx.account_id, int(row["id"]))
+    assert fresh is not None
+    return ok(contact_json(ctx.store, fresh))
+
+
+def delete_contact_rows(store: Store, contact_id: int) -> None:
+    """Remove a contact and everything that hangs off it."""
+    with store.tx() as conn:
+        conn.execute("DELETE FROM memberships WHERE contact_id = ?", (contact_id,))
+        conn.execute("DELETE FROM program_members WHERE contact_id = ?", (contact_id,))
+        conn.execute("DELETE FROM insight_records WHERE contact_id = ?", (contact_id,))
+        conn.execute("DELETE FROM contacts WHERE id = ?", (contact_id,))
+
+
+async def delete_contact(ctx: Ctx) -> Response:
+    """``DELETE /v2/contacts/{id}``: 204. Suppressed contacts are kept (``ERROR_CONTACT_SUPPRESSED``)."""
+    row = by_id(ctx.store, ctx.account_id, ctx.path_int("id"))
+    if row is None:
+        raise not_found("ERROR_CONTACT_NOT_FOUND")
+    if is_suppressed(ctx.store, row):
+        raise ApiError(400, "Suppressed contacts cannot be deleted. ERROR_CONTACT_SUPPRESSED")
+    delete_contact_rows(ctx.store, int(row["id"]))
+    return no_content()
+
+
+async def contact_address_books(ctx: Ctx) -> Response:
+    """``GET /v2/contacts/{id}/address-books``."""
+    from dotsync.platform.sandbox.addressbooks import book_json
+
+    row = lookup(ctx, str(ctx.path_int("id")))
+    select, skip = ctx.paging()
+    books = ctx.store.all(
+        "SELECT b.* FROM address_books b JOIN memberships m ON m.address_book_id = b.id "
+        "WHERE m.contact_id = ? ORDER BY b.id LIMIT ? OFFSET ?",
+        (row["id"], select, skip),
+    )
+    return ok([book_json(ctx.store, b) for b in books])
+
+
+def suppress_in_account(store: Store, account_id: int, email: str, reason: str = "Unsubscribed") -> sqlite3.Row:
+    """Suppress (unsubscribe) an address in one account, creating the contact if needed."""
+    now = iso()
+    with store.tx() as conn:
+        row = conn.execute(
+            "SELECT * FROM contacts WHERE account_id = ? AND email_key = ?", (account_id, email.lower())
+        ).fetchone()
+        if row is None:
+            conn.execute(
+                "INSERT INTO contacts (account_id, email, email_key, status, created, modified, suppressed_at) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (account_id, email, email.lower(), reason, now, now, now),
+            )
+        else:
+            conn.execute(
+                "UPDATE contacts SET status = ?, suppressed_at = ?, modified = ? WHERE id = ?",
+                (reason, now, now, row["id"]),
+            )
+        return conn.execute(
+            "SELECT * FROM contacts WHERE account_id = ? AND email_key = ?", (account_id, email.lower())
+        ).fetchone()
+
+
+def suppress_globally(store: Store, email: str) -> None:
+    """Put an address on the global suppression list (every account, present and future)."""
+    now = iso()
+    with store.tx() as conn:
+        conn.execute(
+            "INSERT INTO global_suppressions (email, suppressed_at) VALUES (?, ?) ON CONFLICT DO NOTHING",
+            (email.lower(), now),
+        )
+        conn.execute("UPDATE contacts SET modified = ? WHERE email_key = ?", (now, email.lower()))
+
+
+async def unsubscribe(ctx: Ctx) -> Response:
+    """``POST /v2/contacts/unsubscribe``: account-level unsubscribe; 200 ``ApiContactSuppression``."""
+    body = await ctx.json_object()
+    email = get(body, "email")
+    if not valid_email(email):
+        raise ApiError(400, "Email is not a valid email address. ERROR_PARAMETER_INVALID")
+    row = suppress_in_account(ctx.store, ctx.account_id, email)
+    return ok(
+        {"suppressedContact": contact_json(ctx.store, row), "dateRemoved": row["suppressed_at"], "reason": "Unsubscribed"}
+    )
+
+
+async def _resubscribe(ctx: Ctx, challenge: bool) -> Response:
+    body = await ctx.json_object()
+    inner = get(body, "unsubscribedContact")
+    if not isinstance(inner, dict):
+        raise ApiError(400, "unsubscribedContact is required. ERROR_PARAMETER_INVALID")
+    email = get(inner, "email")
+    if not valid_email(email):
+        raise ApiError(400, "Email is not a valid email address. ERROR_PARAMETER_INVALID")
+    row = by_email(ctx.store, ctx.account_id, email)
+    if globally_suppressed(ctx.store, email):
+        shown = contact_json(ctx.store, row) if row else {"email": email, "status": GLOBAL_STATUS}
+        return ok({"contact": shown, "status": "ContactCannotBeUnsuppressed"})
+    if row is not None and row["status"] in ACTIVE_STATUSES:
+        return ok({"contact": contact_json(ctx.store, row), "status": "ContactAdded"})
+    if challenge:
+        if row is None:
+            row = suppress_in_account(ctx.store, ctx.account_id, email)
+        return ok({"contact": contact_json(ctx.store, row), "status": "ContactChallenged"})
+    now = iso()
+    if row is None:
+        row, _ = upsert(ctx.store, ctx.account_id, email)
+    else:
+        ctx.store.run(
+            "UPDATE contacts SET status = 'Subscribed', suppressed_at = NULL, modified = ? WHERE id = ?", (now, row["id"])
+        )
+        row = by_id(ctx.store, ctx.account_id, int(row["id"]))
+        assert row is not None
+    return ok({"contact": contact_json(ctx.store, row), "status": "ContactAdded"})
+
+
+async def resubscribe(ctx: Ctx) -> Response:
+    """``POST /v2/contacts/resubscribe``: challenged unless ``resubscribe_challenge`` is off."""
+    return await _resubscribe(ctx, ctx.faults.faults.resubscribe_challenge)
+
+
+async def resubscribe_no_challenge(ctx: Ctx) -> Response:
+    """``POST /v2/contacts/resubscribe-with-no-challenge``."""
+    return await _resubscribe(ctx, False)
+
+
+def since(ctx: Ctx) -> str:
+    """The ``{date}`` path parameter normalised to the stored timestamp format, or 400."""
+    try:
+        return iso(parse_iso(ctx.path("date")))
+    except ValueError:
+        raise bad_request("ERROR_PARAMETER_INVALID", "The date is not a valid date-time.") from None
+
+
+async def suppressed_since(ctx: Ctx) -> Response:
+    """``GET /v2/contacts/suppressed-since/{date}``: account and global suppressions, oldest first."""
+    start = since(ctx)
+    select, skip = ctx.paging()
+    rows = ctx.store.all(
+        "SELECT * FROM ("
+        "  SELECT c.*, COALESCE(g.suppressed_at, c.suppressed_at) AS removed,"
+        "         CASE WHEN g.email IS NULL THEN c.status ELSE ? END AS reason"
+        "  FROM contacts c LEFT JOIN global_suppressions g ON g.email = c.email_key"
+        "  WHERE c.account_id = ? AND (g.email IS NOT NULL OR c.status NOT IN ('Subscribed', 'PendingOptIn'))"
+        ") WHERE removed >= ? ORDER BY removed, id LIMIT ? OFFSET ?",
+        (GLOBAL_STATUS, ctx.account_id, start, select, skip),
+    )
+    return ok(
+        [
+            {"suppressedContact": contact_json(ctx.store, r, full=False), "dateRemoved": r["removed"], "reason": r["reason"]}
+            for r in rows
+        ]
+    )
+
+
+async def modified_since(ctx: Ctx) -> Response:
+    """``GET /v2/contacts/modified-since/{date}?withFullData&select&skip`` (default page 2000)."""
+    start = since(ctx)
+    select, skip = ctx.paging(default_select=2000, max_select=5000)
+    full = ctx.flag("withFullData")
+    fields = fields_of(ctx.store, ctx.account_id)
+    rows = ctx.store.all(
+        "SELECT * FROM contacts WHERE account_id = ? AND modified >= ? ORDER BY id LIMIT ? OFFSET ?",
+        (ctx.account_id, start, select, skip),
+    )
+    return ok([contact_json(ctx.store, r, full, fields) for r in rows])
+
+
+async def list_contacts(ctx: Ctx) -> Response:
+    """``GET /v2/contacts?withFullData&select&skip``."""
+    select, skip = ctx.paging()
+    full = ctx.flag("withFullData")
+    fields = fields_of(ctx.store, ctx.account_id)
+    rows = ctx.store.all(
+        "SELECT * FROM contacts WHERE account_id = ? ORDER BY id LIMIT ? OFFSET ?", (ctx.account_id, select, skip)
+    )
+    return ok([contact_json(ctx.store, r, full, fields) for r in rows])
+
+
+ROUTES = [
+    Api("GET", "/v2/contacts", list_contacts),
+    Api("POST", "/v2/contacts", create_contact),
+    Api("POST", "/v2/contacts/unsubscribe", unsubscribe),
+    Api("POST", "/v2/contacts/resubscribe", resubscribe),
+    Api("POST", "/v2/contacts/resubscribe-with-no-challenge", resubscribe_no_challenge),
+    Api("GET", "/v2/contacts/suppressed-since/{date}", suppressed_since),
+    Api("GET", "/v2/contacts/modified-since/{date}", modified_since),
+    Api("GET", "/v2/contacts/{id}/address-books", contact_address_books),
+    Api("GET", "/v2/contacts/{identifier}", get_contact),
+    Api("PUT", "/v2/contacts/{id}", update_contact),
+    Api("DELETE", "/v2/contacts/{id}", delete_contact),
+]

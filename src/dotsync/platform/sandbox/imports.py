@@ -1,0 +1,309 @@
+"""v2 CSV contact imports: upload, asynchronous processing, status, report and report-faults.
+
+Upload: ``multipart/form-data`` with one file part named ``file`` that carries a ``filename`` (without it the
+platform answers 400 ``file must be valid``), or JSON ``ApiFileMedia {"fileName", "data": <base64>}``.
+The file needs an ``Email`` column (any case); ``EmailType`` and ``OptInType`` set those properties; every
+other column maps to the data field of the same name (case-insensitive). Columns that match no data field
+are ignored, or create a String field when the ``import_unknown_columns`` knob is ``create``.
+
+Rows that are not imported are listed in report-faults with the platform's reason wording:
+``Invalid Email``, ``Duplicate``, ``Globally Suppressed``, ``Unsubscribed``, ``Hard bounced``,
+``Soft bounced``, ``Complained to ISP``, ``Mail blocked``, ``Suppressed by Domain``, ``Suppressed by you``
+and ``Failures`` (a data-field value the field's type rejects).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import csv
+import io
+import json
+import sqlite3
+import time
+import uuid
+from collections import Counter
+from typing import Any
+
+from starlette.datastructures import UploadFile
+from starlette.responses import Response
+
+from dotsync.platform.sandbox.addressbooks import find_book
+from dotsync.platform.sandbox.contacts import ACTIVE_STATUSES, globally_suppressed, valid_email
+from dotsync.platform.sandbox.context import Api, Ctx, csv_response, enum, get, ok
+from dotsync.platform.sandbox.datafields import NAME_RE, RESTRICTED_NAMES, coerce, fields_of
+from dotsync.platform.sandbox.errors import ApiError, not_found
+from dotsync.platform.sandbox.faults import Faults
+from dotsync.platform.sandbox.storage import Store, dumps, iso
+
+MERGE_OPTIONS = ("Overwrite", "OnlyOverwriteIfNotEmpty", "OnlyOverwriteIfContactDataNotPopulated")
+REPORT_KEYS = (
+    "newContacts",
+    "updatedContacts",
+    "globallySuppressed",
+    "invalidEntries",
+    "duplicateEmails",
+    "blocked",
+    "unsubscribed",
+    "hardBounced",
+    "softBounced",
+    "ispComplaints",
+    "mailBlocked",
+    "domainSuppressed",
+    "pendingDoubleOptin",
+    "failures",
+    "suppressedContacts",
+)
+# account-level contact status -> (fault reason as the platform words it, report counter)
+SUPPRESSION_REASONS: dict[str, tuple[str, str]] = {
+    "Unsubscribed": ("Unsubscribed", "unsubscribed"),
+    "HardBounced": ("Hard bounced", "hardBounced"),
+    "SoftBounced": ("Soft bounced", "softBounced"),
+    "IspComplained": ("Complained to ISP", "ispComplaints"),
+    "MailBlocked": ("Mail blocked", "mailBlocked"),
+    "DomainSuppression": ("Suppressed by Domain", "domainSuppressed"),
+    "DirectComplaint": ("Suppressed by you", "suppressedContacts"),
+    "Suppressed": ("Suppressed by you", "suppressedContacts"),
+}
+GLOBAL_REASON = "Globally Suppressed"
+EMAIL_TYPES = ("PlainText", "Html")
+OPT_IN_TYPES = ("Unknown", "Single", "Double", "VerifiedDouble")
+REPORT_NOT_READY = "Import is not processed yet or completed with error. ERROR_IMPORT_REPORT_NOT_FOUND"
+
+
+async def _file_bytes(ctx: Ctx) -> bytes:
+    content_type = ctx.request.headers.get("content-type", "")
+    if content_type.startswith("multipart/form-data"):
+        form = await ctx.request.form(max_files=2)
+        part = form.get("file")
+        if not isinstance(part, UploadFile) or not part.filename:
+            raise ApiError(400, "file must be valid")
+        return await part.read()
+    body = await ctx.json_object()
+    data = get(body, "data")
+    if not get(body, "fileName") or not isinstance(data, str):
+        raise ApiError(400, "file must be valid")
+    try:
+        return base64.b64decode(data, validate=True)
+    except (binascii.Error, ValueError):
+        raise ApiError(400, "file must be valid") from None
+
+
+async def _start(ctx: Ctx, book_id: int | None, merge: str) -> Response:
+    if book_id is not None:
+        find_book(ctx, book_id, writable=True)
+    f = ctx.faults.faults
+    payload = await _file_bytes(ctx)
+    if len(payload) > f.csv_max_bytes:
+        raise ApiError(413, f"The file is larger than {f.csv_max_bytes} bytes. ERROR_IMPORT_FILE_TOO_LARGE")
+    header = payload.decode("utf-8-sig", errors="replace").splitlines()[:1]
+    columns = next(csv.reader(header), []) if header else []
+    if not any(c.strip().lower() == "email" for c in columns):
+        raise ApiError(400, "The file has no Email column. ERROR_NO_EMAIL_COLUMN")
+    import_id = str(uuid.uuid4())
+    now = time.time()
+    with ctx.store.tx() as conn:
+        active = conn.execute(
+            "SELECT COUNT(*) FROM imports WHERE account_id = ? AND kind = 'contacts' AND status = 'NotFinished'",
+            (ctx.account_id,),
+        ).fetchone()[0]
+        if active >= f.max_active_imports:
+            raise ApiError(
+                400,
+                f"You have more than {f.max_active_imports} imports running at the same time. "
+                "ERROR_IMPORT_TOOMANYACTIVEIMPORTS",
+            )
+        conn.execute(
+            "INSERT INTO imports (id, account_id, kind, address_book_id, status, created, ready_at, polls_needed, "
+            "outcome, payload, report) VALUES (?, ?, 'contacts', ?, 'NotFinished', ?, ?, ?, ?, ?, ?)",
+            (import_id, ctx.account_id, book_id, now, now + f.import_delay, f.import_polls, f.import_outcome,
+             payload, dumps({"mergeOption": merge})),
+        )
+    return ok({"id": import_id, "status": "NotFinished"}, 202)
+
+
+async def import_to_book(ctx: Ctx) -> Response:
+    """``POST /v2/address-books/{addressBookId}/contacts/import``: 202 ``{"id", "status": "NotFinished"}``."""
+    return await _start(ctx, ctx.path_int("addressBookId"), "Overwrite")
+
+
+async def import_to_book_merge(ctx: Ctx) -> Response:
+    """``POST /v2/address-books/{addressBookId}/contacts/import/with-merge-option/{mergeOption}``."""
+    merge = enum(ctx.path("mergeOption"), MERGE_OPTIONS, "mergeOption")
+    return await _start(ctx, ctx.path_int("addressBookId"), merge)
+
+
+async def import_no_book(ctx: Ctx) -> Response:
+    """``POST /v2/contacts/import``: import without adding to a list."""
+    return await _start(ctx, None, "Overwrite")
+
+
+def _merge(existing: dict[str, Any], incoming: dict[str, Any], merge: str) -> dict[str, Any]:
+    out = dict(existing)
+    for name, value in incoming.items():
+        if merge == "OnlyOverwriteIfNotEmpty" and value is None:
+            continue
+        if merge == "OnlyOverwriteIfContactDataNotPopulated" and out.get(name) not in (None, ""):
+            continue
+        out[name] = value
+    return out
+
+
+def _map_columns(store: Store, account_id: int, columns: list[str], faults: Faults) -> dict[int, dict[str, Any]]:
+    """Column index -> data field, creating fields for unknown columns when the knob says so."""
+    fields = fields_of(store, account_id)
+    mapping: dict[int, dict[str, Any]] = {}
+    for index, column in enumerate(columns):
+        key = column.strip().lower()
+        if key in ("email", "emailtype", "optintype"):
+            continue
+        field = fields.get(key)
+        if field is None and faults.import_unknown_columns == "create" and NAME_RE.match(column.strip()):
+            if key not in RESTRICTED_NAMES:
+                store.run(
+                    "INSERT INTO data_fields (account_id, name, name_key, type, visibility) "
+                    "VALUES (?, ?, ?, 'String', 'Private') ON CONFLICT DO NOTHING",
+                    (account_id, column.strip(), key),
+                )
+                field = {"name": column.strip(), "type": "String", "visibility": "Private", "defaultValue": None}
+        if field is not None:
+            mapping[index] = field
+    return mapping
+
+
+def process_contact_import(store: Store, faults: Faults, row: sqlite3.Row) -> None:
+    """Apply a due CSV import and store its report and faults (or its failure status)."""
+    if row["outcome"] != "Finished":
+        store.run("UPDATE imports SET status = ? WHERE id = ?", (row["outcome"], row["id"]))
+        return
+    try:
+        text = bytes(row["payload"]).decode("utf-8-sig")
+    except UnicodeDecodeError:
+        store.run("UPDATE imports SET status = 'InvalidFileFormat' WHERE id = ?", (row["id"],))
+        return
+    reader = csv.reader(io.StringIO(text))
+    columns = next(reader, [])
+    lowered = [c.strip().lower() for c in columns]
+    email_at = lowered.index("email")
+    type_at = lowered.index("emailtype") if "emailtype" in lowered else None
+    optin_at = lowered.index("optintype") if "optintype" in lowered else None
+    account_id = int(row["account_id"])
+    mapping = _map_columns(store, account_id, columns, faults)
+    merge = json.loads(row["report"] or "{}").get("mergeOption", "Overwrite")
+    counts: Counter[str] = Counter({k: 0 for k in REPORT_KEYS})
+    fault_rows: list[list[str]] = []
+    seen: set[str] = set()
+    now = iso()
+
+    def cell(values: list[str], index: int | None) -> str:
+        return values[index].strip() if index is not None and index < len(values) else ""
+
+    with store.tx() as conn:
+        for values in reader:
+            if not any(v.strip() for v in values):
+                continue
+            email = cell(values, email_at)
+            reason = None
+            if not valid_email(email):
+                reason, counter = "Invalid Email", "invalidEntries"
+            elif email.lower() in seen:
+                reason, counter = "Duplicate", "duplicateEmails"
+            elif globally_suppressed(store, email):
+                reason, counter = GLOBAL_REASON, "globallySuppressed"
+            seen.add(email.lower())
+            existing = None
+            if reason is None:
+                existing = conn.execute(
+                    "SELECT * FROM contacts WHERE account_id = ? AND email_key = ?", (account_id, email.lower())
+                ).fetchone()
+                if existing is not None and existing["status"] not in ACTIVE_STATUSES:
+                    reason, counter = SUPPRESSION_REASONS.get(existing["status"], ("Suppressed by you", "suppressedContacts"))
+            incoming: dict[str, Any] = {}
+            if reason is None:
+                try:
+                    for index, field in mapping.items():
+                        incoming[field["name"]] = coerce(field, cell(values, index))
+                    email_type = enum(cell(values, type_at) or None, EMAIL_TYPES, "EmailType", default="Html")
+                    opt_in = enum(cell(values, optin_at) or None, OPT_IN_TYPES, "OptInType", default="Unknown")
+                except ApiError:
+                    reason, counter = "Failures", "failures"
+            if reason is not None:
+                counts[counter] += 1
+                fault_rows.append([reason, *values])
+                continue
+            if existing is None:
+                status = "PendingOptIn" if opt_in == "Double" else "Subscribed"
+                contact_id = conn.execute(
+                    "INSERT INTO contacts (account_id, email, email_key, email_type, opt_in_type, status, data_fields, "
+                    "created, modified) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (account_id, email, email.lower(), email_type, opt_in, status,
+                     dumps({k: v for k, v in incoming.items() if v is not None}), now, now),
+                ).lastrowid
+                counts["newContacts"] += 1
+                if status == "PendingOptIn":
+                    counts["pendingDoubleOptin"] += 1
+            else:
+                contact_id = int(existing["id"])
+                merged = _merge(json.loads(existing["data_fields"]), incoming, merge)
+                conn.execute(
+                    "UPDATE contacts SET email_type = ?, opt_in_type = ?, data_fields = ?, modified = ? WHERE id = ?",
+                    (email_type if type_at is not None else existing["email_type"],
+                     opt_in if optin_at is not None else existing["opt_in_type"], dumps(merged), now, contact_id),
+                )
+                counts["updatedContacts"] += 1
+            if row["address_book_id"] is not None:
+                conn.execute(
+                    "INSERT INTO memberships (address_book_id, contact_id, added) VALUES (?, ?, ?) "
+                    "ON CONFLICT DO NOTHING",
+                    (row["address_book_id"], contact_id, now),
+                )
+        out = io.StringIO()
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow(["Reason", *columns])
+        writer.writerows(fault_rows)
+        conn.execute(
+            "UPDATE imports SET status = 'Finished', report = ?, faults = ? WHERE id = ?",
+            (dumps(dict(counts)), out.getvalue(), row["id"]),
+        )
+
+
+def find_import(ctx: Ctx, kind: str = "contacts") -> sqlite3.Row:
+    """The caller's import by the ``{importId}`` path parameter, after counting a poll."""
+    from dotsync.platform.sandbox.processing import poll
+
+    row = poll(ctx.store, ctx.faults.faults, ctx.account_id, ctx.path("importId"), kind)
+    if row is None:
+        raise not_found("ERROR_IMPORT_NOT_FOUND")
+    return row
+
+
+async def import_status(ctx: Ctx) -> Response:
+    """``GET /v2/contacts/import/{importId}``: ``NotFinished`` until processed."""
+    row = find_import(ctx)
+    return ok({"id": row["id"], "status": row["status"]})
+
+
+async def import_report(ctx: Ctx) -> Response:
+    """``GET /v2/contacts/import/{importId}/report``: counters, once finished."""
+    row = find_import(ctx)
+    if row["status"] != "Finished":
+        raise ApiError(400, REPORT_NOT_READY)
+    return ok(json.loads(row["report"]))
+
+
+async def import_report_faults(ctx: Ctx) -> Response:
+    """``GET /v2/contacts/import/{importId}/report-faults``: CSV ``Reason,<original columns>``."""
+    row = find_import(ctx)
+    if row["status"] != "Finished":
+        raise ApiError(400, REPORT_NOT_READY)
+    return csv_response(str(row["faults"]))
+
+
+ROUTES = [
+    Api("POST", "/v2/address-books/{addressBookId}/contacts/import", import_to_book),
+    Api("POST", "/v2/address-books/{addressBookId}/contacts/import/with-merge-option/{mergeOption}", import_to_book_merge),
+    Api("POST", "/v2/contacts/import", import_no_book),
+    Api("GET", "/v2/contacts/import/{importId}", import_status),
+    Api("GET", "/v2/contacts/import/{importId}/report", import_report),
+    Api("GET", "/v2/contacts/import/{importId}/report-faults", import_report_faults),
+]
