@@ -1,0 +1,77 @@
+"""The importer job: drain ``email_importer`` into dotdigital, fairly, exactly once.
+
+Each run, per dotdigital account (websites sharing an API user share one):
+
+1. **poll** the imports in progress (:mod:`.poll`): finished ones settle their source rows,
+   failed ones fail them with the platform's status, contact fault reports unsubscribe suppressed
+   contacts in that website (:mod:`.faults`);
+2. **start** the next rows (:mod:`.start`), round-robin across the account's websites, oldest first,
+   within the account's active-import caps (:mod:`.fairness`); single-record rows are sent at once
+   (:mod:`.single`). Failures follow one table (:mod:`.retry`); a batch the platform rejects for its
+   content is bisected until the poison record is alone (:mod:`.bisect`).
+
+Exactly once
+------------
+Source rows become ``IMPORTED`` only in the transaction that records the platform's confirmation
+(``Finished`` for a bulk import, a 2xx for a single call), through
+:func:`dotsync.jobs.queue.settle_imported`. Until then they stay ``IMPORTING``, attached to their
+importer row, so a crash at any point loses nothing: the row is polled again, or — if the run died
+after claiming it but before recording the platform's import id — it returns to the queue after
+:data:`.state.CLAIM_TIMEOUT` and is sent again. Sending a batch twice never duplicates a record,
+because every platform write dotsync uses is an upsert: contact imports are keyed by email (per
+address book), insight imports and single insight writes by collection and record key, contact
+updates by email; deletes of something already gone succeed. Re-running the jobs therefore
+converges on exactly the store's data in the platform.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from dotsync.exceptions import DotsyncError
+from dotsync.jobs.base import JobResult, websites_for
+from dotsync.jobs.importer.fairness import group_accounts
+from dotsync.jobs.importer.poll import poll_account
+from dotsync.jobs.importer.start import Budget, start_account
+from dotsync.platform.accounts import client_for
+
+logger = logging.getLogger(__name__)
+
+JOB = "importer"
+
+
+def run(
+    website_code: str | None = None, *, max_starts: int | None = None, poll_min_age: float | None = None
+) -> JobResult:
+    """Run the importer once: poll imports in progress, then start what is next.
+
+    Args:
+        website_code: only this website (``--website CODE``); None for every enabled website.
+        max_starts: at most this many platform calls that start work (bulk starts and single-record
+            calls) in this run; None for no limit beyond the accounts' caps.
+        poll_min_age: only poll imports started at least this many seconds ago (the runner passes
+            its estimate of how long imports take); None polls every import in progress.
+
+    Returns:
+        Counts per website: ``imported``, ``failed``, ``in_progress``, ``started``, ``sent``,
+        ``waiting``, ``retrying``, ``split``, ``resent``; errors name the website and what to do.
+    """
+    result = JobResult(JOB)
+    websites = []
+    for website, cfg in websites_for(None, website_code):
+        problems = cfg.problems()
+        if problems:
+            result.errors.extend(problems)
+            continue
+        websites.append((website, cfg))
+    budget = Budget(max_starts)
+    for account in group_accounts(websites):
+        try:
+            client = client_for(account.cfg)
+            poll_account(account, client, result, min_age=poll_min_age)
+            start_account(account, client, result, budget)
+        except DotsyncError as exc:
+            codes = ", ".join(cfg.website_code for _, cfg in account.websites)
+            logger.warning("importer: account of website(s) %s skipped: %s", codes, exc)
+            result.errors.append(f"website(s) {codes}: {exc}")
+    return result

@@ -1,0 +1,222 @@
+"""Importer row transitions. Every status change of an ``email_importer`` row goes through here.
+
+A row is *claimed* before any platform call: a conditional ``UPDATE`` moves it from ``PENDING`` to
+``IMPORTING`` with an empty ``import_id``, so two importer runs never send the same row. The platform
+call follows; its answer records the import id, or the outcome of a single-record call. A claim whose
+run died before recording anything is *stale* after :data:`CLAIM_TIMEOUT` and returns to ``PENDING``.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from django.db import transaction
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from dotsync.jobs import queue
+from dotsync.jobs.importer.retry import BACKOFF, describe
+from dotsync.models import Importer, SyncStatus
+from dotsync.models.importer import ImportStatus
+
+CLAIM_TIMEOUT = timedelta(minutes=15)
+"""How long a claimed row may wait for its platform call before another run takes it over.
+
+Longer than one call with all its client-side retries (121 s timeout by default)."""
+
+MESSAGE_MAX = 1000
+
+
+def due(now: datetime) -> Q:
+    """Rows whose ``next_attempt_at`` has come (or was never set)."""
+    return Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now)
+
+
+def claim(row: Importer, now: datetime | None = None) -> bool:
+    """Take a ``PENDING`` row for this run; False when another run took it first."""
+    now = now or timezone.now()
+    taken = Importer.objects.filter(pk=row.pk, import_status=ImportStatus.PENDING).update(
+        import_status=ImportStatus.IMPORTING, import_id="", import_started=now, updated_at=now
+    )
+    if taken:
+        row.import_status, row.import_id, row.import_started, row.updated_at = (
+            ImportStatus.IMPORTING,
+            "",
+            now,
+            now,
+        )
+    return bool(taken)
+
+
+def recover_stale_claims(website_ids: list[int], now: datetime | None = None) -> int:
+    """Return claims older than :data:`CLAIM_TIMEOUT` that never got an import id to ``PENDING``.
+
+    Such a row's run died mid-call. If the platform did accept the import, sending it again is
+    harmless: imports upsert by email or insight key. Returns the rows recovered.
+    """
+    now = now or timezone.now()
+    return stale_claims(website_ids, now).update(
+        import_status=ImportStatus.PENDING,
+        import_started=None,
+        message="The run that started this import stopped before the platform answered; sending it again.",
+        updated_at=now,
+    )
+
+
+def stale_claims(website_ids: list[int], now: datetime) -> QuerySet[Importer]:
+    """Claimed rows with no import id, older than :data:`CLAIM_TIMEOUT`."""
+    return Importer.objects.filter(
+        website_id__in=website_ids,
+        import_status=ImportStatus.IMPORTING,
+        import_id="",
+        import_started__lt=now - CLAIM_TIMEOUT,
+    )
+
+
+def started(row: Importer, import_id: str) -> None:
+    """The platform accepted a bulk import: record its id (``retry_count`` unchanged)."""
+    now = timezone.now()
+    row.import_id, row.message, row.next_attempt_at, row.updated_at = import_id, "", None, now
+    row.save(update_fields=["import_id", "message", "next_attempt_at", "updated_at"])
+
+
+def imported(row: Importer, *, failed: dict[int, str] | None = None, message: str = "") -> int:
+    """The platform confirmed the row: mark it ``IMPORTED`` and settle its source rows, atomically.
+
+    Args:
+        row: the importer row.
+        failed: source-row pk -> reason for records the platform rejected (quarantined ``FAILED``).
+        message: a note for the row (e.g. "nothing to delete").
+
+    Returns:
+        The source rows marked imported.
+    """
+    now = timezone.now()
+    with transaction.atomic():
+        row.import_status, row.import_finished, row.updated_at = ImportStatus.IMPORTED, now, now
+        row.import_started = row.import_started or now
+        row.message, row.next_attempt_at = message[:MESSAGE_MAX], None
+        row.save(
+            update_fields=[
+                "import_status",
+                "import_finished",
+                "import_started",
+                "message",
+                "next_attempt_at",
+                "updated_at",
+            ]
+        )
+        return queue.settle_imported(row, failed=failed)
+
+
+def failed(row: Importer, reason: str) -> int:
+    """Terminal failure: the row and its source rows go ``FAILED`` with ``reason``, atomically."""
+    now = timezone.now()
+    with transaction.atomic():
+        row.import_status, row.message, row.updated_at = ImportStatus.FAILED, reason[:MESSAGE_MAX], now
+        row.import_finished, row.next_attempt_at = now, None
+        row.save(
+            update_fields=["import_status", "message", "import_finished", "next_attempt_at", "updated_at"]
+        )
+        return queue.settle_failed(row, reason)
+
+
+def retry_later(row: Importer, exc: Exception, *, max_retries: int, count: bool = True) -> bool:
+    """Put a row back to ``PENDING`` after a transient failure, or fail it past ``max_retries``.
+
+    Args:
+        row: the importer row (claimed or still pending).
+        exc: the error, whose message the row shows.
+        max_retries: the retry budget (``max_retries`` setting).
+        count: spend one retry (False when the account was merely busy or throttled).
+
+    Returns:
+        True when the row will be retried, False when it failed for good.
+    """
+    now = timezone.now()
+    if count:
+        row.retry_count += 1
+        if row.retry_count > max_retries:
+            failed(row, f"Gave up after {max_retries} retries. Last error: {describe(exc)}")
+            return False
+        wait = BACKOFF.delay(row.retry_count)
+        note = f"retry {row.retry_count}/{max_retries} in {wait:.0f}s"
+    else:
+        wait = BACKOFF.wait(exc)
+        note = f"account busy, trying again in {wait:.0f}s"
+    row.import_status, row.import_id, row.import_started = ImportStatus.PENDING, "", None
+    row.next_attempt_at = BACKOFF.next_attempt(now, wait)
+    row.message = f"{describe(exc)} ({note})"[:MESSAGE_MAX]
+    row.updated_at = now
+    row.save(
+        update_fields=[
+            "import_status",
+            "import_id",
+            "import_started",
+            "retry_count",
+            "next_attempt_at",
+            "message",
+            "updated_at",
+        ]
+    )
+    return True
+
+
+def resend(row: Importer, reason: str) -> None:
+    """Return a row whose import the platform lost to ``PENDING``, spending one retry."""
+    now = timezone.now()
+    row.import_status, row.import_id, row.import_started = ImportStatus.PENDING, "", None
+    row.retry_count += 1
+    row.message, row.updated_at = reason[:MESSAGE_MAX], now
+    row.save(
+        update_fields=["import_status", "import_id", "import_started", "retry_count", "message", "updated_at"]
+    )
+
+
+def reset_to_pending(rows: QuerySet[Importer]) -> int:
+    """Admin action: put rows back in the queue as if new (import id, times and retries cleared).
+
+    Source rows that a failure released are re-attached, so a retried row settles them again.
+    Returns the rows reset.
+    """
+    n = 0
+    now = timezone.now()
+    for row in rows.exclude(import_status=ImportStatus.IMPORTED).iterator():
+        with transaction.atomic():
+            reattach(row)
+            n += Importer.objects.filter(pk=row.pk).update(
+                import_status=ImportStatus.PENDING,
+                import_id="",
+                import_started=None,
+                import_finished=None,
+                next_attempt_at=None,
+                retry_count=0,
+                message="",
+                updated_at=now,
+            )
+    return n
+
+
+def reattach(row: Importer) -> int:
+    """Re-attach a failed row's source rows to it, so retrying the row settles them again.
+
+    Only source rows still ``FAILED`` and carried by no other row come back (as ``IMPORTING``); a
+    row an observer changed since is already back in the batchers' hands. Returns the rows re-attached.
+    """
+    envelope = queue.Envelope.load(row)
+    if not envelope.rows:
+        return 0
+    cols = queue.STREAMS[envelope.stream]
+    model = queue.model_for_table(envelope.table)
+    pk = model._meta.pk.attname  # type: ignore[union-attr]
+    pks = [p for p, _ in envelope.rows]
+    n = 0
+    for start in range(0, len(pks), 500):
+        n += model._default_manager.filter(
+            **{
+                f"{pk}__in": pks[start : start + 500],
+                cols["status"]: SyncStatus.FAILED,
+                cols["importer"]: None,
+            }
+        ).update(**{cols["status"]: SyncStatus.IMPORTING, cols["importer"]: row.pk}, sync_message="")
+    return n
