@@ -5,3 +5,9 @@ from __future__ import annotations
 import click
 
 ALL: list[click.Command] = []
+
+from dotsync.cli import demo as _demo  # noqa: E402
+from dotsync.cli import install as _install  # noqa: E402
+from dotsync.cli import status as _status  # noqa: E402
+
+ALL += [*_install.COMMANDS, *_status.COMMANDS, *_demo.COMMANDS]

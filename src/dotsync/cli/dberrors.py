@@ -1,0 +1,49 @@
+"""Turn database failures into messages that tell the user what to do."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+
+import click
+
+
+def database_label() -> str:
+    """Where the default database is, without credentials (for messages)."""
+    from django.conf import settings
+
+    db = settings.DATABASES["default"]
+    if "sqlite" in db["ENGINE"]:
+        return str(db["NAME"])
+    return f"{db.get('HOST') or 'localhost'}:{db.get('PORT') or 5432}/{db.get('NAME')}"
+
+
+@contextlib.contextmanager
+def friendly_database_errors(*, needs_tables: bool = True) -> Iterator[None]:
+    """Re-raise database errors as :class:`click.ClickException` with the next step to take.
+
+    Args:
+        needs_tables: a missing table means "not installed yet" (suggest ``dotsync install``).
+    """
+    from django.db.utils import OperationalError, ProgrammingError
+
+    try:
+        yield
+    except (OperationalError, ProgrammingError) as exc:
+        text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        lowered = text.lower()
+        if needs_tables and (
+            "no such table" in lowered or ("does not exist" in lowered and "relation" in lowered)
+        ):
+            raise click.ClickException(
+                f"The database at {database_label()} has no dotsync tables yet ({text}). "
+                "Run `dotsync install` first."
+            ) from exc
+        if any(
+            s in lowered for s in ("connection", "could not connect", "unable to open", "timeout", "refused")
+        ):
+            raise click.ClickException(
+                f"Cannot reach the database at {database_label()} ({text}). Check DATABASE_URL, "
+                "that the server is running, and that the directory is writable."
+            ) from exc
+        raise click.ClickException(f"Database error at {database_label()}: {text}") from exc

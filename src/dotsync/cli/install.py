@@ -1,0 +1,103 @@
+"""``dotsync install`` and ``dotsync migrate-data``."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import click
+
+from dotsync.cli import setup_django
+from dotsync.cli.dberrors import database_label, friendly_database_errors
+from dotsync.cli.output import emit_json, err_console, table
+
+
+@contextmanager
+def progress_bar(enabled: bool) -> Iterator[tuple[Callable[..., None], Callable[..., None]]]:
+    """A rich progress bar (on stderr) with one task per history source; yields (on_start, on_chunk)."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    progress = Progress(
+        TextColumn("{task.description:<28}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[rows]:>9} rows"),
+        TimeElapsedColumn(),
+        console=err_console,
+        disable=not enabled,
+    )
+    tasks: dict[str, Any] = {}
+
+    def on_start(source: Any, total: int) -> None:
+        key = f"{source.table}:{source.name}"
+        tasks[key] = progress.add_task(key, total=max(total, 1), rows=0, completed=0 if total else 1)
+
+    def on_chunk(source: Any, lo: int, hi: int, written: int) -> None:
+        task = tasks[f"{source.table}:{source.name}"]
+        rows = progress.tasks[task].fields["rows"] + written
+        progress.update(task, advance=hi - lo, rows=rows)
+
+    with progress:
+        yield on_start, on_chunk
+
+
+def _results_table(title: str, results: list[Any]) -> None:
+    table(
+        title,
+        ["table", "source", "rows written", "chunks", "resumed after id", "seconds"],
+        [[r.table, r.source, r.rows, r.chunks, r.resumed_from, f"{r.seconds:.2f}"] for r in results],
+    )
+
+
+@click.command("install")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@click.option("--chunk-size", type=click.IntRange(min=1), default=None, help="Store ids per INSERT … SELECT.")
+def install_command(as_json: bool, chunk_size: int | None) -> None:
+    """Migrate the database, then fill every sync table from the store's history.
+
+    Bulk and streaming (memory stays flat), idempotent (a second run changes nothing) and
+    resumable (after a kill, run it again: it continues from the last committed chunk).
+    """
+    setup_django()
+    from dotsync.install import DEFAULT_CHUNK_SIZE, run_install
+
+    with friendly_database_errors(needs_tables=False), progress_bar(not as_json) as (on_start, on_chunk):
+        results = run_install(
+            chunk_size=chunk_size or DEFAULT_CHUNK_SIZE, on_start=on_start, on_chunk=on_chunk
+        )
+    if as_json:
+        emit_json({"database": database_label(), "sources": [r.as_dict() for r in results]})
+    else:
+        _results_table("dotsync install", results)
+
+
+@click.command("migrate-data")
+@click.option(
+    "--table", "tables", multiple=True, help="Sync table to rebuild (repeatable); all when omitted."
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@click.option("--chunk-size", type=click.IntRange(min=1), default=None, help="Store ids per INSERT … SELECT.")
+def migrate_data_command(tables: tuple[str, ...], as_json: bool, chunk_size: int | None) -> None:
+    """Rebuild sync tables from the store's history: empty them, then refill (rows start as new).
+
+    Contacts that carry consent records are kept so consent is never lost.
+    """
+    setup_django()
+    from dotsync.install import DEFAULT_CHUNK_SIZE, migrate_data, validate_tables
+
+    try:
+        chosen = validate_tables(tables or None)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--table") from exc
+    with friendly_database_errors(), progress_bar(not as_json) as (on_start, on_chunk):
+        deleted, results = migrate_data(
+            chosen, chunk_size=chunk_size or DEFAULT_CHUNK_SIZE, on_start=on_start, on_chunk=on_chunk
+        )
+    if as_json:
+        emit_json({"deleted": deleted, "sources": [r.as_dict() for r in results]})
+    else:
+        _results_table(f"dotsync migrate-data ({', '.join(chosen)})", results)
+
+
+COMMANDS = [install_command, migrate_data_command]

@@ -1,0 +1,1 @@
+"""The demo: a realistic Oscar shop seeded on a fresh database, installed, and summarised."""
