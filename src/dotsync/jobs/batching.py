@@ -229,6 +229,7 @@ class WebsiteContext:
         collection_type: str,
         scope: str = "contact",
         import_type: str | None = None,
+        records_key: str = "insight",
     ) -> Batch:
         """A ``Bulk_JSON`` batch for an insight collection, within this website's insight limits."""
         from dotsync.models.importer import ImportMode
@@ -242,7 +243,7 @@ class WebsiteContext:
             import_mode=ImportMode.BULK_JSON,
             table=table,
             render=render,
-            max_records=self.cfg.batch("insight"),
+            max_records=self.cfg.batch(records_key),
             max_bytes=self.cfg.batch("insight_bytes"),
             base_bytes=len(json.dumps(render([]))),
             result=result,
@@ -259,11 +260,12 @@ def single(
     pk: int,
     payload: dict[str, Any],
     stream: str = "sync",
+    hash_: str | None = None,
 ) -> Importer:
     """Queue one single-record call that carries its source row (the row goes ``IMPORTING``).
 
-    The row's hash becomes the hash of ``payload``, so a delete that was sent is not sent again, and
-    the row is sent afresh when its entity comes back.
+    The row's hash becomes ``hash_`` (default: the hash of ``payload``), so a delete that was sent
+    is not sent again, and the row is sent afresh when its entity comes back.
     """
     from dotsync.jobs.queue import payload_hash
 
@@ -272,7 +274,7 @@ def single(
         import_type=import_type,
         import_mode=import_mode,
         table=table,
-        rows=[(pk, payload_hash(payload))],
+        rows=[(pk, hash_ or payload_hash(payload))],
         payload=payload,
         stream=stream,
         record_count=1,
@@ -293,3 +295,71 @@ def unchanged(row: Any, hash_: str, stream: str = "sync") -> bool:
 def chunks(items: Sequence[Any], size: int) -> list[Sequence[Any]]:
     """``items`` cut into lists of at most ``size``."""
     return [items[i : i + size] for i in range(0, len(items), size)]
+
+
+def retire(
+    ctx: WebsiteContext,
+    outcomes: Outcomes,
+    result: JobResult,
+    row: Any,
+    *,
+    table: str,
+    collection: str,
+    key: str,
+    email: str | None,
+    reason: str,
+    scope: str = "contact",
+) -> None:
+    """A record that should not be (or no longer be) in the platform.
+
+    If the row was imported before, queue a ``Single_Delete`` of its record (once: a delete already
+    confirmed is not sent again); otherwise mark the row skipped with ``reason``. Either way the row
+    is looked at again when its entity changes.
+    """
+    from dotsync.jobs.queue import payload_hash
+    from dotsync.models.importer import ImportMode
+
+    if not was_imported(row):
+        outcomes.skip(row.pk, reason)
+        return
+    if scope == "contact" and not email:
+        outcomes.skip(row.pk, f"{reason}; no email is known to delete it from the platform")
+        return
+    payload = {
+        "collection": collection,
+        "scope": scope,
+        "key": key,
+        "email": email if scope == "contact" else None,
+    }
+    if unchanged(row, payload_hash(payload)):
+        outcomes.unchanged.append(row.pk)
+        return
+    single(
+        website_id=ctx.website.pk,
+        import_type=collection,
+        import_mode=ImportMode.SINGLE_DELETE,
+        table=table,
+        pk=row.pk,
+        payload=payload,
+    )
+    result.add(ctx.code, "deletes")
+
+
+def add_record(batch: Batch, outcomes: Outcomes, row_pk: int, row: Any, record: dict[str, Any]) -> None:
+    """Quarantine, skip as unchanged, or batch one insight record (shared by every insight job)."""
+    from dotsync.jobs.payloads import insight
+    from dotsync.jobs.queue import payload_hash
+
+    problem = insight.problem(record["json"])
+    if problem:
+        outcomes.fail(row_pk, f"the platform would reject this record: {problem}")
+        return
+    hash_ = payload_hash(record)
+    if unchanged(row, hash_):
+        outcomes.unchanged.append(row_pk)
+        return
+    size = insight.size(record)
+    if batch.too_big(size):
+        outcomes.fail(row_pk, f"record is {size} bytes, over the batch byte limit {batch.max_bytes}")
+        return
+    batch.add(row_pk, hash_, record, size)

@@ -168,17 +168,18 @@ def customer_values(
 def guest_values(
     *,
     sales: SalesData | None,
+    first_name: str,
+    last_name: str,
     billing: Address | None,
     delivery: Address | None,
     website_name: str,
     store_name: str,
     subscriber_status: int | None,
 ) -> dict[str, Any]:
-    """Raw values of :data:`GUEST_KEYS` for one guest (addresses from their last order)."""
-    name_from = billing or delivery or Address()
+    """Raw values of :data:`GUEST_KEYS` for one guest (names and addresses from their last order)."""
     values = {
-        "firstname": name_from.first_name,
-        "lastname": name_from.last_name,
+        "firstname": first_name,
+        "lastname": last_name,
         **_address_values("billing", billing),
         **_address_values("delivery", delivery),
         **sales_values(sales),

@@ -1,0 +1,98 @@
+"""Contact-scoped insight records wait until their contact is in the platform.
+
+The platform rejects insight records for unknown contacts (``ContactEmailDoesNotExist``), and the
+Magento connector's answer — send only orders whose contact id is known, flag the rest processed —
+loses them. Here a record whose ``email_contact`` row has never been imported stays pending with
+``sync_message`` "waiting for contact import" and goes out on the first run after the contact's
+import is confirmed. Orders also make sure that row exists: a guest order creates (or flags) the
+guest's row, so the next ``contacts`` run sends it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from django.db.models import Q
+from django.utils import timezone
+
+from dotsync.jobs.batching import WebsiteContext
+from dotsync.models import Contact, SyncStatus
+
+WAITING = "waiting for contact import"
+
+
+@dataclass
+class ContactGate:
+    """The ``email_contact`` rows of one page's emails in one website."""
+
+    ctx: WebsiteContext
+    rows: dict[str, Contact]
+
+    @classmethod
+    def load(cls, ctx: WebsiteContext, emails: Iterable[str]) -> ContactGate:
+        """Read the contact rows of these emails (one query)."""
+        wanted = list({e for e in emails if e})
+        rows: dict[str, Contact] = {}
+        if wanted:
+            for contact in Contact.objects.filter(website=ctx.website, email__in=wanted):
+                rows[contact.email.lower()] = contact
+        return cls(ctx, rows)
+
+    def ready(self, email: str) -> bool:
+        """True when the platform holds this email's contact (an import of it was confirmed)."""
+        row = self.rows.get(email.lower())
+        if row is None:
+            return False
+        return bool(row.last_imported_at or row.subscriber_last_imported_at or row.contact_id)
+
+    def reason(self, email: str) -> str:
+        """The waiting message, with what the contact itself is waiting for when it is known."""
+        row = self.rows.get(email.lower())
+        cfg = self.ctx.cfg
+        if row is not None and row.sync_status == SyncStatus.FAILED:
+            return f"{WAITING}: the contact failed ({row.sync_message})"[:255]
+        if row is not None and row.customer_id is None and row.is_guest and not cfg.sync_guests:
+            return f"{WAITING}: guest sync (sync_guests) is off for website {self.ctx.code}"
+        if row is not None and row.customer_id is not None and not cfg.sync_customers:
+            return f"{WAITING}: customer sync (sync_customers) is off for website {self.ctx.code}"
+        return WAITING
+
+    def ensure(self, email: str, *, customer_id: int | None, store_id: int | None) -> None:
+        """Make sure a contact row exists for an order's email, flagged guest for a guest order.
+
+        A new row is ``NEW``; an existing subscriber-only row that becomes a guest is marked
+        ``MODIFIED`` (a ``NEW`` row stays ``NEW``) so the next contacts run sends it.
+        """
+        key = email.lower()
+        row = self.rows.get(key)
+        now = timezone.now()
+        guest = customer_id is None
+        if row is None:
+            Contact.objects.bulk_create(
+                [
+                    Contact(
+                        website=self.ctx.website,
+                        store_id=store_id if store_id in self.ctx.stores else None,
+                        email=email,
+                        customer_id=customer_id,
+                        is_guest=guest,
+                        sync_status=SyncStatus.NEW,
+                        created_at=now,
+                        updated_at=now,
+                    )
+                ],
+                ignore_conflicts=True,
+            )
+            fresh = Contact.objects.filter(website=self.ctx.website, email=email).first()
+            if fresh is not None:
+                self.rows[key] = fresh
+            return
+        if guest and not row.is_guest and row.customer_id is None:
+            Contact.objects.filter(pk=row.pk).filter(~Q(sync_status=SyncStatus.NEW)).update(
+                is_guest=True, sync_status=SyncStatus.MODIFIED, sync_message="", updated_at=now
+            )
+            Contact.objects.filter(pk=row.pk, sync_status=SyncStatus.NEW).update(
+                is_guest=True, updated_at=now
+            )
+            row.is_guest = True

@@ -1,0 +1,360 @@
+"""``contacts`` (spec: ``customer_subscriber_guest_sync``): contacts to address books as v2 CSV imports.
+
+Three streams per enabled website, each behind its toggle:
+
+* **customers** (``sync_customers``): ``email_contact`` rows with a ``customer_id`` -> import type
+  ``Customer``, the customers address book, every mapped customer field plus sales data;
+* **guests** (``sync_guests``): rows flagged ``is_guest`` without a customer -> ``Guest``, the guests
+  address book, sales data and the names and addresses of their last order;
+* **subscribers** (``sync_subscribers``, the row's second stream ``subscriber_sync_status``) ->
+  ``Subscriber``, the subscribers address book, with ``OptInType`` ``Double`` for stores that require
+  confirmation. A row that is no longer subscribed is not sent to the book: if its subscription was
+  imported before, a ``Subscriber_Unsubscribe`` call is queued instead.
+
+Every batch is one CSV file (``Email,EmailType,<DATAFIELDS...>[,OptInType]``) registered as an
+``email_importer`` row in mode ``Bulk`` with payload ``{"address_book", "address_book_id", "csv",
+"emails"}``; ``emails`` maps each email in the file to its ``email_contact`` id, so the importer can
+map the platform's fault report back to rows. When a website has no address book configured for a
+stream, ``address_book_id`` is ``None`` and the importer uses ``POST /v2/contacts/import`` (the
+account's "All contacts"); the run counts those batches under ``no_address_book``.
+
+Rows that are neither a customer nor a guest (subscriber-only contacts) have nothing to send in the
+customer/guest stream and are marked skipped there.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+
+from dotsync.jobs.base import JobResult, iter_pending, websites_for
+from dotsync.jobs.batching import Batch, Outcomes, WebsiteContext, single, unchanged, was_imported
+from dotsync.jobs.payloads import contact_csv, datafields
+from dotsync.jobs.queue import payload_hash
+from dotsync.models import Contact, SyncStatus
+from dotsync.models.importer import ImportMode
+from dotsync.models.newsletter import SubscriberStatus
+from dotsync.store.protocol import StoreAdapter
+from dotsync.store.records import SalesData
+from dotsync.store.registry import get_adapter
+
+JOB_ID = "contacts"
+SPEC_NAME = "customer_subscriber_guest_sync"
+TABLE = Contact._meta.db_table
+
+log = logging.getLogger("dotsync.jobs.contacts")
+
+ValuesFor = Callable[[Contact], "dict[str, Any] | str"]
+"""Returns a row's raw data-field values, or a reason string when the row cannot be sent."""
+
+
+def run(website_code: str | None = None) -> JobResult:
+    """Queue contact imports for every enabled website (or just ``website_code``).
+
+    Returns:
+        Counters per website: ``batches``, ``records``, ``unchanged``, ``failed``, ``skipped``,
+        ``unsubscribes``, ``no_address_book``.
+    """
+    result = JobResult(JOB_ID)
+    adapter: StoreAdapter | None = None
+    for website, cfg in websites_for(None, website_code):
+        problems = cfg.problems()
+        if problems:
+            result.errors.extend(problems)
+            continue
+        ctx = WebsiteContext.load(website, cfg)
+        if cfg.sync_customers or cfg.sync_guests:
+            adapter = adapter or get_adapter()
+        if cfg.sync_customers:
+            _customers(ctx, adapter, result)  # type: ignore[arg-type]
+        if cfg.sync_guests:
+            _guests(ctx, adapter, result)  # type: ignore[arg-type]
+        _neither(ctx, result)
+        if cfg.sync_subscribers:
+            _subscribers(ctx, result)
+    return result
+
+
+def _csv_batch(
+    ctx: WebsiteContext,
+    result: JobResult,
+    *,
+    book: str,
+    import_type: str,
+    names: list[str],
+    opt_in: bool,
+    stream: str,
+) -> tuple[Batch, list[str]]:
+    head = contact_csv.header(names, opt_in=opt_in)
+    head_line = contact_csv.line(head)
+    book_id = ctx.cfg.address_book(book)
+
+    def render(items: list[Any]) -> dict[str, Any]:
+        return {
+            "address_book": book,
+            "address_book_id": book_id,
+            "csv": head_line + "".join(text for _, _, text in items),
+            "emails": {email: pk for email, pk, _ in items},
+        }
+
+    batch = Batch(
+        website_id=ctx.website.pk,
+        import_type=import_type,
+        import_mode=ImportMode.BULK,
+        table=TABLE,
+        render=render,
+        max_records=ctx.cfg.batch("contacts"),
+        max_bytes=ctx.cfg.batch("contacts_bytes"),
+        base_bytes=len(head_line.encode()),
+        stream=stream,
+        result=result,
+        result_key=ctx.code,
+    )
+    return batch, head
+
+
+def _add_row(
+    batch: Batch,
+    outcomes: Outcomes,
+    head: list[str],
+    row: Contact,
+    fields: Mapping[str, str],
+    *,
+    book: str,
+    book_id: int | None,
+    stream: str = "sync",
+    opt_in_type: str | None = None,
+) -> None:
+    """Hash one contact's CSV row; mark it unchanged, quarantine it, or add it to the batch."""
+    problem = contact_csv.email_problem(row.email)
+    if problem:
+        outcomes.fail(row.pk, f"{problem}; correct it in the store and save the customer again")
+        return
+    cells = contact_csv.row(row.email, list(fields.values()), opt_in_type=opt_in_type)
+    hash_ = payload_hash({"book": book, "book_id": book_id, "row": dict(zip(head, cells, strict=True))})
+    if unchanged(row, hash_, stream):
+        outcomes.unchanged.append(row.pk)
+        return
+    text = contact_csv.line(cells)
+    size = len(text.encode())
+    if batch.too_big(size):
+        outcomes.fail(
+            row.pk, f"contact row is {size} bytes, over the contacts_bytes batch limit {batch.max_bytes}"
+        )
+        return
+    batch.add(row.pk, hash_, (row.email, row.pk, text), size)
+
+
+def _stream(
+    ctx: WebsiteContext,
+    result: JobResult,
+    *,
+    book: str,
+    import_type: str,
+    keys: Iterable[str],
+    extra_filter: dict[str, Any],
+    values_for_page: Callable[[list[Contact]], ValuesFor],
+) -> None:
+    """Page through one stream's pending rows and batch their CSV rows."""
+    cols = datafields.columns(keys, ctx.cfg.data_field_mapping)
+    batch, head = _csv_batch(
+        ctx,
+        result,
+        book=book,
+        import_type=import_type,
+        names=[n for _, n in cols],
+        opt_in=False,
+        stream="sync",
+    )
+    for page in iter_pending(
+        Contact, website_id=ctx.website.pk, page_size=ctx.cfg.batch("page"), extra_filter=extra_filter
+    ):
+        outcomes = Outcomes(Contact)
+        values_for = values_for_page(page)
+        for row in page:
+            values = values_for(row)
+            if isinstance(values, str):
+                outcomes.skip(row.pk, values)
+                continue
+            _add_row(
+                batch,
+                outcomes,
+                head,
+                row,
+                datafields.data_fields(values, cols),
+                book=book,
+                book_id=ctx.cfg.address_book(book),
+            )
+        outcomes.apply(result, ctx.code)
+    _count_book(ctx, result, book, batch)
+    batch.flush()
+    _count_book(ctx, result, book, batch)
+
+
+def _count_book(ctx: WebsiteContext, result: JobResult, book: str, batch: Batch) -> None:
+    if ctx.cfg.address_book(book) is None and batch.registered:
+        result.add(ctx.code, "no_address_book", len(batch.registered))
+        log.warning(
+            "website %s has no %s address book: %d batches go to All contacts",
+            ctx.code,
+            book,
+            len(batch.registered),
+        )
+        batch.registered = []
+
+
+def _sales(adapter: StoreAdapter, ctx: WebsiteContext, page: list[Contact]) -> dict[str, SalesData]:
+    emails = [r.email for r in page]
+    records = adapter.sales_data(emails, list(ctx.stores), ctx.cfg.sales_data_order_statuses)
+    return {s.email.lower(): s for s in records}
+
+
+def _customers(ctx: WebsiteContext, adapter: StoreAdapter, result: JobResult) -> None:
+    def values_for_page(page: list[Contact]) -> ValuesFor:
+        customers = {c.id: c for c in adapter.customers([r.customer_id for r in page if r.customer_id])}
+        sales = _sales(adapter, ctx, page)
+
+        def values(row: Contact) -> dict[str, Any] | str:
+            customer = customers.get(row.customer_id or 0)
+            if customer is None:
+                return "the customer no longer exists in the store"
+            return datafields.customer_values(
+                customer,
+                sales=sales.get(row.email.lower()),
+                website_name=ctx.website.name,
+                store_name=ctx.store_name(_store_id(row)),
+                subscriber_status=row.subscriber_status,
+            )
+
+        return values
+
+    _stream(
+        ctx,
+        result,
+        book="customers",
+        import_type="Customer",
+        keys=datafields.CUSTOMER_KEYS,
+        extra_filter={"customer_id__isnull": False},
+        values_for_page=values_for_page,
+    )
+
+
+def _guests(ctx: WebsiteContext, adapter: StoreAdapter, result: JobResult) -> None:
+    def values_for_page(page: list[Contact]) -> ValuesFor:
+        sales = _sales(adapter, ctx, page)
+        guests = {g.email.lower(): g for g in adapter.guests([r.email for r in page], list(ctx.stores))}
+
+        def values(row: Contact) -> dict[str, Any]:
+            guest = guests.get(row.email.lower())
+            return datafields.guest_values(
+                sales=sales.get(row.email.lower()),
+                first_name=guest.first_name if guest else "",
+                last_name=guest.last_name if guest else "",
+                billing=guest.billing_address if guest else None,
+                delivery=guest.delivery_address if guest else None,
+                website_name=ctx.website.name,
+                store_name=ctx.store_name(guest.store_id if guest else None, _store_id(row)),
+                subscriber_status=row.subscriber_status,
+            )
+
+        return values
+
+    _stream(
+        ctx,
+        result,
+        book="guests",
+        import_type="Guest",
+        keys=datafields.GUEST_KEYS,
+        extra_filter={"is_guest": True, "customer_id__isnull": True},
+        values_for_page=values_for_page,
+    )
+
+
+def _store_id(row: Contact) -> int | None:
+    store_id: int | None = getattr(row, "store_id", None)
+    return store_id
+
+
+def _neither(ctx: WebsiteContext, result: JobResult) -> None:
+    """Rows that are neither a customer nor a guest have nothing for the customer/guest stream."""
+    n = (
+        Contact.objects.filter(
+            website=ctx.website,
+            sync_status__in=SyncStatus.pending(),
+            customer_id__isnull=True,
+            is_guest=False,
+        )
+        .exclude(sync_status=SyncStatus.SKIPPED)
+        .update(
+            sync_status=SyncStatus.SKIPPED,
+            sync_message="not a customer or a guest: only the subscriber stream applies",
+        )
+    )
+    if n:
+        result.add(ctx.code, "skipped", n)
+
+
+def _subscribers(ctx: WebsiteContext, result: JobResult) -> None:
+    cols = datafields.columns(datafields.SUBSCRIBER_KEYS, ctx.cfg.data_field_mapping)
+    batch, head = _csv_batch(
+        ctx,
+        result,
+        book="subscribers",
+        import_type="Subscriber",
+        names=[n for _, n in cols],
+        opt_in=True,
+        stream="subscriber",
+    )
+    stream = "subscriber"
+    for page in iter_pending(
+        Contact,
+        website_id=ctx.website.pk,
+        page_size=ctx.cfg.batch("page"),
+        status_field="subscriber_sync_status",
+    ):
+        outcomes = Outcomes(Contact, stream=stream)
+        for row in page:
+            subscribed = row.is_subscriber and row.subscriber_status == SubscriberStatus.SUBSCRIBED
+            if subscribed and row.suppressed:
+                outcomes.skip(row.pk, "suppressed in dotdigital; the contact must resubscribe there")
+            elif subscribed:
+                store = ctx.store(_store_id(row))
+                confirm = store is not None and store.requires_confirmation
+                values = datafields.subscriber_values(
+                    website_name=ctx.website.name,
+                    store_name=store.name if store else "",
+                    subscriber_status=row.subscriber_status,
+                )
+                _add_row(
+                    batch,
+                    outcomes,
+                    head,
+                    row,
+                    datafields.data_fields(values, cols),
+                    book="subscribers",
+                    book_id=ctx.cfg.address_book("subscribers"),
+                    stream=stream,
+                    opt_in_type=contact_csv.OPT_IN_DOUBLE if confirm else contact_csv.OPT_IN_SINGLE,
+                )
+            elif was_imported(row, stream) and not row.suppressed:
+                payload = {"email": row.email}
+                if unchanged(row, payload_hash(payload), stream):
+                    outcomes.unchanged.append(row.pk)
+                    continue
+                single(
+                    website_id=ctx.website.pk,
+                    import_type="Subscriber",
+                    import_mode=ImportMode.SUBSCRIBER_UNSUBSCRIBE,
+                    table=TABLE,
+                    pk=row.pk,
+                    payload=payload,
+                    stream=stream,
+                )
+                result.add(ctx.code, "unsubscribes")
+            else:
+                outcomes.skip(row.pk, "not subscribed")
+        outcomes.apply(result, ctx.code)
+    _count_book(ctx, result, "subscribers", batch)
+    batch.flush()
+    _count_book(ctx, result, "subscribers", batch)
