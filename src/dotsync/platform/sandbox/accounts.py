@@ -53,7 +53,8 @@ def create_account(store: Store, username: str, password: str) -> tuple[sqlite3.
                 (account_id, name, name.lower()),
             )
         conn.execute(
-            "INSERT INTO address_books (account_id, name, visibility) VALUES (?, 'Test', 'Private')", (account_id,)
+            "INSERT INTO address_books (account_id, name, visibility) VALUES (?, 'Test', 'Private')",
+            (account_id,),
         )
         for name, subject, status in SEED_CAMPAIGNS:
             body = {
@@ -105,7 +106,8 @@ async def account_info(ctx: Ctx) -> Response:
     """``GET /v2/account-info``: ``ApiEndpoint`` points back at this sandbox."""
     endpoint = str(ctx.request.base_url).rstrip("/")
     calls = ctx.store.one(
-        "SELECT COALESCE(SUM(count), 0) AS n FROM request_counts WHERE account = ?", (ctx.account["username"],)
+        "SELECT COALESCE(SUM(count), 0) AS n FROM request_counts WHERE account = ?",
+        (ctx.account["username"],),
     )
     used = int(calls["n"]) if calls else 0
 

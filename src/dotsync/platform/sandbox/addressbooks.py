@@ -31,7 +31,9 @@ def book_json(store: Store, row: sqlite3.Row) -> dict[str, Any]:
 
 def find_book(ctx: Ctx, book_id: int, *, writable: bool = False) -> sqlite3.Row:
     """The caller's address book, or 404 ``ERROR_ADDRESSBOOK_NOT_FOUND``."""
-    row = ctx.store.one("SELECT * FROM address_books WHERE account_id = ? AND id = ?", (ctx.account_id, book_id))
+    row = ctx.store.one(
+        "SELECT * FROM address_books WHERE account_id = ? AND id = ?", (ctx.account_id, book_id)
+    )
     if row is None:
         raise not_found("ERROR_ADDRESSBOOK_NOT_FOUND")
     if writable and str(row["name"]).lower() in NOT_WRITABLE:
@@ -43,7 +45,8 @@ async def list_books(ctx: Ctx) -> Response:
     """``GET /v2/address-books?select&skip``."""
     select, skip = ctx.paging()
     rows = ctx.store.all(
-        "SELECT * FROM address_books WHERE account_id = ? ORDER BY id LIMIT ? OFFSET ?", (ctx.account_id, select, skip)
+        "SELECT * FROM address_books WHERE account_id = ? ORDER BY id LIMIT ? OFFSET ?",
+        (ctx.account_id, select, skip),
     )
     return ok([book_json(ctx.store, r) for r in rows])
 
@@ -55,17 +58,21 @@ async def create_book(ctx: Ctx) -> Response:
     if not isinstance(name, str) or not name.strip() or len(name) > 128:
         raise ApiError(400, "The address book name must be 1 to 128 characters. ERROR_PARAMETER_INVALID")
     visibility = enum(get(body, "visibility"), VISIBILITIES, "visibility", default="Private")
-    duplicate = ApiError(400, "That name is in use already, please choose another. ERROR_ADDRESSBOOK_DUPLICATE")
+    duplicate = ApiError(
+        400, "That name is in use already, please choose another. ERROR_ADDRESSBOOK_DUPLICATE"
+    )
     if name.strip().lower() in RESERVED:
         raise duplicate
     with ctx.store.tx() as conn:
         exists = conn.execute(
-            "SELECT 1 FROM address_books WHERE account_id = ? AND lower(name) = lower(?)", (ctx.account_id, name)
+            "SELECT 1 FROM address_books WHERE account_id = ? AND lower(name) = lower(?)",
+            (ctx.account_id, name),
         ).fetchone()
         if exists:
             raise duplicate
         book_id = conn.execute(
-            "INSERT INTO address_books (account_id, name, visibility) VALUES (?, ?, ?)", (ctx.account_id, name, visibility)
+            "INSERT INTO address_books (account_id, name, visibility) VALUES (?, ?, ?)",
+            (ctx.account_id, name, visibility),
         ).lastrowid
     return ok({"id": book_id, "name": name, "visibility": visibility, "contacts": 0}, 201)
 
@@ -102,7 +109,9 @@ async def remove_contact(ctx: Ctx) -> Response:
     contact = by_id(ctx.store, ctx.account_id, ctx.path_int("contactId"))
     if contact is None:
         raise not_found("ERROR_CONTACT_NOT_FOUND")
-    ctx.store.run("DELETE FROM memberships WHERE address_book_id = ? AND contact_id = ?", (book["id"], contact["id"]))
+    ctx.store.run(
+        "DELETE FROM memberships WHERE address_book_id = ? AND contact_id = ?", (book["id"], contact["id"])
+    )
     return no_content()
 
 

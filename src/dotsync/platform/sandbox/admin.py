@@ -23,22 +23,38 @@ from starlette.routing import Route
 from dotsync.platform.sandbox.accounts import create_account
 from dotsync.platform.sandbox.boot import Boot
 from dotsync.platform.sandbox.campaigns import recipients, send_status
-from dotsync.platform.sandbox.contacts import GLOBAL_STATUS, status_of, suppress_globally, suppress_in_account, valid_email
+from dotsync.platform.sandbox.contacts import (
+    GLOBAL_STATUS,
+    status_of,
+    suppress_globally,
+    suppress_in_account,
+    valid_email,
+)
 from dotsync.platform.sandbox.datafields import fields_of
 from dotsync.platform.sandbox.faults import FaultState
 from dotsync.platform.sandbox.processing import process_due
 from dotsync.platform.sandbox.programs import enrolment_json
 from dotsync.platform.sandbox.storage import Store
 
-ACCOUNT_REASONS = ("Unsubscribed", "HardBounced", "SoftBounced", "IspComplained", "MailBlocked", "DomainSuppression",
-                   "Suppressed", "DirectComplaint")
+ACCOUNT_REASONS = (
+    "Unsubscribed",
+    "HardBounced",
+    "SoftBounced",
+    "IspComplained",
+    "MailBlocked",
+    "DomainSuppression",
+    "Suppressed",
+    "DirectComplaint",
+)
 
 
 def account_state(store: Store, account: sqlite3.Row) -> dict[str, Any]:
     """Everything one account holds, for tests and people."""
     account_id = int(account["id"])
     fields = fields_of(store, account_id)
-    books = {int(r["id"]): r for r in store.all("SELECT * FROM address_books WHERE account_id = ?", (account_id,))}
+    books = {
+        int(r["id"]): r for r in store.all("SELECT * FROM address_books WHERE account_id = ?", (account_id,))
+    }
     members: dict[int, list[str]] = {}
     for m in store.all(
         "SELECT m.* FROM memberships m JOIN address_books b ON b.id = m.address_book_id WHERE b.account_id = ?",
@@ -64,7 +80,9 @@ def account_state(store: Store, account: sqlite3.Row) -> dict[str, Any]:
             }
         )
     insight: dict[str, Any] = {}
-    for coll in store.all("SELECT * FROM insight_collections WHERE account_id = ? ORDER BY name", (account_id,)):
+    for coll in store.all(
+        "SELECT * FROM insight_collections WHERE account_id = ? ORDER BY name", (account_id,)
+    ):
         records = store.all(
             "SELECT * FROM insight_records WHERE account_id = ? AND collection = ? ORDER BY key",
             (account_id, coll["name"]),
@@ -94,7 +112,9 @@ def account_state(store: Store, account: sqlite3.Row) -> dict[str, Any]:
             "address_book_ids": json.loads(s["address_book_ids"]),
             "recipients": recipients(store, s),
         }
-        for s in store.all("SELECT * FROM campaign_sends WHERE account_id = ? ORDER BY created", (account_id,))
+        for s in store.all(
+            "SELECT * FROM campaign_sends WHERE account_id = ? ORDER BY created", (account_id,)
+        )
     ]
     enrolments = []
     for e in store.all("SELECT * FROM enrolments WHERE account_id = ? ORDER BY created", (account_id,)):
@@ -108,15 +128,24 @@ def account_state(store: Store, account: sqlite3.Row) -> dict[str, Any]:
         "username": account["username"],
         "contacts": contacts,
         "address_books": [
-            {"id": i, "name": b["name"], "visibility": b["visibility"],
-             "contacts": sum(1 for names in members.values() if b["name"] in names)}
+            {
+                "id": i,
+                "name": b["name"],
+                "visibility": b["visibility"],
+                "contacts": sum(1 for names in members.values() if b["name"] in names),
+            }
             for i, b in sorted(books.items())
         ],
         "data_fields": list(fields.values()),
         "insight": insight,
         "imports": [
-            {"id": i["id"], "kind": i["kind"], "status": i["status"], "address_book_id": i["address_book_id"],
-             "polls": i["polls"]}
+            {
+                "id": i["id"],
+                "kind": i["kind"],
+                "status": i["status"],
+                "address_book_id": i["address_book_id"],
+                "polls": i["polls"],
+            }
             for i in store.all("SELECT * FROM imports WHERE account_id = ? ORDER BY created", (account_id,))
         ],
         "campaign_sends": sends,
@@ -150,7 +179,12 @@ def request_log(store: Store, username: str | None = None) -> dict[str, Any]:
         by_status[str(r["status"])] = by_status.get(str(r["status"]), 0) + n
         per = by_endpoint_status.setdefault(r["endpoint"], {})
         per[str(r["status"])] = per.get(str(r["status"]), 0) + n
-    return {"total": total, "by_endpoint": by_endpoint, "by_status": by_status, "by_endpoint_status": by_endpoint_status}
+    return {
+        "total": total,
+        "by_endpoint": by_endpoint,
+        "by_status": by_status,
+        "by_endpoint_status": by_endpoint_status,
+    }
 
 
 def full_state(store: Store, faults: FaultState, username: str | None = None) -> dict[str, Any]:
@@ -264,13 +298,24 @@ def routes(store: Store, faults: FaultState, boot: Boot) -> list[Route]:
             return JSONResponse({"email": email, "scope": "global", "status": GLOBAL_STATUS})
         account = store.one("SELECT * FROM accounts WHERE username = ?", (username,))
         if account is None:
-            return JSONResponse({"error": f"no account {username!r}; create it with POST /sandbox/accounts"}, 404)
+            return JSONResponse(
+                {"error": f"no account {username!r}; create it with POST /sandbox/accounts"}, 404
+            )
         reason = body.get("reason", "Unsubscribed")
         if reason not in ACCOUNT_REASONS:
-            return JSONResponse({"error": f"reason must be one of {', '.join(ACCOUNT_REASONS)}"}, status_code=400)
+            return JSONResponse(
+                {"error": f"reason must be one of {', '.join(ACCOUNT_REASONS)}"}, status_code=400
+            )
         row = suppress_in_account(store, int(account["id"]), email, reason)
-        return JSONResponse({"email": email, "scope": "account", "account": username, "status": row["status"],
-                             "contact_id": row["id"]})
+        return JSONResponse(
+            {
+                "email": email,
+                "scope": "account",
+                "account": username,
+                "status": row["status"],
+                "contact_id": row["id"],
+            }
+        )
 
     async def get_faults(request: Request) -> Response:
         return JSONResponse(faults.faults.as_dict())

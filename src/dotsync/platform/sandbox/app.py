@@ -52,7 +52,9 @@ API_ROUTES: list[Api] = [
 ]
 
 
-def _error(path: str, status: int, message: str, code: str, headers: dict[str, str] | None = None) -> Response:
+def _error(
+    path: str, status: int, message: str, code: str, headers: dict[str, str] | None = None
+) -> Response:
     err: ApiError = V3Error(status, code, message) if "/v3" in path else ApiError(status, f"{message} {code}")
     return JSONResponse(err.body(), status_code=status, headers=headers)
 
@@ -69,7 +71,9 @@ def _wrap(api: Api, store: Store, faults: FaultState) -> Callable[[Request], obj
             store.count_request(username, endpoint, response.status_code)
         except Exception:  # the log must never break a call
             log.exception("request log failed")
-        log.debug("%s -> %s in %.1f ms", endpoint, response.status_code, (time.perf_counter() - started) * 1000)
+        log.debug(
+            "%s -> %s in %.1f ms", endpoint, response.status_code, (time.perf_counter() - started) * 1000
+        )
         return response
 
     async def _respond(request: Request, username: str) -> Response:
@@ -89,7 +93,11 @@ def _wrap(api: Api, store: Store, faults: FaultState) -> Callable[[Request], obj
             )
         if decision.rate_limited_headers is not None:
             return _error(
-                path, 429, "Too many requests, slow down.", "ERROR_RATE_LIMIT_EXCEEDED", decision.rate_limited_headers
+                path,
+                429,
+                "Too many requests, slow down.",
+                "ERROR_RATE_LIMIT_EXCEEDED",
+                decision.rate_limited_headers,
             )
         if decision.usage_exceeded:
             return _error(
@@ -103,11 +111,14 @@ def _wrap(api: Api, store: Store, faults: FaultState) -> Callable[[Request], obj
         if account is None:
             if "/v3" in path:
                 return JSONResponse(
-                    {"errorCode": "unauthorized", "description": UNAUTHORIZED}, status_code=401,
+                    {"errorCode": "unauthorized", "description": UNAUTHORIZED},
+                    status_code=401,
                     headers={"WWW-Authenticate": 'Basic realm="dotdigital sandbox"'},
                 )
             return JSONResponse(
-                {"message": UNAUTHORIZED}, status_code=401, headers={"WWW-Authenticate": 'Basic realm="dotdigital sandbox"'}
+                {"message": UNAUTHORIZED},
+                status_code=401,
+                headers={"WWW-Authenticate": 'Basic realm="dotdigital sandbox"'},
             )
         ctx = Ctx(request=request, store=store, faults=faults, account=account)
         try:

@@ -29,7 +29,9 @@ def campaign_json(row: sqlite3.Row) -> dict[str, Any]:
 
 def find_campaign(ctx: Ctx, campaign_id: int) -> sqlite3.Row:
     """The caller's campaign, or 404 ``ERROR_CAMPAIGN_NOT_FOUND``."""
-    row = ctx.store.one("SELECT * FROM campaigns WHERE account_id = ? AND id = ?", (ctx.account_id, campaign_id))
+    row = ctx.store.one(
+        "SELECT * FROM campaigns WHERE account_id = ? AND id = ?", (ctx.account_id, campaign_id)
+    )
     if row is None:
         raise not_found("ERROR_CAMPAIGN_NOT_FOUND")
     return row
@@ -39,7 +41,8 @@ async def list_campaigns(ctx: Ctx) -> Response:
     """``GET /v2/campaigns?select&skip``."""
     select, skip = ctx.paging()
     rows = ctx.store.all(
-        "SELECT * FROM campaigns WHERE account_id = ? ORDER BY id LIMIT ? OFFSET ?", (ctx.account_id, select, skip)
+        "SELECT * FROM campaigns WHERE account_id = ? ORDER BY id LIMIT ? OFFSET ?",
+        (ctx.account_id, select, skip),
     )
     return ok([campaign_json(r) for r in rows])
 
@@ -73,7 +76,6 @@ def send_json(store: Store, row: sqlite3.Row) -> dict[str, Any]:
         "addressBookIds": json.loads(row["address_book_ids"]) or None,
         "contactIds": json.loads(row["contact_ids"]) or None,
         "sendDate": row["send_date"],
-        "splitTestOptions": None,
         "status": send_status(store, row),
     }
 
@@ -92,7 +94,8 @@ async def send_campaign(ctx: Ctx) -> Response:
     for contact_id in contact_ids:
         if by_id(ctx.store, ctx.account_id, contact_id) is None:
             raise ApiError(
-                400, "One or more of the supplied contacts were not found. Send not permitted. ERROR_CONTACT_NOT_FOUND"
+                400,
+                "One or more of the supplied contacts were not found. Send not permitted. ERROR_CONTACT_NOT_FOUND",
             )
     raw_date = get(body, "sendDate")
     try:
@@ -104,8 +107,16 @@ async def send_campaign(ctx: Ctx) -> Response:
     ctx.store.run(
         "INSERT INTO campaign_sends (id, account_id, campaign_id, contact_ids, address_book_ids, send_date, created, "
         "ready_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-        (send_id, ctx.account_id, campaign_id, dumps(contact_ids), dumps(book_ids), iso(when), time.time(),
-         start + ctx.faults.faults.import_delay),
+        (
+            send_id,
+            ctx.account_id,
+            campaign_id,
+            dumps(contact_ids),
+            dumps(book_ids),
+            iso(when),
+            time.time(),
+            start + ctx.faults.faults.import_delay,
+        ),
     )
     row = ctx.store.one("SELECT * FROM campaign_sends WHERE id = ?", (send_id,))
     assert row is not None
@@ -129,9 +140,12 @@ def recipients(store: Store, row: sqlite3.Row) -> list[str]:
     books = json.loads(row["address_book_ids"])
     if books:
         marks = ",".join("?" * len(books))
-        ids |= {r["contact_id"] for r in store.all(
-            f"SELECT contact_id FROM memberships WHERE address_book_id IN ({marks})", books  # noqa: S608
-        )}
+        ids |= {
+            r["contact_id"]
+            for r in store.all(
+                f"SELECT contact_id FROM memberships WHERE address_book_id IN ({marks})", books
+            )
+        }
     if not ids and not books:
         ids = {r["id"] for r in store.all("SELECT id FROM contacts WHERE account_id = ?", (account_id,))}
     out = []

@@ -20,7 +20,9 @@ from dotsync.platform.sandbox.datafields import coerce_many, fields_of
 from dotsync.platform.sandbox.errors import ApiError, bad_request, not_found
 from dotsync.platform.sandbox.storage import Store, dumps, iso, parse_iso
 
-EMAIL_RE = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$")
+EMAIL_RE = re.compile(
+    r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$"
+)
 OPT_IN_TYPES = ("Unknown", "Single", "Double", "VerifiedDouble")
 EMAIL_TYPES = ("PlainText", "Html")
 ACTIVE_STATUSES = frozenset({"Subscribed", "PendingOptIn"})
@@ -44,15 +46,22 @@ def status_of(store: Store, row: sqlite3.Row) -> str:
     return GLOBAL_STATUS if globally_suppressed(store, row["email"]) else str(row["status"])
 
 
-def contact_json(store: Store, row: sqlite3.Row, full: bool = True, fields: dict[str, Any] | None = None) -> dict[str, Any]:
-    """An ``ApiContact``. ``full=False`` gives ``dataFields: null`` as list calls do without ``withFullData``."""
+def contact_json(
+    store: Store, row: sqlite3.Row, full: bool = True, fields: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """An ``ApiContact``. ``full=False`` gives ``dataFields: null`` as list calls do without ``withFullData``.
+
+    ``dataFields`` lists the fields that have a value (or a default), every value as a string.
+    """
     data_fields = None
     if full:
         fields = fields if fields is not None else fields_of(store, int(row["account_id"]))
         values = json.loads(row["data_fields"])
-        data_fields = [
-            {"key": f["name"], "value": values.get(f["name"], f["defaultValue"])} for f in fields.values()
-        ]
+        data_fields = []
+        for f in fields.values():
+            value = values.get(f["name"], f["defaultValue"])
+            if value is not None:
+                data_fields.append({"key": f["name"], "value": wire_value(value)})
     return {
         "id": int(row["id"]),
         "email": row["email"],
@@ -63,9 +72,18 @@ def contact_json(store: Store, row: sqlite3.Row, full: bool = True, fields: dict
     }
 
 
+def wire_value(value: Any) -> str:
+    """A stored data-field value as the API returns it: a string (the reference spec types it so)."""
+    if isinstance(value, bool):
+        return "True" if value else "False"
+    return str(value)
+
+
 def by_email(store: Store, account_id: int, email: str) -> sqlite3.Row | None:
     """The account's contact with this address (case-insensitive)."""
-    return store.one("SELECT * FROM contacts WHERE account_id = ? AND email_key = ?", (account_id, email.lower()))
+    return store.one(
+        "SELECT * FROM contacts WHERE account_id = ? AND email_key = ?", (account_id, email.lower())
+    )
 
 
 def by_id(store: Store, account_id: int, contact_id: int) -> sqlite3.Row | None:
@@ -243,7 +261,9 @@ async def contact_address_books(ctx: Ctx) -> Response:
     return ok([book_json(ctx.store, b) for b in books])
 
 
-def suppress_in_account(store: Store, account_id: int, email: str, reason: str = "Unsubscribed") -> sqlite3.Row:
+def suppress_in_account(
+    store: Store, account_id: int, email: str, reason: str = "Unsubscribed"
+) -> sqlite3.Row:
     """Suppress (unsubscribe) an address in one account, creating the contact if needed."""
     now = iso()
     with store.tx() as conn:
@@ -285,7 +305,11 @@ async def unsubscribe(ctx: Ctx) -> Response:
         raise ApiError(400, "Email is not a valid email address. ERROR_PARAMETER_INVALID")
     row = suppress_in_account(ctx.store, ctx.account_id, email)
     return ok(
-        {"suppressedContact": contact_json(ctx.store, row), "dateRemoved": row["suppressed_at"], "reason": "Unsubscribed"}
+        {
+            "suppressedContact": contact_json(ctx.store, row),
+            "dateRemoved": row["suppressed_at"],
+            "reason": "Unsubscribed",
+        }
     )
 
 
@@ -312,7 +336,8 @@ async def _resubscribe(ctx: Ctx, challenge: bool) -> Response:
         row, _ = upsert(ctx.store, ctx.account_id, email)
     else:
         ctx.store.run(
-            "UPDATE contacts SET status = 'Subscribed', suppressed_at = NULL, modified = ? WHERE id = ?", (now, row["id"])
+            "UPDATE contacts SET status = 'Subscribed', suppressed_at = NULL, modified = ? WHERE id = ?",
+            (now, row["id"]),
         )
         row = by_id(ctx.store, ctx.account_id, int(row["id"]))
         assert row is not None
@@ -352,7 +377,11 @@ async def suppressed_since(ctx: Ctx) -> Response:
     )
     return ok(
         [
-            {"suppressedContact": contact_json(ctx.store, r, full=False), "dateRemoved": r["removed"], "reason": r["reason"]}
+            {
+                "suppressedContact": contact_json(ctx.store, r, full=False),
+                "dateRemoved": r["removed"],
+                "reason": r["reason"],
+            }
             for r in rows
         ]
     )
@@ -377,7 +406,8 @@ async def list_contacts(ctx: Ctx) -> Response:
     full = ctx.flag("withFullData")
     fields = fields_of(ctx.store, ctx.account_id)
     rows = ctx.store.all(
-        "SELECT * FROM contacts WHERE account_id = ? ORDER BY id LIMIT ? OFFSET ?", (ctx.account_id, select, skip)
+        "SELECT * FROM contacts WHERE account_id = ? ORDER BY id LIMIT ? OFFSET ?",
+        (ctx.account_id, select, skip),
     )
     return ok([contact_json(ctx.store, r, full, fields) for r in rows])
 

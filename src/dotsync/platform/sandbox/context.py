@@ -56,7 +56,8 @@ class Ctx:
             raise ApiError(400, "select and skip must be whole numbers. ERROR_PARAMETER_INVALID") from None
         if not 1 <= select <= max_select or skip < 0:
             raise ApiError(
-                400, f"select must be between 1 and {max_select} and skip must not be negative. ERROR_PARAMETER_INVALID"
+                400,
+                f"select must be between 1 and {max_select} and skip must not be negative. ERROR_PARAMETER_INVALID",
             )
         return select, skip
 

@@ -54,7 +54,9 @@ class SandboxControl:
 
     def create_account(self, username: str, password: str) -> dict[str, Any]:
         """Create an API user/account (idempotent for the same password); returns ``{id, username, api_endpoint}``."""
-        result: dict[str, Any] = self._call("POST", "/sandbox/accounts", json={"username": username, "password": password})
+        result: dict[str, Any] = self._call(
+            "POST", "/sandbox/accounts", json={"username": username, "password": password}
+        )
         return result
 
     def state(self, account: str | None = None) -> dict[str, Any]:

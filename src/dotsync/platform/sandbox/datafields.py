@@ -15,8 +15,24 @@ from dotsync.platform.sandbox.storage import Store, dumps, parse_iso
 
 NAME_RE = re.compile(r"^[A-Za-z0-9_-]{1,20}$")
 RESTRICTED_NAMES = frozenset(
-    "account campaign campaignid contact contact_api_id contactid email hcontactid hemail hemail256 id "
-    "messagecontent mobilenumberid notes unsubscribed uniquecontactid".split()
+    [
+        "account",
+        "campaign",
+        "campaignid",
+        "contact",
+        "contact_api_id",
+        "contactid",
+        "email",
+        "hcontactid",
+        "hemail",
+        "hemail256",
+        "id",
+        "messagecontent",
+        "mobilenumberid",
+        "notes",
+        "unsubscribed",
+        "uniquecontactid",
+    ]
 )
 TYPES = ("String", "Numeric", "Date", "Boolean")
 VISIBILITIES = ("Private", "Public")
@@ -49,9 +65,17 @@ def coerce(field: dict[str, Any], value: Any) -> Any:
     if value is None or value == "":
         return None
     if ftype == "String":
-        text = value if isinstance(value, str) else json.dumps(value) if isinstance(value, dict | list) else str(value)
+        text = (
+            value
+            if isinstance(value, str)
+            else json.dumps(value)
+            if isinstance(value, dict | list)
+            else str(value)
+        )
         if len(text) > MAX_TEXT:
-            raise ApiError(400, f"The value for data field {name} is too long. ERROR_DATAFIELD_VALUE_OVERFLOW")
+            raise ApiError(
+                400, f"The value for data field {name} is too long. ERROR_DATAFIELD_VALUE_OVERFLOW"
+            )
         return text
     if ftype == "Numeric":
         if isinstance(value, bool):
@@ -69,7 +93,9 @@ def coerce(field: dict[str, Any], value: Any) -> Any:
         before = max(len(digits) + exp, 0)
         after = max(-exp, 0)
         if before > 18 or after > 9:
-            raise ApiError(400, f"The value for data field {name} is too large. ERROR_DATAFIELD_VALUE_OVERFLOW")
+            raise ApiError(
+                400, f"The value for data field {name} is too large. ERROR_DATAFIELD_VALUE_OVERFLOW"
+            )
         return int(number) if number == number.to_integral_value() else float(number)
     if ftype == "Boolean":
         if isinstance(value, bool):
@@ -83,7 +109,9 @@ def coerce(field: dict[str, Any], value: Any) -> Any:
     try:
         return parse_iso(str(value)).strftime("%Y-%m-%dT%H:%M:%S")
     except ValueError:
-        raise ApiError(400, f"The value for data field {name} must be a date. ERROR_DATAFIELD_INVALID") from None
+        raise ApiError(
+            400, f"The value for data field {name} must be a date. ERROR_DATAFIELD_INVALID"
+        ) from None
 
 
 def coerce_many(fields: dict[str, dict[str, Any]], pairs: list[tuple[str, Any]]) -> dict[str, Any]:
@@ -110,7 +138,9 @@ def check_name(name: Any) -> str:
             "ERROR_DATAFIELD_INVALID",
         )
     if name.lower() in RESTRICTED_NAMES:
-        raise ApiError(400, f"{name} is a restricted name and cannot be used for a data field. ERROR_DATAFIELD_INVALID")
+        raise ApiError(
+            400, f"{name} is a restricted name and cannot be used for a data field. ERROR_DATAFIELD_INVALID"
+        )
     return name
 
 

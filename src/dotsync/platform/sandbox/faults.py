@@ -18,7 +18,13 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
-IMPORT_OUTCOMES = ("Finished", "RejectedByWatchdog", "InvalidFileFormat", "Failed", "ExceedsAllowedContactLimit")
+IMPORT_OUTCOMES = (
+    "Finished",
+    "RejectedByWatchdog",
+    "InvalidFileFormat",
+    "Failed",
+    "ExceedsAllowedContactLimit",
+)
 
 
 @dataclass
@@ -131,7 +137,9 @@ def updated(current: Faults, changes: dict[str, Any]) -> Faults:
     """
     unknown = set(changes) - KNOB_NAMES
     if unknown:
-        raise ValueError(f"unknown fault knob(s): {', '.join(sorted(unknown))}; known: {', '.join(sorted(KNOB_NAMES))}")
+        raise ValueError(
+            f"unknown fault knob(s): {', '.join(sorted(unknown))}; known: {', '.join(sorted(KNOB_NAMES))}"
+        )
     new = dataclasses.replace(current, **changes)
     new.validate()
     return new

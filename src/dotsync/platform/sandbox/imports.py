@@ -116,8 +116,17 @@ async def _start(ctx: Ctx, book_id: int | None, merge: str) -> Response:
         conn.execute(
             "INSERT INTO imports (id, account_id, kind, address_book_id, status, created, ready_at, polls_needed, "
             "outcome, payload, report) VALUES (?, ?, 'contacts', ?, 'NotFinished', ?, ?, ?, ?, ?, ?)",
-            (import_id, ctx.account_id, book_id, now, now + f.import_delay, f.import_polls, f.import_outcome,
-             payload, dumps({"mergeOption": merge})),
+            (
+                import_id,
+                ctx.account_id,
+                book_id,
+                now,
+                now + f.import_delay,
+                f.import_polls,
+                f.import_outcome,
+                payload,
+                dumps({"mergeOption": merge}),
+            ),
         )
     return ok({"id": import_id, "status": "NotFinished"}, 202)
 
@@ -149,7 +158,9 @@ def _merge(existing: dict[str, Any], incoming: dict[str, Any], merge: str) -> di
     return out
 
 
-def _map_columns(store: Store, account_id: int, columns: list[str], faults: Faults) -> dict[int, dict[str, Any]]:
+def _map_columns(
+    store: Store, account_id: int, columns: list[str], faults: Faults
+) -> dict[int, dict[str, Any]]:
     """Column index -> data field, creating fields for unknown columns when the knob says so."""
     fields = fields_of(store, account_id)
     mapping: dict[int, dict[str, Any]] = {}
@@ -165,7 +176,12 @@ def _map_columns(store: Store, account_id: int, columns: list[str], faults: Faul
                     "VALUES (?, ?, ?, 'String', 'Private') ON CONFLICT DO NOTHING",
                     (account_id, column.strip(), key),
                 )
-                field = {"name": column.strip(), "type": "String", "visibility": "Private", "defaultValue": None}
+                field = {
+                    "name": column.strip(),
+                    "type": "String",
+                    "visibility": "Private",
+                    "defaultValue": None,
+                }
         if field is not None:
             mapping[index] = field
     return mapping
@@ -214,17 +230,22 @@ def process_contact_import(store: Store, faults: Faults, row: sqlite3.Row) -> No
             existing = None
             if reason is None:
                 existing = conn.execute(
-                    "SELECT * FROM contacts WHERE account_id = ? AND email_key = ?", (account_id, email.lower())
+                    "SELECT * FROM contacts WHERE account_id = ? AND email_key = ?",
+                    (account_id, email.lower()),
                 ).fetchone()
                 if existing is not None and existing["status"] not in ACTIVE_STATUSES:
-                    reason, counter = SUPPRESSION_REASONS.get(existing["status"], ("Suppressed by you", "suppressedContacts"))
+                    reason, counter = SUPPRESSION_REASONS.get(
+                        existing["status"], ("Suppressed by you", "suppressedContacts")
+                    )
             incoming: dict[str, Any] = {}
             if reason is None:
                 try:
                     for index, field in mapping.items():
                         incoming[field["name"]] = coerce(field, cell(values, index))
                     email_type = enum(cell(values, type_at) or None, EMAIL_TYPES, "EmailType", default="Html")
-                    opt_in = enum(cell(values, optin_at) or None, OPT_IN_TYPES, "OptInType", default="Unknown")
+                    opt_in = enum(
+                        cell(values, optin_at) or None, OPT_IN_TYPES, "OptInType", default="Unknown"
+                    )
                 except ApiError:
                     reason, counter = "Failures", "failures"
             if reason is not None:
@@ -236,8 +257,17 @@ def process_contact_import(store: Store, faults: Faults, row: sqlite3.Row) -> No
                 contact_id = conn.execute(
                     "INSERT INTO contacts (account_id, email, email_key, email_type, opt_in_type, status, data_fields, "
                     "created, modified) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    (account_id, email, email.lower(), email_type, opt_in, status,
-                     dumps({k: v for k, v in incoming.items() if v is not None}), now, now),
+                    (
+                        account_id,
+                        email,
+                        email.lower(),
+                        email_type,
+                        opt_in,
+                        status,
+                        dumps({k: v for k, v in incoming.items() if v is not None}),
+                        now,
+                        now,
+                    ),
                 ).lastrowid
                 counts["newContacts"] += 1
                 if status == "PendingOptIn":
@@ -247,8 +277,13 @@ def process_contact_import(store: Store, faults: Faults, row: sqlite3.Row) -> No
                 merged = _merge(json.loads(existing["data_fields"]), incoming, merge)
                 conn.execute(
                     "UPDATE contacts SET email_type = ?, opt_in_type = ?, data_fields = ?, modified = ? WHERE id = ?",
-                    (email_type if type_at is not None else existing["email_type"],
-                     opt_in if optin_at is not None else existing["opt_in_type"], dumps(merged), now, contact_id),
+                    (
+                        email_type if type_at is not None else existing["email_type"],
+                        opt_in if optin_at is not None else existing["opt_in_type"],
+                        dumps(merged),
+                        now,
+                        contact_id,
+                    ),
                 )
                 counts["updatedContacts"] += 1
             if row["address_book_id"] is not None:
@@ -301,7 +336,11 @@ async def import_report_faults(ctx: Ctx) -> Response:
 
 ROUTES = [
     Api("POST", "/v2/address-books/{addressBookId}/contacts/import", import_to_book),
-    Api("POST", "/v2/address-books/{addressBookId}/contacts/import/with-merge-option/{mergeOption}", import_to_book_merge),
+    Api(
+        "POST",
+        "/v2/address-books/{addressBookId}/contacts/import/with-merge-option/{mergeOption}",
+        import_to_book_merge,
+    ),
     Api("POST", "/v2/contacts/import", import_no_book),
     Api("GET", "/v2/contacts/import/{importId}", import_status),
     Api("GET", "/v2/contacts/import/{importId}/report", import_report),

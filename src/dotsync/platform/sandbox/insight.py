@@ -53,7 +53,8 @@ def _bad(description: str, item: str | None = None) -> V3Error:
 
 def _collection(store: Store, account_id: int, name: str) -> sqlite3.Row | None:
     return store.one(
-        "SELECT * FROM insight_collections WHERE account_id = ? AND lower(name) = lower(?)", (account_id, name)
+        "SELECT * FROM insight_collections WHERE account_id = ? AND lower(name) = lower(?)",
+        (account_id, name),
     )
 
 
@@ -84,9 +85,15 @@ def json_problem(value: Any, depth: int = 0, in_array: bool = False) -> tuple[st
     if isinstance(value, dict):
         for key, item in value.items():
             if len(key) > MAX_JSON_KEY:
-                return "JsonKeyTooLong", f"Field name '{key[:20]}...' is longer than {MAX_JSON_KEY} characters"
+                return (
+                    "JsonKeyTooLong",
+                    f"Field name '{key[:20]}...' is longer than {MAX_JSON_KEY} characters",
+                )
             if not JSON_KEY_RE.match(key):
-                return "JsonKeyInvalidCharacters", f"Field name '{key}' has characters other than A-Z a-z 0-9 _ -"
+                return (
+                    "JsonKeyInvalidCharacters",
+                    f"Field name '{key}' has characters other than A-Z a-z 0-9 _ -",
+                )
             found = json_problem(item, depth + 1)
             if found:
                 return found
@@ -102,7 +109,11 @@ def json_problem(value: Any, depth: int = 0, in_array: bool = False) -> tuple[st
 
 def _owner_contact(store: Store, account_id: int, identity: Any) -> tuple[int | None, str | None]:
     """(contact id, failure reason) for a ``contactIdentity``."""
-    if not isinstance(identity, dict) or identity.get("identifier") not in IDENTIFIERS or identity.get("value") in (None, ""):
+    if (
+        not isinstance(identity, dict)
+        or identity.get("identifier") not in IDENTIFIERS
+        or identity.get("value") in (None, "")
+    ):
         return None, "InvalidContactIdentifier"
     value = str(identity["value"])
     if identity["identifier"] == "email":
@@ -120,7 +131,9 @@ async def bulk_import(ctx: Ctx) -> Response:
     raw = await ctx.request.body()
     if len(raw) > f.insight_max_bytes:
         raise V3Error(
-            413, "insightData:payloadTooLarge", f"The request body is larger than the {f.insight_max_bytes} byte limit"
+            413,
+            "insightData:payloadTooLarge",
+            f"The request body is larger than the {f.insight_max_bytes} byte limit",
         )
     body = await ctx.json_object()
     name = _check_name(body.get("collectionName"))
@@ -155,8 +168,9 @@ async def bulk_import(ctx: Ctx) -> Response:
     return ok({"importId": import_id}, 202)
 
 
-def _upsert_record(conn: sqlite3.Connection, account_id: int, collection: str, key: str, contact_id: int | None,
-                   record: Any) -> bool:
+def _upsert_record(
+    conn: sqlite3.Connection, account_id: int, collection: str, key: str, contact_id: int | None, record: Any
+) -> bool:
     """Insert or replace a record; True if it was created."""
     now = iso()
     existing = conn.execute(
@@ -180,8 +194,19 @@ def process_insight_import(store: Store, faults: Faults, row: sqlite3.Row) -> No
     if row["outcome"] != "Finished":
         store.run(
             "UPDATE imports SET status = 'Failed', report = ? WHERE id = ?",
-            (dumps({"collectionName": name, "summary": {"totalRecords": len(body["records"]), "totalImported": 0,
-                                                        "totalRejected": len(body["records"])}}), row["id"]),
+            (
+                dumps(
+                    {
+                        "collectionName": name,
+                        "summary": {
+                            "totalRecords": len(body["records"]),
+                            "totalImported": 0,
+                            "totalRejected": len(body["records"]),
+                        },
+                    }
+                ),
+                row["id"],
+            ),
         )
         return
     failures: list[dict[str, Any]] = []
@@ -196,11 +221,19 @@ def process_insight_import(store: Store, faults: Faults, row: sqlite3.Row) -> No
             raw_json = record.get("json")
             owner: dict[str, Any] = {"ownerType": scope}
             if scope == "contact" and isinstance(identity, dict):
-                owner["contactIdentity"] = {"identifier": str(identity.get("identifier")), "value": identity.get("value")}
+                owner["contactIdentity"] = {
+                    "identifier": str(identity.get("identifier")),
+                    "value": identity.get("value"),
+                }
             reason: str | None = None
             detail = ""
             contact_id = None
-            if isinstance(key, bool) or not isinstance(key, str | int) or str(key) == "" or len(str(key)) > MAX_KEY:
+            if (
+                isinstance(key, bool)
+                or not isinstance(key, str | int)
+                or str(key) == ""
+                or len(str(key)) > MAX_KEY
+            ):
                 reason, detail = "InvalidClientKey", f"The key must be a string of 1 to {MAX_KEY} characters"
             else:
                 key = str(key)
@@ -228,12 +261,17 @@ def process_insight_import(store: Store, faults: Faults, row: sqlite3.Row) -> No
             imported += 1
         report: dict[str, Any] = {
             "collectionName": name,
-            "summary": {"totalRecords": len(body["records"]), "totalImported": imported, "totalRejected": len(failures)},
+            "summary": {
+                "totalRecords": len(body["records"]),
+                "totalImported": imported,
+                "totalRejected": len(failures),
+            },
         }
         if failures:
             report["failures"] = failures
         conn.execute(
-            "UPDATE imports SET status = ?, report = ? WHERE id = ?", (faults.insight_done_status, dumps(report), row["id"])
+            "UPDATE imports SET status = ?, report = ? WHERE id = ?",
+            (faults.insight_done_status, dumps(report), row["id"]),
         )
 
 
@@ -244,7 +282,9 @@ async def import_status(ctx: Ctx) -> Response:
     row = poll(ctx.store, ctx.faults.faults, ctx.account_id, ctx.path("importId"), "insight")
     if row is None:
         raise V3Error(
-            404, "insightData:importNotFound", f"The import request '{ctx.path('importId')}' could not be found!"
+            404,
+            "insightData:importNotFound",
+            f"The import request '{ctx.path('importId')}' could not be found!",
         )
     out: dict[str, Any] = {"importId": row["id"], "status": row["status"]}
     if row["report"]:
@@ -271,11 +311,19 @@ def _target(ctx: Ctx, scope: str, create_with: str | None = None) -> tuple[str, 
     if scope == "contact":
         identifier, value = ctx.path("identifier"), ctx.path("value")
         if identifier not in IDENTIFIERS or (identifier == "contactId" and not value.isdigit()):
-            raise V3Error(400, "insightData:invalidId", f"The id value '{value}' is invalid for the identifier '{identifier}'")
-        contact_id, reason = _owner_contact(ctx.store, ctx.account_id, {"identifier": identifier, "value": value})
+            raise V3Error(
+                400,
+                "insightData:invalidId",
+                f"The id value '{value}' is invalid for the identifier '{identifier}'",
+            )
+        contact_id, reason = _owner_contact(
+            ctx.store, ctx.account_id, {"identifier": identifier, "value": value}
+        )
         if reason is not None:
             raise V3Error(
-                404, "insightData:contactNotFound", "The following contacts could not be found",
+                404,
+                "insightData:contactNotFound",
+                "The following contacts could not be found",
                 [{"item": value, "description": f"Not found using the identifier '{identifier}'"}],
             )
     coll = _collection(ctx.store, ctx.account_id, name)
@@ -284,7 +332,9 @@ def _target(ctx: Ctx, scope: str, create_with: str | None = None) -> tuple[str, 
         coll = _collection(ctx.store, ctx.account_id, name)
     if coll is None or coll["scope"] != scope:
         raise V3Error(
-            404, "insightData:collectionNotFound", "The collection could not be found",
+            404,
+            "insightData:collectionNotFound",
+            "The collection could not be found",
             [{"item": name, "description": "Not found"}],
         )
     return str(coll["name"]), contact_id, record_id
@@ -297,7 +347,9 @@ def _record_row(ctx: Ctx, name: str, record_id: str, contact_id: int | None) -> 
     )
     if row is None or (contact_id is not None and row["contact_id"] != contact_id):
         raise V3Error(
-            404, "insightData:recordNotFound", "The Insight data record could not be found",
+            404,
+            "insightData:recordNotFound",
+            "The Insight data record could not be found",
             [{"item": record_id, "description": f"Not found in the collection '{name}'"}],
         )
     return row
@@ -308,7 +360,9 @@ async def _put(ctx: Ctx, scope: str) -> Response:
     record = await ctx.json()
     problem = json_problem(record)
     if problem:
-        raise V3Error(400, "insightData:validationFailed", problem[1], [{"item": record_id, "description": problem[0]}])
+        raise V3Error(
+            400, "insightData:validationFailed", problem[1], [{"item": record_id, "description": problem[0]}]
+        )
     with ctx.store.tx() as conn:
         created = _upsert_record(conn, ctx.account_id, name, record_id, contact_id, record)
     return Response(status_code=201 if created else 204)
@@ -317,8 +371,12 @@ async def _put(ctx: Ctx, scope: str) -> Response:
 async def _get(ctx: Ctx, scope: str) -> Response:
     name, contact_id, record_id = _target(ctx, scope)
     row = _record_row(ctx, name, record_id, contact_id)
-    out: dict[str, Any] = {"key": row["key"], "json": json.loads(row["json"]), "created": row["created"],
-                           "updated": row["updated"]}
+    out: dict[str, Any] = {
+        "key": row["key"],
+        "json": json.loads(row["json"]),
+        "created": row["created"],
+        "updated": row["updated"],
+    }
     if row["contact_id"] is not None:
         out["ownerContactId"] = int(row["contact_id"])
     return ok(out)
@@ -328,7 +386,8 @@ async def _delete(ctx: Ctx, scope: str) -> Response:
     name, contact_id, record_id = _target(ctx, scope)
     _record_row(ctx, name, record_id, contact_id)
     ctx.store.run(
-        "DELETE FROM insight_records WHERE account_id = ? AND collection = ? AND key = ?", (ctx.account_id, name, record_id)
+        "DELETE FROM insight_records WHERE account_id = ? AND collection = ? AND key = ?",
+        (ctx.account_id, name, record_id),
     )
     return no_content()
 

@@ -44,7 +44,8 @@ def poll(store: Store, faults: Faults, account_id: int, import_id: str, kind: st
     """Count one status poll of an import, process it if that made it due, and return its row."""
     with store.lock:
         row = store.one(
-            "SELECT * FROM imports WHERE id = ? AND account_id = ? AND kind = ?", (import_id, account_id, kind)
+            "SELECT * FROM imports WHERE id = ? AND account_id = ? AND kind = ?",
+            (import_id, account_id, kind),
         )
         if row is None:
             return None

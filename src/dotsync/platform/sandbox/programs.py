@@ -32,11 +32,18 @@ ALREADY_REASON = "AlreadyInProgram"
 
 def program_json(row: sqlite3.Row) -> dict[str, Any]:
     """An ``ApiProgram``."""
-    return {"id": int(row["id"]), "name": row["name"], "status": row["status"], "dateCreated": row["date_created"]}
+    return {
+        "id": int(row["id"]),
+        "name": row["name"],
+        "status": row["status"],
+        "dateCreated": row["date_created"],
+    }
 
 
 def _program(ctx: Ctx, program_id: int) -> sqlite3.Row:
-    row = ctx.store.one("SELECT * FROM programs WHERE account_id = ? AND id = ?", (ctx.account_id, program_id))
+    row = ctx.store.one(
+        "SELECT * FROM programs WHERE account_id = ? AND id = ?", (ctx.account_id, program_id)
+    )
     if row is None:
         raise ApiError(404, "Error: ERROR_PROGRAM_NOT_FOUND")
     return row
@@ -46,7 +53,8 @@ async def list_programs(ctx: Ctx) -> Response:
     """``GET /v2/programs?select&skip`` (also with the trailing slash the Magento connector sends)."""
     select, skip = ctx.paging()
     rows = ctx.store.all(
-        "SELECT * FROM programs WHERE account_id = ? ORDER BY id LIMIT ? OFFSET ?", (ctx.account_id, select, skip)
+        "SELECT * FROM programs WHERE account_id = ? ORDER BY id LIMIT ? OFFSET ?",
+        (ctx.account_id, select, skip),
     )
     return ok([program_json(r) for r in rows])
 
@@ -87,7 +95,8 @@ async def enrol(ctx: Ctx) -> Response:
     book_ids = _int_list(get(body, "addressBooks"), "addressBooks")
     now = time.time()
     recent = ctx.store.one(
-        "SELECT COUNT(*) AS n FROM enrolment_calls WHERE account_id = ? AND at > ?", (ctx.account_id, now - 3600)
+        "SELECT COUNT(*) AS n FROM enrolment_calls WHERE account_id = ? AND at > ?",
+        (ctx.account_id, now - 3600),
     )
     if recent is not None and recent["n"] >= f.enrolments_per_hour:
         raise ApiError(400, "Error: ERROR_ENROLMENT_ALLOWANCE_EXCEEDED")
@@ -99,11 +108,19 @@ async def enrol(ctx: Ctx) -> Response:
     if contact_ids and book_ids:
         raise ApiError(400, "Pass contact ids or address book ids, not both. ERROR_ENROLMENT_INVALID")
     if len(contact_ids) > f.enrolment_max_contacts:
-        raise ApiError(400, f"At most {f.enrolment_max_contacts} contacts can be enrolled per call. ERROR_CONTACT_TOOMANY")
+        raise ApiError(
+            400,
+            f"At most {f.enrolment_max_contacts} contacts can be enrolled per call. ERROR_CONTACT_TOOMANY",
+        )
     if len(book_ids) > 10:
         raise ApiError(400, "Error: ERROR_ADDRESSBOOK_TOOMANY")
     for book_id in book_ids:
-        if ctx.store.one("SELECT 1 FROM address_books WHERE account_id = ? AND id = ?", (ctx.account_id, book_id)) is None:
+        if (
+            ctx.store.one(
+                "SELECT 1 FROM address_books WHERE account_id = ? AND id = ?", (ctx.account_id, book_id)
+            )
+            is None
+        ):
             raise ApiError(400, "Error: ERROR_ADDRESSBOOK_NOT_FOUND")
     contacts = []
     for contact_id in contact_ids:
@@ -114,7 +131,7 @@ async def enrol(ctx: Ctx) -> Response:
     if book_ids:
         marks = ",".join("?" * len(book_ids))
         contacts = ctx.store.all(
-            f"SELECT DISTINCT c.* FROM contacts c JOIN memberships m ON m.contact_id = c.id "  # noqa: S608
+            f"SELECT DISTINCT c.* FROM contacts c JOIN memberships m ON m.contact_id = c.id "
             f"WHERE m.address_book_id IN ({marks}) ORDER BY c.id",
             book_ids,
         )
@@ -129,7 +146,8 @@ async def enrol(ctx: Ctx) -> Response:
             if is_suppressed(ctx.store, contact):
                 reason = SUPPRESSED_REASON
             elif conn.execute(
-                "SELECT 1 FROM program_members WHERE program_id = ? AND contact_id = ?", (program_id, contact["id"])
+                "SELECT 1 FROM program_members WHERE program_id = ? AND contact_id = ?",
+                (program_id, contact["id"]),
             ).fetchone():
                 reason = ALREADY_REASON
             if reason:
@@ -142,8 +160,17 @@ async def enrol(ctx: Ctx) -> Response:
         conn.execute(
             "INSERT INTO enrolments (id, account_id, program_id, contacts, address_books, date_created, created, "
             "ready_at, faults) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (enrolment_id, ctx.account_id, program_id, dumps(contact_ids), dumps(book_ids), iso(), now,
-             now + f.import_delay, faults.getvalue()),
+            (
+                enrolment_id,
+                ctx.account_id,
+                program_id,
+                dumps(contact_ids),
+                dumps(book_ids),
+                iso(),
+                now,
+                now + f.import_delay,
+                faults.getvalue(),
+            ),
         )
     row = ctx.store.one("SELECT * FROM enrolments WHERE id = ?", (enrolment_id,))
     assert row is not None
@@ -151,7 +178,9 @@ async def enrol(ctx: Ctx) -> Response:
 
 
 def _enrolment(ctx: Ctx, enrolment_id: str) -> sqlite3.Row:
-    row = ctx.store.one("SELECT * FROM enrolments WHERE id = ? AND account_id = ?", (enrolment_id, ctx.account_id))
+    row = ctx.store.one(
+        "SELECT * FROM enrolments WHERE id = ? AND account_id = ?", (enrolment_id, ctx.account_id)
+    )
     if row is None:
         raise ApiError(404, "Error: ERROR_ENROLMENT_NOT_FOUND")
     return row

@@ -82,7 +82,9 @@ def run_in_thread(
     store = Store(db_path)
     server = uvicorn.Server(_config(store, Boot.of(accounts, faults), host, port, "warning"))
     server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
-    thread = threading.Thread(target=lambda: asyncio.run(server.serve()), name="dotdigital-sandbox", daemon=True)
+    thread = threading.Thread(
+        target=lambda: asyncio.run(server.serve()), name="dotdigital-sandbox", daemon=True
+    )
     thread.start()
     deadline = time.monotonic() + 10
     while not server.started:

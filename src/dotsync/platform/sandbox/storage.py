@@ -244,7 +244,7 @@ class Store:
         """Delete every row of every table (``POST /sandbox/reset``)."""
         with self.tx() as conn:
             for table in TABLES:
-                conn.execute(f"DELETE FROM {table}")  # noqa: S608 - fixed table names
+                conn.execute(f"DELETE FROM {table}")
             conn.execute("DELETE FROM sqlite_sequence")
 
     def count_request(self, account: str, endpoint: str, status: int) -> None:
