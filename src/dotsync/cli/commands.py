@@ -11,3 +11,7 @@ from dotsync.cli import install as _install  # noqa: E402
 from dotsync.cli import status as _status  # noqa: E402
 
 ALL += [*_install.COMMANDS, *_status.COMMANDS, *_demo.COMMANDS]
+
+from dotsync.cli import sandbox as _sandbox  # noqa: E402
+
+ALL += _sandbox.COMMANDS
