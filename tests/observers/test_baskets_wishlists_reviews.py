@@ -42,9 +42,10 @@ def test_basket_lines_upsert_the_quote_with_item_count(scope, customer, product,
     assert row.quote_updated_at > first_update
 
 
-def test_an_empty_basket_gets_no_quote_row(scope, committed):
+def test_empty_and_anonymous_baskets_get_no_quote_row(scope, customer, product, committed):
     with committed():
-        new_basket()
+        new_basket(customer)
+        new_basket().add_product(product)
     assert not Quote.objects.exists()
 
 
@@ -58,8 +59,9 @@ def test_placing_the_order_makes_the_quote_inactive(scope, customer, product, co
 
 
 @pytest.mark.urls("tests.observers.urls")
-def test_basket_add_view_captures_the_requests_store(scope, client, product, committed, settings):
+def test_basket_add_view_captures_the_requests_store(scope, customer, client, product, committed, settings):
     settings.SITE_ID = None  # host-based sites: the request's host picks the store
+    client.force_login(customer)
     with committed():
         response = client.post(f"/basket/add/{product.pk}/", {"quantity": 1}, HTTP_HOST="outlet.example.com")
     assert response.status_code == 302

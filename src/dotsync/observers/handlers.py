@@ -27,9 +27,6 @@ from dotsync.observers.scope import default_store, store_for_site
 
 logger = logging.getLogger("dotsync.observers")
 
-ACTIVE_BASKET_STATUSES = ("Open", "Frozen")
-"""Basket statuses that make a quote active (an open cart, or one frozen during checkout)."""
-
 
 def _model(app: str, name: str) -> Any:
     from oscar.core.loading import get_model
@@ -37,12 +34,18 @@ def _model(app: str, name: str) -> Any:
     return get_model(app, name)
 
 
+def _active_statuses() -> tuple[str, ...]:
+    from dotsync.store.oscar.history import ACTIVE_BASKET_STATUSES
+
+    return ACTIVE_BASKET_STATUSES
+
+
 def last_order_store(user_id: int | None) -> StoreRef | None:
-    """The store of the customer's most recent order (one query), or None."""
+    """The store of the customer's last order (highest id; one query), or None."""
     if user_id is None:
         return None
     order = _model("order", "Order")
-    last_site = order.objects.filter(user_id=user_id).order_by("-date_placed", "-id").values("site_id")[:1]
+    last_site = order.objects.filter(user_id=user_id).order_by("-id").values("site_id")[:1]
     row = Store.objects.filter(site_id=Subquery(last_site)).values_list("id", "website_id").first()
     return StoreRef(*row) if row else None
 
@@ -184,7 +187,8 @@ def sync_order(order_id: int) -> None:
 def sync_quote(basket_id: int, site_id: int | None = None) -> None:
     """A basket's lines changed: upsert its quote row with the current item count, ``quote_updated_at`` now.
 
-    Empty baskets get no row; a row whose basket emptied is kept with ``item_count`` 0.
+    Like the history, only baskets with an owner and at least one line get a row; a row whose
+    basket emptied is kept with ``item_count`` 0.
     """
     basket = (
         _model("basket", "Basket")
@@ -195,6 +199,8 @@ def sync_quote(basket_id: int, site_id: int | None = None) -> None:
     if basket is None:
         return
     owner_id, email, status = basket
+    if owner_id is None:  # an anonymous basket has no email to sync (the history skips it too)
+        return
     count = _model("basket", "Line").objects.filter(basket_id=basket_id).count()
     if count == 0 and not Quote.objects.filter(quote_id=basket_id).exists():
         return
@@ -207,7 +213,7 @@ def sync_quote(basket_id: int, site_id: int | None = None) -> None:
         customer_id=owner_id,
         email=email or "",
         item_count=count,
-        is_active=status in ACTIVE_BASKET_STATUSES,
+        is_active=status in _active_statuses(),
         move_store=site_id is not None,
     )
 
@@ -216,17 +222,14 @@ def basket_status(basket_id: int) -> None:
     """A basket was saved (submitted, merged, frozen): keep its quote row's active flag in step."""
     status = _model("basket", "Basket").objects.filter(pk=basket_id).values_list("status", flat=True).first()
     if status is not None:
-        rows.set_quote_active(basket_id, status in ACTIVE_BASKET_STATUSES)
+        rows.set_quote_active(basket_id, status in _active_statuses())
 
 
 # --- wishlists ------------------------------------------------------------------------------------
 
 
 def sync_wishlist(wishlist_id: int, site_id: int | None = None) -> None:
-    """A wishlist line was added or removed: upsert the wishlist row with its current item count.
-
-    Empty wishlists get no row; a row whose wishlist emptied is kept with ``item_count`` 0.
-    """
+    """A wishlist line was added or removed: upsert the wishlist row with its current item count."""
     owner_id = (
         _model("wishlists", "WishList")
         .objects.filter(pk=wishlist_id)
@@ -236,8 +239,6 @@ def sync_wishlist(wishlist_id: int, site_id: int | None = None) -> None:
     if owner_id is None:
         return
     count = _model("wishlists", "Line").objects.filter(wishlist_id=wishlist_id).count()
-    if count == 0 and not Wishlist.objects.filter(wishlist_id=wishlist_id).exists():
-        return
     store = resolve_store(site_id, owner_id)
     if store is None:
         return
