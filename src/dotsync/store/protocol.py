@@ -1,22 +1,33 @@
 """The store port: the small protocol every store adapter implements.
 
-An adapter reads entities by id and streams history; dotsync's observers and jobs never touch the
-shop's models directly. The reference implementation is :mod:`dotsync.store.oscar`. A new adapter
-proves itself by enabling :mod:`dotsync.testing.contract` in a few lines.
+An adapter reads entities by id in batches and describes its history as SQL; dotsync's jobs never
+touch the shop's models directly. The reference implementation is :mod:`dotsync.store.oscar`. A
+new adapter proves itself by enabling :mod:`dotsync.testing.contract` in a few lines.
 
 History for the install backfill is described by :class:`HistorySource`: a SQL ``SELECT`` whose
-columns are named after the target sync table's columns, restricted to a source-id range, so the
-install can run ``INSERT … SELECT`` in chunks without moving rows through Python.
+columns are the target sync table's columns, restricted to a source-id range, so the install runs
+``INSERT … SELECT … ON CONFLICT`` in chunks without moving rows through Python. Entity reads stream
+in keyset pages through :meth:`StoreAdapter.ids` and :func:`stream`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
-from dotsync.store.records import Customer, Order, Product, Quote, Review, Subscriber, Wishlist
+from dotsync.store.records import (
+    Customer,
+    Guest,
+    Order,
+    Product,
+    Quote,
+    Review,
+    SalesData,
+    Subscriber,
+    Wishlist,
+)
 
 HISTORY_TABLES: tuple[str, ...] = (
     "email_contact",
@@ -28,39 +39,95 @@ HISTORY_TABLES: tuple[str, ...] = (
 )
 """Sync tables that install fills from history, in the order it fills them."""
 
+ENTITIES: tuple[str, ...] = (
+    "customers",
+    "subscribers",
+    "orders",
+    "quotes",
+    "wishlists",
+    "reviews",
+    "products",
+)
+"""Entity kinds with integer ids: the batch-read method names, and what :meth:`StoreAdapter.ids` pages."""
+
 
 @dataclass(frozen=True)
 class HistorySource:
-    """How to read one sync table's history from the store's database.
+    """One ``SELECT`` that fills (part of) a sync table from the store's history.
+
+    A table may have several sources, applied in order: ``email_contact`` is filled from customers,
+    then guests, then subscribers; a later source merges into rows an earlier one created through
+    ``update_columns`` (``ON CONFLICT … DO UPDATE``). A source never selects two rows with the same
+    ``conflict_columns`` in one id range, so the upsert is valid on PostgreSQL too.
+
+    The SQL uses named placeholders (``%(lo)s``, ``%(hi)s`` and the keys of ``params``) and is
+    portable to SQLite and PostgreSQL through Django's cursor. Run a chunk with::
+
+        cursor.execute(source.insert_sql(), source.bind(lo, hi))
 
     Attributes:
-        table: the target sync table, e.g. ``"email_order"``.
-        columns: target column names, in the order ``sql`` selects them.
-        sql: a ``SELECT`` with two ``%s`` placeholders for the inclusive-exclusive source-id range
-            (``lo <= id < hi``) followed by ``params``.
-        params: extra parameters that come after the two range bounds.
-        id_bounds_sql: ``SELECT MIN(id), MAX(id)`` over the source table, for chunking and progress.
-        conflict_columns: the unique key in ``table`` used for ``ON CONFLICT DO NOTHING``.
+        table: the target sync table, e.g. ``"email_contact"``.
+        name: what the source reads, e.g. ``"customers"``, ``"guests"``, ``"subscribers"``.
+        columns: target column names, in the order ``select_sql`` selects them.
+        select_sql: the ``SELECT`` over the store's tables, restricted to ``%(lo)s <= id < %(hi)s``
+            on the driving table's id.
+        params: the other named parameters of ``select_sql`` (defaults, ``now``, scope fallbacks).
+        id_bounds_sql: ``SELECT MIN(id), MAX(id)`` over the driving table (no parameters), for
+            chunking and progress.
+        conflict_columns: the unique key of ``table`` for ``ON CONFLICT``.
+        update_columns: columns overwritten from the new row on conflict (``DO UPDATE``); empty
+            means ``DO NOTHING``.
     """
 
     table: str
+    name: str
     columns: tuple[str, ...]
-    sql: str
-    params: tuple[object, ...]
+    select_sql: str
+    params: Mapping[str, Any]
     id_bounds_sql: str
     conflict_columns: tuple[str, ...]
+    update_columns: tuple[str, ...] = ()
+
+    def insert_sql(self, quote_name: Callable[[str], str] | None = None) -> str:
+        """The full ``INSERT … SELECT … ON CONFLICT`` statement for one id range.
+
+        Args:
+            quote_name: identifier quoting; the default connection's ``ops.quote_name`` when omitted.
+        """
+        if quote_name is None:
+            from django.db import connection
+
+            quote_name = connection.ops.quote_name
+        q = quote_name
+        cols = ", ".join(q(c) for c in self.columns)
+        conflict = ", ".join(q(c) for c in self.conflict_columns)
+        if self.update_columns:
+            sets = ", ".join(f"{q(c)} = excluded.{q(c)}" for c in self.update_columns)
+            action = f"DO UPDATE SET {sets}"
+        else:
+            action = "DO NOTHING"
+        return f"INSERT INTO {q(self.table)} ({cols}) {self.select_sql} ON CONFLICT ({conflict}) {action}"
+
+    def bind(self, lo: int, hi: int) -> dict[str, Any]:
+        """Parameters for the id range ``lo <= id < hi``."""
+        return {**self.params, "lo": lo, "hi": hi}
 
 
 @runtime_checkable
 class StoreAdapter(Protocol):
-    """What dotsync needs from a shop."""
+    """What dotsync needs from a shop.
+
+    Batch reads take ids (or emails) and yield canonical records; ids that do not exist are simply
+    absent from the result, and the order of results is not significant. Every batch read runs a
+    bounded number of queries, whatever the batch size.
+    """
 
     name: str
     """Short adapter name, e.g. ``"oscar"``."""
 
-    # --- entities by id (missing ids are simply absent from the result) -------------------------
+    # --- entities by id ------------------------------------------------------------------------------
     def customers(self, ids: Iterable[int]) -> Iterator[Customer]:
-        """Customers with these ids."""
+        """Customers with these ids, with default billing and delivery addresses."""
         ...
 
     def subscribers(self, ids: Iterable[int]) -> Iterator[Subscriber]:
@@ -68,7 +135,7 @@ class StoreAdapter(Protocol):
         ...
 
     def orders(self, ids: Iterable[int]) -> Iterator[Order]:
-        """Orders with these ids, with lines, addresses, totals and status history."""
+        """Orders with these ids, with lines, addresses, totals, payment and status history."""
         ...
 
     def quotes(self, ids: Iterable[int]) -> Iterator[Quote]:
@@ -87,23 +154,63 @@ class StoreAdapter(Protocol):
         """Products with these ids, priced through the shop's strategy."""
         ...
 
-    # --- history ----------------------------------------------------------------------------------
-    def history(self, table: str) -> HistorySource:
-        """The history source for a sync table in :data:`HISTORY_TABLES`."""
+    def guests(self, emails: Iterable[str], store_ids: Sequence[int]) -> Iterator[Guest]:
+        """Guests (orders without an account) among these emails in these stores, one per email."""
         ...
 
-    # --- scope ------------------------------------------------------------------------------------
+    def sales_data(
+        self, emails: Iterable[str], store_ids: Sequence[int], statuses: Sequence[str]
+    ) -> Iterator[SalesData]:
+        """Per-email order, review and basket aggregates within these stores.
+
+        Only orders whose status is in ``statuses`` count. Emails with no orders, reviews or
+        baskets are absent.
+        """
+        ...
+
+    # --- streaming ------------------------------------------------------------------------------------
+    def ids(self, entity: str, *, after: int = 0, limit: int = 500) -> list[int]:
+        """The next page of ids of an :data:`ENTITIES` kind, ascending, strictly greater than ``after``."""
+        ...
+
+    # --- history --------------------------------------------------------------------------------------
+    def history(self, table: str) -> tuple[HistorySource, ...]:
+        """The history sources for a sync table in :data:`HISTORY_TABLES`, in the order to apply them."""
+        ...
+
+    # --- scope ----------------------------------------------------------------------------------------
     def store_for_site(self, site_id: int | None) -> int | None:
-        """The dotsync store id bound to the shop's site id, if any."""
+        """The dotsync store id bound to the shop's site id, if any (no fallback)."""
         ...
 
-    # --- write-back -------------------------------------------------------------------------------
+    # --- write-back -----------------------------------------------------------------------------------
     def unsubscribe(
         self, emails: Sequence[str], store_ids: Sequence[int], at: datetime, *, unless_changed_after: datetime
     ) -> Mapping[str, bool]:
         """Mark these emails unsubscribed in the newsletter table of these stores.
 
         A subscription changed in the store after ``unless_changed_after`` is left alone (the
-        customer re-subscribed after the import started). Returns email -> whether it changed.
+        customer re-subscribed after the import started). Returns email -> whether a row changed;
+        emails with no subscription in these stores are absent.
         """
         ...
+
+
+def stream(adapter: StoreAdapter, entity: str, *, page_size: int = 500) -> Iterator[Any]:
+    """Every record of an :data:`ENTITIES` kind, read in keyset pages of ``page_size`` ids.
+
+    Memory stays bounded by one page whatever the table size.
+
+    Raises:
+        ValueError: for an unknown entity kind.
+    """
+    if entity not in ENTITIES:
+        raise ValueError(f"Unknown entity {entity!r}; expected one of {', '.join(ENTITIES)}.")
+    read: Callable[[Iterable[int]], Iterator[Any]] = getattr(adapter, entity)
+    after = 0
+    while True:
+        page = adapter.ids(entity, after=after, limit=page_size)
+        if not page:
+            return
+        yield from read(page)
+        after = page[-1]

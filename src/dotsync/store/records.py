@@ -58,12 +58,20 @@ class Subscriber:
 
 @dataclass(frozen=True, slots=True)
 class Guest:
-    """Someone who ordered without an account, identified by email within a website."""
+    """Someone who ordered without an account, identified by email within a website.
+
+    Names and addresses come from their most recent guest order in the website.
+    """
 
     email: str
     website_id: int
     store_id: int
     first_order_id: int
+    last_order_id: int
+    first_name: str = ""
+    last_name: str = ""
+    billing_address: Address | None = None
+    delivery_address: Address | None = None
 
 
 @dataclass(frozen=True, slots=True)

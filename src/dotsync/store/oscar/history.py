@@ -1,0 +1,380 @@
+"""History of an Oscar shop as SQL: one ``SELECT`` per source, chunked by the driving table's id.
+
+The install copies history with ``INSERT … SELECT … ON CONFLICT`` (see
+:class:`~dotsync.store.protocol.HistorySource`), so nothing passes through Python. Every
+``SELECT`` produces exactly the sync table's columns, new rows get ``sync_status = 0`` (new) and
+``created_at = updated_at = now``, and the SQL runs on SQLite and PostgreSQL.
+
+Scope rules (the same as :mod:`dotsync.store.oscar.scope`; "default" is the lowest-id website and
+its default store):
+
+``email_contact``, three sources applied in this order:
+    1. **customers** (driving table: the user table): one row per user with a non-empty email, in
+       the website/store of their last order's store (``dotsync_store.site_id = order.site_id``),
+       else the default website and store. ``customer_id`` = user id. ``DO NOTHING`` on conflict.
+    2. **guests** (driving table: orders): orders with no user and a non-empty ``guest_email``,
+       one row per (guest_email, website), ``is_guest`` true, ``customer_id`` NULL; the store is
+       the lowest store id among that guest's orders of the website in the chunk. On conflict
+       (the email is also a customer, or appears in another chunk) only ``is_guest`` is set.
+    3. **subscribers** (driving table: ``newsletter_subscriber``): per (email, website) one row
+       is chosen among the website's stores: the newest subscribed row if any, else the newest
+       row. It carries ``is_subscriber`` (status 1), ``subscriber_status``,
+       ``subscriber_sync_status`` (new when subscribed, else imported, i.e. nothing to send) and
+       ``last_subscribed_at`` (``change_status_at`` when subscribed); on conflict those four
+       columns are merged into the customer's or guest's row.
+``email_order`` (driving table: orders): every order; store from ``Order.site`` (default store
+    as fallback); email = the user's email, or ``guest_email`` for guests; ``quote_id`` =
+    ``basket_id``; ``order_updated_at`` = latest ``OrderStatusChange``, else ``date_placed``.
+``email_quote`` (driving table: baskets): baskets with at least one line and an owner (an
+    anonymous basket has no email); store of the owner's last order, else default;
+    ``item_count`` = number of lines; ``is_active`` = status Open, Saved or Frozen;
+    ``quote_updated_at`` = latest ``basket.Line.date_updated``.
+``email_wishlist`` (driving table: wishlists): every wishlist, empty ones included
+    (``item_count`` 0); store of the owner's last order, else default.
+``email_review`` (driving table: reviews): approved reviews only; store of the reviewer's last
+    order, else default (anonymous reviews: default).
+``email_catalog`` (driving table: products): every product; the catalogue has no scope.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.utils import timezone
+
+from dotsync import models as sync
+from dotsync.exceptions import ConfigurationError
+from dotsync.models import NewsletterSubscriber, Store
+from dotsync.models.newsletter import SubscriberStatus
+from dotsync.store.oscar.models import oscar_models
+from dotsync.store.oscar.scope import StoreMap
+from dotsync.store.protocol import HISTORY_TABLES, HistorySource
+from dotsync.store.sql import SelectBuilder, column, quote, table
+
+ACTIVE_BASKET_STATUSES: tuple[str, ...] = ("Open", "Saved", "Frozen")
+"""Basket statuses that make a quote active."""
+
+
+class _Sql:
+    """Quoted table and column names of the tables the history reads."""
+
+    def __init__(self) -> None:
+        m = oscar_models()
+        self.m = m
+        self.user = table(m.User)
+        self.user_id = quote(m.User._meta.pk.column)
+        self.user_email = quote(column(m.User, "email"))
+        self.order = table(m.Order)
+        self.order_id = quote(m.Order._meta.pk.column)
+        self.store = table(Store)
+        self.subscriber = table(NewsletterSubscriber)
+
+    def o(self, field: str) -> str:
+        """A quoted column of the order table."""
+        return quote(column(self.m.Order, field))
+
+    def bounds(self, model: Any) -> str:
+        """``SELECT MIN(id), MAX(id)`` over a model's table."""
+        pk = quote(model._meta.pk.column)
+        return f"SELECT MIN({pk}), MAX({pk}) FROM {table(model)}"
+
+    def last_order_store(self, owner_expr: str) -> str:
+        """Joins ``o`` (the owner's last order) and ``st`` (its store) for an owner id expression."""
+        o, oid, user_id, site = self.order, self.order_id, self.o("user"), self.o("site")
+        return (
+            f"LEFT JOIN {o} o ON o.{oid} = "
+            f"(SELECT MAX(o2.{oid}) FROM {o} o2 WHERE o2.{user_id} = {owner_expr}) "
+            f"LEFT JOIN {self.store} st ON st.{quote('site_id')} = o.{site}"
+        )
+
+
+def _defaults(b: SelectBuilder, stores: StoreMap) -> tuple[str, str]:
+    if stores.default_website_id is None or stores.default_store_id is None:
+        raise ConfigurationError(
+            [
+                "No dotsync website with a store exists, so history has no default scope. "
+                "Create websites and stores in the admin (or run `dotsync demo`) before installing."
+            ]
+        )
+    website = b.param("default_website", stores.default_website_id, "website_id")
+    store = b.param("default_store", stores.default_store_id, "store_id")
+    return f"COALESCE(st.{quote('website_id')}, {website})", f"COALESCE(st.{quote('id')}, {store})"
+
+
+def _common(b: SelectBuilder) -> dict[str, str]:
+    now = b.param("now", timezone.now(), "created_at")
+    return {
+        "sync_status": b.param("new", sync.SyncStatus.NEW, "sync_status"),
+        "created_at": now,
+        "updated_at": now,
+    }
+
+
+def _customers(s: _Sql, stores: StoreMap) -> HistorySource:
+    b = SelectBuilder(sync.Contact)
+    website, store = _defaults(b, stores)
+    o_user, oid = s.o("user"), s.order_id
+    from_where = (
+        f"FROM {s.user} u "
+        f"LEFT JOIN (SELECT {o_user} AS uid, MAX({oid}) AS last_id FROM {s.order} "
+        f"WHERE {o_user} >= %(lo)s AND {o_user} < %(hi)s GROUP BY {o_user}) lastord "
+        f"ON lastord.uid = u.{s.user_id} "
+        f"LEFT JOIN {s.order} o ON o.{oid} = lastord.last_id "
+        f"LEFT JOIN {s.store} st ON st.{quote('site_id')} = o.{s.o('site')} "
+        f"WHERE u.{s.user_id} >= %(lo)s AND u.{s.user_id} < %(hi)s "
+        f"AND u.{s.user_email} IS NOT NULL AND u.{s.user_email} <> ''"
+    )
+    exprs = {
+        "website_id": website,
+        "store_id": store,
+        "email": f"u.{s.user_email}",
+        "customer_id": f"u.{s.user_id}",
+        "is_guest": b.param("false", False, "is_guest"),
+        **_common(b),
+    }
+    return b.source(
+        name="customers",
+        exprs=exprs,
+        from_where=from_where,
+        id_bounds_sql=s.bounds(s.m.User),
+        conflict_columns=("email", "website_id"),
+    )
+
+
+def _guests(s: _Sql, stores: StoreMap) -> HistorySource:
+    b = SelectBuilder(sync.Contact)
+    website, store = _defaults(b, stores)
+    guest_email, oid = s.o("guest_email"), s.order_id
+    inner = (
+        f"SELECT o.{guest_email} AS email, {website} AS website_id, {store} AS store_id "
+        f"FROM {s.order} o LEFT JOIN {s.store} st ON st.{quote('site_id')} = o.{s.o('site')} "
+        f"WHERE o.{oid} >= %(lo)s AND o.{oid} < %(hi)s AND o.{s.o('user')} IS NULL "
+        f"AND o.{guest_email} IS NOT NULL AND o.{guest_email} <> ''"
+    )
+    exprs = {
+        "website_id": "g.website_id",
+        "store_id": "MIN(g.store_id)",
+        "email": "g.email",
+        "is_guest": b.param("true", True, "is_guest"),
+        **_common(b),
+    }
+    return b.source(
+        name="guests",
+        exprs=exprs,
+        from_where=f"FROM ({inner}) g WHERE 1 = 1 GROUP BY g.email, g.website_id",
+        id_bounds_sql=s.bounds(s.m.Order),
+        conflict_columns=("email", "website_id"),
+        update_columns=("is_guest",),
+    )
+
+
+def _subscribers(s: _Sql) -> HistorySource:
+    b = SelectBuilder(sync.Contact)
+    subscribed = int(SubscriberStatus.SUBSCRIBED)
+    sid, email, status = quote("subscriber_id"), quote("subscriber_email"), quote("subscriber_status")
+    store_id, website_id = quote("store_id"), quote("website_id")
+
+    def rank(alias: str) -> str:
+        return f"CASE WHEN {alias}.{status} = {subscribed} THEN 1 ELSE 0 END"
+
+    better = f"({rank('s2')} > {rank('s')} OR ({rank('s2')} = {rank('s')} AND s2.{sid} > s.{sid}))"
+    from_where = (
+        f"FROM {s.subscriber} s JOIN {s.store} st ON st.{quote('id')} = s.{store_id} "
+        f"WHERE s.{sid} >= %(lo)s AND s.{sid} < %(hi)s AND NOT EXISTS ("
+        f"SELECT 1 FROM {s.subscriber} s2 JOIN {s.store} st2 ON st2.{quote('id')} = s2.{store_id} "
+        f"WHERE s2.{email} = s.{email} AND st2.{website_id} = st.{website_id} AND {better})"
+    )
+    is_sub = f"s.{status} = {subscribed}"
+    exprs = {
+        "website_id": f"st.{website_id}",
+        "store_id": f"s.{store_id}",
+        "email": f"s.{email}",
+        "customer_id": f"s.{quote('customer_id')}",
+        "is_guest": b.param("false", False, "is_guest"),
+        "is_subscriber": (
+            f"CASE WHEN {is_sub} THEN {b.param('true', True, 'is_subscriber')} "
+            f"ELSE {b.param('false', False, 'is_subscriber')} END"
+        ),
+        "subscriber_status": f"s.{status}",
+        "subscriber_sync_status": (
+            f"CASE WHEN {is_sub} THEN {b.param('sub_new', sync.SyncStatus.NEW, 'subscriber_sync_status')} "
+            f"ELSE {b.param('sub_done', sync.SyncStatus.IMPORTED, 'subscriber_sync_status')} END"
+        ),
+        "last_subscribed_at": f"CASE WHEN {is_sub} THEN s.{quote('change_status_at')} END",
+        **_common(b),
+    }
+    return b.source(
+        name="subscribers",
+        exprs=exprs,
+        from_where=from_where,
+        id_bounds_sql=f"SELECT MIN({sid}), MAX({sid}) FROM {s.subscriber}",
+        conflict_columns=("email", "website_id"),
+        update_columns=("is_subscriber", "subscriber_status", "subscriber_sync_status", "last_subscribed_at"),
+    )
+
+
+def _orders(s: _Sql, stores: StoreMap) -> HistorySource:
+    b = SelectBuilder(sync.Order)
+    website, store = _defaults(b, stores)
+    oid, osc = s.order_id, s.m.OrderStatusChange
+    sc_order, sc_date = quote(column(osc, "order")), quote(column(osc, "date_created"))
+    from_where = (
+        f"FROM {s.order} o "
+        f"LEFT JOIN {s.store} st ON st.{quote('site_id')} = o.{s.o('site')} "
+        f"LEFT JOIN {s.user} u ON u.{s.user_id} = o.{s.o('user')} "
+        f"LEFT JOIN (SELECT {sc_order} AS oid, MAX({sc_date}) AS changed FROM {table(osc)} "
+        f"WHERE {sc_order} >= %(lo)s AND {sc_order} < %(hi)s GROUP BY {sc_order}) sc ON sc.oid = o.{oid} "
+        f"WHERE o.{oid} >= %(lo)s AND o.{oid} < %(hi)s"
+    )
+    exprs = {
+        "website_id": website,
+        "store_id": store,
+        "order_id": f"o.{oid}",
+        "order_number": f"o.{s.o('number')}",
+        "order_status": f"o.{s.o('status')}",
+        "quote_id": f"o.{s.o('basket')}",
+        "customer_id": f"o.{s.o('user')}",
+        "email": (
+            f"COALESCE(CASE WHEN o.{s.o('user')} IS NULL THEN o.{s.o('guest_email')} "
+            f"ELSE u.{s.user_email} END, '')"
+        ),
+        "order_updated_at": f"COALESCE(sc.changed, o.{s.o('date_placed')})",
+        **_common(b),
+    }
+    return b.source(
+        name="orders",
+        exprs=exprs,
+        from_where=from_where,
+        id_bounds_sql=s.bounds(s.m.Order),
+        conflict_columns=("order_id",),
+    )
+
+
+def _quotes(s: _Sql, stores: StoreMap) -> HistorySource:
+    b = SelectBuilder(sync.Quote)
+    website, store = _defaults(b, stores)
+    m = s.m
+    bid, owner, status = quote(m.Basket._meta.pk.column), quote(column(m.Basket, "owner")), quote("status")
+    line_basket, line_updated = (
+        quote(column(m.BasketLine, "basket")),
+        quote(column(m.BasketLine, "date_updated")),
+    )
+    active = ", ".join(b.raw(f"active_{i}", value) for i, value in enumerate(ACTIVE_BASKET_STATUSES))
+    from_where = (
+        f"FROM {table(m.Basket)} b "
+        f"JOIN {s.user} u ON u.{s.user_id} = b.{owner} "
+        f"JOIN (SELECT {line_basket} AS bid, COUNT(*) AS n, MAX({line_updated}) AS changed "
+        f"FROM {table(m.BasketLine)} WHERE {line_basket} >= %(lo)s AND {line_basket} < %(hi)s "
+        f"GROUP BY {line_basket}) l ON l.bid = b.{bid} "
+        f"{s.last_order_store(f'b.{owner}')} "
+        f"WHERE b.{bid} >= %(lo)s AND b.{bid} < %(hi)s"
+    )
+    exprs = {
+        "website_id": website,
+        "store_id": store,
+        "quote_id": f"b.{bid}",
+        "customer_id": f"b.{owner}",
+        "email": f"COALESCE(u.{s.user_email}, '')",
+        "item_count": "l.n",
+        "is_active": (
+            f"CASE WHEN b.{status} IN ({active}) THEN {b.param('true', True, 'is_active')} "
+            f"ELSE {b.param('false', False, 'is_active')} END"
+        ),
+        "quote_updated_at": "l.changed",
+        **_common(b),
+    }
+    return b.source(
+        name="quotes",
+        exprs=exprs,
+        from_where=from_where,
+        id_bounds_sql=s.bounds(m.Basket),
+        conflict_columns=("quote_id",),
+    )
+
+
+def _wishlists(s: _Sql, stores: StoreMap) -> HistorySource:
+    b = SelectBuilder(sync.Wishlist)
+    website, store = _defaults(b, stores)
+    m = s.m
+    wid, owner = quote(m.WishList._meta.pk.column), quote(column(m.WishList, "owner"))
+    line_wishlist = quote(column(m.WishListLine, "wishlist"))
+    from_where = (
+        f"FROM {table(m.WishList)} w "
+        f"LEFT JOIN (SELECT {line_wishlist} AS wid, COUNT(*) AS n FROM {table(m.WishListLine)} "
+        f"WHERE {line_wishlist} >= %(lo)s AND {line_wishlist} < %(hi)s GROUP BY {line_wishlist}) l "
+        f"ON l.wid = w.{wid} "
+        f"{s.last_order_store(f'w.{owner}')} "
+        f"WHERE w.{wid} >= %(lo)s AND w.{wid} < %(hi)s"
+    )
+    exprs = {
+        "website_id": website,
+        "store_id": store,
+        "wishlist_id": f"w.{wid}",
+        "customer_id": f"w.{owner}",
+        "item_count": "COALESCE(l.n, 0)",
+        **_common(b),
+    }
+    return b.source(
+        name="wishlists",
+        exprs=exprs,
+        from_where=from_where,
+        id_bounds_sql=s.bounds(m.WishList),
+        conflict_columns=("wishlist_id",),
+    )
+
+
+def _reviews(s: _Sql, stores: StoreMap) -> HistorySource:
+    b = SelectBuilder(sync.Review)
+    website, store = _defaults(b, stores)
+    m = s.m
+    rid, user = quote(m.ProductReview._meta.pk.column), quote(column(m.ProductReview, "user"))
+    approved = b.raw("approved", m.ProductReview.APPROVED)
+    from_where = (
+        f"FROM {table(m.ProductReview)} r "
+        f"{s.last_order_store(f'r.{user}')} "
+        f"WHERE r.{rid} >= %(lo)s AND r.{rid} < %(hi)s AND r.{quote('status')} = {approved}"
+    )
+    exprs = {"website_id": website, "store_id": store, "review_id": f"r.{rid}", "customer_id": f"r.{user}"}
+    return b.source(
+        name="reviews",
+        exprs={**exprs, **_common(b)},
+        from_where=from_where,
+        id_bounds_sql=s.bounds(m.ProductReview),
+        conflict_columns=("review_id",),
+    )
+
+
+def _catalog(s: _Sql) -> HistorySource:
+    b = SelectBuilder(sync.Catalog)
+    pid = quote(s.m.Product._meta.pk.column)
+    return b.source(
+        name="products",
+        exprs={"product_id": f"p.{pid}", **_common(b)},
+        from_where=f"FROM {table(s.m.Product)} p WHERE p.{pid} >= %(lo)s AND p.{pid} < %(hi)s",
+        id_bounds_sql=s.bounds(s.m.Product),
+        conflict_columns=("product_id",),
+    )
+
+
+def history_sources(target: str) -> tuple[HistorySource, ...]:
+    """The sources for one sync table, in the order to apply them.
+
+    Raises:
+        ValueError: for a table not in :data:`~dotsync.store.protocol.HISTORY_TABLES`.
+        ConfigurationError: when no website with a store exists (scoped tables need a default).
+    """
+    if target not in HISTORY_TABLES:
+        raise ValueError(f"No history for {target!r}; expected one of {', '.join(HISTORY_TABLES)}.")
+    s = _Sql()
+    if target == "email_catalog":
+        return (_catalog(s),)
+    if target == "email_contact":
+        stores = StoreMap.load()
+        return (_customers(s, stores), _guests(s, stores), _subscribers(s))
+    builders = {
+        "email_order": _orders,
+        "email_quote": _quotes,
+        "email_wishlist": _wishlists,
+        "email_review": _reviews,
+    }
+    return (builders[target](s, StoreMap.load()),)

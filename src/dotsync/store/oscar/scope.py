@@ -1,0 +1,94 @@
+"""Which dotsync store and website an Oscar entity belongs to.
+
+Oscar links only orders to a site (``Order.site``). The rules, shared by entity reads and the
+history SQL (:mod:`dotsync.store.oscar.history`):
+
+* **default website** is the website with the lowest id; **default store** is its
+  ``default_store``, else its lowest-id store.
+* **order** -> the store bound to ``Order.site`` (``dotsync_store.site_id``); an order with no
+  site, or on a site no store is bound to, falls back to the default store.
+* **customer** -> the store of their last order (highest order id), else the default store.
+* **guest** -> one per (email, website) over orders with no user; the store of their last such
+  order in the website.
+* **subscriber** -> the ``newsletter_subscriber`` row's own store and its website.
+* **basket, wishlist, review** -> the store of the owner's last order, else the default store
+  (anonymous reviews: the default store). Observers capture the store from the request at event
+  time; these rules apply to history and to entity reads.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from django.db.models import Max, Q
+
+from dotsync.models import Store, Website
+from dotsync.store.oscar.models import oscar_models
+
+
+@dataclass(frozen=True)
+class StoreMap:
+    """A snapshot of dotsync's websites and stores (a handful of rows, loaded per batch)."""
+
+    site_to_store: dict[int, int]
+    store_website: dict[int, int]
+    default_website_id: int | None
+    default_store_id: int | None
+
+    @classmethod
+    def load(cls) -> StoreMap:
+        """Read the stores and websites (two small queries)."""
+        stores = list(Store.objects.order_by("id").values_list("id", "website_id", "site_id"))
+        website = Website.objects.order_by("id").values_list("id", "default_store_id").first()
+        default_website_id = default_store_id = None
+        if website is not None:
+            default_website_id, default_store_id = website
+            if default_store_id is None:
+                default_store_id = next((s for s, w, _ in stores if w == default_website_id), None)
+        return cls(
+            site_to_store={site: store for store, _, site in stores if site is not None},
+            store_website={store: web for store, web, _ in stores},
+            default_website_id=default_website_id,
+            default_store_id=default_store_id,
+        )
+
+    def store_for_site(self, site_id: int | None) -> int | None:
+        """The store bound to a site, without fallback."""
+        return self.site_to_store.get(site_id) if site_id is not None else None
+
+    def order_store(self, site_id: int | None) -> int | None:
+        """The store of an order placed on ``site_id`` (default store as fallback)."""
+        store = self.store_for_site(site_id)
+        return store if store is not None else self.default_store_id
+
+    def website_of(self, store_id: int | None) -> int | None:
+        """The website of a store."""
+        return self.store_website.get(store_id) if store_id is not None else None
+
+    def order_filter(self, store_ids: Sequence[int], prefix: str = "") -> Q:
+        """A ``Q`` on orders (or ``<prefix>`` related orders) that belong to one of ``store_ids``.
+
+        Includes orders without a bound site when the default store is among ``store_ids``.
+        """
+        wanted = set(store_ids)
+        sites = [site for site, store in self.site_to_store.items() if store in wanted]
+        q = Q(**{f"{prefix}site_id__in": sites})
+        if self.default_store_id in wanted:
+            q |= Q(**{f"{prefix}site_id__isnull": True}) | ~Q(
+                **{f"{prefix}site_id__in": list(self.site_to_store)}
+            )
+        return q
+
+    def customer_stores(self, user_ids: Iterable[int]) -> dict[int, int | None]:
+        """Each customer's store: their last order's store, else the default store (two queries)."""
+        ids = list(user_ids)
+        Order = oscar_models().Order
+        last = (
+            Order._default_manager.filter(user_id__in=ids)
+            .values("user_id")
+            .annotate(last=Max("id"))
+            .values("last")
+        )
+        found = dict(Order._default_manager.filter(id__in=last).values_list("user_id", "site_id"))
+        return {uid: self.order_store(found[uid]) if uid in found else self.default_store_id for uid in ids}
