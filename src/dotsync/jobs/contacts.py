@@ -14,9 +14,11 @@ Three streams per enabled website, each behind its toggle:
 Every batch is one CSV file (``Email,EmailType,<DATAFIELDS...>[,OptInType]``) registered as an
 ``email_importer`` row in mode ``Bulk`` with payload ``{"address_book", "address_book_id", "csv",
 "emails"}``; ``emails`` maps each email in the file to its ``email_contact`` id, so the importer can
-map the platform's fault report back to rows. When a website has no address book configured for a
-stream, ``address_book_id`` is ``None`` and the importer uses ``POST /v2/contacts/import`` (the
-account's "All contacts"); the run counts those batches under ``no_address_book``.
+map the platform's fault report back to rows. A stream whose address book is not configured is
+not sent at all: its rows stay pending, untouched, and the run reports the problem in
+``JobResult.errors`` (and counts ``no_address_book``) until a book is set. (The v2 API can import
+into "All contacts" without a book, but then the contacts land in no book that the platform's
+programs and the connector's other jobs use, so a missing book is treated as a configuration gap.)
 
 Rows that are neither a customer nor a guest (subscriber-only contacts) have nothing to send in the
 customer/guest stream and are marked skipped there.
@@ -54,7 +56,7 @@ def run(website_code: str | None = None) -> JobResult:
 
     Returns:
         Counters per website: ``batches``, ``records``, ``unchanged``, ``failed``, ``skipped``,
-        ``unsubscribes``, ``no_address_book``.
+        ``unsubscribes``, ``no_address_book`` (streams not sent for want of an address book).
     """
     result = JobResult(JOB_ID)
     adapter: StoreAdapter | None = None
@@ -157,6 +159,8 @@ def _stream(
     values_for_page: Callable[[list[Contact]], ValuesFor],
 ) -> None:
     """Page through one stream's pending rows and batch their CSV rows."""
+    if _book_missing(ctx, result, book, f"sync_{book}"):
+        return
     cols = datafields.columns(keys, ctx.cfg.data_field_mapping)
     batch, head = _csv_batch(
         ctx,
@@ -187,21 +191,19 @@ def _stream(
                 book_id=ctx.cfg.address_book(book),
             )
         outcomes.apply(result, ctx.code)
-    _count_book(ctx, result, book, batch)
     batch.flush()
-    _count_book(ctx, result, book, batch)
 
 
-def _count_book(ctx: WebsiteContext, result: JobResult, book: str, batch: Batch) -> None:
-    if ctx.cfg.address_book(book) is None and batch.registered:
-        result.add(ctx.code, "no_address_book", len(batch.registered))
-        log.warning(
-            "website %s has no %s address book: %d batches go to All contacts",
-            ctx.code,
-            book,
-            len(batch.registered),
-        )
-        batch.registered = []
+def _book_missing(ctx: WebsiteContext, result: JobResult, book: str, toggle: str) -> bool:
+    """Report (and return True) when the stream's address book is not configured."""
+    if ctx.cfg.address_book(book) is not None:
+        return False
+    result.add(ctx.code, "no_address_book")
+    result.errors.append(
+        f"website {ctx.code}: no {book} address book is configured, so {book} are not sent; "
+        f"set {book}_address_book_id in the website's configuration, or turn {toggle} off"
+    )
+    return True
 
 
 def _sales(adapter: StoreAdapter, ctx: WebsiteContext, page: list[Contact]) -> dict[str, SalesData]:
@@ -296,6 +298,8 @@ def _neither(ctx: WebsiteContext, result: JobResult) -> None:
 
 
 def _subscribers(ctx: WebsiteContext, result: JobResult) -> None:
+    if _book_missing(ctx, result, "subscribers", "sync_subscribers"):
+        return
     cols = datafields.columns(datafields.SUBSCRIBER_KEYS, ctx.cfg.data_field_mapping)
     batch, head = _csv_batch(
         ctx,
@@ -355,6 +359,4 @@ def _subscribers(ctx: WebsiteContext, result: JobResult) -> None:
             else:
                 outcomes.skip(row.pk, "not subscribed")
         outcomes.apply(result, ctx.code)
-    _count_book(ctx, result, "subscribers", batch)
     batch.flush()
-    _count_book(ctx, result, "subscribers", batch)

@@ -8,7 +8,8 @@ plain Python, so the SQL stays portable between SQLite and PostgreSQL.
 
 Rules (after the Magento connector's ``SalesDataManager``): orders count by the email that placed
 them (a customer's account email or a guest's checkout email), within the website's sites, in the
-configured statuses. ``TOTAL_SPEND`` sums ``total_incl_tax``; ``TOTAL_REFUND`` sums the payment
+configured statuses (orders on a site bound to no store count for the default store, as everywhere
+in the adapter). ``TOTAL_SPEND`` sums ``total_incl_tax``; ``TOTAL_REFUND`` sums the payment
 sources' ``amount_refunded``; first/last order by placement time; the most purchased product is the
 one with the largest quantity (variants count as their parent, which holds the categories), and its
 first category and brand give ``MOST_PUR_CATEGORY``/``MOST_PUR_BRAND``; day and month names are
@@ -29,7 +30,7 @@ from django.contrib.auth import get_user_model
 from django.db.models import Count, Max, Q, Sum
 from oscar.core.loading import get_model
 
-from dotsync.models import Store
+from dotsync.store.oscar.scope import StoreMap
 from dotsync.store.records import SalesData
 
 BRAND_ATTRIBUTE = "brand"
@@ -51,14 +52,6 @@ class _OrderRow:
 def _chunked(values: Sequence[Any], size: int = 500) -> Iterable[Sequence[Any]]:
     for i in range(0, len(values), size):
         yield values[i : i + size]
-
-
-def _site_ids(store_ids: Iterable[int]) -> list[int]:
-    return [
-        s
-        for s in Store.objects.filter(pk__in=list(store_ids)).values_list("site_id", flat=True)
-        if s is not None
-    ]
 
 
 def _product_info(product_ids: set[int], brand_attribute: str) -> tuple[dict[int, str], dict[int, str]]:
@@ -117,9 +110,9 @@ def sales_data(
 
     orders: dict[int, _OrderRow] = {}
     orders_of: dict[str, list[_OrderRow]] = defaultdict(list)
-    site_ids = _site_ids(store_ids)
-    if site_ids and statuses:
-        base = OscarOrder._default_manager.filter(site_id__in=site_ids, status__in=list(statuses))
+    if store_ids and statuses:
+        in_stores = StoreMap.load().order_filter(store_ids)
+        base = OscarOrder._default_manager.filter(in_stores, status__in=list(statuses))
         selections = [Q(user_id__in=c) for c in _chunked(user_ids)]
         selections += [Q(user__isnull=True, guest_email__in=c) for c in _chunked(emails)]
         for selection in selections:
