@@ -56,12 +56,15 @@ class Rule:
         error: the exception class raised (or retried).
         retry_unsafe: whether a non-idempotent call may be retried after this failure.
         hint: what the user should do next; appended to the error message.
+        default_wait: for ``RATE_LIMITED`` rules, the wait assumed when the platform sends no
+            Retry-After / x-ratelimit-reset header (None: the retry policy's default).
     """
 
     action: Action
     error: type[PlatformError]
     retry_unsafe: bool
     hint: str
+    default_wait: float | None = None
 
 
 _CHECK_CREDENTIALS = (
@@ -110,11 +113,14 @@ ERROR_CODE_RULES: dict[str, Rule] = {
     "ERROR_IMPORT_TOOMANYACTIVEIMPORTS": _BUSY_IMPORTS,
     "contacts:tooManyActiveImports": _BUSY_IMPORTS,
     "ERROR_SYSTEM_SERVICETEMPORARILYUNAVAILABLE": Rule(Action.RETRY, ServerError, True, _RETRY_LATER),
+    # Flat-rate allowance (2,000 calls per rolling hour): waiting seconds in-process cannot help, so the
+    # assumed wait is long enough that the client raises at once and the job is rescheduled.
     "ERROR_APIUSAGE_EXCEEDED": Rule(
         Action.RATE_LIMITED,
         RateLimitedError,
         True,
         "the account is over its hourly API allowance; syncing resumes when the hour rolls over",
+        default_wait=900.0,
     ),
     "ERROR_INVALID_LOGIN": _AUTH,
     "ERROR_APIUSER_INVALID": _AUTH,

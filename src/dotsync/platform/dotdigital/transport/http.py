@@ -201,9 +201,10 @@ class Transport:
         error: PlatformError
         if rule.action is Action.RATE_LIMITED:
             self.stats.rate_limited += 1
+            retry_after = retry_after_seconds(response)
             error = RateLimitedError(
                 message,
-                retry_after=retry_after_seconds(response),
+                retry_after=rule.default_wait if retry_after is None else retry_after,
                 status_code=response.status_code,
                 error_code=body.code,
                 operation=operation,
