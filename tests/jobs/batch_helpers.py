@@ -26,13 +26,18 @@ BOOKS = {"main": (101, 102, 103), "outlet": (201, 202, 203)}
 
 
 def enable(
-    website: Website, *, books: bool = True, api_user: str | None = None, **fields: Any
+    website: Website,
+    *,
+    books: bool = True,
+    api_user: str | None = None,
+    password: str = "secret-password",
+    **fields: Any,
 ) -> WebsiteConfig:
     """Enable dotsync for a website with credentials, address books and any field overrides."""
     cfg = WebsiteConfig.objects.get(website=website)
     cfg.enabled = True
     cfg.api_user = api_user or f"apiuser-{website.code}@apiconnector.com"
-    cfg.set_api_password("secret-password")
+    cfg.set_api_password(password)
     if books:
         cfg.customers_address_book_id, cfg.subscribers_address_book_id, cfg.guests_address_book_id = BOOKS[
             website.code

@@ -15,3 +15,11 @@ ALL += [*_install.COMMANDS, *_status.COMMANDS, *_demo.COMMANDS]
 from dotsync.cli import sandbox as _sandbox  # noqa: E402
 
 ALL += _sandbox.COMMANDS
+
+from dotsync.cli import sync as _sync  # noqa: E402
+
+ALL += _sync.COMMANDS
+
+from dotsync.cli import datafields as _datafields  # noqa: E402
+
+ALL += _datafields.COMMANDS
