@@ -570,7 +570,7 @@ class Shop:
             ``guest@example.com`` in both websites; ``guest_fr`` by ``gast@example.com`` in main_fr.
         baskets: ``alice_open`` (fresh), ``bob_abandoned`` (lines two days old), ``carol_open``,
             ``empty`` (owner, no lines) and ``anonymous`` (lines, no owner).
-        wishlists: ``alice`` (two items), ``carol`` (one item).
+        wishlists: ``alice`` (two items), ``carol`` (one item), ``bob_empty`` (no items).
         reviews: ``alice_shirt`` (approved), ``bob_mug`` (approved), ``anon_shirt`` (anonymous,
             approved), ``carol_pending`` (awaiting moderation).
         subscribers: ``alice_en`` (subscribed), ``alice_fr`` (unconfirmed), ``bob`` (unsubscribed),
@@ -639,6 +639,7 @@ def build_shop(scope: Scope) -> Shop:
     b["anonymous"] = make_basket(None, [p["shirt"]])
     shop.wishlists["alice"] = make_wishlist(c["alice"], [p["mug"], p["hoodie_m"]])
     shop.wishlists["carol"] = make_wishlist(c["carol"], [p["shirt"]])
+    shop.wishlists["bob_empty"] = make_wishlist(c["bob"], [], name="Later")
     r = shop.reviews
     r["alice_shirt"] = make_review(p["shirt"], c["alice"], 5)
     r["bob_mug"] = make_review(p["mug"], c["bob"], 3, title="OK")
