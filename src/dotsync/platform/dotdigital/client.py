@@ -98,6 +98,13 @@ def _field_value(value: object) -> object:
     return value
 
 
+def _as_text(value: object) -> str:
+    """A value as the platform's text form: booleans ``true``/``false``, dates ISO 8601."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(_field_value(value))
+
+
 def _data_fields(fields: Mapping[str, object] | None) -> list[dict[str, object]] | None:
     if not fields:
         return None
@@ -295,7 +302,7 @@ class DotdigitalClient:
             name: 1-20 characters of ``[A-Za-z0-9_-]``.
             type: ``String``, ``Numeric``, ``Date`` or ``Boolean``.
             visibility: ``Private`` or ``Public``.
-            default: the default value, if any.
+            default: the default value, if any (sent as text: ``0``, ``true``, ``2024-01-31``).
 
         Returns:
             The created field (the platform's answer, or what was sent when it answers with no body).
@@ -305,7 +312,8 @@ class DotdigitalClient:
         """
         body: dict[str, Any] = {"name": name, "type": type, "visibility": visibility}
         if default is not None:
-            body["defaultValue"] = _field_value(default)
+            # The data-fields reference spec types defaultValue as a string ("it can be any data type").
+            body["defaultValue"] = _as_text(default)
         created = self._json("datafields.create", "POST", "/v2/data-fields", json=body)
         return dict(created) if isinstance(created, dict) else body
 
