@@ -10,6 +10,7 @@ job id                     specification name                  what it does
 ``orders``                 ``order_and_quote_sync``            orders -> ``Orders``, baskets -> ``Quote``
 ``reviews_and_wishlists``  ``reviews_and_wishlist``            ``Reviews`` and ``Wishlist`` collections
 ``catalog``                ``catalog_sync``                    products -> ``Catalog_Default``/per store
+``importer``               ``importer``                        drains ``email_importer`` into dotdigital
 =========================  ==================================  ============================================
 """
 
@@ -18,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from dotsync.jobs import catalog, contacts, orders, reviews_and_wishlists
+from dotsync.jobs import catalog, contacts, importer, orders, reviews_and_wishlists
 from dotsync.jobs.base import JobResult
 
 
@@ -58,4 +59,10 @@ JOBS: dict[str, JobSpec] = {
         "Products to Catalog_Default or one catalogue collection per store.",
     ),
 }
-"""Job id -> :class:`JobSpec`. The importer registers itself here too."""
+JOBS[importer.JOB] = JobSpec(
+    importer.JOB,
+    "importer",
+    importer.run,
+    "Sends queued imports and single-record calls to dotdigital and settles what it confirms.",
+)
+"""Job id -> :class:`JobSpec`. The importer comes last: ``sync all`` runs the others, then drains it."""

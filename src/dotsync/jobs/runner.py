@@ -1,0 +1,285 @@
+"""``dotsync sync all``: run every batching job, then the importer until the queue drains.
+
+The importer is run in rounds. Between rounds the runner sleeps until something can change: the
+earliest import in progress is expected to be done, or a deferred row comes due. How long imports
+take is learnt as it goes (:class:`Pace`): an import polled too early costs a call, so polls start
+after the current estimate, which doubles whenever a poll finds imports still running and shrinks
+when they are found done. That keeps API calls near the minimum — one start and one status poll per
+import (plus one fault-report call per contact import) — whatever the platform's speed.
+
+The loop stops when no importer row of the websites in scope is pending or importing, when only
+rows deferred past the deadline remain, or at ``max_rounds`` / ``timeout``.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.db.models import Min, Q
+from django.utils import timezone
+
+from dotsync.jobs import importer
+from dotsync.jobs.base import JobResult, websites_for
+from dotsync.models import Importer
+from dotsync.models.importer import ImportStatus
+
+Progress = Callable[[dict[str, Any]], None]
+"""Called after every step with a snapshot (``phase``, ``job``, ``round``, ``pending``, ...)."""
+
+
+@dataclass
+class Pace:
+    """The learnt time an import takes before a status poll is worth a call.
+
+    Attributes:
+        estimate: seconds after its start before an import is polled.
+        floor: the shortest estimate.
+        ceiling: the longest estimate (also the longest sleep).
+    """
+
+    estimate: float = 0.25
+    floor: float = 0.1
+    ceiling: float = 30.0
+
+    def learn(self, result: JobResult) -> None:
+        """Adjust after a round: slower when polls found imports running, faster when all were done."""
+        running, done = result.total("in_progress"), result.total("imported") + result.total("failed")
+        if running:
+            self.estimate = min(self.ceiling, self.estimate * 2)
+        elif done:
+            self.estimate = max(self.floor, self.estimate * 0.75)
+
+
+@dataclass
+class Queue:
+    """What is left in the importer queue of the websites in scope."""
+
+    pending: int = 0
+    due: int = 0
+    importing: int = 0
+    oldest_started: datetime | None = None
+    next_attempt: datetime | None = None
+
+    @classmethod
+    def read(cls, website_ids: list[int], now: datetime) -> Queue:
+        """Count the queue (three small aggregate queries)."""
+        rows = Importer.objects.filter(website_id__in=website_ids)
+        pending = rows.filter(import_status=ImportStatus.PENDING)
+        due = Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now)
+        importing = rows.filter(import_status=ImportStatus.IMPORTING)
+        return cls(
+            pending=pending.count(),
+            due=pending.filter(due).count(),
+            importing=importing.count(),
+            oldest_started=importing.exclude(import_id="").aggregate(t=Min("import_started"))["t"],
+            next_attempt=pending.exclude(due).aggregate(t=Min("next_attempt_at"))["t"],
+        )
+
+    @property
+    def drained(self) -> bool:
+        """True when nothing is pending or importing."""
+        return not (self.pending or self.importing)
+
+
+@dataclass
+class SyncSummary:
+    """What ``sync_all`` did."""
+
+    jobs: dict[str, dict[str, Any]] = field(default_factory=dict)
+    importer: dict[str, dict[str, int]] = field(default_factory=dict)
+    errors: list[str] = field(default_factory=list)
+    rounds: int = 0
+    drained: bool = False
+    stopped: str = ""
+    remaining: dict[str, int] = field(default_factory=dict)
+    api_calls: int = 0
+    elapsed: float = 0.0
+
+    def add(self, result: JobResult) -> None:
+        """Fold one importer round into the totals."""
+        for code, counts in result.counts.items():
+            bucket = self.importer.setdefault(code, {})
+            for key, n in counts.items():
+                bucket[key] = bucket.get(key, 0) + n
+        self.errors.extend(e for e in result.errors if e not in self.errors)
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-ready form (``dotsync sync all --json``)."""
+        return {
+            "jobs": self.jobs,
+            "importer": self.importer,
+            "errors": self.errors,
+            "rounds": self.rounds,
+            "drained": self.drained,
+            "stopped": self.stopped,
+            "remaining": self.remaining,
+            "api_calls": self.api_calls,
+            "elapsed_seconds": round(self.elapsed, 3),
+        }
+
+
+def run_batchers(website_code: str | None = None, progress: Progress | None = None) -> dict[str, JobResult]:
+    """Run every batching job once (every registered job but the importer), in registry order."""
+    from dotsync.jobs.registry import JOBS
+
+    results: dict[str, JobResult] = {}
+    for job_id, spec in JOBS.items():
+        if job_id == importer.JOB:
+            continue
+        if progress:
+            progress({"phase": "batch", "job": job_id})
+        results[job_id] = spec.run(website_code)
+    return results
+
+
+def drain(
+    website_code: str | None = None,
+    *,
+    max_rounds: int | None = None,
+    timeout: float | None = None,
+    progress: Progress | None = None,
+    summary: SyncSummary | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+) -> SyncSummary:
+    """Run the importer until the queue of the websites in scope drains (or a limit is reached)."""
+    summary = summary or SyncSummary()
+    summary.drained, summary.stopped = False, ""
+    website_ids = [w.pk for w, _ in websites_for(None, website_code)]
+    started = time.monotonic()
+    deadline = None if timeout is None else started + timeout
+    pace = Pace()
+    while True:
+        result = importer.run(website_code, poll_min_age=pace.estimate)
+        summary.rounds += 1
+        summary.add(result)
+        pace.learn(result)
+        now = timezone.now()
+        queue = Queue.read(website_ids, now)
+        if progress:
+            progress(_snapshot(summary, queue, result))
+        if queue.drained:
+            summary.drained, summary.stopped = True, "drained"
+            break
+        if max_rounds is not None and summary.rounds >= max_rounds:
+            summary.stopped = "max_rounds"
+            break
+        wait = _wait(queue, result, pace, now)
+        if deadline is not None and time.monotonic() + wait > deadline:
+            summary.stopped = "timeout"
+            break
+        if wait > 0:
+            sleep(wait)
+    summary.remaining = {"pending": queue.pending, "importing": queue.importing}
+    return summary
+
+
+def _wait(queue: Queue, result: JobResult, pace: Pace, now: datetime) -> float:
+    """Seconds until the next round can do something."""
+    if queue.due and (result.total("started") or result.total("sent") or result.total("split")):
+        return 0.0  # rows are due and the last round could start some: go on at once
+    moments: list[datetime] = []
+    if queue.oldest_started is not None:
+        moments.append(queue.oldest_started + timedelta(seconds=pace.estimate))
+    if queue.next_attempt is not None:
+        moments.append(queue.next_attempt)
+    if not moments:
+        return pace.floor if queue.due else pace.ceiling
+    return max(0.0, min(pace.ceiling, (min(moments) - now).total_seconds()))
+
+
+def _snapshot(summary: SyncSummary, queue: Queue, result: JobResult) -> dict[str, Any]:
+    totals: dict[str, int] = {}
+    for counts in summary.importer.values():
+        for key, n in counts.items():
+            totals[key] = totals.get(key, 0) + n
+    return {
+        "phase": "import",
+        "round": summary.rounds,
+        "pending": queue.pending,
+        "importing": queue.importing,
+        "imported": totals.get("imported", 0) + totals.get("sent", 0),
+        "failed": totals.get("failed", 0),
+        "errors": len(result.errors),
+    }
+
+
+MAX_PASSES = 3
+"""Batch-then-drain passes of ``sync_all``: records that waited for their contact's import (orders,
+wishlists...) are batched by the next pass, once the contacts are confirmed."""
+
+
+def _fold_job(jobs: dict[str, dict[str, Any]], job_id: str, result: JobResult) -> None:
+    entry = jobs.setdefault(job_id, {"job": job_id, "counts": {}, "errors": []})
+    for code, counts in result.counts.items():
+        bucket = entry["counts"].setdefault(code, {})
+        for key, n in counts.items():
+            bucket[key] = bucket.get(key, 0) + n
+    entry["errors"].extend(result.errors)
+
+
+def _imported(summary: SyncSummary) -> int:
+    return sum(c.get("imported", 0) + c.get("sent", 0) for c in summary.importer.values())
+
+
+def api_calls() -> int:
+    """Calls made so far by this process's cached clients."""
+    from dotsync.platform import accounts
+
+    return sum(client.stats.calls for client in accounts._clients.values())
+
+
+def sync_all(
+    website_code: str | None = None,
+    *,
+    max_rounds: int | None = None,
+    timeout: float | None = None,
+    progress: Progress | None = None,
+    batch: bool = True,
+    sleep: Callable[[float], None] = time.sleep,
+) -> dict[str, Any]:
+    """Run every batching job, then the importer until the queue drains or a limit is reached.
+
+    Args:
+        website_code: only this website; None for every enabled website.
+        max_rounds: at most this many importer rounds.
+        timeout: stop after about this many seconds (the importer is never interrupted mid-round).
+        progress: called after every step with a snapshot, for a progress display.
+        batch: run the batching jobs first (False: only drain what is queued).
+        sleep: the sleep between rounds (injectable for tests).
+
+    Returns:
+        :meth:`SyncSummary.as_dict`: per-job results, importer totals per website, rounds, whether
+        the queue drained and why the loop stopped, what remains, API calls made and time taken.
+    """
+    clock = time.monotonic()
+    calls_before = api_calls()
+    summary = SyncSummary()
+    for _ in range(MAX_PASSES):
+        waiting = 0
+        if batch:
+            for job_id, result in run_batchers(website_code, progress).items():
+                _fold_job(summary.jobs, job_id, result)
+                summary.errors.extend(e for e in result.errors if e not in summary.errors)
+                waiting += result.total("waiting")
+        if max_rounds is not None and summary.rounds >= max_rounds:
+            summary.stopped = "max_rounds"
+            break
+        imported_before = _imported(summary)
+        remaining = None if timeout is None else max(0.0, timeout - (time.monotonic() - clock))
+        drain(
+            website_code,
+            max_rounds=max_rounds,
+            timeout=remaining,
+            progress=progress,
+            summary=summary,
+            sleep=sleep,
+        )
+        if not (batch and waiting and summary.drained and _imported(summary) > imported_before):
+            break  # nothing was waiting for this pass's imports
+    summary.api_calls = api_calls() - calls_before
+    summary.elapsed = time.monotonic() - clock
+    return summary.as_dict()

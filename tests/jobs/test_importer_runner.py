@@ -1,0 +1,77 @@
+"""`sync all` end to end: a real Oscar shop, the batching jobs, the importer, the sandbox over HTTP."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from click.testing import CliRunner
+
+from dotsync.cli import main
+from dotsync.install.backfill import backfill
+from dotsync.jobs.runner import sync_all
+from dotsync.models import Catalog, Contact, Importer, Order, SyncStatus
+from dotsync.models.importer import ImportStatus
+from dotsync.testing.platform_setup import configure_websites
+
+pytestmark = pytest.mark.django_db(transaction=False)
+
+SETTLED = {SyncStatus.IMPORTED, SyncStatus.FAILED, SyncStatus.SKIPPED}
+
+
+def _minimum_calls(accounts) -> int:
+    """One start and one status poll per import, one fault report per contact import, one call per
+    single-record row, and one account-info per account (region discovery)."""
+    n = len({a.username for a in accounts.values()})
+    for row in Importer.objects.all():
+        if row.import_mode == "Bulk":
+            n += 3
+        elif row.import_mode == "Bulk_JSON":
+            n += 2
+        else:
+            n += 1
+    return n
+
+
+def test_sync_all_drains_the_shop_into_the_platform_near_the_minimum_calls(shop, sandbox):
+    accounts = configure_websites(sandbox, shop.scope.websites)
+    backfill()
+    summary = sync_all(timeout=60)
+
+    assert summary["drained"], summary
+    assert not Importer.objects.exclude(import_status=ImportStatus.IMPORTED).exists()
+    for model in (Contact, Order, Catalog):
+        assert set(model.objects.values_list("sync_status", flat=True)) <= SETTLED, model
+    main = sandbox.account(accounts["main"].username)
+    assert "alice@example.com" in {c["email"] for c in main["contacts"]}
+    orders = {r["key"] for r in main["insight"].get("Orders", {}).get("records", [])}
+    imported_orders = Order.objects.filter(website=shop.scope.main, sync_status=SyncStatus.IMPORTED)
+    assert orders and len(orders) == imported_orders.count()
+
+    minimum = _minimum_calls(accounts)
+    assert summary["api_calls"] >= minimum
+    assert summary["api_calls"] <= minimum * 1.25 + 2, (summary["api_calls"], minimum)
+    setup_calls = 4 * len(accounts)  # configure_websites: account-info and three address books per account
+    assert sandbox.requests()["total"] == summary["api_calls"] + setup_calls
+    print(f"api calls {summary['api_calls']} (minimum {minimum}) in {summary['rounds']} rounds")
+
+    again = sync_all(timeout=30)  # nothing changed: nothing is sent
+    assert again["drained"] and again["api_calls"] == 0
+    assert Importer.objects.count() == Importer.objects.filter(import_status=ImportStatus.IMPORTED).count()
+
+
+def test_cli_sync_job_and_all_json(shop, sandbox):
+    configure_websites(sandbox, shop.scope.websites)
+    backfill()
+    runner = CliRunner()
+    result = runner.invoke(main, ["sync", "contacts", "--website", "main", "--json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["counts"]["main"]["batches"] >= 1
+    result = runner.invoke(main, ["sync", "all", "--json", "--timeout", "60"])
+    assert result.exit_code == 0, result.output
+    out = json.loads(result.output)
+    assert out["drained"] and out["importer"]["main"]["imported"] >= 1
+    result = runner.invoke(main, ["sync", "nope"])
+    assert result.exit_code == 2 and "unknown job" in result.output
+    result = runner.invoke(main, ["sync", "importer", "--website", "nowhere"])
+    assert result.exit_code == 2 and "no website 'nowhere'" in result.output
