@@ -214,3 +214,28 @@ def test_missing_address_book_is_reported_and_rows_wait(shop):
     assert any("no customers address book" in e for e in result.errors)
     row.refresh_from_db()
     assert row.sync_status == SyncStatus.NEW
+
+
+def _queries_for_customers(scope, n, start):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from dotsync.testing.shop import make_customer, make_product, place_order
+
+    product = make_product(f"Thing {start}", "3.00", 100, ["Things"])
+    for i in range(start, start + n):
+        user = make_customer(f"c{i}@example.com", "C", str(i))
+        place_order(user, [product], scope.main_en, status="complete")
+        contact(scope.main_en, user.email, customer=user)
+    with CaptureQueriesContext(connection) as ctx:
+        contacts.run()
+    return len(ctx.captured_queries)
+
+
+def test_query_count_does_not_grow_with_the_page(scope):
+    enable(scope.main)
+    few = _queries_for_customers(scope, 2, 0)
+    Importer.objects.all().delete()
+    Contact.objects.all().delete()
+    many = _queries_for_customers(scope, 12, 100)
+    assert many == few, "the contacts job must read a page with a fixed number of queries"

@@ -188,3 +188,27 @@ def test_baskets_with_items_go_to_quote_and_empty_ones_are_skipped(shop):
     assert anonymous.sync_status == SyncStatus.SKIPPED and "anonymous" in anonymous.sync_message
     assert Quote.objects.get(pk=carol.pk).sync_status == SyncStatus.IMPORTING
     assert row.website_id == scope.main.pk
+
+
+def _queries_for_orders(scope, n, email):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from dotsync.testing.shop import make_customer, make_product, place_order
+
+    user = make_customer(email, "Q", "Count")
+    imported_contact(scope.main_en, email, customer=user)
+    product = make_product(f"Thing {email}", "3.00", 100, ["Things"])
+    for _ in range(n):
+        order_row(place_order(user, [product, product], scope.main_en, status="complete"), scope.main_en)
+    with CaptureQueriesContext(connection) as ctx:
+        orders.run()
+    return len(ctx.captured_queries)
+
+
+def test_order_query_count_does_not_grow_with_the_page(scope):
+    enable(scope.main)
+    few = _queries_for_orders(scope, 2, "few@example.com")
+    Importer.objects.all().delete()
+    many = _queries_for_orders(scope, 10, "many@example.com")
+    assert many == few, "the orders job must read a page with a fixed number of queries"
