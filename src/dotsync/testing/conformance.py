@@ -78,58 +78,136 @@ TOLERATED: tuple[Tolerance, ...] = (
     # The v2 API spec declares the CSV upload as JSON ApiFileMedia only; dotdigital's prose docs
     # ("bulk import contacts") and the Magento connector send multipart/form-data with a `file` part. The
     # multipart form is checked by _check_multipart instead.
-    Tolerance("dotdigital-v2-api-swagger", "POST", "/v2/address-books/{addressBookId}/contacts/import",
-              "request-content-type", "multipart upload documented in prose, absent from the spec"),
-    Tolerance("dotdigital-v2-api-swagger", "POST",
-              "/v2/address-books/{addressBookId}/contacts/import/with-merge-option/{mergeOption}",
-              "request-content-type", "multipart upload documented in prose, absent from the spec"),
-    Tolerance("Dotdigital-dotdigital-lists-address-books-2.0.0-resolved", "POST",
-              "/v2/address-books/{id}/contacts/import/with-merge-option/{mergeOption}",
-              "request-content-type", "multipart upload documented in prose, absent from the spec"),
-    Tolerance("Dotdigital-dotdigital-email-contacts-2.0.0-resolved", "POST", "/v2/contacts/import",
-              "request-content-type", "multipart upload documented in prose, absent from the spec"),
-    Tolerance("dotdigital-v2-api-swagger", "POST", "/v2/contacts/import",
-              "request-content-type", "multipart upload documented in prose, absent from the spec"),
+    Tolerance(
+        "dotdigital-v2-api-swagger",
+        "POST",
+        "/v2/address-books/{addressBookId}/contacts/import",
+        "request-content-type",
+        "multipart upload documented in prose, absent from the spec",
+    ),
+    Tolerance(
+        "dotdigital-v2-api-swagger",
+        "POST",
+        "/v2/address-books/{addressBookId}/contacts/import/with-merge-option/{mergeOption}",
+        "request-content-type",
+        "multipart upload documented in prose, absent from the spec",
+    ),
+    Tolerance(
+        "Dotdigital-dotdigital-lists-address-books-2.0.0-resolved",
+        "POST",
+        "/v2/address-books/{id}/contacts/import/with-merge-option/{mergeOption}",
+        "request-content-type",
+        "multipart upload documented in prose, absent from the spec",
+    ),
+    Tolerance(
+        "Dotdigital-dotdigital-email-contacts-2.0.0-resolved",
+        "POST",
+        "/v2/contacts/import",
+        "request-content-type",
+        "multipart upload documented in prose, absent from the spec",
+    ),
+    Tolerance(
+        "dotdigital-v2-api-swagger",
+        "POST",
+        "/v2/contacts/import",
+        "request-content-type",
+        "multipart upload documented in prose, absent from the spec",
+    ),
     # Success codes on which the reference spec (RD) and the v2 API spec (generated from the controllers)
     # disagree; the sandbox answers the v2 API spec's code.
-    Tolerance("email-campaigns", "POST", "/v2/campaigns/send", "response-status",
-              "reference spec says 200, the v2 API spec 202 (the sandbox answers 202)"),
-    Tolerance("Dotdigital-dotdigital-lists-address-books-2.0.0-resolved", "POST", "/v2/address-books",
-              "response-status", "reference spec says 200, the v2 API spec 201 (the sandbox answers 201)"),
-    Tolerance("Dotdigital-dotdigital-email-contacts-2.0.0-resolved", "PUT", "/v2/contacts/{id}",
-              "response-status", "reference spec says 201, the v2 API spec 200 (the sandbox answers 200)"),
+    Tolerance(
+        "email-campaigns",
+        "POST",
+        "/v2/campaigns/send",
+        "response-status",
+        "reference spec says 200, the v2 API spec 202 (the sandbox answers 202)",
+    ),
+    Tolerance(
+        "Dotdigital-dotdigital-lists-address-books-2.0.0-resolved",
+        "POST",
+        "/v2/address-books",
+        "response-status",
+        "reference spec says 200, the v2 API spec 201 (the sandbox answers 201)",
+    ),
+    Tolerance(
+        "Dotdigital-dotdigital-email-contacts-2.0.0-resolved",
+        "PUT",
+        "/v2/contacts/{id}",
+        "response-status",
+        "reference spec says 201, the v2 API spec 200 (the sandbox answers 200)",
+    ),
     # The reference spec types the {date} of modified-since as a date, the v2 API spec as a date-time (which
     # the Magento connector sends). A client can satisfy only one; the sandbox accepts both.
-    Tolerance("Dotdigital-dotdigital-email-contacts-2.0.0-resolved", "GET", "/v2/contacts/modified-since/{date}",
-              "request-parameter", "date in one spec, date-time in the other", "is not a 'date'"),
+    Tolerance(
+        "Dotdigital-dotdigital-email-contacts-2.0.0-resolved",
+        "GET",
+        "/v2/contacts/modified-since/{date}",
+        "request-parameter",
+        "date in one spec, date-time in the other",
+        "is not a 'date'",
+    ),
     # The campaigns reference spec gives `skip` a minimum of 1, yet skip=0 is the first page (reference §2:
     # "skip must not be negative"; the v2 API spec's default is 0).
-    Tolerance("email-campaigns", "GET", "/v2/campaigns", "request-parameter",
-              "skip minimum 1 contradicts the paging rules (first page is skip=0)", "0 is less than the minimum of 1"),
+    Tolerance(
+        "email-campaigns",
+        "GET",
+        "/v2/campaigns",
+        "request-parameter",
+        "skip minimum 1 contradicts the paging rules (first page is skip=0)",
+        "0 is less than the minimum of 1",
+    ),
     # report-faults is a CSV file; the three specs give three media types for it.
-    Tolerance("Dotdigital-dotdigital-email-contacts-2.0.0-resolved", "GET", "/v2/contacts/import/{id}/report-faults",
-              "response-content-type", "CSV declared as text/plain here, application/octet-stream in the v2 spec"),
-    Tolerance("dotdigital-v2-api-swagger", "GET", "/v2/programs/enrolments/{enrolmentId}/report-faults",
-              "response-content-type", "CSV declared as octet-stream here, text/csv in the programs spec"),
+    Tolerance(
+        "Dotdigital-dotdigital-email-contacts-2.0.0-resolved",
+        "GET",
+        "/v2/contacts/import/{id}/report-faults",
+        "response-content-type",
+        "CSV declared as text/plain here, application/octet-stream in the v2 spec",
+    ),
+    Tolerance(
+        "dotdigital-v2-api-swagger",
+        "GET",
+        "/v2/programs/enrolments/{enrolmentId}/report-faults",
+        "response-content-type",
+        "CSV declared as octet-stream here, text/csv in the programs spec",
+    ),
     # The v3 import-status enum says NotStarted|Processing|Complete|Failed, but the same spec's example and
     # the Magento connector use "Finished" (reference §4.2, UNCONFIRMED which the live API sends).
-    Tolerance("dotdigital-insight-data-service", "GET", "/insightData/v3/import/{importId}", "response-body",
-              "spec example and Magento connector use Finished; the enum says Complete", "'Finished' is not one of"),
+    Tolerance(
+        "dotdigital-insight-data-service",
+        "GET",
+        "/insightData/v3/import/{importId}",
+        "response-body",
+        "spec example and Magento connector use Finished; the enum says Complete",
+        "'Finished' is not one of",
+    ),
     # Single-record upserts: the spec types the body as a JSON *string*, but its prose and the Magento
     # connector send the record object itself.
-    Tolerance("dotdigital-insight-data-service", "PUT",
-              "/insightData/v3/contacts/{identifier}/{value}/{collectionName}/{recordId}", "request-body",
-              "the body is the record object; the spec's type: string is a documentation artefact",
-              "is not of type 'string'"),
-    Tolerance("dotdigital-insight-data-service", "PUT", "/insightData/v3/account/{collectionName}/{recordId}",
-              "request-body", "the body is the record object; the spec's type: string is a documentation artefact",
-              "is not of type 'string'"),
+    Tolerance(
+        "dotdigital-insight-data-service",
+        "PUT",
+        "/insightData/v3/contacts/{identifier}/{value}/{collectionName}/{recordId}",
+        "request-body",
+        "the body is the record object; the spec's type: string is a documentation artefact",
+        "is not of type 'string'",
+    ),
+    Tolerance(
+        "dotdigital-insight-data-service",
+        "PUT",
+        "/insightData/v3/account/{collectionName}/{recordId}",
+        "request-body",
+        "the body is the record object; the spec's type: string is a documentation artefact",
+        "is not of type 'string'",
+    ),
 )
 
 
 def _drop_closed_allof_branches(spec: dict[str, Any]) -> None:
-    """Spec bug: ``upsertInsightRecord`` / ``returnedInsightRecord`` combine ``allOf`` branches that each say
-    ``additionalProperties: false``, which no record (key + json + contactIdentity) can satisfy."""
+    """Spec bug: insight record schemas combine ``allOf`` branches that each forbid extra properties.
+
+    ``upsertInsightRecord`` / ``returnedInsightRecord`` say ``additionalProperties: false`` in every branch,
+    which no record (key + json + contactIdentity) can satisfy.
+    """
     schemas = spec.get("components", {}).get("schemas", {})
     for name in ("upsertInsightRecord", "returnedInsightRecord"):
         for branch in schemas.get(name, {}).get("allOf", []):
@@ -137,8 +215,10 @@ def _drop_closed_allof_branches(spec: dict[str, Any]) -> None:
 
 
 def _drop_slashed_patterns(spec: dict[str, Any]) -> None:
-    """Spec bug: the ``x-ddg-integration-token`` header pattern is written ``/^...$/`` (JavaScript regex
-    literal slashes), so no token could ever match; drop the pattern."""
+    """Spec bug: the ``x-ddg-integration-token`` pattern is written ``/^...$/``; drop it.
+
+    The JavaScript regex-literal slashes mean no token could ever match.
+    """
     for ops in spec.get("paths", {}).values():
         for op in ops.values():
             if isinstance(op, dict):
@@ -148,7 +228,10 @@ def _drop_slashed_patterns(spec: dict[str, Any]) -> None:
                         del schema["pattern"]
 
 
-SPEC_PATCHES: tuple[Callable[[dict[str, Any]], None], ...] = (_drop_closed_allof_branches, _drop_slashed_patterns)
+SPEC_PATCHES: tuple[Callable[[dict[str, Any]], None], ...] = (
+    _drop_closed_allof_branches,
+    _drop_slashed_patterns,
+)
 
 SPEC_FILES = (
     "dotdigital-v2-api-swagger.json",
@@ -186,9 +269,11 @@ class Spec:
 
     @property
     def v31(self) -> bool:
+        """Whether this is an OpenAPI 3.1 document (JSON Schema 2020-12)."""
         return str(self.doc.get("openapi", "")).startswith("3.1")
 
     def errors(self, schema: dict[str, Any], value: Any, *, write: bool) -> list[str]:
+        """Schema errors of ``value`` (``write``: as a request, else as a response), as readable lines."""
         wrapped = {**schema, "components": self.doc.get("components", {})}
         if self.v31:
             validator: Any = OAS31Validator(wrapped, format_checker=oas31_format_checker)
@@ -203,7 +288,11 @@ class Spec:
 
 
 def _load(name: str, text: str) -> Spec:
-    doc = json.loads(text) if name.endswith(".json") else yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+    doc = (
+        json.loads(text)
+        if name.endswith(".json")
+        else yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+    )
     for patch in SPEC_PATCHES:
         patch(doc)
     spec = Spec(name.rsplit(".", 1)[0], doc)
@@ -291,7 +380,9 @@ class Conformance:
                 if not m:
                     continue
                 names = re.findall(r"\{([^/]+?)\}", op.path)
-                values = dict(zip(names, (httpx.URL("http://x/" + v).path[1:] for v in m.groups()), strict=True))
+                values = dict(
+                    zip(names, (httpx.URL("http://x/" + v).path[1:] for v in m.groups()), strict=True)
+                )
                 if not self._params_fit(spec, op, values):
                     continue
                 if best is None or op.literal > best[0].literal:
@@ -375,11 +466,18 @@ class Conformance:
     @staticmethod
     def _tolerance(f: Finding) -> Tolerance | None:
         for t in TOLERATED:
-            if t.spec == f.spec and f.operation == f"{t.method} {t.path}" and t.kind == f.kind and t.contains in f.message:
+            if (
+                t.spec == f.spec
+                and f.operation == f"{t.method} {t.path}"
+                and t.kind == f.kind
+                and t.contains in f.message
+            ):
                 return t
         return None
 
-    def _request_findings(self, spec: Spec, op: Operation, values: dict[str, str], request: httpx.Request) -> list[Finding]:
+    def _request_findings(
+        self, spec: Spec, op: Operation, values: dict[str, str], request: httpx.Request
+    ) -> list[Finding]:
         name = f"{op.method} {op.path}"
         out: list[Finding] = []
 
@@ -404,7 +502,10 @@ class Conformance:
             try:
                 value = _cast(raw, schema)
             except ValueError:
-                add("request-parameter", f"{where} parameter {pname!r}={raw!r} is not a valid {schema.get('type')}")
+                add(
+                    "request-parameter",
+                    f"{where} parameter {pname!r}={raw!r} is not a valid {schema.get('type')}",
+                )
                 continue
             for err in spec.errors(schema, value, write=True):
                 add("request-parameter", f"{where} parameter {pname!r}: {err}")
@@ -440,17 +541,25 @@ class Conformance:
         name = f"{op.method} {op.path}"
         status = response.status_code
         responses = op.op.get("responses", {})
-        declared = responses.get(str(status)) or responses.get(f"{str(status)[0]}XX") or responses.get("default")
+        declared = (
+            responses.get(str(status)) or responses.get(f"{str(status)[0]}XX") or responses.get("default")
+        )
         v3 = "/v3" in op.path
         if declared is None:
             if status >= 400:
                 problem = _check_error_envelope(response, v3)
                 return [Finding(spec.name, name, "response-body", problem)] if problem else []
-            return [Finding(spec.name, name, "response-status", f"{status} is not declared ({sorted(responses)})")]
+            return [
+                Finding(spec.name, name, "response-status", f"{status} is not declared ({sorted(responses)})")
+            ]
         declared = _deref(spec.doc, declared)
         content = declared.get("content") or {}
         if status == 204:  # a 204 has no body whatever the spec declares (RFC 9110 §15.3.5)
-            return [Finding(spec.name, name, "response-body", "204 must have no body")] if response.content else []
+            return (
+                [Finding(spec.name, name, "response-body", "204 must have no body")]
+                if response.content
+                else []
+            )
         if not content:
             return []
         media = response.headers.get("content-type", "").split(";")[0].strip().lower()
@@ -464,11 +573,13 @@ class Conformance:
             body = response.json()
         except ValueError:
             return [Finding(spec.name, name, "response-body", "the body is not valid JSON")]
-        return [Finding(spec.name, name, "response-body", err) for err in spec.errors(schema, body, write=False)]
+        return [
+            Finding(spec.name, name, "response-body", err) for err in spec.errors(schema, body, write=False)
+        ]
 
     # -- hooks and summary ------------------------------------------------------------------------------
     def event_hooks(self) -> dict[str, list[Callable[..., Any]]]:
-        """httpx ``event_hooks`` for a sync ``httpx.Client``: validate every request and response."""
+        """Event hooks for a sync ``httpx.Client``: validate every request and response."""
 
         def on_request(request: httpx.Request) -> None:
             request.read()
@@ -481,7 +592,7 @@ class Conformance:
         return {"request": [on_request], "response": [on_response]}
 
     def async_event_hooks(self) -> dict[str, list[Callable[..., Any]]]:
-        """httpx ``event_hooks`` for an ``httpx.AsyncClient``."""
+        """Event hooks for an ``httpx.AsyncClient``."""
 
         async def on_request(request: httpx.Request) -> None:
             await request.aread()
@@ -536,11 +647,16 @@ def _check_error_envelope(response: httpx.Response, v3: bool) -> str | None:
     except ValueError:
         return f"error {response.status_code} without a JSON body"
     if v3:
-        if not (isinstance(body, dict) and isinstance(body.get("errorCode"), str) and isinstance(body.get("description"), str)):
-            return f"v3 error {response.status_code} must be {{errorCode, description[, details]}}, got {body!r:.200}"
+        if not (
+            isinstance(body, dict)
+            and isinstance(body.get("errorCode"), str)
+            and isinstance(body.get("description"), str)
+        ):
+            shape = "{errorCode, description[, details]}"
+            return f"v3 error {response.status_code} must be {shape}, got {body!r:.200}"
         return None
     if not (isinstance(body, dict) and set(body) == {"message"} and isinstance(body["message"], str)):
-        return f"v2 error {response.status_code} must be {{\"message\": str}}, got {body!r:.200}"
+        return f'v2 error {response.status_code} must be {{"message": str}}, got {body!r:.200}'
     return None
 
 

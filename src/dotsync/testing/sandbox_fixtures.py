@@ -90,7 +90,7 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
 def sandbox_raw_client(
     sandbox: SandboxControl, sandbox_account: tuple[str, str], conformance: Conformance
 ) -> Iterator[httpx.Client]:
-    """Like ``sandbox_client`` but only responses are checked: for tests that send invalid requests on purpose."""
+    """Like ``sandbox_client``, but only responses are checked: for sending invalid requests on purpose."""
     hooks = {"response": conformance.event_hooks()["response"]}
     with httpx.Client(base_url=sandbox.url, auth=sandbox_account, timeout=10, event_hooks=hooks) as client:
         yield client

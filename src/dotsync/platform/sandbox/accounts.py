@@ -1,4 +1,4 @@
-"""Accounts: creation (with the platform's default data fields, campaigns and programs), auth, account-info."""
+"""Accounts: creation (with default data fields, campaigns and programs), auth, and account-info."""
 
 from __future__ import annotations
 
@@ -49,7 +49,8 @@ def create_account(store: Store, username: str, password: str) -> tuple[sqlite3.
         ).lastrowid
         for name in DEFAULT_DATA_FIELDS:
             conn.execute(
-                "INSERT INTO data_fields (account_id, name, name_key, type, visibility) VALUES (?, ?, ?, 'String', 'Private')",
+                "INSERT INTO data_fields (account_id, name, name_key, type, visibility) "
+                "VALUES (?, ?, ?, 'String', 'Private')",
                 (account_id, name, name.lower()),
             )
         conn.execute(

@@ -57,7 +57,8 @@ def account_state(store: Store, account: sqlite3.Row) -> dict[str, Any]:
     }
     members: dict[int, list[str]] = {}
     for m in store.all(
-        "SELECT m.* FROM memberships m JOIN address_books b ON b.id = m.address_book_id WHERE b.account_id = ?",
+        "SELECT m.* FROM memberships m JOIN address_books b ON b.id = m.address_book_id "
+        "WHERE b.account_id = ?",
         (account_id,),
     ):
         members.setdefault(int(m["contact_id"]), []).append(str(books[int(m["address_book_id"])]["name"]))
@@ -212,7 +213,8 @@ def _page(state: dict[str, Any]) -> str:
     for username, acc in state["accounts"].items():
         rows = "".join(
             f"<tr><td>{c['id']}</td><td>{e(c['email'])}</td><td>{e(c['status'])}</td>"
-            f"<td>{e(', '.join(c['address_books']))}</td><td><code>{e(json.dumps(c['data_fields']))}</code></td></tr>"
+            f"<td>{e(', '.join(c['address_books']))}</td>"
+            f"<td><code>{e(json.dumps(c['data_fields']))}</code></td></tr>"
             for c in acc["contacts"]
         )
         insight = "".join(
@@ -290,7 +292,7 @@ def routes(store: Store, faults: FaultState, boot: Boot) -> list[Route]:
         except ValueError as err:
             return JSONResponse({"error": str(err)}, status_code=400)
         email = body.get("email")
-        if not valid_email(email):
+        if not isinstance(email, str) or not valid_email(email):
             return JSONResponse({"error": "email must be a valid address"}, status_code=400)
         username = body.get("account")
         if username is None:

@@ -134,7 +134,7 @@ def _wrap(api: Api, store: Store, faults: FaultState) -> Callable[[Request], obj
 
 
 def build_app(store: Store, boot: Boot | None = None) -> Starlette:
-    """The ASGI application over ``store``; ``boot`` accounts are created and its knobs set now and on reset."""
+    """The ASGI app over ``store``; ``boot``'s accounts and knobs are applied now and on every reset."""
     boot = boot or Boot()
     state = FaultState()
     boot.apply(store, state)

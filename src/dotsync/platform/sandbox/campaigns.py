@@ -95,7 +95,8 @@ async def send_campaign(ctx: Ctx) -> Response:
         if by_id(ctx.store, ctx.account_id, contact_id) is None:
             raise ApiError(
                 400,
-                "One or more of the supplied contacts were not found. Send not permitted. ERROR_CONTACT_NOT_FOUND",
+                "One or more of the supplied contacts were not found. Send not permitted. "
+                "ERROR_CONTACT_NOT_FOUND",
             )
     raw_date = get(body, "sendDate")
     try:
@@ -105,7 +106,8 @@ async def send_campaign(ctx: Ctx) -> Response:
     send_id = str(uuid.uuid4())
     start = max(time.time(), when.timestamp())
     ctx.store.run(
-        "INSERT INTO campaign_sends (id, account_id, campaign_id, contact_ids, address_book_ids, send_date, created, "
+        "INSERT INTO campaign_sends (id, account_id, campaign_id, contact_ids, address_book_ids, send_date, "
+        "created, "
         "ready_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
         (
             send_id,

@@ -109,6 +109,49 @@ def data_pairs(body: dict[str, Any]) -> list[tuple[str, Any]]:
     return pairs
 
 
+INSERT_CONTACT = (
+    "INSERT INTO contacts (account_id, email, email_key, email_type, opt_in_type, status, data_fields, "
+    "created, modified) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+UPDATE_CONTACT = (
+    "UPDATE contacts SET email_type = ?, opt_in_type = ?, data_fields = ?, modified = ? WHERE id = ?"
+)
+
+
+def insert_contact(
+    conn: sqlite3.Connection,
+    account_id: int,
+    email: str,
+    email_type: str,
+    opt_in: str,
+    values: dict[str, Any],
+) -> tuple[int, str]:
+    """Insert a contact (``PendingOptIn`` for double opt-in, else ``Subscribed``); returns (id, status)."""
+    now = iso()
+    status = "PendingOptIn" if opt_in == "Double" else "Subscribed"
+    stored = dumps({k: v for k, v in values.items() if v is not None})
+    row_id = conn.execute(
+        INSERT_CONTACT, (account_id, email, email.lower(), email_type, opt_in, status, stored, now, now)
+    ).lastrowid
+    return int(row_id or 0), status
+
+
+def update_contact_row(
+    conn: sqlite3.Connection, contact_id: int, email_type: str, opt_in: str, values: dict[str, Any]
+) -> None:
+    """Store a contact's new properties and data-field values."""
+    conn.execute(UPDATE_CONTACT, (email_type, opt_in, dumps(values), iso(), contact_id))
+
+
+def add_member(conn: sqlite3.Connection, address_book_id: int, contact_id: int) -> None:
+    """Add a contact to an address book (no-op if already there)."""
+    conn.execute(
+        "INSERT INTO memberships (address_book_id, contact_id, added) VALUES (?, ?, ?) "
+        "ON CONFLICT DO NOTHING",
+        (address_book_id, contact_id, iso()),
+    )
+
+
 def upsert(
     store: Store,
     account_id: int,
@@ -127,7 +170,6 @@ def upsert(
     if not valid_email(email):
         raise ApiError(400, "Email is not a valid email address. ERROR_PARAMETER_INVALID")
     etype = enum(email_type, EMAIL_TYPES, "emailType", default="Html")
-    now = iso()
     with store.tx() as conn:
         row = conn.execute(
             "SELECT * FROM contacts WHERE account_id = ? AND email_key = ?", (account_id, email.lower())
@@ -137,12 +179,7 @@ def upsert(
         created = row is None
         if row is None:
             opt_in = enum(opt_in_type, OPT_IN_TYPES, "optInType", default="Unknown")
-            status = "PendingOptIn" if opt_in == "Double" else "Subscribed"
-            contact_id = conn.execute(
-                "INSERT INTO contacts (account_id, email, email_key, email_type, opt_in_type, status, data_fields, "
-                "created, modified) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (account_id, email, email.lower(), etype, opt_in, status, dumps(values or {}), now, now),
-            ).lastrowid
+            contact_id, _ = insert_contact(conn, account_id, email, etype, opt_in, values or {})
         else:
             contact_id = int(row["id"])
             merged = json.loads(row["data_fields"])
@@ -150,15 +187,9 @@ def upsert(
             opt_in = enum(opt_in_type, OPT_IN_TYPES, "optInType", default=row["opt_in_type"])
             if email_type is None:
                 etype = row["email_type"]
-            conn.execute(
-                "UPDATE contacts SET email_type = ?, opt_in_type = ?, data_fields = ?, modified = ? WHERE id = ?",
-                (etype, opt_in, dumps(merged), now, contact_id),
-            )
+            update_contact_row(conn, contact_id, etype, opt_in, merged)
         if address_book_id is not None:
-            conn.execute(
-                "INSERT INTO memberships (address_book_id, contact_id, added) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
-                (address_book_id, contact_id, now),
-            )
+            add_member(conn, address_book_id, contact_id)
         return conn.execute("SELECT * FROM contacts WHERE id = ?", (contact_id,)).fetchone(), created
 
 
@@ -218,7 +249,8 @@ async def update_contact(ctx: Ctx) -> Response:
     etype = enum(get(body, "emailType"), EMAIL_TYPES, "emailType", default=row["email_type"])
     opt_in = enum(get(body, "optInType"), OPT_IN_TYPES, "optInType", default=row["opt_in_type"])
     ctx.store.run(
-        "UPDATE contacts SET email = ?, email_key = ?, email_type = ?, opt_in_type = ?, data_fields = ?, modified = ? "
+        "UPDATE contacts SET email = ?, email_key = ?, email_type = ?, opt_in_type = ?, data_fields = ?, "
+        "modified = ? "
         "WHERE id = ?",
         (email, email.lower(), etype, opt_in, dumps(values), iso(), row["id"]),
     )
@@ -272,7 +304,8 @@ def suppress_in_account(
         ).fetchone()
         if row is None:
             conn.execute(
-                "INSERT INTO contacts (account_id, email, email_key, status, created, modified, suppressed_at) "
+                "INSERT INTO contacts (account_id, email, email_key, status, created, modified, "
+                "suppressed_at) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?)",
                 (account_id, email, email.lower(), reason, now, now, now),
             )

@@ -57,7 +57,8 @@ class Ctx:
         if not 1 <= select <= max_select or skip < 0:
             raise ApiError(
                 400,
-                f"select must be between 1 and {max_select} and skip must not be negative. ERROR_PARAMETER_INVALID",
+                f"select must be between 1 and {max_select} and skip must not be negative. "
+                "ERROR_PARAMETER_INVALID",
             )
         return select, skip
 

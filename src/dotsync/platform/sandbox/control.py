@@ -53,7 +53,11 @@ class SandboxControl:
         return response.json()
 
     def create_account(self, username: str, password: str) -> dict[str, Any]:
-        """Create an API user/account (idempotent for the same password); returns ``{id, username, api_endpoint}``."""
+        """Create an API user/account (idempotent for the same password).
+
+        Returns:
+            ``{"id", "username", "api_endpoint", "created"}``.
+        """
         result: dict[str, Any] = self._call(
             "POST", "/sandbox/accounts", json={"username": username, "password": password}
         )
@@ -83,7 +87,7 @@ class SandboxControl:
         return result
 
     def suppress(self, email: str, account: str | None = None, reason: str | None = None) -> dict[str, Any]:
-        """Suppress an address in one account (``reason`` defaults to Unsubscribed), or globally without one."""
+        """Suppress an address in one account (``reason`` default Unsubscribed), or globally without one."""
         body: dict[str, Any] = {"email": email}
         if account is not None:
             body["account"] = account
@@ -93,7 +97,11 @@ class SandboxControl:
         return result
 
     def set_faults(self, reset: bool = False, **knobs: Any) -> dict[str, Any]:
-        """Change fault knobs (see ``Faults``); ``reset=True`` first restores the start-up knobs. Returns all knobs."""
+        """Change fault knobs (see ``Faults``); ``reset=True`` first restores the start-up knobs.
+
+        Returns:
+            Every knob after the change.
+        """
         body = dict(knobs)
         if reset:
             body["reset"] = True

@@ -88,7 +88,7 @@ def coerce(field: dict[str, Any], value: Any) -> Any:
             ) from None
         if not number.is_finite():
             raise ApiError(400, f"The value for data field {name} must be a number. ERROR_DATAFIELD_INVALID")
-        sign, digits, exponent = number.as_tuple()
+        _, digits, exponent = number.as_tuple()
         exp = int(exponent)
         before = max(len(digits) + exp, 0)
         after = max(-exp, 0)

@@ -29,12 +29,19 @@ from starlette.datastructures import UploadFile
 from starlette.responses import Response
 
 from dotsync.platform.sandbox.addressbooks import find_book
-from dotsync.platform.sandbox.contacts import ACTIVE_STATUSES, globally_suppressed, valid_email
+from dotsync.platform.sandbox.contacts import (
+    ACTIVE_STATUSES,
+    add_member,
+    globally_suppressed,
+    insert_contact,
+    update_contact_row,
+    valid_email,
+)
 from dotsync.platform.sandbox.context import Api, Ctx, csv_response, enum, get, ok
 from dotsync.platform.sandbox.datafields import NAME_RE, RESTRICTED_NAMES, coerce, fields_of
 from dotsync.platform.sandbox.errors import ApiError, not_found
 from dotsync.platform.sandbox.faults import Faults
-from dotsync.platform.sandbox.storage import Store, dumps, iso
+from dotsync.platform.sandbox.storage import Store, dumps
 
 MERGE_OPTIONS = ("Overwrite", "OnlyOverwriteIfNotEmpty", "OnlyOverwriteIfContactDataNotPopulated")
 REPORT_KEYS = (
@@ -104,7 +111,8 @@ async def _start(ctx: Ctx, book_id: int | None, merge: str) -> Response:
     now = time.time()
     with ctx.store.tx() as conn:
         active = conn.execute(
-            "SELECT COUNT(*) FROM imports WHERE account_id = ? AND kind = 'contacts' AND status = 'NotFinished'",
+            "SELECT COUNT(*) FROM imports "
+            "WHERE account_id = ? AND kind = 'contacts' AND status = 'NotFinished'",
             (ctx.account_id,),
         ).fetchone()[0]
         if active >= f.max_active_imports:
@@ -114,7 +122,8 @@ async def _start(ctx: Ctx, book_id: int | None, merge: str) -> Response:
                 "ERROR_IMPORT_TOOMANYACTIVEIMPORTS",
             )
         conn.execute(
-            "INSERT INTO imports (id, account_id, kind, address_book_id, status, created, ready_at, polls_needed, "
+            "INSERT INTO imports (id, account_id, kind, address_book_id, status, created, ready_at, "
+            "polls_needed, "
             "outcome, payload, report) VALUES (?, ?, 'contacts', ?, 'NotFinished', ?, ?, ?, ?, ?, ?)",
             (
                 import_id,
@@ -169,19 +178,19 @@ def _map_columns(
         if key in ("email", "emailtype", "optintype"):
             continue
         field = fields.get(key)
-        if field is None and faults.import_unknown_columns == "create" and NAME_RE.match(column.strip()):
-            if key not in RESTRICTED_NAMES:
-                store.run(
-                    "INSERT INTO data_fields (account_id, name, name_key, type, visibility) "
-                    "VALUES (?, ?, ?, 'String', 'Private') ON CONFLICT DO NOTHING",
-                    (account_id, column.strip(), key),
-                )
-                field = {
-                    "name": column.strip(),
-                    "type": "String",
-                    "visibility": "Private",
-                    "defaultValue": None,
-                }
+        creatable = NAME_RE.match(column.strip()) and key not in RESTRICTED_NAMES
+        if field is None and faults.import_unknown_columns == "create" and creatable:
+            store.run(
+                "INSERT INTO data_fields (account_id, name, name_key, type, visibility) "
+                "VALUES (?, ?, ?, 'String', 'Private') ON CONFLICT DO NOTHING",
+                (account_id, column.strip(), key),
+            )
+            field = {
+                "name": column.strip(),
+                "type": "String",
+                "visibility": "Private",
+                "defaultValue": None,
+            }
         if field is not None:
             mapping[index] = field
     return mapping
@@ -209,7 +218,6 @@ def process_contact_import(store: Store, faults: Faults, row: sqlite3.Row) -> No
     counts: Counter[str] = Counter({k: 0 for k in REPORT_KEYS})
     fault_rows: list[list[str]] = []
     seen: set[str] = set()
-    now = iso()
 
     def cell(values: list[str], index: int | None) -> str:
         return values[index].strip() if index is not None and index < len(values) else ""
@@ -253,45 +261,22 @@ def process_contact_import(store: Store, faults: Faults, row: sqlite3.Row) -> No
                 fault_rows.append([reason, *values])
                 continue
             if existing is None:
-                status = "PendingOptIn" if opt_in == "Double" else "Subscribed"
-                contact_id = conn.execute(
-                    "INSERT INTO contacts (account_id, email, email_key, email_type, opt_in_type, status, data_fields, "
-                    "created, modified) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    (
-                        account_id,
-                        email,
-                        email.lower(),
-                        email_type,
-                        opt_in,
-                        status,
-                        dumps({k: v for k, v in incoming.items() if v is not None}),
-                        now,
-                        now,
-                    ),
-                ).lastrowid
+                contact_id, status = insert_contact(conn, account_id, email, email_type, opt_in, incoming)
                 counts["newContacts"] += 1
                 if status == "PendingOptIn":
                     counts["pendingDoubleOptin"] += 1
             else:
                 contact_id = int(existing["id"])
-                merged = _merge(json.loads(existing["data_fields"]), incoming, merge)
-                conn.execute(
-                    "UPDATE contacts SET email_type = ?, opt_in_type = ?, data_fields = ?, modified = ? WHERE id = ?",
-                    (
-                        email_type if type_at is not None else existing["email_type"],
-                        opt_in if optin_at is not None else existing["opt_in_type"],
-                        dumps(merged),
-                        now,
-                        contact_id,
-                    ),
+                update_contact_row(
+                    conn,
+                    contact_id,
+                    email_type if type_at is not None else existing["email_type"],
+                    opt_in if optin_at is not None else existing["opt_in_type"],
+                    _merge(json.loads(existing["data_fields"]), incoming, merge),
                 )
                 counts["updatedContacts"] += 1
             if row["address_book_id"] is not None:
-                conn.execute(
-                    "INSERT INTO memberships (address_book_id, contact_id, added) VALUES (?, ?, ?) "
-                    "ON CONFLICT DO NOTHING",
-                    (row["address_book_id"], contact_id, now),
-                )
+                add_member(conn, int(row["address_book_id"]), contact_id)
         out = io.StringIO()
         writer = csv.writer(out, lineterminator="\n")
         writer.writerow(["Reason", *columns])

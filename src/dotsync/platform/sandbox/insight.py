@@ -150,7 +150,8 @@ async def bulk_import(ctx: Ctx) -> Response:
     now = time.time()
     with ctx.store.tx() as conn:
         active = conn.execute(
-            "SELECT COUNT(*) FROM imports WHERE account_id = ? AND kind = 'insight' AND status = 'NotStarted'",
+            "SELECT COUNT(*) FROM imports "
+            "WHERE account_id = ? AND kind = 'insight' AND status = 'NotStarted'",
             (ctx.account_id,),
         ).fetchone()[0]
         if active >= f.max_active_insight_imports:
@@ -161,7 +162,8 @@ async def bulk_import(ctx: Ctx) -> Response:
             )
         _ensure_collection(ctx.store, ctx.account_id, name, scope, ctype)
         conn.execute(
-            "INSERT INTO imports (id, account_id, kind, status, created, ready_at, polls_needed, outcome, payload) "
+            "INSERT INTO imports (id, account_id, kind, status, created, ready_at, polls_needed, outcome, "
+            "payload) "
             "VALUES (?, ?, 'insight', 'NotStarted', ?, ?, ?, ?, ?)",
             (import_id, ctx.account_id, now, now + f.import_delay, f.import_polls, f.import_outcome, raw),
         )
@@ -242,7 +244,8 @@ def process_insight_import(store: Store, faults: Faults, row: sqlite3.Row) -> No
                     reason, detail = problem
                 elif scope == "contact":
                     contact_id, reason = _owner_contact(store, account_id, identity)
-                    detail = f"Contact {identity.get('value') if isinstance(identity, dict) else identity!r} not found"
+                    shown = identity.get("value") if isinstance(identity, dict) else identity
+                    detail = f"Contact {shown!r} not found"
                 if reason is None and key.lower() in seen:
                     reason, detail = "DuplicateKey", f"The key '{key}' appears more than once in this import"
             if reason is not None:

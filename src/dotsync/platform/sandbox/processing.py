@@ -27,7 +27,10 @@ def _process(store: Store, faults: Faults, row: sqlite3.Row) -> None:
 
 def process_due(store: Store, faults: Faults, account_id: int | None = None) -> int:
     """Process every due import (of one account, or of all); returns how many were processed."""
-    sql = "SELECT * FROM imports WHERE status IN ('NotFinished', 'NotStarted') AND ready_at <= ? AND polls >= polls_needed"
+    sql = (
+        "SELECT * FROM imports WHERE status IN ('NotFinished', 'NotStarted') "
+        "AND ready_at <= ? AND polls >= polls_needed"
+    )
     params: list[object] = [time.time()]
     if account_id is not None:
         sql += " AND account_id = ?"

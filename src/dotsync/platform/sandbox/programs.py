@@ -154,11 +154,13 @@ async def enrol(ctx: Ctx) -> Response:
                 writer.writerow([contact["id"], contact["email"], "", reason])
                 continue
             conn.execute(
-                "INSERT INTO program_members (account_id, program_id, contact_id, enrolment_id) VALUES (?, ?, ?, ?)",
+                "INSERT INTO program_members (account_id, program_id, contact_id, enrolment_id) "
+                "VALUES (?, ?, ?, ?)",
                 (ctx.account_id, program_id, contact["id"], enrolment_id),
             )
         conn.execute(
-            "INSERT INTO enrolments (id, account_id, program_id, contacts, address_books, date_created, created, "
+            "INSERT INTO enrolments (id, account_id, program_id, contacts, address_books, date_created, "
+            "created, "
             "ready_at, faults) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 enrolment_id,

@@ -81,7 +81,6 @@ def run_in_thread(
     port = port or _free_port(host)
     store = Store(db_path)
     server = uvicorn.Server(_config(store, Boot.of(accounts, faults), host, port, "warning"))
-    server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
     thread = threading.Thread(
         target=lambda: asyncio.run(server.serve()), name="dotdigital-sandbox", daemon=True
     )

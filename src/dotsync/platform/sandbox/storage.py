@@ -205,6 +205,7 @@ class Store:
         self.conn.row_factory = sqlite3.Row
         if path:
             self.conn.execute("PRAGMA journal_mode=WAL")
+            self.conn.execute("PRAGMA synchronous=NORMAL")
         self.conn.executescript(SCHEMA)
 
     def close(self) -> None:
