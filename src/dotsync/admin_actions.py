@@ -31,7 +31,7 @@ SYNC_MODELS: tuple[type[models.Model], ...] = (Contact, Order, Quote, Wishlist, 
 def has_resync_permission(modeladmin: admin.ModelAdmin, request: HttpRequest) -> bool:  # type: ignore[type-arg]
     """Whether the user may put rows back in the queue: the model's change permission."""
     opts = modeladmin.opts
-    return bool(request.user.has_perm(f"{opts.app_label}.change_{opts.model_name}"))
+    return bool(request.user.has_perm(f"{opts.app_label}.change_{opts.model_name}"))  # type: ignore[union-attr]
 
 
 def _resync(queryset: QuerySet[Any], *, only_failed: bool) -> int:

@@ -23,6 +23,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from dotsync.jobs import queue
+from dotsync.jobs.importer.state import website_of
 from dotsync.models import Importer
 from dotsync.models.importer import ImportMode, ImportStatus
 
@@ -59,7 +60,7 @@ def split(row: Importer, reason: str) -> Importer:
         row.save()
         twin = Importer.objects.create(
             import_type=row.import_type,
-            website_id=row.website_id,
+            website_id=website_of(row),
             import_mode=row.import_mode,
             import_data=second.dumps(),
             record_count=_count(row.import_mode, second.payload),

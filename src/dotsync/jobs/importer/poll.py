@@ -83,14 +83,14 @@ def poll_account(
     if min_age:
         rows = rows.filter(import_started__lte=timezone.now() - timedelta(seconds=min_age))
     for row in rows.order_by("pk").iterator(chunk_size=200):
-        code = codes[row.website_id]
+        code = codes[state.website_of(row)]
         try:
             if row.import_mode == ImportMode.BULK:
                 done = _poll_contacts(row, client)
             else:
                 done = _poll_insight(row, client)
         except NotFoundError as exc:
-            if row.retry_count >= retries[row.website_id]:
+            if row.retry_count >= retries[state.website_of(row)]:
                 state.failed(row, f"The platform lost the import {row.import_id}: {describe(exc)}")
                 result.add(code, "failed")
             else:
@@ -130,7 +130,7 @@ def _poll_contacts(row: Importer, client: DotdigitalClient) -> bool | None:
     with transaction.atomic():
         row.save(update_fields=["import_file"])
         unsubscribed = faults.unsubscribe_suppressed(
-            row.website_id, report.suppressed, import_started=row.import_started or now, now=now
+            state.website_of(row), report.suppressed, import_started=row.import_started or now, now=now
         )
         state.imported(row, failed=report.rejected, message=note)
         _note_suppressed(envelope, report.suppressed)
@@ -221,8 +221,8 @@ def archive(row: Importer, envelope: queue.Envelope) -> str:
         return ""
     from dotsync.models import Website
 
-    code = Website.objects.filter(pk=row.website_id).values_list("code", flat=True).first() or str(
-        row.website_id
+    code = Website.objects.filter(pk=state.website_of(row)).values_list("code", flat=True).first() or str(
+        state.website_of(row)
     )
     folder = archive_dir()
     folder.mkdir(parents=True, exist_ok=True)

@@ -72,7 +72,7 @@ def start_account(account: Account, client: DotdigitalClient, result: JobResult,
         if not state.claim(row):
             continue
         budget.spend()
-        cfg = settings[row.website_id]
+        cfg = settings[state.website_of(row)]
         outcome = _send(row, client, cfg, result)
         if outcome is None:
             if row.import_id:
