@@ -1,1 +1,324 @@
-"""Django admin: the configuration screen and the grids (filled in by later modules)."""
+"""Django admin: dotsync's configuration screen and read-only grids of the sync tables.
+
+* **Websites** with their **stores** inline.
+* **Website configuration**: every per-website setting (empty inherits the default from
+  ``settings.DOTSYNC``). The API password is write-only: typed into a password field, encrypted
+  with :meth:`~dotsync.models.WebsiteConfig.set_api_password`, never displayed or logged. Saving
+  validates the resulting configuration through :func:`dotsync.config.get_config` and shows every
+  problem at once.
+* **Sync tables** (contacts, orders, quotes, wishlists, reviews, catalogue, importer queue):
+  read-only, filterable by website and state, without full-table counts.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from django import forms
+from django.contrib import admin
+from django.db import IntegrityError, models, transaction
+from django.forms.models import construct_instance
+from django.http import HttpRequest
+
+from dotsync.models import (
+    Catalog,
+    Contact,
+    Importer,
+    NewsletterSubscriber,
+    Order,
+    Quote,
+    Review,
+    Store,
+    Website,
+    WebsiteConfig,
+    Wishlist,
+)
+
+# --- websites and stores ------------------------------------------------------------------------------
+
+
+class StoreInline(admin.TabularInline):  # type: ignore[type-arg]
+    """The stores of a website."""
+
+    model = Store
+    extra = 0
+    fields = ("code", "name", "site", "requires_confirmation")
+
+
+@admin.register(Website)
+class WebsiteAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    """Websites, each with its stores."""
+
+    list_display = ("code", "name", "default_store")
+    inlines = (StoreInline,)
+
+    def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        """Offer only the website's own stores as its default store."""
+        if db_field.name == "default_store":
+            website_id = request.resolver_match.kwargs.get("object_id") if request.resolver_match else None
+            kwargs["queryset"] = (
+                Store.objects.filter(website_id=website_id) if website_id else Store.objects.none()
+            )
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+
+# --- configuration -------------------------------------------------------------------------------------
+
+
+class _Rollback(Exception):
+    pass
+
+
+def _formfield(field: Any, **kwargs: Any) -> Any:
+    if isinstance(field, models.URLField):
+        kwargs.setdefault("assume_scheme", "https")
+    return field.formfield(**kwargs)
+
+
+class WebsiteConfigForm(forms.ModelForm):  # type: ignore[type-arg]
+    """The configuration form: a write-only API password and whole-configuration validation."""
+
+    api_password = forms.CharField(
+        required=False,
+        strip=False,
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
+        help_text="Write-only: leave empty to keep the stored password. It is encrypted and never shown.",
+    )
+    clear_api_password = forms.BooleanField(required=False, help_text="Remove the stored API password.")
+
+    class Meta:  # noqa: D106
+        model = WebsiteConfig
+        fields = "__all__"
+        formfield_callback = _formfield
+
+    def _apply_password(self, instance: WebsiteConfig) -> None:
+        if self.cleaned_data.get("clear_api_password"):
+            instance.set_api_password("")
+        elif self.cleaned_data.get("api_password"):
+            instance.set_api_password(self.cleaned_data["api_password"])
+
+    def clean(self) -> dict[str, Any]:
+        """Validate the configuration this form would save, listing every problem."""
+        cleaned: dict[str, Any] = super().clean() or {}
+        if self.errors or not cleaned.get("website"):
+            return cleaned
+        from dotsync.config import get_config
+
+        candidate = construct_instance(self, copy.copy(self.instance))
+        self._apply_password(candidate)
+        problems: list[str] = []
+        try:
+            with transaction.atomic():
+                candidate.save()  # resolved exactly as it will be, then rolled back
+                problems = get_config(candidate.website).problems()
+                raise _Rollback
+        except _Rollback:
+            pass
+        except IntegrityError:  # e.g. a second configuration for the website: Django reports it
+            return cleaned
+        for problem in problems:
+            self.add_error(None, problem)
+        return cleaned
+
+    def save(self, commit: bool = True) -> WebsiteConfig:
+        """Save, encrypting a newly typed password."""
+        instance: WebsiteConfig = super().save(commit=False)
+        self._apply_password(instance)
+        if commit:
+            instance.save()
+            self.save_m2m()
+        return instance
+
+
+@admin.register(WebsiteConfig)
+class WebsiteConfigAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    """Per-website configuration (empty fields inherit the defaults)."""
+
+    form = WebsiteConfigForm
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
+    list_display = ("website", "enabled", "api_user", "password_set", "api_endpoint", "updated_at")
+    readonly_fields = ("updated_at",)
+    fieldsets = (
+        (None, {"fields": ("website", "enabled")}),
+        ("API account", {"fields": ("api_user", "api_password", "clear_api_password", "api_endpoint")}),
+        (
+            "Address books",
+            {
+                "fields": (
+                    "customers_address_book_id",
+                    "subscribers_address_book_id",
+                    "guests_address_book_id",
+                )
+            },
+        ),
+        (
+            "What to sync",
+            {
+                "fields": (
+                    "sync_customers",
+                    "sync_subscribers",
+                    "sync_guests",
+                    "sync_orders",
+                    "sync_quotes",
+                    "sync_reviews",
+                    "sync_wishlists",
+                    "sync_catalog",
+                    "order_statuses",
+                )
+            },
+        ),
+        (
+            "Advanced",
+            {
+                "classes": ("collapse",),
+                "fields": ("batch_sizes", "job_frequencies", "data_field_mapping", "extra", "updated_at"),
+            },
+        ),
+    )
+
+    @admin.display(boolean=True, description="password set")
+    def password_set(self, obj: WebsiteConfig) -> bool:
+        """Whether a password is stored (never the password itself)."""
+        return bool(obj.api_password_encrypted)
+
+
+# --- the store's newsletter table ----------------------------------------------------------------------
+
+
+@admin.register(NewsletterSubscriber)
+class NewsletterSubscriberAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    """The newsletter table dotsync supplies to Oscar."""
+
+    list_display = ("subscriber_email", "store", "subscriber_status", "customer_id", "change_status_at")
+    list_filter = ("store", "subscriber_status")
+    search_fields = ("subscriber_email",)
+    show_full_result_count = False
+
+
+# --- read-only grids -----------------------------------------------------------------------------------
+
+
+class ReadOnlyGrid(admin.ModelAdmin):  # type: ignore[type-arg]
+    """A view-only grid over a large table: no add/change/delete, no full-table count."""
+
+    show_full_result_count = False
+    list_per_page = 100
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        """Rows are written by observers, install and jobs only."""
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        """Read-only."""
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        """Read-only (``dotsync migrate-data`` rebuilds a table)."""
+        return False
+
+
+SCOPED = ("website", "store")
+
+
+@admin.register(Contact)
+class ContactAdmin(ReadOnlyGrid):
+    """``email_contact``."""
+
+    list_display = (
+        "email",
+        *SCOPED,
+        "customer_id",
+        "is_guest",
+        "is_subscriber",
+        "suppressed",
+        "sync_status",
+        "subscriber_sync_status",
+        "last_imported_at",
+    )
+    list_filter = (
+        "website",
+        "sync_status",
+        "subscriber_sync_status",
+        "is_guest",
+        "is_subscriber",
+        "suppressed",
+    )
+    list_select_related = SCOPED
+    search_fields = ("email",)
+
+
+@admin.register(Order)
+class OrderAdmin(ReadOnlyGrid):
+    """``email_order``."""
+
+    list_display = ("order_number", *SCOPED, "order_status", "email", "sync_status", "last_imported_at")
+    list_filter = ("website", "sync_status", "order_status")
+    list_select_related = SCOPED
+    search_fields = ("order_number", "email")
+
+
+@admin.register(Quote)
+class QuoteAdmin(ReadOnlyGrid):
+    """``email_quote``."""
+
+    list_display = (
+        "quote_id",
+        *SCOPED,
+        "email",
+        "item_count",
+        "is_active",
+        "quote_updated_at",
+        "sync_status",
+    )
+    list_filter = ("website", "sync_status", "is_active")
+    list_select_related = SCOPED
+    search_fields = ("email",)
+
+
+@admin.register(Wishlist)
+class WishlistAdmin(ReadOnlyGrid):
+    """``email_wishlist``."""
+
+    list_display = ("wishlist_id", *SCOPED, "customer_id", "item_count", "sync_status", "last_imported_at")
+    list_filter = ("website", "sync_status")
+    list_select_related = SCOPED
+
+
+@admin.register(Review)
+class ReviewAdmin(ReadOnlyGrid):
+    """``email_review``."""
+
+    list_display = ("review_id", *SCOPED, "customer_id", "sync_status", "last_imported_at")
+    list_filter = ("website", "sync_status")
+    list_select_related = SCOPED
+
+
+@admin.register(Catalog)
+class CatalogAdmin(ReadOnlyGrid):
+    """``email_catalog`` (the catalogue has no website)."""
+
+    list_display = ("product_id", "sync_status", "last_imported_at", "updated_at")
+    list_filter = ("sync_status",)
+
+
+@admin.register(Importer)
+class ImporterAdmin(ReadOnlyGrid):
+    """``email_importer``: the import work queue (its payload is not shown: it holds personal data)."""
+
+    list_display = (
+        "id",
+        "website",
+        "import_type",
+        "import_mode",
+        "import_status",
+        "record_count",
+        "retry_count",
+        "import_id",
+        "message",
+        "created_at",
+        "import_finished",
+    )
+    list_filter = ("website", "import_status", "import_type", "import_mode")
+    list_select_related = ("website",)
+    exclude = ("import_data", "import_file")
