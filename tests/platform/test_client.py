@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
+import logging
 from collections.abc import Iterator
 from typing import Any
 
@@ -18,12 +20,14 @@ from dotsync.platform.dotdigital import (
     clear_endpoint_cache,
 )
 from dotsync.platform.dotdigital import client as client_module
+from dotsync.testing.conformance import default_checker
 from tests.platform.client_helpers import new_account, new_client, wait_for
 
 
 @pytest.fixture
 def client(sandbox: Any) -> Iterator[DotdigitalClient]:
-    with new_client(sandbox) as c:
+    """A client on a fresh account; every request and response is checked against the specs."""
+    with new_client(sandbox, event_hooks=default_checker().event_hooks()) as c:
         yield c
 
 
@@ -75,6 +79,25 @@ def test_wrong_password_is_terminal_and_not_retried(sandbox: Any) -> None:
     assert not err.value.transient
     assert bad.stats.calls == 1 and bad.stats.retries == 0
     assert "wrong" not in str(err.value)  # the password never appears in errors
+
+
+def test_logs_hold_no_credentials_emails_or_payloads(sandbox: Any, caplog: pytest.LogCaptureFixture) -> None:
+    for name in ("dotsync", "httpx", "httpcore"):
+        caplog.set_level(logging.DEBUG, logger=name)
+    user, password = new_account(sandbox)
+    secret_value = "Zebediah-Secret-Surname"
+    with DotdigitalClient(user, password, base_url=sandbox.url, limiter=InProcessRateLimiter()) as c:
+        c.upsert_contact("private.person@example.com", data_fields={"LASTNAME": secret_value})
+        c.get_contact("private.person@example.com")
+        c.get_contact("nobody.else@example.com")
+        book = c.create_address_book("Logs")
+        c.import_contacts_csv(book["id"], f"Email,LASTNAME\nx.y@example.com,{secret_value}\n".encode())
+    text = "\n".join(r.getMessage() for r in caplog.records)
+    assert "dotdigital contacts.import started: import_id=" in text  # ids and counts are logged
+    assert "HTTP Request: GET" in text  # httpx's own line, with the email redacted
+    basic = base64.b64encode(f"{user}:{password}".encode()).decode()
+    for leak in (password, basic, "private.person", "nobody.else", "x.y@", secret_value, "%40"):
+        assert leak not in text, leak
 
 
 # -- data fields and address books ---------------------------------------------------------------------

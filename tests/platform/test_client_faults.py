@@ -264,3 +264,27 @@ def test_plain_500_after_a_send_is_not_retried() -> None:
         with pytest.raises(ServerError):
             client.list_campaigns()  # the same answer to a read is retried
     assert seen.count("/v2/campaigns") == 4
+
+
+def test_a_429_holds_every_client_of_the_account(sandbox: Any) -> None:
+    """Client A is throttled; before A retries, client B of the same account must wait the same penalty."""
+    user, password = new_account(sandbox)
+    clock = FakeTime()
+    shared = InProcessRateLimiter(sleep=clock.sleep, clock=clock.monotonic)
+    held: list[float] = []
+
+    def a_sleeps(seconds: float) -> None:
+        held.append(shared.acquire(b.account_key))  # B's next call, made while A waits
+        sandbox.set_faults(rate_limit_per_minute=None)  # the minute passes
+
+    common = dict(base_url=sandbox.url, endpoint=sandbox.url, limiter=shared)
+    a = DotdigitalClient(user, password, sleep=a_sleeps, retry_policy=RetryPolicy(**FAST_RETRY), **common)
+    b = DotdigitalClient(user, password, sleep=clock.sleep, **common)
+    sandbox.set_faults(rate_limit_per_minute=1)
+    b.list_data_fields()
+    assert a.list_data_fields()  # throttled, then retried
+    assert a.stats.rate_limited == 1
+    [waited] = held
+    assert 55 <= waited <= 61  # B was held for the Retry-After A received
+    a.close()
+    b.close()

@@ -7,6 +7,7 @@ import os
 import time
 import uuid
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
@@ -77,3 +78,30 @@ def test_processes_stay_inside_one_budget(prefix: str) -> None:
     assert stamps[-1] - stamps[0] >= 1.1
     for i, start in enumerate(stamps):
         assert sum(1 for t in stamps[i:] if t < start + 0.6 - 0.05) <= 4
+
+
+def test_clients_in_two_workers_share_the_account_budget_through_redis(sandbox: Any, prefix: str) -> None:
+    """Two clients (as two workers would hold) of one account, each with its own RedisRateLimiter."""
+    from dotsync.platform.dotdigital import DotdigitalClient
+    from tests.platform.client_helpers import new_account
+
+    user, password = new_account(sandbox)
+    clients = [
+        DotdigitalClient(
+            user,
+            password,
+            base_url=sandbox.url,
+            endpoint=sandbox.url,
+            limiter=RedisRateLimiter(REDIS_URL or "", calls=3, period=0.5, prefix=prefix),
+        )
+        for _ in range(2)
+    ]
+    started = time.monotonic()
+    for _ in range(3):
+        for c in clients:
+            c.list_data_fields()
+    elapsed = time.monotonic() - started
+    assert sum(c.stats.calls for c in clients) == 6
+    assert elapsed >= 0.45  # 6 calls at 3 per 0.5 s: the fourth waits for the window
+    for c in clients:
+        c.close()
