@@ -115,3 +115,8 @@ def summary_rows(summary: Mapping[str, Any]) -> tuple[list[str], list[list[Any]]
         for website, counts in per_site.items():
             rows.append([table, website, *(counts.get(s, "") for s in states), counts["total"]])
     return columns, rows
+
+
+from dotsync.jobs.importer.report import QUEUE_REPORT  # noqa: E402
+
+REPORTS.append(QUEUE_REPORT)
