@@ -6,15 +6,27 @@ import click
 
 from dotsync.cli import setup_django
 from dotsync.cli.dberrors import database_label, friendly_database_errors
-from dotsync.cli.output import emit_json, table
+from dotsync.cli.output import console, emit_json
 
 
 def print_summary(summary: dict[str, object], *, title: str) -> None:
-    """Print a :func:`dotsync.reporting.sync_summary` as a table."""
+    """Print a :func:`dotsync.reporting.sync_summary` as a table (states that are zero everywhere omitted)."""
+    from rich.table import Table
+
     from dotsync.reporting import summary_rows
 
     columns, rows = summary_rows(summary)
-    table(title, columns, rows)
+    states = columns[2:-1]
+    used = [i for i, _ in enumerate(states) if any(isinstance(r[2 + i], int) and r[2 + i] for r in rows)]
+    t = Table(title=title, title_justify="left")
+    t.add_column("table", no_wrap=True)
+    t.add_column("website", no_wrap=True)
+    for i in used:
+        t.add_column(states[i], justify="right")
+    t.add_column("total", justify="right")
+    for r in rows:
+        t.add_row(str(r[0]), str(r[1]), *(str(r[2 + i]) for i in used), str(r[-1]))
+    console.print(t)
 
 
 @click.command("status")
@@ -30,7 +42,8 @@ def status_command(as_json: bool) -> None:
     if as_json:
         emit_json(summary)
     else:
-        print_summary(summary, title=f"dotsync status ({database_label()})")
+        print_summary(summary, title="dotsync status: rows per sync table, website and state")
+        console.print(f"Database: {database_label()}")
 
 
 COMMANDS = [status_command]
