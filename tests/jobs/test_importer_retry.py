@@ -118,3 +118,29 @@ def test_crash_before_settling_a_finished_import_settles_on_rerun(scope, sandbox
     drain()
     assert Contact.objects.get().sync_status == SyncStatus.IMPORTED
     assert len(sandbox.account(account.username)["imports"]) == 1
+
+
+def test_a_throttled_account_stops_calling_and_waits_what_the_platform_asked(scope, sandbox):
+    from dotsync.jobs import queue
+    from dotsync.models.importer import ImportMode
+
+    configure_websites(sandbox, [scope.main], max_retries=0)
+    assert client_for(get_config(scope.main)).endpoint
+    rows = [
+        queue.enqueue_single(
+            website_id=scope.main.pk,
+            import_type="Catalog_Default",
+            import_mode=ImportMode.SINGLE_DELETE,
+            payload={"collection": "Catalog_Default", "scope": "account", "key": str(i), "email": None},
+        )
+        for i in range(4)
+    ]
+    sandbox.set_faults(rate_limit_per_minute=2)
+    result = importer.run()
+    assert result.counts["main"]["sent"] == 2 and result.counts["main"]["waiting"] == 1
+    third = Importer.objects.get(pk=rows[2].pk)
+    assert third.import_status == ImportStatus.PENDING and third.retry_count == 0
+    assert third.next_attempt_at > timezone.now() + timedelta(seconds=30)  # Retry-After, not a blind retry
+    assert "RateLimited" in third.message
+    assert Importer.objects.get(pk=rows[3].pk).message == ""  # not even tried
+    assert sandbox.requests()["by_status"].get("429") == 1

@@ -68,8 +68,8 @@ def run(
     for account in group_accounts(websites):
         try:
             client = client_for(account.cfg)
-            poll_account(account, client, result, min_age=poll_min_age)
-            start_account(account, client, result, budget)
+            if poll_account(account, client, result, min_age=poll_min_age):
+                start_account(account, client, result, budget)
         except DotsyncError as exc:
             codes = ", ".join(cfg.website_code for _, cfg in account.websites)
             logger.warning("importer: account of website(s) %s skipped: %s", codes, exc)

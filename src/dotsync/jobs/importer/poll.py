@@ -62,7 +62,7 @@ REQUEUED = "Contact not on the platform yet; sending the record again."
 
 def poll_account(
     account: Account, client: DotdigitalClient, result: JobResult, *, min_age: float | None = None
-) -> None:
+) -> bool:
     """Poll the account's imports in progress, oldest first.
 
     Args:
@@ -71,6 +71,9 @@ def poll_account(
         result: where counts go.
         min_age: only poll imports started at least this many seconds ago (None: all), so a caller
             that knows how long imports take does not spend calls on ones that cannot be done yet.
+
+    Returns:
+        False when the platform throttled the account (the caller starts nothing this run).
     """
     codes = {website.pk: cfg.website_code for website, cfg in account.websites}
     retries = {website.pk: cfg.max_retries for website, cfg in account.websites}
@@ -99,12 +102,13 @@ def poll_account(
             continue
         except RateLimitedError:
             result.add(code, "poll_throttled")
-            return
+            return False
         except DotsyncError as exc:
             logger.warning("importer: polling #%s failed (%s); polling again next run", row.pk, exc)
             result.add(code, "poll_errors")
             continue
         result.add(code, {None: "in_progress", True: "imported", False: "failed"}[done])
+    return True
 
 
 def _poll_contacts(row: Importer, client: DotdigitalClient) -> bool | None:
