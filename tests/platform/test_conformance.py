@@ -18,11 +18,15 @@ def checker(conformance: Conformance) -> Conformance:
 def pair(method: str, path: str, status: int, body=None, request_json=None, headers=None) -> httpx.Response:
     request = httpx.Request(method, f"https://r1-api.dotdigital.com{path}", json=request_json)
     content = b"" if body is None else json.dumps(body).encode()
-    return httpx.Response(status, content=content, headers=headers or {"content-type": "application/json"}, request=request)
+    return httpx.Response(
+        status, content=content, headers=headers or {"content-type": "application/json"}, request=request
+    )
 
 
 def test_a_conforming_pair_passes_and_is_counted(checker):
-    response = pair("GET", "/v2/contacts/42", 200, {"id": 42, "email": "a@example.com", "status": "Subscribed"})
+    response = pair(
+        "GET", "/v2/contacts/42", 200, {"id": 42, "email": "a@example.com", "status": "Subscribed"}
+    )
     assert checker.validate_request(response.request) == []
     assert checker.validate_response(response) == []
     summary = checker.summary()
@@ -32,10 +36,14 @@ def test_a_conforming_pair_passes_and_is_counted(checker):
 
 def test_wrong_bodies_statuses_and_enums_are_caught(checker):
     missing_email = pair("GET", "/v2/contacts/42", 200, {"id": 42, "status": "Subscribed"})
-    assert any("'email' is a required property" in f.message for f in checker.validate_response(missing_email))
+    assert any(
+        "'email' is a required property" in f.message for f in checker.validate_response(missing_email)
+    )
     bad_enum = pair("GET", "/v2/contacts/42", 200, {"id": 42, "email": "a@b.co", "status": "UnSubscribed"})
     assert any("UnSubscribed" in f.message for f in checker.validate_response(bad_enum))
-    wrong_status = pair("POST", "/v2/contacts", 200, {"id": 1, "email": "a@b.co"}, request_json={"email": "a@b.co"})
+    wrong_status = pair(
+        "POST", "/v2/contacts", 200, {"id": 1, "email": "a@b.co"}, request_json={"email": "a@b.co"}
+    )
     assert any(f.kind == "response-status" for f in checker.validate_response(wrong_status))
     bad_error = pair("GET", "/v2/contacts/42", 404, {"error": "nope"})
     assert any("message" in f.message for f in checker.validate_response(bad_error))
@@ -52,8 +60,13 @@ def test_requests_are_checked_too(checker):
 
 
 def test_listed_disagreements_are_tolerated_and_counted(checker):
-    send = pair("POST", "/v2/campaigns/send", 202, {"id": "3fa85f64-5717-4562-b3fc-2c963f66afa6", "campaignId": 1},
-                request_json={"campaignId": 1, "contactIds": [1]})
+    send = pair(
+        "POST",
+        "/v2/campaigns/send",
+        202,
+        {"id": "3fa85f64-5717-4562-b3fc-2c963f66afa6", "campaignId": 1},
+        request_json={"campaignId": 1, "contactIds": [1]},
+    )
     assert checker.validate_response(send) == []
     assert any("campaigns/send" in key for key in checker.summary()["tolerated"])
     assert all(t.reason for t in TOLERATED)

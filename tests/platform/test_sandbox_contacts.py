@@ -39,7 +39,8 @@ def test_data_fields_enforce_name_rules_and_uniqueness(sandbox_client, sandbox_r
     names = [f["name"] for f in sandbox_client.get("/v2/data-fields").json()]
     assert {"FIRSTNAME", "LASTNAME", "FULLNAME", "GENDER", "POSTCODE"} <= set(names)
     created = sandbox_client.post(
-        "/v2/data-fields", json={"name": "TOTAL_SPEND", "type": "Numeric", "visibility": "Private", "defaultValue": "0"}
+        "/v2/data-fields",
+        json={"name": "TOTAL_SPEND", "type": "Numeric", "visibility": "Private", "defaultValue": "0"},
     )
     assert created.status_code == 201
     again = sandbox_client.post("/v2/data-fields", json={"name": "total_spend", "type": "Numeric"})
@@ -73,7 +74,8 @@ def test_contact_data_field_values_are_typed(sandbox_client, sandbox_raw_client)
     )
     assert bad_number.status_code == 400 and "ERROR_DATAFIELD_INVALID" in message(bad_number)
     too_long = sandbox_client.post(
-        "/v2/contacts", json={"email": "x@example.com", "dataFields": [{"key": "FIRSTNAME", "value": "a" * 1001}]}
+        "/v2/contacts",
+        json={"email": "x@example.com", "dataFields": [{"key": "FIRSTNAME", "value": "a" * 1001}]},
     )
     assert "ERROR_DATAFIELD_VALUE_OVERFLOW" in message(too_long)
     unknown = sandbox_raw_client.post(
@@ -91,21 +93,31 @@ def test_contact_lifecycle_and_address_book_membership(sandbox_client, sandbox):
     dup = sandbox_client.post("/v2/address-books", json={"name": "newsletter"})
     assert message(dup) == "That name is in use already, please choose another. ERROR_ADDRESSBOOK_DUPLICATE"
     test_book = next(b for b in sandbox_client.get("/v2/address-books").json() if b["name"] == "Test")
-    locked = sandbox_client.post(f"/v2/address-books/{test_book['id']}/contacts", json={"email": "a@example.com"})
+    locked = sandbox_client.post(
+        f"/v2/address-books/{test_book['id']}/contacts", json={"email": "a@example.com"}
+    )
     assert "ERROR_ADDRESSBOOK_NOTWRITABLE" in message(locked)
 
     added = sandbox_client.post(
         f"/v2/address-books/{book_id}/contacts",
-        json={"email": "a@example.com", "emailType": "Html", "dataFields": [{"key": "FIRSTNAME", "value": "Al"}]},
+        json={
+            "email": "a@example.com",
+            "emailType": "Html",
+            "dataFields": [{"key": "FIRSTNAME", "value": "Al"}],
+        },
     )
     assert added.status_code == 200
     contact_id = added.json()["id"]
     assert sandbox_client.get(f"/v2/contacts/{contact_id}").json()["email"] == "a@example.com"
     assert sandbox_client.get("/v2/contacts/A@EXAMPLE.COM").json()["id"] == contact_id
-    assert [b["name"] for b in sandbox_client.get(f"/v2/contacts/{contact_id}/address-books").json()] == ["Newsletter"]
+    assert [b["name"] for b in sandbox_client.get(f"/v2/contacts/{contact_id}/address-books").json()] == [
+        "Newsletter"
+    ]
     assert sandbox_client.get(f"/v2/address-books/{book_id}").json()["contacts"] == 1
 
-    updated = sandbox_client.post("/v2/contacts", json={"email": "a@example.com", "dataFields": [{"key": "LASTNAME", "value": "Bee"}]})
+    updated = sandbox_client.post(
+        "/v2/contacts", json={"email": "a@example.com", "dataFields": [{"key": "LASTNAME", "value": "Bee"}]}
+    )
     assert updated.status_code == 201 and updated.json()["id"] == contact_id
     state = sandbox.contacts(USER)["a@example.com"]
     assert state["data_fields"] == {"FIRSTNAME": "Al", "LASTNAME": "Bee"}
@@ -122,12 +134,18 @@ def test_account_suppression_blocks_writes_and_shows_in_suppressed_since(sandbox
     contact = sandbox_client.post("/v2/contacts", json={"email": "quit@example.com"}).json()
     sandbox.suppress("quit@example.com", account=USER)
     blocked = sandbox_client.post("/v2/contacts", json={"email": "quit@example.com"})
-    assert blocked.status_code == 400 and message(blocked) == "Contact is suppressed. ERROR_CONTACT_SUPPRESSED"
+    assert (
+        blocked.status_code == 400 and message(blocked) == "Contact is suppressed. ERROR_CONTACT_SUPPRESSED"
+    )
     assert sandbox_client.get(f"/v2/contacts/{contact['id']}").status_code == 404
     assert sandbox_client.get("/v2/contacts/quit@example.com").json()["status"] == "Unsubscribed"
     assert "ERROR_CONTACT_SUPPRESSED" in message(sandbox_client.delete(f"/v2/contacts/{contact['id']}"))
-    page = sandbox_client.get("/v2/contacts/suppressed-since/2020-01-01T00:00:00+00:00", params={"select": 1000, "skip": 0})
-    assert [(s["suppressedContact"]["email"], s["reason"]) for s in page.json()] == [("quit@example.com", "Unsubscribed")]
+    page = sandbox_client.get(
+        "/v2/contacts/suppressed-since/2020-01-01T00:00:00+00:00", params={"select": 1000, "skip": 0}
+    )
+    assert [(s["suppressedContact"]["email"], s["reason"]) for s in page.json()] == [
+        ("quit@example.com", "Unsubscribed")
+    ]
     later = sandbox_client.get("/v2/contacts/suppressed-since/2999-01-01T00:00:00Z")
     assert later.json() == []
 
@@ -138,11 +156,15 @@ def test_global_suppression_reaches_every_account_present_and_future(sandbox_cli
     assert sandbox_client.get("/v2/contacts/spam@example.com").json()["status"] == "Suppressed"
     sandbox.create_account("apiuser-other@apiconnector.com", "pw2")
     with httpx.Client(
-        base_url=sandbox.url, auth=("apiuser-other@apiconnector.com", "pw2"), event_hooks=conformance.event_hooks()
+        base_url=sandbox.url,
+        auth=("apiuser-other@apiconnector.com", "pw2"),
+        event_hooks=conformance.event_hooks(),
     ) as other:
         refused = other.post("/v2/contacts", json={"email": "SPAM@example.com"})
         assert message(refused) == "Contact is suppressed. ERROR_CONTACT_SUPPRESSED"
-        resub = other.post("/v2/contacts/resubscribe", json={"unsubscribedContact": {"email": "spam@example.com"}})
+        resub = other.post(
+            "/v2/contacts/resubscribe", json={"unsubscribedContact": {"email": "spam@example.com"}}
+        )
         assert resub.json()["status"] == "ContactCannotBeUnsuppressed"
     state = sandbox.state()
     assert [g["email"] for g in state["global_suppressions"]] == ["spam@example.com"]
@@ -151,11 +173,15 @@ def test_global_suppression_reaches_every_account_present_and_future(sandbox_cli
 def test_resubscribe_challenges_unless_told_otherwise(sandbox_client, sandbox):
     sandbox_client.post("/v2/contacts", json={"email": "back@example.com"})
     sandbox.suppress("back@example.com", account=USER)
-    challenged = sandbox_client.post("/v2/contacts/resubscribe", json={"unsubscribedContact": {"email": "back@example.com"}})
+    challenged = sandbox_client.post(
+        "/v2/contacts/resubscribe", json={"unsubscribedContact": {"email": "back@example.com"}}
+    )
     assert challenged.json()["status"] == "ContactChallenged"
     assert challenged.json()["contact"]["status"] == "Unsubscribed"
     sandbox.set_faults(resubscribe_challenge=False)
-    added = sandbox_client.post("/v2/contacts/resubscribe", json={"unsubscribedContact": {"email": "back@example.com"}})
+    added = sandbox_client.post(
+        "/v2/contacts/resubscribe", json={"unsubscribedContact": {"email": "back@example.com"}}
+    )
     assert added.json()["status"] == "ContactAdded"
     assert sandbox.contacts(USER)["back@example.com"]["status"] == "Subscribed"
 
@@ -166,7 +192,8 @@ def test_modified_since_pages_with_select_and_skip_until_empty(sandbox_client):
     seen, skip = [], 0
     while True:
         page = sandbox_client.get(
-            "/v2/contacts/modified-since/2020-01-01T00:00:00Z", params={"select": 2, "skip": skip, "withFullData": "true"}
+            "/v2/contacts/modified-since/2020-01-01T00:00:00Z",
+            params={"select": 2, "skip": skip, "withFullData": "true"},
         ).json()
         if not page:
             break

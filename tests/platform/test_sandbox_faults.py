@@ -64,7 +64,9 @@ def test_latency_and_path_filter(sandbox_client, sandbox):
     assert time.perf_counter() - started >= 0.15
     sandbox.set_faults(latency_ms=0, fail_next=1, paths=["/insightData/"])
     assert sandbox_client.get("/v2/account-info").status_code == 200
-    assert sandbox_client.get("/insightData/v3/import/8d6e0f0e-2a5b-4a43-9d7e-000000000000").status_code == 503
+    assert (
+        sandbox_client.get("/insightData/v3/import/8d6e0f0e-2a5b-4a43-9d7e-000000000000").status_code == 503
+    )
 
 
 def test_timeouts_hang_then_answer_504(sandbox, sandbox_account):

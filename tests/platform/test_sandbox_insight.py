@@ -24,7 +24,11 @@ def test_bulk_import_reports_per_record_failures(sandbox_client, sandbox):
     contact = {"identifier": "email", "value": "buyer@example.com"}
     records = [
         {"key": "100001", "contactIdentity": contact, "json": {"total": 12.5, "items": [{"sku": "A"}]}},
-        {"key": "100002", "contactIdentity": {"identifier": "email", "value": "nobody@example.com"}, "json": {"total": 1}},
+        {
+            "key": "100002",
+            "contactIdentity": {"identifier": "email", "value": "nobody@example.com"},
+            "json": {"total": 1},
+        },
         {"key": "100003", "contactIdentity": contact, "json": {"bad key!": 1}},
         {"key": "100004", "contactIdentity": contact, "json": {"nested": [[1, 2]]}},
         {"key": "100001", "contactIdentity": contact, "json": {"total": 99}},
@@ -32,7 +36,12 @@ def test_bulk_import_reports_per_record_failures(sandbox_client, sandbox):
     ]
     started = sandbox_client.put(
         "/insightData/v3/import",
-        json={"collectionName": "Orders", "collectionScope": "contact", "collectionType": "orders", "records": records},
+        json={
+            "collectionName": "Orders",
+            "collectionScope": "contact",
+            "collectionType": "orders",
+            "records": records,
+        },
     )
     assert started.status_code == 202
     first = sandbox_client.get(f"/insightData/v3/import/{started.json()['importId']}").json()
@@ -63,7 +72,10 @@ def test_account_scope_catalog_and_the_complete_spelling(sandbox_client, sandbox
             "collectionName": "Catalog_main_en",
             "collectionScope": "account",
             "collectionType": "catalog",
-            "records": [{"key": "SKU-1", "json": {"name": "Hat", "price": 10}}, {"key": "", "json": {"name": "x"}}],
+            "records": [
+                {"key": "SKU-1", "json": {"name": "Hat", "price": 10}},
+                {"key": "", "json": {"name": "x"}},
+            ],
         },
     )
     done = wait_import(sandbox_client, started.json()["importId"])
@@ -79,14 +91,17 @@ def test_single_records_in_contact_and_account_scope(sandbox_client, sandbox_raw
     missing = sandbox_client.put(base, json={"total": 1})
     assert missing.status_code == 404 and missing.json()["errorCode"] == "insightData:collectionNotFound"
     created = sandbox_client.post(
-        "/insightData/v3/collections/CartInsight", params={"collectionScope": "contact", "collectionType": "cartInsight"}
+        "/insightData/v3/collections/CartInsight",
+        params={"collectionScope": "contact", "collectionType": "cartInsight"},
     )
     assert created.status_code == 201
     assert sandbox_client.put(base, json={"total": 1}).status_code == 201
     assert sandbox_client.put(base, json={"total": 2}).status_code == 204
     got = sandbox_client.get(base).json()
     assert got["key"] == "Q1" and got["json"] == {"total": 2}
-    unknown = sandbox_client.put("/insightData/v3/contacts/email/ghost@example.com/CartInsight/Q2", json={"t": 1})
+    unknown = sandbox_client.put(
+        "/insightData/v3/contacts/email/ghost@example.com/CartInsight/Q2", json={"t": 1}
+    )
     assert unknown.status_code == 404 and unknown.json()["errorCode"] == "insightData:contactNotFound"
     bad = sandbox_raw_client.put(base, content=b"{not json", headers={"content-type": "application/json"})
     assert bad.status_code == 400 and bad.json()["errorCode"] == "insightData:badJson"
@@ -114,3 +129,20 @@ def test_bulk_import_limits(sandbox_client, sandbox):
         assert sandbox_client.put("/insightData/v3/import", json=body).status_code == 202
     busy = sandbox_client.put("/insightData/v3/import", json=body)
     assert busy.status_code == 429 and busy.json()["errorCode"] == "insightData:tooManyActiveImports"
+
+
+def test_records_whose_json_is_not_an_object_are_rejected_per_record(sandbox_raw_client, sandbox):
+    sandbox.set_faults(import_delay=0)
+    started = sandbox_raw_client.put(
+        "/insightData/v3/import",
+        json={
+            "collectionName": "Reviews",
+            "collectionScope": "account",
+            "collectionType": "custom",
+            "records": [{"key": "r1", "json": "just text"}, {"key": "r2", "json": {"stars": 5}}],
+        },
+    )
+    assert started.status_code == 202
+    done = wait_import(sandbox_raw_client, started.json()["importId"])
+    assert [(f["key"], f["failureReason"]) for f in done["failures"]] == [("r1", "InvalidJson")]
+    assert done["summary"]["totalImported"] == 1

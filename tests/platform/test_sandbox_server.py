@@ -22,7 +22,8 @@ def test_state_survives_a_restart_on_the_same_db_file(tmp_path):
             book = c.post("/v2/address-books", json={"name": "Kept"}).json()["id"]
             c.post(f"/v2/address-books/{book}/contacts", json={"email": "kept@example.com"})
             import_id = c.post(
-                f"/v2/address-books/{book}/contacts/import", files={"file": ("a.csv", b"Email\nlater@example.com\n")}
+                f"/v2/address-books/{book}/contacts/import",
+                files={"file": ("a.csv", b"Email\nlater@example.com\n")},
             ).json()["id"]
         SandboxControl(first.url).suppress("banned@example.com")
     finally:
@@ -71,8 +72,22 @@ def test_cli_runs_the_sandbox(tmp_path):
     db = tmp_path / "cli.sqlite3"
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "dotsync", "sandbox", "--port", str(port), "--db", str(db),
-         "--account", "apiuser-cli@apiconnector.com:pw:with:colons", "--rate-limit", "100", "--log-level", "warning"],
+        [
+            sys.executable,
+            "-m",
+            "dotsync",
+            "sandbox",
+            "--port",
+            str(port),
+            "--db",
+            str(db),
+            "--account",
+            "apiuser-cli@apiconnector.com:pw:with:colons",
+            "--rate-limit",
+            "100",
+            "--log-level",
+            "warning",
+        ],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         env=env,
@@ -82,7 +97,9 @@ def test_cli_runs_the_sandbox(tmp_path):
         deadline = time.monotonic() + 20
         while True:
             try:
-                r = httpx.get(f"{url}/v2/account-info", auth=("apiuser-cli@apiconnector.com", "pw:with:colons"))
+                r = httpx.get(
+                    f"{url}/v2/account-info", auth=("apiuser-cli@apiconnector.com", "pw:with:colons")
+                )
                 break
             except httpx.TransportError:
                 assert proc.poll() is None, proc.stdout.read().decode() if proc.stdout else "exited"
