@@ -322,3 +322,10 @@ class ImporterAdmin(ReadOnlyGrid):
     list_filter = ("website", "import_status", "import_type", "import_mode")
     list_select_related = ("website",)
     exclude = ("import_data", "import_file")
+
+
+# --- actions: reset to pending, retry failed, platform message (dotsync.admin_actions) ------------------
+
+from dotsync.admin_actions import install as _install_actions  # noqa: E402
+
+_install_actions()

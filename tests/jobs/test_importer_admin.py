@@ -18,7 +18,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def staff(client):
-    install()  # idempotent; dotsync.admin installs them too
+    install()  # idempotent: dotsync.admin already did
     user = get_user_model().objects.create_superuser("root", "root@example.com", "pw-123456")
     client.force_login(user)
     return client
