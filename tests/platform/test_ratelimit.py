@@ -7,7 +7,14 @@ import time
 
 import pytest
 
-from dotsync.platform.dotdigital import InProcessRateLimiter, RateLimiter, default_limiter
+from dotsync.exceptions import RateLimitedError
+from dotsync.platform.dotdigital import (
+    InProcessRateLimiter,
+    RateLimiter,
+    default_limiter,
+    limiter_from_env,
+    set_default_limiter,
+)
 
 
 def _max_in_window(stamps: list[float], period: float) -> int:
@@ -100,4 +107,43 @@ def test_invalid_budget_is_rejected() -> None:
 def test_default_limiter_is_shared_and_satisfies_the_protocol() -> None:
     assert default_limiter() is default_limiter()
     assert isinstance(default_limiter(), RateLimiter)
-    assert (default_limiter().calls, default_limiter().period) == (2000, 3600.0)
+
+
+def test_budget_from_the_environment_setting() -> None:
+    default = limiter_from_env("")
+    assert (default.calls, default.period) == (2000, 3600.0)  # dotdigital's flat-rate cap
+    low_tier = limiter_from_env("35/60")
+    assert (low_tier.calls, low_tier.period) == (35, 60.0)
+    assert limiter_from_env("off").calls is None
+    with pytest.raises(ValueError, match="DOTSYNC_RATE_LIMIT"):
+        limiter_from_env("lots")
+
+
+def test_set_default_limiter_swaps_the_process_wide_one() -> None:
+    mine = InProcessRateLimiter(calls=5, period=1.0)
+    try:
+        set_default_limiter(mine)
+        assert default_limiter() is mine
+    finally:
+        set_default_limiter(None)
+    assert default_limiter() is not mine
+
+
+def test_no_budget_still_honours_penalties() -> None:
+    limiter = InProcessRateLimiter(calls=None)
+    started = time.monotonic()
+    for _ in range(500):
+        limiter.acquire("acct")
+    assert time.monotonic() - started < 0.5
+    limiter.penalize("acct", 0.2)
+    assert limiter.acquire("acct") >= 0.15
+
+
+def test_a_wait_over_max_wait_raises_instead_of_holding_the_worker() -> None:
+    limiter = InProcessRateLimiter(calls=1, period=30.0)
+    limiter.acquire("acct")
+    started = time.monotonic()
+    with pytest.raises(RateLimitedError) as err:
+        limiter.acquire("acct", max_wait=5.0)
+    assert time.monotonic() - started < 0.1
+    assert err.value.transient and err.value.retry_after is not None and err.value.retry_after > 25

@@ -56,6 +56,20 @@ def test_penalty_from_one_worker_holds_the_other(prefix: str) -> None:
     assert time.monotonic() - started >= 0.3
 
 
+def test_max_wait_and_penalty_only_mode(prefix: str) -> None:
+    from dotsync.exceptions import RateLimitedError
+
+    capped = RedisRateLimiter(REDIS_URL or "", calls=1, period=30.0, prefix=prefix)
+    capped.acquire("acct")
+    with pytest.raises(RateLimitedError) as err:
+        capped.acquire("acct", max_wait=1.0)
+    assert err.value.retry_after is not None and err.value.retry_after > 25
+    free = RedisRateLimiter(REDIS_URL or "", calls=None, prefix=prefix)
+    assert [free.acquire("other") for _ in range(50)] == [0.0] * 50
+    free.penalize("other", 0.3)
+    assert free.acquire("other") >= 0.2
+
+
 def _spend(url: str, prefix: str, n: int, out: multiprocessing.Queue) -> None:  # type: ignore[type-arg]
     limiter = RedisRateLimiter(url, calls=4, period=0.6, prefix=prefix)
     for _ in range(n):

@@ -27,6 +27,8 @@ from dotsync.platform.dotdigital.ratelimit import (
     RateLimiter,
     RedisRateLimiter,
     default_limiter,
+    limiter_from_env,
+    set_default_limiter,
 )
 from dotsync.platform.dotdigital.transport import CallStats, RetryPolicy
 
@@ -48,4 +50,6 @@ __all__ = [
     "account_property",
     "clear_endpoint_cache",
     "default_limiter",
+    "limiter_from_env",
+    "set_default_limiter",
 ]

@@ -138,7 +138,7 @@ class Transport:
         """
         attempt = 0
         while True:
-            self.limiter.acquire(self.limiter_key)
+            self.limiter.acquire(self.limiter_key, max_wait=self.retry.max_rate_limit_wait)
             error, rule, response = self._attempt(operation, method, url, json=json, params=params)
             if error is None and response is not None:
                 return response
