@@ -70,8 +70,11 @@ def run(
             client = client_for(account.cfg)
             if poll_account(account, client, result, min_age=poll_min_age):
                 start_account(account, client, result, budget)
-        except DotsyncError as exc:
+        except Exception as exc:  # one account's trouble never stops the others
             codes = ", ".join(cfg.website_code for _, cfg in account.websites)
-            logger.warning("importer: account of website(s) %s skipped: %s", codes, exc)
+            if isinstance(exc, DotsyncError):
+                logger.warning("importer: account of website(s) %s skipped: %s", codes, exc)
+            else:
+                logger.exception("importer: account of website(s) %s failed", codes)
             result.errors.append(f"website(s) {codes}: {exc}")
     return result

@@ -107,6 +107,10 @@ def poll_account(
             logger.warning("importer: polling #%s failed (%s); polling again next run", row.pk, exc)
             result.add(code, "poll_errors")
             continue
+        except Exception:  # a bug with one row never stops the others
+            logger.exception("importer: polling #%s failed; polling again next run", row.pk)
+            result.add(code, "poll_errors")
+            continue
         result.add(code, {None: "in_progress", True: "imported", False: "failed"}[done])
     return True
 

@@ -100,9 +100,10 @@ def _send(row: Importer, client: DotdigitalClient, cfg: WebsiteSettings, result:
             state.imported(row, message=note)
             result.add(code, "sent")
             return None
-        row.import_id = ""
         import_id = _start_bulk(row, client, cfg)
-    except (DotsyncError, ValueError, KeyError) as exc:
+    except Exception as exc:  # every failure is the row's: one bad row never stops the queue
+        if not isinstance(exc, DotsyncError | ValueError):
+            logger.exception("importer: #%s could not be sent", row.pk)
         return _failed(row, exc, cfg, result)
     state.started(row, import_id)
     result.add(code, "started")
