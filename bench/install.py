@@ -270,8 +270,8 @@ def run_install() -> tuple[float, dict[str, int], int]:
 
     tracemalloc.start()
     started = time.perf_counter()
-    with progress_bar(False) as (on_start, on_chunk):
-        results = backfill(on_start=on_start, on_chunk=on_chunk)
+    with progress_bar(False) as bars:
+        results = backfill(on_start=bars.on_start, on_chunk=bars.on_chunk)
     seconds = time.perf_counter() - started
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()

@@ -28,14 +28,15 @@ def demo_command(seed: int | None, customers: int | None, orders: int | None, as
         if not as_json:
             err_console.print(f"[bold]•[/bold] {message}")
 
-    with friendly_database_errors(needs_tables=False), progress_bar(not as_json) as hooks:
+    with friendly_database_errors(needs_tables=False), progress_bar(not as_json) as bars:
         try:
             result = demo.run_demo(
                 seed=demo.DEFAULT_SEED if seed is None else seed,
                 customers=customers or demo.DEFAULT_CUSTOMERS,
                 orders=demo.DEFAULT_ORDERS if orders is None else orders,
                 step=step,
-                install_hooks=hooks,
+                seed_progress=bars.on_seed,
+                install_hooks=(bars.on_start, bars.on_chunk),
             )
         except demo.DemoError as exc:
             raise click.ClickException(str(exc)) from exc

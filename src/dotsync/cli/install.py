@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from typing import Any
 
 import click
@@ -13,13 +14,41 @@ from dotsync.cli.dberrors import database_label, friendly_database_errors
 from dotsync.cli.output import emit_json, err_console, table
 
 
+@dataclass
+class Bars:
+    """Progress hooks drawing rich bars on stderr: install sources and seeding steps."""
+
+    progress: Any
+    tasks: dict[str, Any] = field(default_factory=dict)
+
+    def on_start(self, source: Any, total: int) -> None:
+        """Install hook: a history source starts with ``total`` ids to walk."""
+        key = f"{source.table}:{source.name}"
+        self.tasks[key] = self.progress.add_task(
+            key, total=max(total, 1), rows=0, completed=0 if total else 1
+        )
+
+    def on_chunk(self, source: Any, lo: int, hi: int, written: int) -> None:
+        """Install hook: a chunk of ids ``[lo, hi)`` committed with ``written`` rows."""
+        task = self.tasks[f"{source.table}:{source.name}"]
+        rows = self.progress.tasks[task].fields["rows"] + written
+        self.progress.update(task, advance=hi - lo, rows=rows)
+
+    def on_seed(self, step: str, done: int, total: int) -> None:
+        """Seeder hook: ``step`` has ``done`` of ``total`` items written."""
+        key = f"seed: {step}"
+        if key not in self.tasks:
+            self.tasks[key] = self.progress.add_task(key, total=max(total, 1), rows=0)
+        self.progress.update(self.tasks[key], completed=done if total else 1, rows=done)
+
+
 @contextmanager
-def progress_bar(enabled: bool) -> Iterator[tuple[Callable[..., None], Callable[..., None]]]:
-    """A rich progress bar (on stderr) with one task per history source; yields (on_start, on_chunk)."""
+def progress_bar(enabled: bool) -> Iterator[Bars]:
+    """Rich progress bars on stderr (nothing is drawn when ``enabled`` is false, e.g. with ``--json``)."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     progress = Progress(
-        TextColumn("{task.description:<28}"),
+        TextColumn("{task.description:<30}"),
         BarColumn(),
         MofNCompleteColumn(),
         TextColumn("{task.fields[rows]:>9} rows"),
@@ -27,19 +56,8 @@ def progress_bar(enabled: bool) -> Iterator[tuple[Callable[..., None], Callable[
         console=err_console,
         disable=not enabled,
     )
-    tasks: dict[str, Any] = {}
-
-    def on_start(source: Any, total: int) -> None:
-        key = f"{source.table}:{source.name}"
-        tasks[key] = progress.add_task(key, total=max(total, 1), rows=0, completed=0 if total else 1)
-
-    def on_chunk(source: Any, lo: int, hi: int, written: int) -> None:
-        task = tasks[f"{source.table}:{source.name}"]
-        rows = progress.tasks[task].fields["rows"] + written
-        progress.update(task, advance=hi - lo, rows=rows)
-
     with progress:
-        yield on_start, on_chunk
+        yield Bars(progress)
 
 
 def _results_table(title: str, results: list[Any]) -> None:
@@ -90,9 +108,12 @@ def migrate_data_command(tables: tuple[str, ...], as_json: bool, chunk_size: int
         chosen = validate_tables(tables or None)
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--table") from exc
-    with friendly_database_errors(), progress_bar(not as_json) as (on_start, on_chunk):
+    with friendly_database_errors(), progress_bar(not as_json) as bars:
         deleted, results = migrate_data(
-            chosen, chunk_size=chunk_size or DEFAULT_CHUNK_SIZE, on_start=on_start, on_chunk=on_chunk
+            chosen,
+            chunk_size=chunk_size or DEFAULT_CHUNK_SIZE,
+            on_start=bars.on_start,
+            on_chunk=bars.on_chunk,
         )
     if as_json:
         emit_json({"deleted": deleted, "sources": [r.as_dict() for r in results]})
