@@ -51,7 +51,9 @@ def test_finished_contact_import_settles_rows_and_archives_the_csv(
     assert all(len(c["address_books"]) == 1 for c in on_platform.values())
 
 
-def test_finished_insight_import_settles_rows(scope, sandbox, accounts):
+@pytest.mark.parametrize("done", ["Finished", "Complete"])  # the spec's enum and its own example disagree
+def test_finished_insight_import_settles_rows(scope, sandbox, accounts, done):
+    sandbox.set_faults(insight_done_status=done)
     rows = products([1, 2, 3])
     batch = catalog_batch(scope.outlet, rows)
     drain()
