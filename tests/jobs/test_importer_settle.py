@@ -102,3 +102,22 @@ def test_invalid_email_is_quarantined_not_suppressed(scope, sandbox, accounts):
     assert bad.sync_status == SyncStatus.FAILED and "Invalid Email" in bad.sync_message
     assert not bad.suppressed
     assert Importer.objects.get().import_status == ImportStatus.IMPORTED
+
+
+def test_record_for_a_contact_not_yet_on_the_platform_is_sent_again_once(scope, sandbox, accounts):
+    from dotsync.jobs.importer.poll import REQUEUED
+    from dotsync.models import Order
+    from tests.jobs.importer_helpers import order_batch, orders
+
+    rows = orders(scope.main, ["ghost@example.com"])
+    order_batch(scope.main, rows)
+    drain()
+    row = Order.objects.get()
+    assert (
+        row.sync_status == SyncStatus.MODIFIED and row.sync_message == REQUEUED
+    )  # the batcher sends it again
+
+    order_batch(scope.main, [row])
+    drain()
+    row.refresh_from_db()
+    assert row.sync_status == SyncStatus.FAILED and "ContactEmailDoesNotExist" in row.sync_message
