@@ -288,3 +288,26 @@ def test_a_429_holds_every_client_of_the_account(sandbox: Any) -> None:
     assert 55 <= waited <= 61  # B was held for the Retry-After A received
     a.close()
     b.close()
+
+
+def test_a_spent_budget_on_a_success_holds_the_next_call() -> None:
+    """Edge the sandbox cannot produce: it sends x-ratelimit-* headers only on its 429s. The platform
+    may announce ``x-ratelimit-remaining: 0`` on a success; the next call then waits for the reset
+    instead of running into a 429. httpx.MockTransport stands in for the platform."""
+
+    def platform(request: httpx.Request) -> httpx.Response:
+        headers = {"x-ratelimit-remaining": "0", "x-ratelimit-reset": "0.3", "x-ratelimit-limit": "35"}
+        return httpx.Response(200, json=[], headers=headers)
+
+    client = DotdigitalClient(
+        "u",
+        "p",
+        endpoint="https://r1-api.dotdigital.com",
+        transport=httpx.MockTransport(platform),
+        limiter=InProcessRateLimiter(),
+    )
+    with client:
+        client.list_data_fields()
+        started = time.monotonic()
+        client.list_data_fields()
+        assert time.monotonic() - started >= 0.25

@@ -253,15 +253,22 @@ class DotdigitalClient:
         params: Mapping[str, Any] | None = None,
     ) -> Iterator[list[dict[str, Any]]]:
         """Yield v2 pages (``select``/``skip``) until the platform returns an empty page."""
-        skip = 0
+        skip, pages, started = 0, 0, time.monotonic()
         while True:
             query: dict[str, Any] = {**(params or {}), "select": page_size}
             if skip:  # programs.yaml gives skip a minimum of 1: leave it out on the first page
                 query["skip"] = skip
             page = self._json(operation, "GET", path, params=query) or []
             if not page:
+                logger.info(
+                    "dotdigital %s: %d item(s) in %d page(s) in %.0f ms",
+                    operation,
+                    skip,
+                    pages,
+                    (time.monotonic() - started) * 1000,
+                )
                 return
-            logger.debug("dotdigital %s: page of %d at skip=%d", operation, len(page), skip)
+            pages += 1
             yield page
             skip += len(page)
 

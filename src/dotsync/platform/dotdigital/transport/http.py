@@ -191,6 +191,7 @@ class Transport:
         elapsed = _ms(started)
         if response.is_success:
             logger.debug("dotdigital %s: HTTP %d in %.0f ms", operation, response.status_code, elapsed)
+            self._respect_spent_budget(response)
             return None, None, response
         body = parse_error_body(response)
         rule = rule_for_response(response.status_code, body.code)
@@ -226,6 +227,17 @@ class Transport:
             "dotdigital %s: HTTP %d %s in %.0f ms", operation, response.status_code, body.code or "", elapsed
         )
         return error, rule, None
+
+    def _respect_spent_budget(self, response: httpx.Response) -> None:
+        """Hold the account's next calls until ``x-ratelimit-reset`` when a success says the budget is spent.
+
+        Waiting here is cheaper than running into a 429 on the next call.
+        """
+        if response.headers.get("x-ratelimit-remaining", "").strip() != "0":
+            return
+        reset = retry_after_seconds(response)
+        if reset:
+            self.limiter.penalize(self.limiter_key, min(reset, self.retry.max_rate_limit_wait))
 
     def _wait_before_retry(self, error: PlatformError, rule: Rule, attempt: int) -> float | None:
         """Seconds to sleep before the next try, or None when the wait is too long to sleep here."""
