@@ -80,9 +80,9 @@ def install_command(as_json: bool, chunk_size: int | None) -> None:
     setup_django()
     from dotsync.install import DEFAULT_CHUNK_SIZE, run_install
 
-    with friendly_database_errors(needs_tables=False), progress_bar(not as_json) as (on_start, on_chunk):
+    with friendly_database_errors(needs_tables=False), progress_bar(not as_json) as bars:
         results = run_install(
-            chunk_size=chunk_size or DEFAULT_CHUNK_SIZE, on_start=on_start, on_chunk=on_chunk
+            chunk_size=chunk_size or DEFAULT_CHUNK_SIZE, on_start=bars.on_start, on_chunk=bars.on_chunk
         )
     if as_json:
         emit_json({"database": database_label(), "sources": [r.as_dict() for r in results]})
