@@ -203,7 +203,7 @@ def reset(tables: Sequence[str]) -> dict[str, int]:
             with connection.cursor() as cursor:
                 if table == Contact._meta.db_table:
                     consent = ContactConsent._meta
-                    fk = consent.get_field("email_contact").column  # type: ignore[union-attr]
+                    fk = str(consent.get_field("email_contact").column)  # type: ignore[union-attr]
                     cursor.execute(
                         f"DELETE FROM {q(table)} WHERE {q('email_contact_id')} NOT IN "
                         f"(SELECT {q(fk)} FROM {q(consent.db_table)})"

@@ -62,8 +62,9 @@ def upsert(
     for field in model._meta.concrete_fields:
         if field.primary_key:
             continue
-        value = values[field.column] if field.column in values else field.get_default()
-        row[field.column] = field.get_db_prep_save(value, connection)
+        col = str(field.column)
+        value = values[col] if col in values else field.get_default()
+        row[col] = field.get_db_prep_save(value, connection)
     cols = ", ".join(_q(c) for c in row)
     marks = ", ".join(["%s"] * len(row))
     sets = ", ".join(f"{_q(c)} = {expr}" for c, expr in updates.items())
