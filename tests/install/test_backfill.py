@@ -87,3 +87,18 @@ def test_migrate_data_rebuilds_one_table_and_leaves_the_others(shop):
 def test_unknown_table_is_refused_with_the_valid_names(db):
     with pytest.raises(ValueError, match="email_order"):
         migrate_data(["email_nope"])
+
+
+def test_on_the_demo_shop_every_sync_table_matches_the_store(db):
+    from dotsync.demo.seed import seed_shop
+    from dotsync.observers import muted
+
+    with muted():
+        seed_shop(11, 60, 180)
+    backfill()
+    expected, actual = expected_rows(), actual_rows()
+    for table in HISTORY_TABLES:
+        assert actual[table] == expected[table], table
+    assert len(actual["email_order"]) == 180
+    websites = {key[1] for key in actual["email_contact"]}
+    assert len(websites) == 2  # both websites have contacts
