@@ -94,23 +94,23 @@ def imported(row: Importer, *, failed: dict[int, str] | None = None, message: st
         message: a note for the row (e.g. "nothing to delete").
 
     Returns:
-        The source rows marked imported.
+        The source rows marked imported (0 when another run settled the row first).
     """
     now = timezone.now()
     with transaction.atomic():
+        moved = Importer.objects.filter(pk=row.pk, import_status=ImportStatus.IMPORTING).update(
+            import_status=ImportStatus.IMPORTED,
+            import_finished=now,
+            import_started=row.import_started or now,
+            message=message[:MESSAGE_MAX],
+            next_attempt_at=None,
+            updated_at=now,
+        )
+        if not moved:  # another run settled it first
+            return 0
         row.import_status, row.import_finished, row.updated_at = ImportStatus.IMPORTED, now, now
         row.import_started = row.import_started or now
         row.message, row.next_attempt_at = message[:MESSAGE_MAX], None
-        row.save(
-            update_fields=[
-                "import_status",
-                "import_finished",
-                "import_started",
-                "message",
-                "next_attempt_at",
-                "updated_at",
-            ]
-        )
         return queue.settle_imported(row, failed=failed)
 
 
@@ -118,11 +118,19 @@ def failed(row: Importer, reason: str) -> int:
     """Terminal failure: the row and its source rows go ``FAILED`` with ``reason``, atomically."""
     now = timezone.now()
     with transaction.atomic():
+        moved = Importer.objects.filter(
+            pk=row.pk, import_status__in=[ImportStatus.PENDING, ImportStatus.IMPORTING]
+        ).update(
+            import_status=ImportStatus.FAILED,
+            message=reason[:MESSAGE_MAX],
+            import_finished=now,
+            next_attempt_at=None,
+            updated_at=now,
+        )
+        if not moved:  # another run settled it first
+            return 0
         row.import_status, row.message, row.updated_at = ImportStatus.FAILED, reason[:MESSAGE_MAX], now
         row.import_finished, row.next_attempt_at = now, None
-        row.save(
-            update_fields=["import_status", "message", "import_finished", "next_attempt_at", "updated_at"]
-        )
         return queue.settle_failed(row, reason)
 
 
