@@ -152,17 +152,3 @@ class Queue:
         self._last[website_id] = rows[-1].pk
         self._buffers[website_id].extend(rows)
         return True
-
-    def next_due(self) -> datetime | None:
-        """When the earliest deferred row of these websites comes due, if any."""
-        row = (
-            Importer.objects.filter(
-                website_id__in=list(self._buffers),
-                import_status=ImportStatus.PENDING,
-                next_attempt_at__gt=self.now,
-            )
-            .order_by("next_attempt_at")
-            .values_list("next_attempt_at", flat=True)
-            .first()
-        )
-        return row

@@ -85,7 +85,7 @@ def poll_account(
     ).exclude(import_id="")
     if min_age:
         rows = rows.filter(import_started__lte=timezone.now() - timedelta(seconds=min_age))
-    for row in rows.order_by("pk").iterator(chunk_size=200):
+    for row in list(rows.order_by("pk")):  # bounded by the account's caps
         code = codes[state.website_of(row)]
         try:
             if row.import_mode == ImportMode.BULK:
