@@ -69,10 +69,23 @@ def test_a_website_with_broken_credentials_does_not_stop_the_others(scope, sandb
     assert any("main" in e for e in result.errors)
     drain("outlet")
     assert set(sandbox.contacts(accounts["outlet"].username)) == {"b0@example.com", "b1@example.com"}
-    # the first row failed with the platform's message; the account's other rows were not tried
+    # nothing is wrong with the rows: the first waits (no retry spent), the others were not even tried
     first, second = Importer.objects.filter(pk__in=[m.pk for m in main]).order_by("pk")
-    assert first.import_status == ImportStatus.FAILED and "AuthenticationError" in first.message
-    assert second.import_status == ImportStatus.PENDING
+    assert first.import_status == ImportStatus.PENDING and first.retry_count == 0
+    assert "AuthenticationError" in first.message and first.next_attempt_at > timezone.now() + timedelta(
+        minutes=10
+    )
+    assert second.import_status == ImportStatus.PENDING and second.message == ""
+    assert sandbox.requests(accounts["main"].username)["by_status"].get("401") == 1
+
+    cfg.set_api_password(accounts["main"].password)  # fixed: the queue resumes by itself
+    cfg.save()
+    from dotsync.platform.accounts import reset_clients
+
+    reset_clients()
+    Importer.objects.filter(pk=first.pk).update(next_attempt_at=timezone.now())
+    drain("main")
+    assert set(sandbox.contacts(accounts["main"].username)) == {"a0@example.com", "a1@example.com"}
     assert len(outlet) == 2
 
 

@@ -75,3 +75,36 @@ def test_cli_sync_job_and_all_json(shop, sandbox):
     assert result.exit_code == 2 and "unknown job" in result.output
     result = runner.invoke(main, ["sync", "importer", "--website", "nowhere"])
     assert result.exit_code == 2 and "no website 'nowhere'" in result.output
+
+
+def test_runner_stops_instead_of_spinning(scope, sandbox):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from dotsync.models import WebsiteConfig
+    from tests.jobs.importer_helpers import contact_batch, contacts
+
+    accounts = configure_websites(sandbox, scope.websites)
+    # outlet: broken credentials -> its row waits for a fix, the runner does not hammer the platform
+    cfg = WebsiteConfig.objects.get(website=scope.outlet)
+    cfg.set_api_password("wrong-password")
+    cfg.save()
+    contact_batch(scope.outlet, contacts(scope.outlet, ["b@example.com"]))
+    contact_batch(scope.main, contacts(scope.main, ["a@example.com"]))
+    summary = sync_all(batch=False, timeout=20)
+    assert summary["stopped"] == "deferred" and not summary["drained"]
+    assert summary["remaining"] == {"pending": 1, "importing": 0}
+    assert any("refused the API credentials" in e for e in summary["errors"])
+    assert set(sandbox.contacts(accounts["main"].username)) == {"a@example.com"}
+    assert (
+        sandbox.requests(accounts["outlet"].username)["by_status"]["401"] == 1
+    )  # one refused call, not a loop
+
+    # main: enabled without a password -> invalid configuration, its rows cannot move
+    Importer.objects.filter(website=scope.outlet).update(next_attempt_at=timezone.now() + timedelta(days=1))
+    WebsiteConfig.objects.filter(website=scope.main).update(api_password_encrypted="")
+    contact_batch(scope.main, contacts(scope.main, ["c@example.com"]))
+    summary = sync_all(batch=False, timeout=20)
+    assert summary["stopped"] == "stalled" and summary["rounds"] == 1
+    assert any("API password is empty" in e for e in summary["errors"])

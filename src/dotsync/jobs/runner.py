@@ -7,8 +7,10 @@ after the current estimate, which doubles whenever a poll finds imports still ru
 when they are found done. That keeps API calls near the minimum — one start and one status poll per
 import (plus one fault-report call per contact import) — whatever the platform's speed.
 
-The loop stops when no importer row of the websites in scope is pending or importing, when only
-rows deferred past the deadline remain, or at ``max_rounds`` / ``timeout``.
+The loop stops when no importer row of the websites in scope is pending or importing (``drained``),
+when only rows deferred for longer than :data:`HORIZON` remain (``deferred``: the next run takes
+them), when due rows cannot move (``stalled``: the errors say why), or at ``max_rounds`` /
+``timeout``.
 """
 
 from __future__ import annotations
@@ -167,6 +169,10 @@ def drain(
         if max_rounds is not None and summary.rounds >= max_rounds:
             summary.stopped = "max_rounds"
             break
+        stop = _stuck(queue, result, now)
+        if stop:
+            summary.stopped = stop
+            break
         wait = _wait(queue, result, pace, now)
         if deadline is not None and time.monotonic() + wait > deadline:
             summary.stopped = "timeout"
@@ -175,6 +181,30 @@ def drain(
             sleep(wait)
     summary.remaining = {"pending": queue.pending, "importing": queue.importing}
     return summary
+
+
+NO_PROGRESS = frozenset({"in_progress", "poll_errors", "poll_throttled"})
+"""Importer counters that do not move the queue on."""
+
+HORIZON = timedelta(minutes=2)
+"""How far ahead a deferred row is waited for; later ones are left to the next run."""
+
+
+def _stuck(queue: Queue, result: JobResult, now: datetime) -> str:
+    """Why waiting longer cannot help (empty when it can).
+
+    ``stalled``: rows are due, nothing is importing, and the last round moved nothing (e.g. a website
+    whose configuration is invalid: see the errors). ``deferred``: nothing is due or importing, and the
+    next retry is further away than :data:`HORIZON`.
+    """
+    if queue.importing:
+        return ""
+    moved = sum(n for counts in result.counts.values() for key, n in counts.items() if key not in NO_PROGRESS)
+    if queue.due:
+        return "" if moved else "stalled"
+    if queue.next_attempt is not None and queue.next_attempt - now > HORIZON:
+        return "deferred"
+    return ""
 
 
 def _wait(queue: Queue, result: JobResult, pace: Pace, now: datetime) -> float:

@@ -24,7 +24,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from dotsync.exceptions import DotsyncError, NotFoundError, RateLimitedError
+from dotsync.exceptions import AuthenticationError, DotsyncError, NotFoundError, RateLimitedError
 from dotsync.jobs import queue
 from dotsync.jobs.base import JobResult
 from dotsync.jobs.importer import faults, state
@@ -102,6 +102,9 @@ def poll_account(
             continue
         except RateLimitedError:
             result.add(code, "poll_throttled")
+            return False
+        except AuthenticationError as exc:
+            result.errors.append(f"website {code}: the platform refused the API credentials ({exc})")
             return False
         except DotsyncError as exc:
             logger.warning("importer: polling #%s failed (%s); polling again next run", row.pk, exc)

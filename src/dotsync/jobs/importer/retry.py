@@ -17,8 +17,10 @@ outcome                   effect on the row
                           large): the batch is bisected until the poison record is alone
                           (see :mod:`.bisect`).
 ``FAIL``                  terminal: the row and its source rows fail with the platform's message.
-``FAIL_ACCOUNT``          the credentials are wrong: the row fails, and the account is skipped for the
-                          rest of the run, so one broken account never burns calls on its whole queue.
+``HALT_ACCOUNT``          the credentials are wrong: nothing is wrong with the row, so it stays
+                          ``PENDING`` (no retry spent) and waits :attr:`Backoff.account` seconds; the
+                          account makes no more calls in this run, so one broken account never burns
+                          calls on, or fails, its whole queue. Fix the credentials, then the rows go.
 ========================  ==============================================================================
 """
 
@@ -47,13 +49,13 @@ class Outcome(enum.Enum):
     RETRY = "retry"
     SPLIT = "split"
     FAIL = "fail"
-    FAIL_ACCOUNT = "fail_account"
+    HALT_ACCOUNT = "halt_account"
 
 
 OUTCOMES: tuple[tuple[type[Exception], Outcome], ...] = (
     (TooManyActiveImportsError, Outcome.WAIT),
     (RateLimitedError, Outcome.THROTTLED),
-    (AuthenticationError, Outcome.FAIL_ACCOUNT),
+    (AuthenticationError, Outcome.HALT_ACCOUNT),
     (PayloadTooLargeError, Outcome.SPLIT),
     (ValidationError, Outcome.SPLIT),
     (ValueError, Outcome.SPLIT),  # the client refused a record before sending (e.g. no contact email)
@@ -87,6 +89,7 @@ class Backoff:
         jitter: fraction of the delay drawn at random (0.2 = the delay varies by ±20 %), so the
             rows of many websites do not retry in lock-step.
         busy: seconds to wait when the account is busy and the platform did not say how long.
+        account: seconds to wait after the platform refused the account's credentials.
     """
 
     base: float = 30.0
@@ -94,6 +97,7 @@ class Backoff:
     cap: float = 3600.0
     jitter: float = 0.2
     busy: float = 5.0
+    account: float = 900.0
 
     def delay(self, attempt: int, *, rng: random.Random | None = None) -> float:
         """Seconds to wait before retry number ``attempt`` (1 for the first retry)."""
@@ -103,6 +107,8 @@ class Backoff:
 
     def wait(self, exc: Exception) -> float:
         """Seconds to wait when the account is busy: what the platform asked, else :attr:`busy`."""
+        if isinstance(exc, AuthenticationError):
+            return self.account
         asked = getattr(exc, "retry_after", None)
         return min(self.cap, float(asked)) if asked else self.busy
 

@@ -82,8 +82,11 @@ def start_account(account: Account, client: DotdigitalClient, result: JobResult,
             rows.close(kind)
         elif outcome is Outcome.THROTTLED:
             return  # this account makes no more calls this run
-        elif outcome is Outcome.FAIL_ACCOUNT:
-            result.errors.append(f"website {cfg.website_code}: {row.message}")
+        elif outcome is Outcome.HALT_ACCOUNT:
+            result.errors.append(
+                f"website {cfg.website_code}: the platform refused the API credentials; fix them in the "
+                f"configuration, the queue resumes by itself ({row.message})"
+            )
             return
 
 
@@ -148,7 +151,7 @@ def _failed(row: Importer, exc: Exception, cfg: WebsiteSettings, result: JobResu
     logger.warning(
         "importer: #%s (%s/%s) %s: %s", row.pk, row.import_type, row.import_mode, outcome.value, exc
     )
-    if outcome in (Outcome.WAIT, Outcome.THROTTLED):
+    if outcome in (Outcome.WAIT, Outcome.THROTTLED, Outcome.HALT_ACCOUNT):
         state.retry_later(row, exc, max_retries=cfg.max_retries, count=False)
         result.add(code, "waiting")
     elif outcome is Outcome.RETRY:

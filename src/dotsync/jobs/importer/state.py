@@ -141,7 +141,7 @@ def retry_later(row: Importer, exc: Exception, *, max_retries: int, count: bool 
         row: the importer row (claimed or still pending).
         exc: the error, whose message the row shows.
         max_retries: the retry budget (``max_retries`` setting).
-        count: spend one retry (False when the account was merely busy or throttled).
+        count: spend one retry (False when the account was busy, throttled or refused: not the row's fault).
 
     Returns:
         True when the row will be retried, False when it failed for good.
@@ -156,7 +156,7 @@ def retry_later(row: Importer, exc: Exception, *, max_retries: int, count: bool 
         note = f"retry {row.retry_count}/{max_retries} in {wait:.0f}s"
     else:
         wait = BACKOFF.wait(exc)
-        note = f"account busy, trying again in {wait:.0f}s"
+        note = f"not the row's fault; trying again in {wait:.0f}s"
     row.import_status, row.import_id, row.import_started = ImportStatus.PENDING, "", None
     row.next_attempt_at = BACKOFF.next_attempt(now, wait)
     row.message = f"{describe(exc)} ({note})"[:MESSAGE_MAX]
