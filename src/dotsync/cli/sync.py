@@ -126,7 +126,15 @@ def _sync_all(
         f"{remaining.get('importing', 0)} importing."
     )
     if not summary["drained"]:
-        console.print("Run `dotsync sync all` again to continue; `dotsync status` shows what is left.")
+        console.print(NEXT_STEP.get(summary["stopped"], NEXT_STEP["timeout"]))
+
+
+NEXT_STEP = {
+    "deferred": "Some rows wait for a later retry; the next `dotsync sync all` or scheduled run sends them.",
+    "stalled": "Some rows cannot be sent: fix the errors above, then run `dotsync sync all` again.",
+    "timeout": "Run `dotsync sync all` again to continue; `dotsync status` shows what is left.",
+}
+"""What to do next, by the reason the loop stopped."""
 
 
 COMMANDS = [sync_command]
