@@ -168,3 +168,11 @@ def test_single_rows_interleave_with_bulk_rows_of_a_full_account(scope, sandbox,
     _done(delete)
     assert Importer.objects.filter(import_status=ImportStatus.PENDING).count() == 2
     assert Contact.objects.filter(email="x0@example.com").get().sync_status == SyncStatus.IMPORTING
+
+
+def test_every_import_mode_has_a_way_out():
+    from dotsync.jobs.importer.fairness import KIND_BY_MODE
+    from dotsync.jobs.importer.single import HANDLERS
+
+    for mode in ImportMode:
+        assert (mode in KIND_BY_MODE) != (mode in HANDLERS), mode

@@ -5,6 +5,9 @@ website's settings, and returns the note recorded on the row once it is ``IMPORT
 raised and handled by the importer like a bulk start's (same retry rules). A delete of something the
 platform does not hold succeeds with a note: there is nothing left to delete.
 
+``Subscriber_Update`` is handled as ``Subscriber_Unsubscribe``, as in the Magento connector: the
+contact leaves the subscribers address book.
+
 A single insight upsert into a collection the platform does not have yet (404) is turned into a
 one-record bulk import, which creates the collection; the row then waits for it like any bulk row.
 """
