@@ -107,3 +107,25 @@ def test_a_suppressed_contact_stays_suppressed(scope, sandbox):
     assert row.suppressed and not row.is_subscriber
     assert row.suppressed_at == suppressed_at  # the first suppression time is kept
     assert Importer.objects.filter(import_status=ImportStatus.IMPORTED).count() == 2
+
+
+@pytest.mark.parametrize(
+    ("reason", "suppressed"),
+    [
+        ("Unsubscribed", True),
+        ("HardBounced", True),
+        ("IspComplained", True),
+        ("MailBlocked", True),
+        ("DomainSuppression", True),
+        ("Suppressed", True),
+        ("SoftBounced", False),  # temporary: not a suppression
+    ],
+)
+def test_each_platform_reason(scope, sandbox, reason, suppressed):
+    accounts = configure_websites(sandbox, [scope.main])
+    sandbox.suppress("x@example.com", account=accounts["main"].username, reason=reason)
+    contact_batch(scope.main, contacts(scope.main, ["x@example.com"], is_subscriber=True))
+    drain()
+    row = Contact.objects.get()
+    assert row.suppressed is suppressed and row.is_subscriber is not suppressed
+    assert row.sync_status == SyncStatus.IMPORTED
