@@ -19,7 +19,9 @@ Payload shapes by mode:
 * contact ``Bulk``: ``{"address_book": "customers"|"subscribers"|"guests", "address_book_id": int,
   "csv": "<text>", "emails": {email: pk}}``
 * insight ``Bulk_JSON``: ``{"collection": "Orders", "scope": "contact"|"account", "type": "orders",
-  "records": [{"key": ..., "contactIdentity": {...}, "json": {...}}]}``
+  "records": [{"key": ..., "contactIdentity": {...}, "json": {...}}]}``; ``records[i]`` belongs to
+  ``rows[i]``, unless an optional ``"keys": {record_key: pk}`` says otherwise (the importer maps
+  per-record failures back to source rows this way)
 * ``Contact_Update``: ``{"email": str, "data_fields": {...}, "address_book_id": int | None}``
 * ``Contact_Delete``: ``{"email": str}``
 * ``Contact_Email_Update``: ``{"old_email": str, "email": str}``
