@@ -133,7 +133,7 @@ def _poll_contacts(row: Importer, client: DotdigitalClient) -> bool | None:
             client.contact_import_faults(row.import_id), envelope.payload.get("emails") or {}
         )
     except DotsyncError as exc:
-        if exc.transient:
+        if exc.transient or _report_may_come(row, exc):
             raise
         report, note = faults.FaultOutcome(), f"Imported; the fault report was not available: {describe(exc)}"
     row.import_file = archive(row, envelope)
@@ -150,6 +150,17 @@ def _poll_contacts(row: Importer, client: DotdigitalClient) -> bool | None:
             "importer: #%s: %d contacts suppressed by the platform, unsubscribed", row.pk, len(unsubscribed)
         )
     return True
+
+
+REPORT_GRACE = timedelta(hours=1)
+"""How long after its start a finished import's missing fault report is waited for (polled again)."""
+
+
+def _report_may_come(row: Importer, exc: DotsyncError) -> bool:
+    """The report is "not processed yet" and the import is recent: poll again rather than lose it."""
+    not_ready = getattr(exc, "error_code", None) == "ERROR_IMPORT_REPORT_NOT_FOUND"
+    started = row.import_started or timezone.now()
+    return not_ready and timezone.now() - started < REPORT_GRACE
 
 
 def _note_suppressed(envelope: queue.Envelope, suppressed: dict[str, str]) -> None:
