@@ -104,6 +104,7 @@ def unsubscribe_suppressed(
     if not suppressed:
         return []
     emails = sorted(suppressed)
+    store_ids = list(Store.objects.filter(website_id=website_id).values_list("pk", flat=True))
     done: list[str] = []
     for start in range(0, len(emails), 500):
         chunk = emails[start : start + 500]
@@ -118,7 +119,6 @@ def unsubscribe_suppressed(
         )
         kept = set(contacts.filter(fresh).values_list("email", flat=True))
         chunk = [e for e in chunk if e not in kept]
-        store_ids = list(Store.objects.filter(website_id=website_id).values_list("pk", flat=True))
         if chunk and store_ids:
             _store_unsubscribe(chunk, store_ids, now, import_started)
         done.extend(chunk)
