@@ -180,10 +180,6 @@ def test_suppressed_contacts_feed_and_resubscribe(sandbox: Any, client: Dotdigit
     assert added["status"] == "ContactAdded"
 
 
-@pytest.mark.xfail(
-    reason="sandbox has no POST /v2/address-books/{id}/contacts/resubscribe[-with-no-challenge] yet (405)",
-    strict=False,
-)
 def test_resubscribe_to_an_address_book(client: DotdigitalClient) -> None:
     book = client.create_address_book("Resubscribers")
     client.add_contact_to_address_book(book["id"], "back@example.com")
@@ -311,10 +307,6 @@ def test_single_insight_records_in_contact_and_account_scope(sandbox: Any, clien
         client.delete_account_insight("Catalog_x", "p1")
 
 
-@pytest.mark.xfail(
-    reason="sandbox has no DELETE /v2/contacts/transactional-data/{collectionName}/{key} yet (404)",
-    strict=False,
-)
 def test_delete_contact_insight_by_key_alone(client: DotdigitalClient) -> None:
     client.upsert_contact("owner@example.com")
     assert _import_and_wait(

@@ -7,7 +7,7 @@ from typing import Any
 
 from starlette.responses import Response
 
-from dotsync.platform.sandbox.contacts import by_id, contact_from_body, contact_json
+from dotsync.platform.sandbox.contacts import by_id, contact_from_body, contact_json, resubscribe_to
 from dotsync.platform.sandbox.context import Api, Ctx, enum, get, no_content, ok
 from dotsync.platform.sandbox.datafields import fields_of
 from dotsync.platform.sandbox.errors import ApiError, not_found
@@ -115,6 +115,18 @@ async def remove_contact(ctx: Ctx) -> Response:
     return no_content()
 
 
+async def resubscribe(ctx: Ctx) -> Response:
+    """``POST /v2/address-books/{addressBookId}/contacts/resubscribe``: resubscribe, then join the book."""
+    book = find_book(ctx, ctx.path_int("addressBookId"), writable=True)
+    return await resubscribe_to(ctx, ctx.faults.faults.resubscribe_challenge, int(book["id"]))
+
+
+async def resubscribe_no_challenge(ctx: Ctx) -> Response:
+    """``POST /v2/address-books/{addressBookId}/contacts/resubscribe-with-no-challenge``."""
+    book = find_book(ctx, ctx.path_int("addressBookId"), writable=True)
+    return await resubscribe_to(ctx, False, int(book["id"]))
+
+
 ROUTES = [
     Api("GET", "/v2/address-books", list_books),
     Api("POST", "/v2/address-books", create_book),
@@ -122,4 +134,10 @@ ROUTES = [
     Api("GET", "/v2/address-books/{addressBookId}/contacts", book_contacts),
     Api("POST", "/v2/address-books/{addressBookId}/contacts", add_contact),
     Api("DELETE", "/v2/address-books/{addressBookId}/contacts/{contactId}", remove_contact),
+    Api("POST", "/v2/address-books/{addressBookId}/contacts/resubscribe", resubscribe),
+    Api(
+        "POST",
+        "/v2/address-books/{addressBookId}/contacts/resubscribe-with-no-challenge",
+        resubscribe_no_challenge,
+    ),
 ]

@@ -346,7 +346,19 @@ async def unsubscribe(ctx: Ctx) -> Response:
     )
 
 
-async def _resubscribe(ctx: Ctx, challenge: bool) -> Response:
+async def resubscribe_to(ctx: Ctx, challenge: bool, address_book_id: int | None = None) -> Response:
+    """Resubscribe the body's contact; with ``address_book_id`` an active contact also joins that book."""
+    response = await _resubscribe_contact(ctx, challenge)
+    if address_book_id is not None and response.status_code == 200:
+        body = await ctx.json_object()
+        row = by_email(ctx.store, ctx.account_id, get(get(body, "unsubscribedContact"), "email"))
+        if row is not None and row["status"] in ACTIVE_STATUSES:
+            with ctx.store.tx() as conn:
+                add_member(conn, address_book_id, int(row["id"]))
+    return response
+
+
+async def _resubscribe_contact(ctx: Ctx, challenge: bool) -> Response:
     body = await ctx.json_object()
     inner = get(body, "unsubscribedContact")
     if not isinstance(inner, dict):
@@ -379,12 +391,12 @@ async def _resubscribe(ctx: Ctx, challenge: bool) -> Response:
 
 async def resubscribe(ctx: Ctx) -> Response:
     """``POST /v2/contacts/resubscribe``: challenged unless ``resubscribe_challenge`` is off."""
-    return await _resubscribe(ctx, ctx.faults.faults.resubscribe_challenge)
+    return await resubscribe_to(ctx, ctx.faults.faults.resubscribe_challenge)
 
 
 async def resubscribe_no_challenge(ctx: Ctx) -> Response:
     """``POST /v2/contacts/resubscribe-with-no-challenge``."""
-    return await _resubscribe(ctx, False)
+    return await resubscribe_to(ctx, False)
 
 
 def since(ctx: Ctx) -> str:

@@ -22,7 +22,7 @@ from starlette.responses import Response
 
 from dotsync.platform.sandbox.contacts import by_email, by_id
 from dotsync.platform.sandbox.context import Api, Ctx, no_content, ok
-from dotsync.platform.sandbox.errors import V3Error
+from dotsync.platform.sandbox.errors import ApiError, V3Error
 from dotsync.platform.sandbox.faults import Faults
 from dotsync.platform.sandbox.storage import Store, dumps, iso
 
@@ -425,6 +425,20 @@ async def delete_account_record(ctx: Ctx) -> Response:
     return await _delete(ctx, "account")
 
 
+async def delete_v2_record(ctx: Ctx) -> Response:
+    """``DELETE /v2/contacts/transactional-data/{collectionName}/{key}``: v2 delete by key alone; 204."""
+    name = _check_name(ctx.path("collectionName"))
+    key = ctx.path("key")
+    with ctx.store.tx() as conn:
+        deleted = conn.execute(
+            "DELETE FROM insight_records WHERE account_id = ? AND collection = ? AND key = ?",
+            (ctx.account_id, name, key),
+        ).rowcount
+    if not deleted:
+        raise ApiError(404, "Error: ERROR_TRANSACTIONAL_DATA_DOES_NOT_EXIST")
+    return no_content()
+
+
 CONTACT_RECORD = "/insightData/v3/contacts/{identifier}/{value}/{collectionName}/{recordId}"
 ACCOUNT_RECORD = "/insightData/v3/account/{collectionName}/{recordId}"
 
@@ -438,4 +452,5 @@ ROUTES = [
     Api("PUT", ACCOUNT_RECORD, put_account_record),
     Api("GET", ACCOUNT_RECORD, get_account_record),
     Api("DELETE", ACCOUNT_RECORD, delete_account_record),
+    Api("DELETE", "/v2/contacts/transactional-data/{collectionName}/{key}", delete_v2_record),
 ]
