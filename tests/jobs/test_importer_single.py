@@ -82,16 +82,13 @@ def test_subscriber_resubscribe_to_the_account(scope, sandbox, main):
     assert _done(resub).message == "Platform answered ContactChallenged."
 
 
-@pytest.mark.xfail(
-    reason="the sandbox lacks POST /v2/address-books/{id}/contacts/resubscribe (in the v2 spec)"
-)
 def test_subscriber_resubscribe_to_the_subscribers_book(scope, sandbox, main):
     sandbox.suppress("bob@example.com", account=main.username)
     resub = _single(
         scope.main, ImportMode.SUBSCRIBER_RESUBSCRIBED, {"email": "bob@example.com"}, import_type="Subscriber"
     )
     importer.run()
-    assert _done(resub).message.startswith("Platform answered")
+    assert _done(resub).message == "Platform answered ContactChallenged."
 
 
 def test_insight_upsert_and_delete(scope, sandbox, main):
