@@ -77,6 +77,8 @@ class HistorySource:
         conflict_columns: the unique key of ``table`` for ``ON CONFLICT``.
         update_columns: columns overwritten from the new row on conflict (``DO UPDATE``); empty
             means ``DO NOTHING``.
+        update_where: an optional condition for that update, over the existing row (named by
+            ``table``) and ``excluded``; uses only ``params``.
     """
 
     table: str
@@ -87,6 +89,7 @@ class HistorySource:
     id_bounds_sql: str
     conflict_columns: tuple[str, ...]
     update_columns: tuple[str, ...] = ()
+    update_where: str = ""
 
     def insert_sql(self, quote_name: Callable[[str], str] | None = None) -> str:
         """The full ``INSERT … SELECT … ON CONFLICT`` statement for one id range.
@@ -103,7 +106,7 @@ class HistorySource:
         conflict = ", ".join(q(c) for c in self.conflict_columns)
         if self.update_columns:
             sets = ", ".join(f"{q(c)} = excluded.{q(c)}" for c in self.update_columns)
-            action = f"DO UPDATE SET {sets}"
+            action = f"DO UPDATE SET {sets}" + (f" WHERE {self.update_where}" if self.update_where else "")
         else:
             action = "DO NOTHING"
         return f"INSERT INTO {q(self.table)} ({cols}) {self.select_sql} ON CONFLICT ({conflict}) {action}"

@@ -109,6 +109,7 @@ class SelectBuilder:
         id_bounds_sql: str,
         conflict_columns: tuple[str, ...],
         update_columns: tuple[str, ...] = (),
+        update_where: str = "",
     ) -> HistorySource:
         """Build the :class:`HistorySource`.
 
@@ -121,6 +122,7 @@ class SelectBuilder:
             id_bounds_sql: ``SELECT MIN(id), MAX(id)`` over the driving table.
             conflict_columns: the target's unique key.
             update_columns: columns to overwrite on conflict.
+            update_where: condition for the conflict update (see :class:`HistorySource`).
         """
         columns, select_list = self.select_list(exprs)
         unknown = set(update_columns) - set(columns)
@@ -135,4 +137,5 @@ class SelectBuilder:
             id_bounds_sql=id_bounds_sql,
             conflict_columns=conflict_columns,
             update_columns=update_columns,
+            update_where=update_where,
         )

@@ -18,10 +18,12 @@ its default store):
        (the email is also a customer, or appears in another chunk) only ``is_guest`` is set.
     3. **subscribers** (driving table: ``newsletter_subscriber``): per (email, website) one row
        is chosen among the website's stores: the newest subscribed row if any, else the newest
-       row. It carries ``is_subscriber`` (status 1), ``subscriber_status``,
-       ``subscriber_sync_status`` (new when subscribed, else imported, i.e. nothing to send) and
-       ``last_subscribed_at`` (``change_status_at`` when subscribed); on conflict those four
-       columns are merged into the customer's or guest's row.
+       row (within a chunk by a window function; across chunks by the conditional upsert). It
+       carries ``is_subscriber`` (status 1), ``subscriber_status``, ``subscriber_sync_status``
+       (new when subscribed, else imported, i.e. nothing to send) and ``last_subscribed_at``
+       (``change_status_at`` when subscribed); on conflict those four columns are merged into
+       the customer's or guest's row, unless that would replace a subscription with a
+       non-subscription.
 ``email_order`` (driving table: orders): every order; store from ``Order.site`` (default store
     as fallback); email = the user's email, or ``guest_email`` for guests; ``quote_id`` =
     ``basket_id``; ``order_updated_at`` = latest ``OrderStatusChange``, else ``date_placed``.
@@ -78,14 +80,28 @@ class _Sql:
         pk = quote(model._meta.pk.column)
         return f"SELECT MIN({pk}), MAX({pk}) FROM {table(model)}"
 
-    def last_order_store(self, owner_expr: str) -> str:
-        """Joins ``o`` (the owner's last order) and ``st`` (its store) for an owner id expression."""
+    def last_order_store(self, owner_expr: str, owners_sql: str) -> str:
+        """Joins ``o`` (the owner's last order) and ``st`` (its store).
+
+        The last order ids come from one grouped scan of the chunk's owners' orders (``owners_sql``
+        selects those owner ids), not from a correlated ``MAX`` per row: PostgreSQL may plan a
+        correlated ``MAX(id) … WHERE user_id = x`` as a backward scan of the primary key, which
+        is quadratic; a grouped aggregate is never rewritten that way.
+        """
         o, oid, user_id, site = self.order, self.order_id, self.o("user"), self.o("site")
         return (
-            f"LEFT JOIN {o} o ON o.{oid} = "
-            f"(SELECT MAX(o2.{oid}) FROM {o} o2 WHERE o2.{user_id} = {owner_expr}) "
+            f"LEFT JOIN (SELECT o2.{user_id} AS uid, MAX(o2.{oid}) AS last_id FROM {o} o2 "
+            f"WHERE o2.{user_id} IN ({owners_sql}) GROUP BY o2.{user_id}) lastord "
+            f"ON lastord.uid = {owner_expr} "
+            f"LEFT JOIN {o} o ON o.{oid} = lastord.last_id "
             f"LEFT JOIN {self.store} st ON st.{quote('site_id')} = o.{site}"
         )
+
+
+def _owners(model: Any, owner_field: str) -> str:
+    """``SELECT`` of the owner ids of a chunk of ``model`` rows (for :meth:`_Sql.last_order_store`)."""
+    pk, owner = quote(model._meta.pk.column), quote(column(model, owner_field))
+    return f"SELECT x.{owner} FROM {table(model)} x WHERE x.{pk} >= %(lo)s AND x.{pk} < %(hi)s"
 
 
 def _defaults(b: SelectBuilder, stores: StoreMap) -> tuple[str, str]:
@@ -171,45 +187,48 @@ def _guests(s: _Sql, stores: StoreMap) -> HistorySource:
 def _subscribers(s: _Sql) -> HistorySource:
     b = SelectBuilder(sync.Contact)
     subscribed = int(SubscriberStatus.SUBSCRIBED)
-    sid, email, status = quote("subscriber_id"), quote("subscriber_email"), quote("subscriber_status")
+    sid, status = quote("subscriber_id"), quote("subscriber_status")
     store_id, website_id = quote("store_id"), quote("website_id")
-
-    def rank(alias: str) -> str:
-        return f"CASE WHEN {alias}.{status} = {subscribed} THEN 1 ELSE 0 END"
-
-    better = f"({rank('s2')} > {rank('s')} OR ({rank('s2')} = {rank('s')} AND s2.{sid} > s.{sid}))"
-    from_where = (
+    # one row per (email, website) within the chunk: subscribed first, then the newest; a window
+    # function keeps it a sort, with no correlated lookup for the planner to get wrong
+    inner = (
+        f"SELECT s.{sid} AS sid, s.{store_id} AS store_id, s.{quote('subscriber_email')} AS email, "
+        f"s.{quote('customer_id')} AS customer_id, s.{status} AS status, "
+        f"s.{quote('change_status_at')} AS changed, st.{website_id} AS website_id, "
+        f"ROW_NUMBER() OVER (PARTITION BY s.{quote('subscriber_email')}, st.{website_id} "
+        f"ORDER BY CASE WHEN s.{status} = {subscribed} THEN 1 ELSE 0 END DESC, s.{sid} DESC) AS rn "
         f"FROM {s.subscriber} s JOIN {s.store} st ON st.{quote('id')} = s.{store_id} "
-        f"WHERE s.{sid} >= %(lo)s AND s.{sid} < %(hi)s AND NOT EXISTS ("
-        f"SELECT 1 FROM {s.subscriber} s2 JOIN {s.store} st2 ON st2.{quote('id')} = s2.{store_id} "
-        f"WHERE s2.{email} = s.{email} AND st2.{website_id} = st.{website_id} AND {better})"
+        f"WHERE s.{sid} >= %(lo)s AND s.{sid} < %(hi)s"
     )
-    is_sub = f"s.{status} = {subscribed}"
+    is_sub = f"x.status = {subscribed}"
+    true, false = b.param("true", True, "is_subscriber"), b.param("false", False, "is_subscriber")
     exprs = {
-        "website_id": f"st.{website_id}",
-        "store_id": f"s.{store_id}",
-        "email": f"s.{email}",
-        "customer_id": f"s.{quote('customer_id')}",
+        "website_id": "x.website_id",
+        "store_id": "x.store_id",
+        "email": "x.email",
+        "customer_id": "x.customer_id",
         "is_guest": b.param("false", False, "is_guest"),
-        "is_subscriber": (
-            f"CASE WHEN {is_sub} THEN {b.param('true', True, 'is_subscriber')} "
-            f"ELSE {b.param('false', False, 'is_subscriber')} END"
-        ),
-        "subscriber_status": f"s.{status}",
+        "is_subscriber": f"CASE WHEN {is_sub} THEN {true} ELSE {false} END",
+        "subscriber_status": "x.status",
         "subscriber_sync_status": (
             f"CASE WHEN {is_sub} THEN {b.param('sub_new', sync.SyncStatus.NEW, 'subscriber_sync_status')} "
             f"ELSE {b.param('sub_done', sync.SyncStatus.IMPORTED, 'subscriber_sync_status')} END"
         ),
-        "last_subscribed_at": f"CASE WHEN {is_sub} THEN s.{quote('change_status_at')} END",
+        "last_subscribed_at": f"CASE WHEN {is_sub} THEN x.changed END",
         **_common(b),
     }
+    target = quote(sync.Contact._meta.db_table)
+    subscriber = quote("is_subscriber")
     return b.source(
         name="subscribers",
         exprs=exprs,
-        from_where=from_where,
+        from_where=f"FROM ({inner}) x WHERE x.rn = 1",
         id_bounds_sql=f"SELECT MIN({sid}), MAX({sid}) FROM {s.subscriber}",
         conflict_columns=("email", "website_id"),
         update_columns=("is_subscriber", "subscriber_status", "subscriber_sync_status", "last_subscribed_at"),
+        # across chunks (ascending ids) a later row wins unless it would replace a subscription
+        # with a non-subscription: the same rule as within a chunk
+        update_where=f"{target}.{subscriber} = {false} OR excluded.{subscriber} = {true}",
     )
 
 
@@ -266,7 +285,7 @@ def _quotes(s: _Sql, stores: StoreMap) -> HistorySource:
         f"JOIN (SELECT {line_basket} AS bid, COUNT(*) AS n, MAX({line_updated}) AS changed "
         f"FROM {table(m.BasketLine)} WHERE {line_basket} >= %(lo)s AND {line_basket} < %(hi)s "
         f"GROUP BY {line_basket}) l ON l.bid = b.{bid} "
-        f"{s.last_order_store(f'b.{owner}')} "
+        f"{s.last_order_store(f'b.{owner}', _owners(m.Basket, 'owner'))} "
         f"WHERE b.{bid} >= %(lo)s AND b.{bid} < %(hi)s"
     )
     exprs = {
@@ -303,7 +322,7 @@ def _wishlists(s: _Sql, stores: StoreMap) -> HistorySource:
         f"LEFT JOIN (SELECT {line_wishlist} AS wid, COUNT(*) AS n FROM {table(m.WishListLine)} "
         f"WHERE {line_wishlist} >= %(lo)s AND {line_wishlist} < %(hi)s GROUP BY {line_wishlist}) l "
         f"ON l.wid = w.{wid} "
-        f"{s.last_order_store(f'w.{owner}')} "
+        f"{s.last_order_store(f'w.{owner}', _owners(m.WishList, 'owner'))} "
         f"WHERE w.{wid} >= %(lo)s AND w.{wid} < %(hi)s"
     )
     exprs = {
@@ -331,7 +350,7 @@ def _reviews(s: _Sql, stores: StoreMap) -> HistorySource:
     approved = b.raw("approved", m.ProductReview.APPROVED)
     from_where = (
         f"FROM {table(m.ProductReview)} r "
-        f"{s.last_order_store(f'r.{user}')} "
+        f"{s.last_order_store(f'r.{user}', _owners(m.ProductReview, 'user'))} "
         f"WHERE r.{rid} >= %(lo)s AND r.{rid} < %(hi)s AND r.{quote('status')} = {approved}"
     )
     exprs = {"website_id": website, "store_id": store, "review_id": f"r.{rid}", "customer_id": f"r.{user}"}
