@@ -57,8 +57,10 @@ class HistorySource:
 
     A table may have several sources, applied in order: ``email_contact`` is filled from customers,
     then guests, then subscribers; a later source merges into rows an earlier one created through
-    ``update_columns`` (``ON CONFLICT … DO UPDATE``). A source never selects two rows with the same
-    ``conflict_columns`` in one id range, so the upsert is valid on PostgreSQL too.
+    ``update_columns`` (``ON CONFLICT … DO UPDATE``). A ``DO UPDATE`` source never selects two rows
+    with the same ``conflict_columns`` in one id range (PostgreSQL refuses to update a row twice
+    in one statement); a ``DO NOTHING`` source may (two users sharing an email), and one of them
+    is kept.
 
     The SQL uses named placeholders (``%(lo)s``, ``%(hi)s`` and the keys of ``params``) and is
     portable to SQLite and PostgreSQL through Django's cursor. Run a chunk with::
