@@ -7,7 +7,9 @@ whatever the number of ids. Scope (which dotsync store an entity belongs to) fol
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -45,6 +47,23 @@ def _ids(ids: Iterable[int]) -> list[int]:
     return sorted({int(i) for i in ids})
 
 
+def _by_order(rows: Iterable[Any]) -> dict[int, list[Any]]:
+    grouped: dict[int, list[Any]] = defaultdict(list)
+    for row in rows:
+        grouped[row.order_id].append(row)
+    return grouped
+
+
+@dataclass(frozen=True)
+class _Children:
+    """An order batch's lines, discounts, payment sources and status changes, by order id."""
+
+    lines: dict[int, list[Any]]
+    discounts: dict[int, list[Any]]
+    sources: dict[int, list[Any]]
+    changes: dict[int, list[Any]]
+
+
 class OscarAdapter:
     """Reads a django-oscar shop (Oscar 4.2) for dotsync.
 
@@ -79,6 +98,24 @@ class OscarAdapter:
     def _product_related(self, prefix: str) -> list[str]:
         return [f"{prefix}product_class", f"{prefix}parent", f"{prefix}parent__product_class"]
 
+    def _attach_products(self, lines: Iterable[Any]) -> None:
+        """Load the lines' distinct products once, fully prefetched, and attach them to the lines.
+
+        Prefetching through each line would build querysets per line; a batch of baskets or
+        orders usually repeats a few hundred products across thousands of lines.
+        """
+        lines = list(lines)
+        wanted = {line.product_id for line in lines if line.product_id}
+        products = {
+            p.pk: p
+            for p in self.m.Product._default_manager.filter(pk__in=wanted)
+            .select_related(*self._product_related(""))
+            .prefetch_related(*self._product_prefetch(""))
+        }
+        for line in lines:
+            if line.product_id in products:
+                line.product = products[line.product_id]
+
     # --- entities by id ---------------------------------------------------------------------------------
     def customers(self, ids: Iterable[int]) -> Iterator[Customer]:
         """Customers with default addresses (the default billing/shipping ``UserAddress``)."""
@@ -111,32 +148,38 @@ class OscarAdapter:
     def orders(self, ids: Iterable[int]) -> Iterator[Order]:
         """Orders with lines, addresses, discounts, payment sources and status history."""
         stores = StoreMap.load()
-        qs = (
-            self.m.Order._default_manager.filter(pk__in=_ids(ids))
+        m = self.m
+        id_list = _ids(ids)
+        orders = list(
+            m.Order._default_manager.filter(pk__in=id_list)
             .select_related("user", "shipping_address", "billing_address")
-            .prefetch_related(
-                "discounts",
-                "status_changes",
-                Prefetch(
-                    "sources", queryset=self.m.PaymentSource._default_manager.select_related("source_type")
-                ),
-                Prefetch(
-                    "lines",
-                    queryset=self.m.OrderLine._default_manager.select_related(
-                        "product", "product__parent"
-                    ).prefetch_related("product__categories", "product__parent__categories"),
-                ),
-            )
             .order_by("pk")
         )
-        for order in qs:
-            yield self._order(order, stores)
+        # children fetched once per table and grouped here: Django's prefetch_related clones a
+        # queryset per order, which costs more than the queries themselves
+        found = [o.pk for o in orders]
+        lines = _by_order(m.OrderLine._default_manager.filter(order_id__in=found).order_by("pk"))
+        self._attach_products(line for group in lines.values() for line in group)
+        children = _Children(
+            lines=lines,
+            discounts=_by_order(m.OrderDiscount._default_manager.filter(order_id__in=found).order_by("pk")),
+            sources=_by_order(
+                m.PaymentSource._default_manager.filter(order_id__in=found)
+                .select_related("source_type")
+                .order_by("pk")
+            ),
+            changes=_by_order(
+                m.OrderStatusChange._default_manager.filter(order_id__in=found).order_by("date_created", "pk")
+            ),
+        )
+        for order in orders:
+            yield self._order(order, stores, children)
 
-    def _order(self, order: Any, stores: StoreMap) -> Order:
-        lines = sorted(order.lines.all(), key=lambda line: line.pk)
-        changes = sorted(order.status_changes.all(), key=lambda c: (c.date_created, c.pk))
-        sources = sorted(order.sources.all(), key=lambda s: s.pk)
-        discounts = list(order.discounts.all())
+    def _order(self, order: Any, stores: StoreMap, children: _Children) -> Order:
+        lines = children.lines.get(order.pk, [])
+        changes = children.changes.get(order.pk, [])
+        sources = children.sources.get(order.pk, [])
+        discounts = children.discounts.get(order.pk, [])
         email = (order.user.email if order.user_id else order.guest_email) or ""
         return Order(
             id=order.pk,
@@ -189,15 +232,14 @@ class OscarAdapter:
         """Baskets with their lines priced through the strategy (offers are not applied)."""
         id_list = _ids(ids)
         stores = StoreMap.load()
-        line_qs = self.m.BasketLine._default_manager.select_related(
-            "stockrecord", *self._product_related("product__")
-        ).prefetch_related(*self._product_prefetch("product__"))
+        line_qs = self.m.BasketLine._default_manager.select_related("stockrecord")
         baskets = list(
             self.m.Basket._default_manager.filter(pk__in=id_list)
             .select_related("owner")
             .prefetch_related(Prefetch("lines", queryset=line_qs))
             .order_by("pk")
         )
+        self._attach_products(line for basket in baskets for line in basket.lines.all())
         owner_stores = stores.customer_stores({b.owner_id for b in baskets if b.owner_id})
         strategy = self._strategy()
         for basket in baskets:
@@ -240,15 +282,13 @@ class OscarAdapter:
     def wishlists(self, ids: Iterable[int]) -> Iterator[Wishlist]:
         """Wishlists with their items priced through the strategy."""
         stores = StoreMap.load()
-        line_qs = self.m.WishListLine._default_manager.select_related(
-            *self._product_related("product__"), "product"
-        ).prefetch_related(*self._product_prefetch("product__"))
         wishlists = list(
             self.m.WishList._default_manager.filter(pk__in=_ids(ids))
             .select_related("owner")
-            .prefetch_related(Prefetch("lines", queryset=line_qs))
+            .prefetch_related("lines")
             .order_by("pk")
         )
+        self._attach_products(line for wishlist in wishlists for line in wishlist.lines.all())
         owner_stores = stores.customer_stores({w.owner_id for w in wishlists})
         strategy = self._strategy()
         for wishlist in wishlists:
@@ -278,10 +318,10 @@ class OscarAdapter:
         stores = StoreMap.load()
         reviews = list(
             self.m.ProductReview._default_manager.filter(pk__in=_ids(ids))
-            .select_related("user", "product")
-            .prefetch_related("product__stockrecords")
+            .select_related("user")
             .order_by("pk")
         )
+        self._attach_products(reviews)
         user_stores = stores.customer_stores({r.user_id for r in reviews if r.user_id})
         approved = self.m.ProductReview.APPROVED
         for review in reviews:

@@ -32,8 +32,15 @@ def address(addr: Any) -> Address | None:
         state=addr.state or "",
         postcode=addr.postcode or "",
         country=addr.country_id or "",
-        telephone=str(getattr(addr, "phone_number", "") or ""),
+        telephone=_phone(getattr(addr, "phone_number", None)),
     )
+
+
+def _phone(number: Any) -> str:
+    """A phone number as stored (``str()`` of a ``PhoneNumber`` re-validates it, which is slow)."""
+    if not number:
+        return ""
+    return str(getattr(number, "raw_input", "") or number)
 
 
 def category_names(product: Any) -> tuple[str, ...]:
