@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from dotsync.jobs import catalog, reviews_and_wishlists
 from dotsync.models import Catalog, SyncStatus, Wishlist
-from tests.jobs.batch_helpers import batches, enable, imported_contact, review_row, settle_all, wishlist_row
+from dotsync.testing.shop import make_review
+from tests.jobs.batch_helpers import (
+    batches,
+    contact,
+    enable,
+    imported_contact,
+    review_row,
+    settle_all,
+    wishlist_row,
+)
 
 
 def test_approved_reviews_go_to_reviews_and_pending_ones_are_skipped(shop):
@@ -13,7 +22,10 @@ def test_approved_reviews_go_to_reviews_and_pending_ones_are_skipped(shop):
     imported_contact(scope.main_en, "alice@example.com", customer=shop.customers["alice"])
     alice = review_row(r["alice_shirt"], scope.main_en)
     pending = review_row(r["carol_pending"], scope.main_en)
-    anon = review_row(r["anon_shirt"], scope.main_en)  # anon@example.com is not a contact yet
+    anon = review_row(r["anon_shirt"], scope.main_en)  # anon@example.com is no contact: it never will be
+    guest_review = make_review(shop.products["mug"], None, 4, email="guest@example.com", name="G")
+    contact(scope.main_en, "guest@example.com", guest=True)  # a guest, not imported yet: the review waits
+    waiting = review_row(guest_review, scope.main_en)
 
     result = reviews_and_wishlists.run()
 
@@ -27,7 +39,9 @@ def test_approved_reviews_go_to_reviews_and_pending_ones_are_skipped(shop):
     pending.refresh_from_db()
     anon.refresh_from_db()
     assert (pending.sync_status, pending.sync_message) == (SyncStatus.SKIPPED, "the review is not approved")
-    assert anon.sync_status == SyncStatus.NEW and anon.sync_message == "waiting for contact import"
+    assert anon.sync_status == SyncStatus.SKIPPED and anon.sync_message.startswith("anonymous review: ")
+    waiting.refresh_from_db()
+    assert waiting.sync_status == SyncStatus.NEW and waiting.sync_message == "waiting for contact import"
     assert result.counts["main"]["waiting"] == 1
 
 

@@ -5,7 +5,10 @@ Magento connector's answer — send only orders whose contact id is known, flag 
 loses them. Here a record whose ``email_contact`` row has never been imported stays pending with
 ``sync_message`` "waiting for contact import" and goes out on the first run after the contact's
 import is confirmed. Orders also make sure that row exists: a guest order creates (or flags) the
-guest's row, so the next ``contacts`` run sends it.
+guest's row, so the next ``contacts`` run sends it, and a customer's basket, wishlist or review
+makes sure the customer's row exists in the record's website. A record without a customer whose
+email will never be a contact of the website (an anonymous review) is skipped with the reason
+(:meth:`ContactGate.hold`), so ``sync all`` converges instead of leaving it pending forever.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ from dataclasses import dataclass
 from django.db.models import Q
 from django.utils import timezone
 
-from dotsync.jobs.batching import WebsiteContext
+from dotsync.jobs.batching import Outcomes, WebsiteContext
 from dotsync.models import Contact, SyncStatus
 
 WAITING = "waiting for contact import"
@@ -57,6 +60,54 @@ class ContactGate:
         if row is not None and row.customer_id is not None and not cfg.sync_customers:
             return f"{WAITING}: customer sync (sync_customers) is off for website {self.ctx.code}"
         return WAITING
+
+    def hold(
+        self,
+        outcomes: Outcomes,
+        pk: int,
+        email: str,
+        *,
+        customer_id: int | None,
+        store_id: int | None,
+        what: str,
+    ) -> None:
+        """Hold back a record whose contact is not in the platform yet: wait for it, or skip the record.
+
+        A customer's record makes sure the customer has a contact row in this website (the next
+        contacts run sends it) and waits. A record without a customer whose email no stream of this
+        website will ever send (no contact row, or a subscriber-only row with nothing to send, e.g.
+        an anonymous review) is skipped with the reason: it would otherwise wait forever. It is
+        looked at again when its entity changes.
+
+        Args:
+            outcomes: the page's outcomes.
+            pk: the record's sync row.
+            email: the record's email.
+            customer_id: the record's customer (None for anonymous records).
+            store_id: the record's store, for a contact row created here.
+            what: the record kind in the skip reason ("anonymous review").
+        """
+        if customer_id is not None:
+            self.ensure(email, customer_id=customer_id, store_id=store_id)
+            outcomes.wait(pk, self.reason(email))
+            return
+        dead_end = self._dead_end(email)
+        if dead_end:
+            outcomes.skip(pk, f"{what}: {dead_end}")
+        else:
+            outcomes.wait(pk, self.reason(email))
+
+    def _dead_end(self, email: str) -> str:
+        """Why this email's contact will never be imported in this website ('' when it can be)."""
+        row = self.rows.get(email.lower())
+        code = self.ctx.code
+        if row is None:
+            return f"the email is not a customer, guest or subscriber of website {code}, so it has no contact"
+        pending = (SyncStatus.NEW, SyncStatus.MODIFIED, SyncStatus.IMPORTING)
+        sent_later = row.customer_id is not None or row.is_guest or row.sync_status in pending
+        if not sent_later and row.subscriber_sync_status not in pending:
+            return f"the email is not a customer, guest or subscriber to send in website {code}"
+        return ""
 
     def ensure(self, email: str, *, customer_id: int | None, store_id: int | None) -> None:
         """Make sure a contact row exists for an order's email, flagged guest for a guest order.

@@ -153,7 +153,10 @@ def sync_quotes(ctx: WebsiteContext, adapter: StoreAdapter, result: JobResult) -
                 outcomes.fail(row.pk, f"{problem}; baskets are keyed to their contact's email")
                 continue
             if not gate.ready(email):
-                outcomes.wait(row.pk, gate.reason(email))
+                store_id = rec.store_id or getattr(row, "store_id", None)
+                gate.hold(
+                    outcomes, row.pk, email, customer_id=rec.customer_id, store_id=store_id, what="basket"
+                )
                 continue
             record = quote_payload.quote_record(
                 rec,

@@ -77,7 +77,15 @@ def sync_reviews(ctx: WebsiteContext, adapter: StoreAdapter, result: JobResult) 
                 outcomes.fail(row.pk, f"{problem}; reviews are keyed to the reviewer's email")
                 continue
             if not gate.ready(email):
-                outcomes.wait(row.pk, gate.reason(email))
+                store_id = rec.store_id or getattr(row, "store_id", None)
+                gate.hold(
+                    outcomes,
+                    row.pk,
+                    email,
+                    customer_id=rec.customer_id,
+                    store_id=store_id,
+                    what="anonymous review",
+                )
                 continue
             record = review_payload.review_record(
                 rec,
@@ -116,7 +124,10 @@ def sync_wishlists(ctx: WebsiteContext, adapter: StoreAdapter, result: JobResult
                 outcomes.fail(row.pk, f"{problem}; wishlists are keyed to their owner's email")
                 continue
             if not gate.ready(email):
-                outcomes.wait(row.pk, gate.reason(email))
+                store_id = rec.store_id or getattr(row, "store_id", None)
+                gate.hold(
+                    outcomes, row.pk, email, customer_id=rec.customer_id, store_id=store_id, what="wishlist"
+                )
                 continue
             record = wishlist_payload.wishlist_record(
                 rec,
