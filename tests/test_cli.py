@@ -109,3 +109,9 @@ def test_demo_then_status_and_a_second_install_on_a_fresh_machine(tmp_path):
     assert again.returncode == 0, again.stderr[-3000:]
     assert sum(s["rows"] for s in json.loads(again.stdout)["sources"]) == 0
     assert json.loads(dotsync("status", "--json", env=env).stdout)["tables"] == tables
+
+
+def test_install_without_websites_says_how_to_create_them(db):
+    result = CliRunner().invoke(main, ["migrate-data", "--table", "email_order"])
+    assert result.exit_code == 1
+    assert "dotsync demo" in result.output and "Traceback" not in result.output

@@ -89,3 +89,16 @@ def test_a_failing_observer_does_not_break_checkout(
     failures = [r for r in caplog.records if "order" in r.getMessage() and r.exc_info]
     assert failures and "database on fire" in str(failures[0].exc_info[1])
     assert "ada@example.com" not in caplog.text  # ids only, no personal data
+
+
+def test_a_guest_who_registers_keeps_the_guest_flag_and_gains_the_customer_id(scope, place_order, committed):
+    from oscar.test import factories
+
+    with committed():
+        place_order(guest_email="later@example.com")
+    with committed():
+        user = factories.UserFactory(email="later@example.com")
+        place_order(user)
+    contact = Contact.objects.get(email="later@example.com")
+    assert (contact.customer_id, contact.is_guest) == (user.pk, True)
+    assert Order.objects.filter(email="later@example.com").count() == 2

@@ -1,4 +1,4 @@
-"""Turn database failures into messages that tell the user what to do."""
+"""Turn database failures (and dotsync's own errors) into messages that tell the user what to do."""
 
 from __future__ import annotations
 
@@ -27,8 +27,12 @@ def friendly_database_errors(*, needs_tables: bool = True) -> Iterator[None]:
     """
     from django.db.utils import OperationalError, ProgrammingError
 
+    from dotsync.exceptions import DotsyncError
+
     try:
         yield
+    except DotsyncError as exc:  # configuration problems and the like: their message says what to do
+        raise click.ClickException(str(exc)) from exc
     except (OperationalError, ProgrammingError) as exc:
         text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         lowered = text.lower()

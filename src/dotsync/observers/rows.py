@@ -94,7 +94,8 @@ def upsert_contact(
     """Upsert the (email, website) contact and mark it for the customer/guest sync.
 
     A customer id, when given, is attached to an existing row (a guest or subscriber who
-    registered); the guest flag is only ever set, never cleared, except when a customer id arrives.
+    registered). The guest flag is only ever set, never cleared: like the history, a customer who
+    also ordered as a guest keeps it.
     """
     if not email:
         return
@@ -102,10 +103,8 @@ def upsert_contact(
     table = Contact._meta.db_table
     updates = _common_updates(table)
     updates["customer_id"] = f"COALESCE({_excluded('customer_id')}, {_q(table)}.{_q('customer_id')})"
-    updates["is_guest"] = (
-        f"CASE WHEN {_excluded('customer_id')} IS NOT NULL THEN {_excluded('is_guest')} "
-        f"WHEN {_excluded('is_guest')} THEN {_excluded('is_guest')} ELSE {_q(table)}.{_q('is_guest')} END"
-    )
+    guest = _excluded("is_guest")
+    updates["is_guest"] = f"CASE WHEN {guest} THEN {guest} ELSE {_q(table)}.{_q('is_guest')} END"
     upsert(
         Contact,
         ("email", "website_id"),
@@ -114,7 +113,7 @@ def upsert_contact(
             "website_id": store.website_id,
             "store_id": store.store_id,
             "customer_id": customer_id,
-            "is_guest": bool(is_guest and customer_id is None),
+            "is_guest": is_guest,
             "created_at": now,
             "updated_at": now,
         },
