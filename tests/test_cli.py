@@ -109,6 +109,13 @@ def test_demo_then_status_and_a_second_install_on_a_fresh_machine(tmp_path):
     assert again.returncode == 0, again.stderr[-3000:]
     assert sum(s["rows"] for s in json.loads(again.stdout)["sources"]) == 0
     assert json.loads(dotsync("status", "--json", env=env).stdout)["tables"] == tables
+    # a second demo starts from a fresh database again (migrated schema reused) and, with the same
+    # seed, builds the same shop
+    second = dotsync("demo", "--seed", "7", "--customers", "30", "--orders", "60", "--json", env=env)
+    assert second.returncode == 0, second.stderr[-3000:]
+    rerun = json.loads(second.stdout)
+    assert (demo["migrations"], rerun["migrations"]) == ("migrated", "cached")
+    assert rerun["summary"]["tables"] == tables and rerun["seeded"] == demo["seeded"]
 
 
 def test_install_without_websites_says_how_to_create_them(db):

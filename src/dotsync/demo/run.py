@@ -31,6 +31,8 @@ class DemoResult:
     customers: int
     orders: int
     timings: dict[str, float] = field(default_factory=dict)
+    migrations: str = ""
+    """``"migrated"``, or ``"cached"`` when a migrated empty database was reused."""
     seeded: dict[str, Any] = field(default_factory=dict)
     install: list[dict[str, Any]] = field(default_factory=list)
     summary: dict[str, Any] = field(default_factory=dict)
@@ -43,6 +45,7 @@ class DemoResult:
             "customers": self.customers,
             "orders": self.orders,
             "timings": {k: round(v, 2) for k, v in self.timings.items()},
+            "migrations": self.migrations,
             "seeded": self.seeded,
             "install": self.install,
             "summary": self.summary,
@@ -87,6 +90,64 @@ def fresh_database() -> str:
     return database_label()
 
 
+def _sqlite_path() -> Path | None:
+    from django.conf import settings
+
+    db = settings.DATABASES["default"]
+    return Path(db["NAME"]) if "sqlite" in db["ENGINE"] else None
+
+
+def migrations_fingerprint() -> str:
+    """A hash of every migration file on disk (and Django's version): the schema a migrate produces."""
+    import hashlib
+    import importlib
+
+    import django
+    from django.db import connection
+    from django.db.migrations.loader import MigrationLoader
+
+    digest = hashlib.sha256(django.get_version().encode())
+    for app_label, name in sorted(MigrationLoader(connection, ignore_no_migrations=True).disk_migrations):
+        module = importlib.import_module(f"{MigrationLoader.migrations_module(app_label)[0]}.{name}")
+        digest.update(f"{app_label}.{name}".encode())
+        if module.__file__:
+            digest.update(Path(module.__file__).read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def migrate_database() -> str:
+    """Migrate the demo database; returns ``"migrated"`` or ``"cached"``.
+
+    On SQLite the freshly migrated, still empty database is kept under ``<var>/cache/`` keyed by a
+    fingerprint of every migration file; the next demo with the same migrations copies it instead of
+    running Oscar's ~150 migrations again. Any other database is simply migrated.
+    """
+    import shutil
+
+    from django.db import connection
+
+    from dotsync.install import migrate
+
+    path = _sqlite_path()
+    if path is None:
+        migrate()
+        return "migrated"
+    template = path.parent / "cache" / f"migrated-{migrations_fingerprint()}.sqlite3"
+    if template.exists():
+        connection.close()
+        shutil.copyfile(template, path)
+        return "cached"
+    migrate()
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    connection.close()
+    template.parent.mkdir(parents=True, exist_ok=True)
+    for old in template.parent.glob("migrated-*.sqlite3"):
+        old.unlink(missing_ok=True)
+    shutil.copyfile(path, template)
+    return "migrated"
+
+
 def run_demo(
     *,
     seed: int = DEFAULT_SEED,
@@ -106,7 +167,7 @@ def run_demo(
         seed_progress: passed to the seeder as its ``progress`` callback.
         install_hooks: ``(on_start, on_chunk)`` for the install progress bar.
     """
-    from dotsync.install import backfill, migrate
+    from dotsync.install import backfill
     from dotsync.observers import muted
     from dotsync.reporting import sync_summary
 
@@ -122,7 +183,7 @@ def run_demo(
 
     database = timed("database", "Creating a fresh database", fresh_database)
     result = DemoResult(database=database, seed=seed, customers=customers, orders=orders, timings=timings)
-    timed("migrate", "Migrating (Oscar and dotsync)", migrate)
+    result.migrations = timed("migrate", "Migrating (Oscar and dotsync)", migrate_database)
 
     def seed_shop() -> Any:
         from dotsync.demo.seed import seed_shop as seeder
