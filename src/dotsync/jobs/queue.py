@@ -48,6 +48,7 @@ from django.db import models, transaction
 from django.utils import timezone
 
 from dotsync.models import Importer, SyncStatus
+from dotsync.testing.crash import crashpoint
 
 STREAMS: dict[str, dict[str, str]] = {
     "sync": {
@@ -154,6 +155,7 @@ def register_batch(
                 model._default_manager.filter(**{f"{pk}__in": chunk}).update(
                     **{cols["status"]: SyncStatus.IMPORTING, cols["importer"]: importer.pk}
                 )
+    crashpoint("batch_registered")
     return importer
 
 

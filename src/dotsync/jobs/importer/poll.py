@@ -33,6 +33,7 @@ from dotsync.jobs.importer.fairness import Account
 from dotsync.jobs.importer.retry import describe
 from dotsync.models import Importer, SyncStatus
 from dotsync.models.importer import ImportMode, ImportStatus
+from dotsync.testing.crash import crashpoint
 
 if TYPE_CHECKING:
     from dotsync.platform.dotdigital import DotdigitalClient
@@ -126,6 +127,7 @@ def _poll_contacts(row: Importer, client: DotdigitalClient) -> bool | None:
         return False
     if status.lower() != CONTACT_DONE:
         return None
+    crashpoint("import_polled")
     envelope = queue.Envelope.load(row)
     note = ""
     try:
@@ -185,6 +187,7 @@ def _poll_insight(row: Importer, client: DotdigitalClient) -> bool | None:
         return False
     if not status.finished:
         return None
+    crashpoint("import_polled")
     envelope = queue.Envelope.load(row)
     by_key = record_rows(envelope)
     rejected: dict[int, str] = {}

@@ -29,6 +29,7 @@ from dotsync.jobs.importer.retry import Outcome, classify, describe
 from dotsync.jobs.importer.single import HANDLERS, StartImport
 from dotsync.models import Importer
 from dotsync.models.importer import ImportMode
+from dotsync.testing.crash import crashpoint
 
 if TYPE_CHECKING:
     from dotsync.platform.dotdigital import DotdigitalClient
@@ -104,6 +105,7 @@ def _send(row: Importer, client: DotdigitalClient, cfg: WebsiteSettings, result:
             result.add(code, "sent")
             return None
         import_id = _start_bulk(row, client, cfg)
+        crashpoint("import_started")
     except Exception as exc:  # every failure is the row's: one bad row never stops the queue
         if not isinstance(exc, DotsyncError | ValueError):
             logger.exception("importer: #%s could not be sent", row.pk)
