@@ -52,6 +52,12 @@ class Importer(models.Model):
     updated_at = models.DateTimeField(default=timezone.now)
     import_started = models.DateTimeField(null=True, blank=True)
     import_finished = models.DateTimeField(null=True, blank=True)
+    claimed_by = models.CharField(
+        max_length=255,
+        blank=True,
+        default="",
+        help_text="host:pid of the run that claimed the row; a claim of a dead process is taken over at once",
+    )
 
     class Meta:
         db_table = "email_importer"

@@ -3,11 +3,15 @@
 A row is *claimed* before any platform call: a conditional ``UPDATE`` moves it from ``PENDING`` to
 ``IMPORTING`` with an empty ``import_id``, so two importer runs never send the same row. The platform
 call follows; its answer records the import id, or the outcome of a single-record call. A claim whose
-run died before recording anything is *stale* after :data:`CLAIM_TIMEOUT` and returns to ``PENDING``.
+run died before recording anything is *stale* and returns to ``PENDING``: at once when the claiming
+process (``claimed_by``, ``host:pid``) ran on this host and is gone (a crash or a kill), otherwise after
+:data:`CLAIM_TIMEOUT`.
 """
 
 from __future__ import annotations
 
+import os
+import socket
 from datetime import datetime, timedelta
 
 from django.db import transaction
@@ -41,7 +45,11 @@ def claim(row: Importer, now: datetime | None = None) -> bool:
     """Take a ``PENDING`` row for this run; False when another run took it first."""
     now = now or timezone.now()
     taken = Importer.objects.filter(pk=row.pk, import_status=ImportStatus.PENDING).update(
-        import_status=ImportStatus.IMPORTING, import_id="", import_started=now, updated_at=now
+        import_status=ImportStatus.IMPORTING,
+        import_id="",
+        import_started=now,
+        updated_at=now,
+        claimed_by=claimant(),
     )
     if taken:
         row.import_status, row.import_id, row.import_started, row.updated_at = (
@@ -68,14 +76,33 @@ def recover_stale_claims(website_ids: list[int], now: datetime | None = None) ->
     )
 
 
+def claimant() -> str:
+    """This process as ``claimed_by`` records it: ``host:pid``."""
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def _dead(claimed_by: str) -> bool:
+    """True when the claiming process ran on this host and no longer exists."""
+    host, _, pid = claimed_by.rpartition(":")
+    if host != socket.gethostname() or not pid.isdigit() or int(pid) == os.getpid():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except OSError:  # exists, owned by another user
+        return False
+    return False
+
+
 def stale_claims(website_ids: list[int], now: datetime) -> QuerySet[Importer]:
-    """Claimed rows with no import id, older than :data:`CLAIM_TIMEOUT`."""
-    return Importer.objects.filter(
-        website_id__in=website_ids,
-        import_status=ImportStatus.IMPORTING,
-        import_id="",
-        import_started__lt=now - CLAIM_TIMEOUT,
+    """Claimed rows with no import id whose process is gone, or older than :data:`CLAIM_TIMEOUT`."""
+    claimed = Importer.objects.filter(
+        website_id__in=website_ids, import_status=ImportStatus.IMPORTING, import_id=""
     )
+    claimants = set(claimed.exclude(claimed_by="").values_list("claimed_by", flat=True).distinct())
+    dead = [c for c in claimants if _dead(c)]
+    return claimed.filter(Q(import_started__lt=now - CLAIM_TIMEOUT) | Q(claimed_by__in=dead))
 
 
 def started(row: Importer, import_id: str) -> None:
