@@ -37,6 +37,8 @@ class Faults:
         fail_next: fail exactly the next N API calls with ``error_status`` (deterministic; counts down).
         rate_limit_per_minute: tiered rate limit in calls per minute per account; over it the call is
             answered 429 with ``x-ratelimit-scope/-limit/-remaining/-reset`` headers. None = unlimited.
+        rate_limit_window: the length in seconds of the rate limit's rolling window (60: per minute). A
+            shorter window lets a test reach the tier and its resets in seconds.
         rate_limit_scope: value of ``x-ratelimit-scope`` (the platform's tier name; spelling UNCONFIRMED).
         rate_limit_reset_epoch: send ``x-ratelimit-reset`` as a UTC epoch instead of seconds-until-reset
             (the docs disagree on the unit; seconds is the SDK's reading and the default).
@@ -74,6 +76,7 @@ class Faults:
     error_status: int = 503
     fail_next: int = 0
     rate_limit_per_minute: int | None = None
+    rate_limit_window: float = 60.0
     rate_limit_scope: str = "lowCallRate"
     rate_limit_reset_epoch: bool = False
     retry_after_header: bool = True
@@ -118,6 +121,8 @@ class Faults:
         for name in ("fail_next", "timeout_next", "latency_ms", "import_polls", "max_active_imports"):
             if getattr(self, name) < 0:
                 raise ValueError(f"{name} must not be negative")
+        if self.rate_limit_window <= 0:
+            raise ValueError("rate_limit_window must be positive")
         if self.import_delay < 0 or self.timeout_seconds < 0:
             raise ValueError("import_delay and timeout_seconds must not be negative")
 
@@ -173,7 +178,7 @@ class FaultState:
             self.faults = updated(base, changes)
             if reset or "seed" in changes:
                 self._rng = random.Random(self.faults.seed)
-            if reset or "rate_limit_per_minute" in changes:
+            if reset or "rate_limit_per_minute" in changes or "rate_limit_window" in changes:
                 self._minute.clear()
             if reset or "hourly_call_limit" in changes:
                 self._hour.clear()
@@ -208,10 +213,11 @@ class FaultState:
                 return d
             if f.rate_limit_per_minute is not None:
                 window = self._minute.setdefault(account_key, deque())
-                while window and window[0] <= now - 60:
+                span = f.rate_limit_window
+                while window and window[0] <= now - span:
                     window.popleft()
                 if len(window) >= f.rate_limit_per_minute:
-                    reset_in = max(1, int(window[0] + 60 - now + 0.999))
+                    reset_in = max(1, int(window[0] + span - now + 0.999))
                     reset_value = int(now) + reset_in if f.rate_limit_reset_epoch else reset_in
                     headers = {
                         "x-ratelimit-scope": f.rate_limit_scope,
