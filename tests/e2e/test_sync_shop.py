@@ -12,8 +12,9 @@ from typing import Any
 import pytest
 from oscar.core.loading import get_model
 
-from dotsync.models import Review, SyncStatus
+from dotsync.models import Catalog, Contact, Order, Quote, Review, SyncStatus, Wishlist
 from tests.e2e.conftest import run_sync
+from tests.e2e.expected import assert_landed
 from tests.e2e.platform_view import AccountView, view
 
 pytestmark = pytest.mark.django_db(transaction=False)
@@ -181,7 +182,14 @@ def test_every_entity_reaches_its_own_account_with_the_store_fields(shop, sandbo
             emails = {rec["email"] for rec in acc.insight.get(collection, {}).values()}
             assert not emails & foreign, (collection, emails & foreign)
 
+    assert_landed(shop, {"main": main, "outlet": outlet})  # and nothing else
+
     # --- every sync row is settled: nothing waits forever ---------------------------------------
+    for model in (Contact, Order, Quote, Review, Wishlist, Catalog):
+        pending = model.objects.filter(
+            sync_status__in=(SyncStatus.NEW, SyncStatus.MODIFIED, SyncStatus.IMPORTING)
+        )
+        assert not pending.exists(), (model.__name__, list(pending.values("pk", "sync_message")))
     anon = Review.objects.get(review_id=r["anon_shirt"].pk)
     assert anon.sync_status == SyncStatus.SKIPPED and "anonymous" in anon.sync_message
 
