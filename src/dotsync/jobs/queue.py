@@ -197,33 +197,54 @@ def settle_imported(importer: Importer, *, failed: dict[int, str] | None = None)
     pk = model._meta.pk.attname  # type: ignore[union-attr]
     manager = model._default_manager
     now = timezone.now()
-    by_hash: dict[str, list[int]] = {}
-    for row_pk, h in envelope.rows:
-        if row_pk not in failed:
-            by_hash.setdefault(h, []).append(row_pk)
+    settled = [(row_pk, h) for row_pk, h in envelope.rows if row_pk not in failed]
     imported = 0
     mine = {cols["importer"]: importer.pk}
-    for h, pks in by_hash.items():
-        for chunk in _chunks(pks, 500):
-            imported += manager.filter(
-                **{f"{pk}__in": chunk, cols["status"]: SyncStatus.IMPORTING}, **mine
-            ).update(
-                **{
-                    cols["status"]: SyncStatus.IMPORTED,
-                    cols["hash"]: h,
-                    cols["imported_at"]: now,
-                    cols["importer"]: None,
-                },
-                sync_message="",
-            )
-            manager.filter(**{f"{pk}__in": chunk}, **mine).update(
-                **{cols["hash"]: h, cols["imported_at"]: now, cols["importer"]: None}
-            )
+    for start in range(0, len(settled), SETTLE_CHUNK):
+        chunk = settled[start : start + SETTLE_CHUNK]
+        imported += manager.filter(
+            **{f"{pk}__in": [p for p, _ in chunk], cols["status"]: SyncStatus.IMPORTING}, **mine
+        ).update(**{cols["status"]: SyncStatus.IMPORTED}, sync_message="")
+        _record_hashes(model, cols, chunk, now, importer.pk)
     for row_pk, reason in failed.items():
         manager.filter(**{pk: row_pk}, **mine).update(
             **{cols["status"]: SyncStatus.FAILED, cols["importer"]: None}, sync_message=reason[:255]
         )
     return imported
+
+
+SETTLE_CHUNK = 400
+"""Rows settled per statement (two parameters each: inside SQLite's 999-parameter limit)."""
+
+
+def _record_hashes(
+    model: type[models.Model],
+    cols: dict[str, str],
+    rows: Sequence[tuple[int, str]],
+    now: Any,
+    importer_pk: int,
+) -> None:
+    """Record each row's sent hash and import time, and detach it from ``importer_pk``: one statement.
+
+    Every row has its own hash, so this joins a ``VALUES`` list (``UPDATE ... FROM``: SQLite 3.33+ and
+    PostgreSQL) instead of one ``UPDATE`` per row.
+    """
+    from django.db import connection
+
+    opts = model._meta
+    q = connection.ops.quote_name
+    table = q(opts.db_table)
+    column = {key: q(opts.get_field(name).column) for key, name in cols.items()}
+    pk = q(opts.pk.column)  # type: ignore[union-attr]
+    sql = (
+        f"WITH v(id, h) AS (VALUES {', '.join(['(%s, %s)'] * len(rows))}) "
+        f"UPDATE {table} SET {column['hash']} = v.h, {column['imported_at']} = %s, "
+        f"{column['importer']} = NULL "
+        f"FROM v WHERE {table}.{pk} = v.id AND {table}.{column['importer']} = %s"
+    )
+    params: list[Any] = [x for row in rows for x in row]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*params, now, importer_pk])
 
 
 def settle_failed(importer: Importer, reason: str) -> int:
