@@ -42,7 +42,7 @@ def _delta(after: dict[str, Any], before: dict[str, Any]) -> dict[tuple[str, int
 
 
 def _retries() -> int:
-    return sum(client.stats.retries for client in platform_accounts._clients.values())
+    return sum(client.stats.retries for client in platform_accounts.clients())
 
 
 def _check_retries(delta: dict[tuple[str, int], int], retries: int) -> None:

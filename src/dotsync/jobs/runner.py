@@ -259,7 +259,7 @@ def api_calls() -> int:
     """Calls made so far by this process's cached clients."""
     from dotsync.platform import accounts
 
-    return sum(client.stats.calls for client in accounts._clients.values())
+    return sum(client.stats.calls for client in accounts.clients())
 
 
 def sync_all(

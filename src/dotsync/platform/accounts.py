@@ -9,11 +9,12 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from dotsync.config import WebsiteSettings
+from dotsync.crypto import secrets_equal
 
 if TYPE_CHECKING:
     from dotsync.platform.dotdigital import DotdigitalClient
 
-_clients: dict[tuple[str, str], DotdigitalClient] = {}
+_clients: dict[tuple[str, str], tuple[DotdigitalClient, str]] = {}
 
 
 def account_key(cfg: WebsiteSettings) -> tuple[str, str]:
@@ -22,26 +23,38 @@ def account_key(cfg: WebsiteSettings) -> tuple[str, str]:
 
 
 def client_for(cfg: WebsiteSettings) -> DotdigitalClient:
-    """The (cached) client for a website's account. The password is never logged."""
+    """The (cached) client for a website's account. The password is never logged.
+
+    A cached client is rebuilt when the account's password changed since it was made (compared in
+    constant time), so a long-running scheduler picks up new credentials without a restart.
+    """
     from dotsync.platform.dotdigital import DotdigitalClient
 
     key = account_key(cfg)
-    client = _clients.get(key)
-    if client is None:
-        client = DotdigitalClient(
-            cfg.api_user,
-            cfg.api_password,
-            base_url=cfg.api_base_url,
-            endpoint=cfg.api_endpoint or None,
-            timeout=cfg.timeout,
-            max_retries=cfg.max_retries,
-        )
-        _clients[key] = client
+    cached = _clients.get(key)
+    if cached is not None and secrets_equal(cached[1], cfg.api_password):
+        return cached[0]
+    if cached is not None:
+        cached[0].close()
+    client = DotdigitalClient(
+        cfg.api_user,
+        cfg.api_password,
+        base_url=cfg.api_base_url,
+        endpoint=cfg.api_endpoint or None,
+        timeout=cfg.timeout,
+        max_retries=cfg.max_retries,
+    )
+    _clients[key] = (client, cfg.api_password)
     return client
+
+
+def clients() -> list[DotdigitalClient]:
+    """Every cached client (for call statistics)."""
+    return [client for client, _password in _clients.values()]
 
 
 def reset_clients() -> None:
     """Close and forget every cached client (tests, and after configuration changes)."""
-    for client in _clients.values():
+    for client, _password in _clients.values():
         client.close()
     _clients.clear()
