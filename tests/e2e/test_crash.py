@@ -27,6 +27,8 @@ import pytest
 from dotsync.testing.platform_setup import SandboxAccount
 from tests.e2e.platform_view import view
 
+pytestmark = pytest.mark.slow
+
 ROOT = Path(__file__).resolve().parents[2]
 CHILD = [sys.executable, str(Path(__file__).with_name("crash_child.py"))]
 
