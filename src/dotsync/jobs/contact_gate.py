@@ -13,8 +13,9 @@ email will never be a contact of the website (an anonymous review) is skipped wi
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import Any, TypeVar
 
 from django.db.models import Q
 from django.utils import timezone
@@ -23,6 +24,8 @@ from dotsync.jobs.batching import Outcomes, WebsiteContext
 from dotsync.models import Contact, SyncStatus
 
 WAITING = "waiting for contact import"
+
+_Row = TypeVar("_Row", bound=Any)
 
 
 @dataclass
@@ -41,6 +44,47 @@ class ContactGate:
             for contact in Contact.objects.filter(website=ctx.website, email__in=wanted):
                 rows[contact.email.lower()] = contact
         return cls(ctx, rows)
+
+    def extend(self, emails: Iterable[str]) -> None:
+        """Also read the contact rows of these emails (one query for those not read yet)."""
+        wanted = list({e for e in emails if e and e.lower() not in self.rows})
+        if wanted:
+            for contact in Contact.objects.filter(website=self.ctx.website, email__in=wanted):
+                self.rows[contact.email.lower()] = contact
+
+    def surely_waits(self, email: str) -> bool:
+        """True when this email's contact is not in the platform yet but is queued to be sent.
+
+        Its record would only wait (with the plain :data:`WAITING` message), whatever the record
+        says, so the job need not read it from the store yet (a first sync reads every order once
+        instead of twice).
+        """
+        row = self.rows.get(email.lower()) if email else None
+        if row is None or self.ready(email):
+            return False
+        if row.sync_status not in (SyncStatus.NEW, SyncStatus.MODIFIED, SyncStatus.IMPORTING):
+            return False
+        cfg = self.ctx.cfg
+        if row.customer_id is not None:
+            return cfg.sync_customers
+        return row.is_guest and cfg.sync_guests
+
+    def defer(self, page: list[_Row], outcomes: Outcomes, *, sendable: Callable[[_Row], bool]) -> list[_Row]:
+        """Leave waiting the page's rows whose contact :meth:`surely_waits`; return the others.
+
+        Args:
+            page: sync rows with an ``email`` column.
+            outcomes: the page's outcomes.
+            sendable: True for a row the job would send once its contact is in (e.g. an order in a
+                synced status); other rows are returned, so the job retires them as usual.
+        """
+        rest = []
+        for row in page:
+            if sendable(row) and self.surely_waits(row.email):
+                outcomes.wait(row.pk, WAITING)
+            else:
+                rest.append(row)
+        return rest
 
     def ready(self, email: str) -> bool:
         """True when the platform holds this email's contact (an import of it was confirmed)."""

@@ -67,10 +67,10 @@ def sync_orders(ctx: WebsiteContext, adapter: StoreAdapter, result: JobResult) -
     allowed = ", ".join(sorted(statuses))
     for page in iter_pending(Order, website_id=ctx.website.pk, page_size=ctx.cfg.batch("page")):
         outcomes = Outcomes(Order)
+        gate = contact_gate.ContactGate.load(ctx, [r.email for r in page])
+        page = gate.defer(page, outcomes, sendable=lambda r: r.order_status in statuses)
         records = {o.id: o for o in adapter.orders([r.order_id for r in page])}
-        gate = contact_gate.ContactGate.load(
-            ctx, [r.email for r in page] + [o.email for o in records.values()]
-        )
+        gate.extend(o.email for o in records.values())
         for row in page:
             rec = records.get(row.order_id)
             email = (rec.email if rec else "") or row.email
@@ -125,10 +125,10 @@ def sync_quotes(ctx: WebsiteContext, adapter: StoreAdapter, result: JobResult) -
     )
     for page in iter_pending(Quote, website_id=ctx.website.pk, page_size=ctx.cfg.batch("page")):
         outcomes = Outcomes(Quote)
+        gate = contact_gate.ContactGate.load(ctx, [r.email for r in page])
+        page = gate.defer(page, outcomes, sendable=lambda r: r.item_count > 0)
         records = {q.id: q for q in adapter.quotes([r.quote_id for r in page])}
-        gate = contact_gate.ContactGate.load(
-            ctx, [r.email for r in page] + [q.email for q in records.values()]
-        )
+        gate.extend(q.email for q in records.values())
         for row in page:
             rec = records.get(row.quote_id)
             email = (rec.email if rec else "") or row.email
