@@ -87,7 +87,7 @@ class WebsiteConfigForm(forms.ModelForm):  # type: ignore[type-arg]
     )
     clear_api_password = forms.BooleanField(required=False, help_text="Remove the stored API password.")
 
-    class Meta:  # noqa: D106
+    class Meta:
         model = WebsiteConfig
         fields = "__all__"
         formfield_callback = _formfield

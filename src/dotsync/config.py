@@ -191,7 +191,9 @@ class WebsiteSettings:
                 out.append(prefix + f"batch size {key!r} must be a positive integer, not {value!r}")
         for key, value in self.job_frequencies.items():
             if not isinstance(value, int) or value <= 0:
-                out.append(prefix + f"job frequency {key!r} must be a positive number of minutes, not {value!r}")
+                out.append(
+                    prefix + f"job frequency {key!r} must be a positive number of minutes, not {value!r}"
+                )
         for key, name in self.data_field_mapping.items():
             if name and not _DATAFIELD_NAME_RE.match(name):
                 out.append(prefix + f"data field {name!r} (for {key}) breaks the platform's naming rules")

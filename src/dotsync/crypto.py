@@ -43,7 +43,10 @@ def decrypt(token: str) -> str:
         return _fernet().decrypt(token[len(_PREFIX) :].encode()).decode()
     except InvalidToken as exc:
         raise ConfigurationError(
-            ["stored API password cannot be decrypted: SECRET_KEY or DOTSYNC_ENCRYPTION_KEY changed; set it again"]
+            [
+                "stored API password cannot be decrypted: SECRET_KEY or DOTSYNC_ENCRYPTION_KEY "
+                "changed; set the password again"
+            ]
         ) from exc
 
 

@@ -104,7 +104,9 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "loggers": {"dotsync": {"handlers": ["console"], "level": os.environ.get("DOTSYNC_LOG_LEVEL", "WARNING")}},
+    "loggers": {
+        "dotsync": {"handlers": ["console"], "level": os.environ.get("DOTSYNC_LOG_LEVEL", "WARNING")}
+    },
 }
 
 # dotsync's own defaults; every key can be overridden per website in the admin (WebsiteConfig).

@@ -24,7 +24,7 @@ def setup_django() -> None:
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="dotsync")
 def main() -> None:
-    """dotsync keeps your shop in sync with dotdigital."""
+    """Dotsync keeps your shop in sync with dotdigital."""
 
 
 def _register() -> None:

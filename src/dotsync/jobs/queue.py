@@ -234,8 +234,10 @@ def _record_hashes(
     opts = model._meta
     q = connection.ops.quote_name
     table = q(opts.db_table)
-    column = {key: q(opts.get_field(name).column) for key, name in cols.items()}
-    pk = q(opts.pk.column)  # type: ignore[union-attr]
+    columns = {f.name: str(f.column) for f in opts.concrete_fields}
+    column = {key: q(columns[name]) for key, name in cols.items()}
+    assert opts.pk is not None
+    pk = q(str(opts.pk.column))
     sql = (
         f"WITH v(id, h) AS (VALUES {', '.join(['(%s, %s)'] * len(rows))}) "
         f"UPDATE {table} SET {column['hash']} = v.h, {column['imported_at']} = %s, "

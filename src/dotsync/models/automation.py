@@ -16,14 +16,20 @@ class Automation(models.Model):
     type_id = models.CharField(max_length=255, blank=True, default="")
     program_id = models.CharField(max_length=255, blank=True, default="")
     website = models.ForeignKey("dotsync.Website", on_delete=models.CASCADE, related_name="+")
-    store = models.ForeignKey("dotsync.Store", null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    store = models.ForeignKey(
+        "dotsync.Store", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
     message = models.CharField(max_length=255, blank=True, default="")
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
         db_table = "email_automation"
-        indexes = [models.Index(fields=["enrolment_status", "website", "automation_type"], name="email_automation_sel")]
+        indexes = [
+            models.Index(
+                fields=["enrolment_status", "website", "automation_type"], name="email_automation_sel"
+            )
+        ]
 
 
 class Campaign(models.Model):
@@ -38,7 +44,9 @@ class Campaign(models.Model):
     message = models.CharField(max_length=255, blank=True, default="")
     checkout_method = models.CharField(max_length=255, blank=True, default="")
     website = models.ForeignKey("dotsync.Website", on_delete=models.CASCADE, related_name="+")
-    store = models.ForeignKey("dotsync.Store", null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    store = models.ForeignKey(
+        "dotsync.Store", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
     event_name = models.CharField(max_length=255, blank=True, default="")
     send_id = models.CharField(max_length=255, blank=True, default="")
     send_status = models.SmallIntegerField(default=0, help_text="0 pending, 1 processing, 2 sent, 3 failed")
@@ -55,7 +63,9 @@ class AbandonedCart(models.Model):
 
     quote_id = models.IntegerField(null=True, blank=True, db_index=True)
     website = models.ForeignKey("dotsync.Website", on_delete=models.CASCADE, related_name="+")
-    store = models.ForeignKey("dotsync.Store", null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    store = models.ForeignKey(
+        "dotsync.Store", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
     customer_id = models.IntegerField(null=True, blank=True)
     email = models.CharField(max_length=255, blank=True, default="")
     status = models.CharField(max_length=255, blank=True, default="")

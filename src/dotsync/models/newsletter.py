@@ -23,14 +23,18 @@ class NewsletterSubscriber(models.Model):
     store = models.ForeignKey("dotsync.Store", on_delete=models.CASCADE, related_name="+")
     customer_id = models.IntegerField(null=True, blank=True)
     subscriber_email = models.CharField(max_length=255)
-    subscriber_status = models.SmallIntegerField(choices=SubscriberStatus.choices, default=SubscriberStatus.SUBSCRIBED)
+    subscriber_status = models.SmallIntegerField(
+        choices=SubscriberStatus.choices, default=SubscriberStatus.SUBSCRIBED
+    )
     change_status_at = models.DateTimeField(null=True, blank=True)
     subscriber_confirm_code = models.CharField(max_length=32, blank=True, default="")
 
     class Meta:
         db_table = "newsletter_subscriber"
         constraints = [
-            models.UniqueConstraint(fields=["subscriber_email", "store"], name="newsletter_subscriber_email_store_uniq")
+            models.UniqueConstraint(
+                fields=["subscriber_email", "store"], name="newsletter_subscriber_email_store_uniq"
+            )
         ]
         indexes = [models.Index(fields=["customer_id"], name="newsletter_subscriber_customer")]
 

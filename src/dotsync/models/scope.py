@@ -58,9 +58,13 @@ class WebsiteConfig(models.Model):
     api_user = models.CharField(max_length=255, blank=True, default="")
     api_password_encrypted = models.TextField(blank=True, default="", editable=False)
     api_base_url = models.URLField(
-        blank=True, default="", help_text="Where region discovery starts (r1, or a sandbox URL); blank inherits."
+        blank=True,
+        default="",
+        help_text="Where region discovery starts (r1, or a sandbox URL); blank inherits.",
     )
-    api_endpoint = models.URLField(blank=True, default="", help_text="Regional endpoint; blank = discover it.")
+    api_endpoint = models.URLField(
+        blank=True, default="", help_text="Regional endpoint; blank = discover it."
+    )
     customers_address_book_id = models.BigIntegerField(null=True, blank=True)
     subscribers_address_book_id = models.BigIntegerField(null=True, blank=True)
     guests_address_book_id = models.BigIntegerField(null=True, blank=True)
@@ -72,7 +76,9 @@ class WebsiteConfig(models.Model):
     sync_reviews = models.BooleanField(null=True, blank=True)
     sync_wishlists = models.BooleanField(null=True, blank=True)
     sync_catalog = models.BooleanField(null=True, blank=True)
-    order_statuses = models.JSONField(null=True, blank=True, help_text='List of order statuses, e.g. ["complete"]')
+    order_statuses = models.JSONField(
+        null=True, blank=True, help_text='List of order statuses, e.g. ["complete"]'
+    )
     batch_sizes = models.JSONField(null=True, blank=True, help_text="Overrides of the batch-size defaults.")
     job_frequencies = models.JSONField(null=True, blank=True, help_text="Job id to minutes between runs.")
     data_field_mapping = models.JSONField(null=True, blank=True, help_text="Store field to data-field name.")

@@ -28,7 +28,9 @@ class FailedAuth(models.Model):
     first_attempt_date = models.DateTimeField(null=True, blank=True)
     last_attempt_date = models.DateTimeField(null=True, blank=True)
     url = models.TextField(blank=True, default="")
-    store = models.ForeignKey("dotsync.Store", null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    store = models.ForeignKey(
+        "dotsync.Store", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
 
     class Meta:
         db_table = "email_failed_auth"

@@ -35,7 +35,9 @@ class SyncState(models.Model):
     last_imported_at = models.DateTimeField(null=True, blank=True)
     payload_hash = models.CharField(max_length=64, blank=True, default="")
     sync_message = models.CharField(max_length=255, blank=True, default="")
-    importer_id = models.IntegerField(null=True, blank=True, help_text="email_importer row carrying this record")
+    importer_id = models.IntegerField(
+        null=True, blank=True, help_text="email_importer row carrying this record"
+    )
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now)
 
@@ -45,7 +47,9 @@ class SyncState(models.Model):
 
 def _scope() -> tuple[models.ForeignKey, models.ForeignKey]:  # type: ignore[type-arg]
     website = models.ForeignKey("dotsync.Website", on_delete=models.CASCADE, related_name="+")
-    store = models.ForeignKey("dotsync.Store", null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    store = models.ForeignKey(
+        "dotsync.Store", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
     return website, store
 
 
@@ -66,7 +70,9 @@ class Contact(SyncState):
     subscriber_status = models.SmallIntegerField(null=True, blank=True)
     suppressed = models.BooleanField(default=False)
     suppressed_at = models.DateTimeField(
-        null=True, blank=True, help_text="when the platform suppressed the contact; an older subscription never clears it"
+        null=True,
+        blank=True,
+        help_text="when the platform suppressed the contact; an older subscription never clears it",
     )
     last_subscribed_at = models.DateTimeField(null=True, blank=True)
     subscriber_sync_status = models.SmallIntegerField(choices=SyncStatus.choices, default=SyncStatus.IMPORTED)
@@ -76,12 +82,15 @@ class Contact(SyncState):
 
     class Meta:
         db_table = "email_contact"
-        constraints = [models.UniqueConstraint(fields=["email", "website"], name="email_contact_email_website_uniq")]
+        constraints = [
+            models.UniqueConstraint(fields=["email", "website"], name="email_contact_email_website_uniq")
+        ]
         indexes = [
             models.Index(fields=["website", "sync_status", "customer_id"], name="email_contact_customer_sel"),
             models.Index(fields=["website", "is_guest", "sync_status"], name="email_contact_guest_sel"),
             models.Index(
-                fields=["website", "is_subscriber", "subscriber_sync_status"], name="email_contact_subscriber_sel"
+                fields=["website", "is_subscriber", "subscriber_sync_status"],
+                name="email_contact_subscriber_sel",
             ),
             models.Index(fields=["customer_id"], name="email_contact_customer_id"),
             models.Index(fields=["importer_id"], name="email_contact_importer"),

@@ -253,7 +253,8 @@ def wishlist_deleted(wishlist_id: int, owner_id: int | None) -> None:
     if row is None:
         return
     if rows.was_sent(row):
-        email = get_user_model()._default_manager.filter(pk=owner_id).values_list("email", flat=True).first()
+        users = get_user_model()._default_manager
+        email = users.filter(pk=owner_id).values_list("email", flat=True).first() if owner_id else None
         rows.queue_insight_delete(row.website_id, "Wishlist", str(wishlist_id), email=email or None)  # type: ignore[attr-defined]
     row.delete()
 

@@ -11,7 +11,7 @@ from dotsync.models import Store, Website, WebsiteConfig
 
 @dataclass
 class Scope:
-    """Two websites and three stores: ``main`` has ``main_en`` and ``main_fr``; ``outlet`` has ``outlet_en``."""
+    """Two websites, three stores: ``main`` has ``main_en`` and ``main_fr``; ``outlet`` has ``outlet_en``."""
 
     main: Website
     outlet: Website
