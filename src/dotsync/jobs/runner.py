@@ -124,12 +124,23 @@ class SyncSummary:
         }
 
 
+CONTACTS_LAST = "contacts"
+"""The batching job run after the others in a pass (see :func:`run_batchers`)."""
+
+
 def run_batchers(website_code: str | None = None, progress: Progress | None = None) -> dict[str, JobResult]:
-    """Run every batching job once (every registered job but the importer), in registry order."""
+    """Run every batching job once (every registered job but the importer), the contacts job last.
+
+    Records whose contact row is missing (a customer's first order in another website, a guest
+    order) create that row while they wait: running ``contacts`` after the jobs that create rows sends
+    those contacts in the same pass, so a first sync needs two passes and one batch run per stream.
+    """
     from dotsync.jobs.registry import JOBS
 
     results: dict[str, JobResult] = {}
-    for job_id, spec in JOBS.items():
+    order = sorted(JOBS, key=lambda job_id: job_id == CONTACTS_LAST)  # stable: registry order otherwise
+    for job_id in order:
+        spec = JOBS[job_id]
         if job_id == importer.JOB:
             continue
         if progress:

@@ -1,0 +1,142 @@
+"""Render the "Sync" section of docs/performance.md from bench/results/sync-*.json (see bench/sync.py)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from install import RESULTS, ROOT
+
+DOC = ROOT / "docs" / "performance.md"
+SECTION = "## Sync"
+
+HEAD = """## Sync
+
+`bench/sync.py` seeds the same set-based Oscar shop as `bench/install.py` (plus a product class and
+two lines per order, so order records carry lines), runs the install backfill, then times a **full
+first sync**: `dotsync.jobs.runner.sync_all()` (what `dotsync sync all` runs) from a fresh queue
+until it drains, every record confirmed by the platform. The platform is the dotdigital sandbox
+running in **its own process** (`dotsync sandbox --db <temp file> --import-delay 0.05`), over HTTP
+on loopback, so its import processing shares neither this process's interpreter nor its memory
+(it does share the 2 CPUs). Both websites are configured with one account each
+(`dotsync.testing.platform_setup.configure_websites`, before the timing); the client-side hourly
+call budget is off (`DOTSYNC_RATE_LIMIT=off`); batch sizes are the defaults (contacts: 2,000 rows
+or 9 MiB per CSV import; insight: 4,000 records or 45 MiB per import; catalog: 5,000).
+
+**Floor** (`bench/sync_floor.py`), measured in the same process on the same database: the same
+sync-table rows read in the same keyset pages, the same adapter reads per page, every record built
+by the same payload builders (`contact_csv`/`datafields` for contacts, `order`/`quote`/`review`/
+`wishlist`/`product` for insight), and every batch body encoded as it is sent (CSV text to UTF-8,
+insight body to JSON), with no platform, no database writes, no change hashing, no queue. It runs
+twice after the sync (so it covers the contact rows the sync itself created for customers' orders
+in another website); the faster run is kept. Goal: sync at most 2x the floor.
+
+**Minimum API calls**, computed from the data: per account, 1 `GET /v2/account-info` (region
+discovery); per import, 1 call to start it and 1 status poll that finds it finished, plus 1
+`report-faults` call per contact (CSV) import. The number of imports is the fewest the batch limits
+allow per import stream (website x import type): `max(ceil(records / max_records),
+ceil(bytes / (max_bytes - fixed body bytes)))`, with the records and byte sizes counted by the floor.
+Actual calls are the sandbox's request log over the sync (they equal the runner's own count).
+Goal: at most 1.02x the minimum.
+
+**Memory**: peak RSS of the benchmark process during the sync alone (Linux `VmHWM`, reset just
+before `sync_all` via `/proc/self/clear_refs`); RSS before the sync is shown for reference. Each
+size runs in its own process. Goal: flat from 10k to 300k orders.
+"""
+
+
+def render(data: dict[str, Any]) -> str:
+    results = data["results"]
+    first = results[0]
+    lines = [
+        f"### {data['backend']} ({first['database_version']})",
+        "",
+        "| customers | orders | records sent | sync (s) | floor (s) | sync / floor | records/s | "
+        "API calls | minimum | calls / min | RSS before sync | peak RSS during sync |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for r in results:
+        lines.append(
+            f"| {r['customers']:,} | {r['orders']:,} | {r['records']:,} | {r['sync_seconds']:.1f} "
+            f"| {min(r['floor_seconds']):.1f} | **{r['ratio']:.2f}x** | {r['records_per_second']:,} "
+            f"| {r['api_calls_sandbox']:,} | {r['minimum']['calls']:,} | **{r['calls_ratio']:.3f}x** "
+            f"| {(r['rss_before_sync_kb'] or 0) / 1024:.0f} MiB | {r['rss_peak_sync_kb'] / 1024:.0f} MiB |"
+        )
+    big = results[-1]
+    lines += [
+        "",
+        f"At {big['customers']:,} customers / {big['orders']:,} orders:",
+        "",
+        "Wall time per job (summed over the runner's passes and rounds; the importer includes its "
+        "waits for the platform, not the runner's sleeps between rounds):",
+        "",
+        "| job | seconds |",
+        "|---|---:|",
+        *(f"| `{k}` | {v:.1f} |" for k, v in big["job_seconds"].items()),
+        f"| runner total (wall) | {big['sync_seconds']:.1f} |",
+        "",
+        "API calls by endpoint:",
+        "",
+        "| endpoint | calls |",
+        "|---|---:|",
+        *(f"| `{k}` | {v:,} |" for k, v in sorted(big["api_calls_by_endpoint"].items())),
+        "",
+        f"Minimum: {big['minimum']['accounts']} accounts, {big['minimum']['imports']} imports "
+        f"({big['minimum']['contact_imports']} contact imports) -> {big['minimum']['calls']} calls.",
+        "",
+        "Records and imports per stream (imports: fewest the limits allow / batches the floor encoded):",
+        "",
+        "| stream | records | payload MiB | fewest imports |",
+        "|---|---:|---:|---:|",
+        *(
+            f"| `{k}` | {s['records']:,} | {s['bytes'] / 1048576:.1f} | {s['fewest']} |"
+            for k, s in big["streams"].items()
+        ),
+        "",
+        f"The sync drained in {big['summary']['rounds']} importer rounds "
+        f"(stopped: {big['summary']['stopped']}; errors: {len(big['summary']['errors'])}). "
+        "Sync rows per status afterwards (3 imported, 5 skipped; orders in a status not synced and "
+        "contacts with nothing to send in a stream are skipped): "
+        + "; ".join(f"`{t}` {c}" for t, c in big["state"].items())
+        + ".",
+        "Floor runs (s): "
+        + "; ".join(f"{r['orders']:,} orders: {r['floor_seconds']}" for r in results)
+        + f". Seeding the largest shop took {big['seed_seconds']} s and its install "
+        f"{big['install_seconds']} s "
+        "(not timed as sync). 1-minute load average when each size finished: "
+        + ", ".join(f"{r['load_average']:.1f}" for r in results)
+        + " (other work shared the machine).",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def section() -> str:
+    parts = []
+    info = None
+    for path in sorted(RESULTS.glob("sync-*.json")):
+        data = json.loads(path.read_text())
+        info = data["machine"]
+        parts.append(render(data))
+    assert info is not None, "no bench/results/sync-*.json: run bench/sync.py first"
+    machine = (
+        f"Machine: {info['nproc']} CPUs (`nproc`), {info['cpu']}, {info['ram']} RAM; {info['os']}; "
+        f"Python {info['python']}, Django {info['django']}.\n"
+        "Reproduce: `.venv/bin/python bench/sync.py` (SQLite temp file; 3,333/10,000 and "
+        "100,000/300,000); `DATABASE_URL=postgres://… .venv/bin/python bench/sync.py` (PostgreSQL; the "
+        "database's public schema is dropped and recreated).\n"
+    )
+    return HEAD + "\n" + machine + "\n" + "\n".join(parts)
+
+
+def write_section() -> None:
+    """Replace (or append) the "Sync" section of docs/performance.md; other sections are kept."""
+    text = DOC.read_text() if DOC.exists() else "# Performance\n"
+    body = section()
+    start = text.find(f"\n{SECTION}\n")
+    if start == -1:
+        text = text.rstrip("\n") + "\n\n" + body
+    else:
+        end = text.find("\n## ", start + 1)
+        text = text[: start + 1] + body + ("\n" + text[end + 1 :] if end != -1 else "")
+    DOC.write_text(text.rstrip("\n") + "\n")
