@@ -16,11 +16,13 @@ Source rows become ``IMPORTED`` only in the transaction that records the platfor
 (``Finished`` for a bulk import, a 2xx for a single call), through
 :func:`dotsync.jobs.queue.settle_imported`. Until then they stay ``IMPORTING``, attached to their
 importer row, so a crash at any point loses nothing: the row is polled again, or — if the run died
-after claiming it but before recording the platform's import id — it returns to the queue after
-:data:`.state.CLAIM_TIMEOUT` and is sent again. Sending a batch twice never duplicates a record,
-because every platform write dotsync uses is an upsert: contact imports are keyed by email (per
-address book), insight imports and single insight writes by collection and record key, contact
-updates by email; deletes of something already gone succeed. Re-running the jobs therefore
+after claiming it but before recording the platform's import id — it returns to the queue and is
+sent again: at once when the claiming process ran on this host and is gone, otherwise after
+:data:`.state.CLAIM_TIMEOUT` (``tests/e2e/test_crash.py`` kills ``sync all`` at such points).
+Sending a batch twice never duplicates a record, because every platform write dotsync uses is an
+upsert: contact imports are keyed by email (per address book), insight imports and single insight
+writes by collection and record key, contact updates by email; deletes of something already gone
+succeed. Re-running the jobs therefore
 converges on exactly the store's data in the platform.
 """
 
