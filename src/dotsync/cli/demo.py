@@ -1,25 +1,52 @@
-"""``dotsync demo``: seed a realistic Oscar shop on a fresh database, install, print a summary."""
+"""``dotsync demo``: seed a realistic Oscar shop, install, sync it into a sandbox, print a summary."""
 
 from __future__ import annotations
+
+from typing import Any
 
 import click
 
 from dotsync.cli import setup_django
 from dotsync.cli.dberrors import friendly_database_errors
 from dotsync.cli.install import progress_bar
-from dotsync.cli.output import console, emit_json, err_console
+from dotsync.cli.output import console, emit_json, err_console, table
 
 
 @click.command("demo")
 @click.option("--seed", type=int, default=None, help="Seed of the shop; the same seed gives the same shop.")
 @click.option("--customers", type=click.IntRange(min=1), default=None, help="Customers to create.")
 @click.option("--orders", type=click.IntRange(min=0), default=None, help="Orders to place.")
-@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
-def demo_command(seed: int | None, customers: int | None, orders: int | None, as_json: bool) -> None:
-    """Create a fresh SQLite database, seed an Oscar shop, run install and print rows per sync table.
+@click.option(
+    "--sandbox-url",
+    default=None,
+    metavar="URL",
+    help="Use the sandbox running at URL (e.g. http://127.0.0.1:8899 from `dotsync sandbox`) instead "
+    "of starting one in-process; the demo accounts are created through POST /sandbox/accounts.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON (keys below).")
+def demo_command(
+    seed: int | None, customers: int | None, orders: int | None, sandbox_url: str | None, as_json: bool
+) -> None:
+    r"""Seed an Oscar shop on a fresh database, install, sync it into a sandbox and summarise.
 
-    The database is ./var/dotsync.sqlite3 (DOTSYNC_VAR_DIR moves it; DATABASE_URL replaces it). The
-    defaults finish in about a minute.
+    Steps: recreate the SQLite database (./var/dotsync.sqlite3; DOTSYNC_VAR_DIR moves it,
+    DATABASE_URL replaces it), migrate, seed (2 websites, 3 stores), install, start a sandbox on
+    ./var/sandbox.sqlite3 (or use --sandbox-url), create one account per website
+    (demo-<website>@apiconnector.com), suppress two seeded addresses per website there, then
+    `sync all` until the queue drains. The defaults finish in about a minute.
+
+    \b
+    --json keys:
+      database, seed, customers, orders, migrations, timings (seconds per step), seeded, install
+      summary      rows per sync table, website and state, after the sync
+      sandbox      url, database (null with --sandbox-url), in_process, browse
+      suppressed   website -> addresses suppressed in the sandbox before the sync
+      sync         drained, stopped, rounds, api_calls, elapsed_seconds, errors
+      websites     website -> account (API user), contacts, address_books (name -> contacts),
+                   collections (insight collection -> records), imports (total, by_kind,
+                   by_status), faults (reason -> addresses), fault_rows (reason -> report
+                   rows), api_calls (sandbox log for the user),
+                   importer (local totals: imported, failed, ...), suppressed_locally
     """
     setup_django()
     from dotsync.demo import run as demo
@@ -37,19 +64,72 @@ def demo_command(seed: int | None, customers: int | None, orders: int | None, as
                 step=step,
                 seed_progress=bars.on_seed,
                 install_hooks=(bars.on_start, bars.on_chunk),
+                sandbox_url=sandbox_url,
+                sync_progress=bars.on_sync,
             )
         except demo.DemoError as exc:
             raise click.ClickException(str(exc)) from exc
     if as_json:
         emit_json(result.as_dict())
         return
+    print_result(result)
+
+
+def platform_rows(websites: dict[str, dict[str, Any]]) -> list[list[Any]]:
+    """One row per measure, one column per website: what reached each account."""
+    codes = list(websites)
+
+    def row(label: str, value: Any) -> list[Any]:
+        return [label, *(value(websites[code]) for code in codes)]
+
+    def keys(part: str) -> list[str]:
+        return sorted({k for site in websites.values() for k in site[part]})
+
+    def statuses(counts: dict[str, int]) -> str:
+        return ", ".join(f"{k} {n}" for k, n in sorted(counts.items())) or "-"
+
+    rows = [row("contacts", lambda s: s["contacts"])]
+    rows += [row(f"  in {b}", lambda s, b=b: s["address_books"].get(b, 0)) for b in keys("address_books")]
+    rows += [row(f"{c} records", lambda s, c=c: s["collections"].get(c, 0)) for c in keys("collections")]
+    rows.append(row("imports", lambda s: f"{s['imports']['total']} ({statuses(s['imports']['by_status'])})"))
+    rows += [
+        row(f"fault: {r}", lambda s, r=r: f"{s['faults'].get(r, 0)} ({s['fault_rows'].get(r, 0)} rows)")
+        for r in keys("faults")
+    ]
+    rows.append(row("importer rows imported", lambda s: s["importer"].get("imported", 0)))
+    rows.append(row("importer rows failed", lambda s: s["importer"].get("failed", 0)))
+    rows.append(row("suppressed locally", lambda s: s["suppressed_locally"]))
+    rows.append(row("API calls (setup and sync)", lambda s: s["api_calls"]))
+    return rows
+
+
+def print_result(result: Any) -> None:
+    """The demo summary for people: sync tables, what reached the platform, where to look next."""
     from dotsync.cli.status import print_summary
 
-    print_summary(result.summary, title="Sync tables after install (rows per website and state)")
+    print_summary(result.summary, title="Sync tables after the sync (rows per website and state)")
+    table("What reached the platform (sandbox)", ["", *result.websites], platform_rows(result.websites))
+    for error in result.sync.get("errors", []):
+        err_console.print(f"[red]error:[/red] {error}")
+    sync = result.sync
+    state = "drained" if sync.get("drained") else f"stopped ({sync.get('stopped')})"
     took = ", ".join(f"{k} {v:.1f}s" for k, v in result.timings.items())
+    for code, site in result.websites.items():
+        console.print(f"Account of {code}: {site['account']}")
     console.print(f"Database: {result.database}")
     console.print(f"Seed {result.seed}: {result.customers} customers, {result.orders} orders. {took}.")
-    console.print("Next: `dotsync status` shows these counts again; `dotsync migrate-data` rebuilds a table.")
+    console.print(
+        f"Sync: queue {state} after {sync.get('rounds', 0)} rounds, {sync.get('api_calls', 0)} API calls "
+        "by `sync all`; "
+        f"{sum(result.suppressed.values())} addresses were suppressed in the sandbox beforehand."
+    )
+    sandbox = result.sandbox
+    if sandbox.get("in_process"):
+        console.print(f"Sandbox state: {sandbox['database']} (the demo's sandbox has stopped).")
+        console.print(f"See what was sent: {sandbox['browse']}")
+    else:
+        console.print(f"Sandbox: {sandbox['url']}; see what was sent at {sandbox['browse']}")
+    console.print("Next: `dotsync status` shows the sync tables again; `dotsync sync all` sends changes.")
 
 
 COMMANDS = [demo_command]

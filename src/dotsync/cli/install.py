@@ -41,6 +41,23 @@ class Bars:
             self.tasks[key] = self.progress.add_task(key, total=max(total, 1), rows=0)
         self.progress.update(self.tasks[key], completed=done if total else 1, rows=done)
 
+    def on_sync(self, snapshot: dict[str, Any]) -> None:
+        """``sync_all`` hook: the batching job running, then the importer queue (rows imported of all)."""
+        if "sync" not in self.tasks:
+            self.tasks["sync"] = self.progress.add_task("sync: batching", total=None, rows=0)
+        task = self.tasks["sync"]
+        if snapshot["phase"] == "batch":
+            self.progress.update(task, description=f"sync: {snapshot['job']}")
+            return
+        done = snapshot["imported"] + snapshot["failed"]
+        self.progress.update(
+            task,
+            description=f"sync: import round {snapshot['round']}",
+            completed=done,
+            total=done + snapshot["pending"] + snapshot["importing"],
+            rows=snapshot["imported"],
+        )
+
 
 @contextmanager
 def progress_bar(enabled: bool) -> Iterator[Bars]:

@@ -1,9 +1,9 @@
-"""``dotsync demo``: a fresh database, a seeded Oscar shop, the install backfill, a summary.
+"""``dotsync demo``: a fresh database, a seeded Oscar shop, install, a sync into a sandbox, a summary.
 
-:func:`run_demo` is the orchestration; each step is its own function so later features (starting a
-sandbox, running every job) extend the sequence without rewriting it. The database is the one the
+:func:`run_demo` is the orchestration; each step is its own function. The database is the one the
 settings name (``DATABASE_URL``, else ``$DOTSYNC_VAR_DIR/dotsync.sqlite3``, ``./var`` by default).
-A SQLite file is recreated from scratch; any other database must not hold a shop already.
+A SQLite file is recreated from scratch; any other database must not hold a shop already. The
+platform side (sandbox, accounts, suppressions, what reached it) is :mod:`dotsync.demo.platform`.
 """
 
 from __future__ import annotations
@@ -18,6 +18,11 @@ DEFAULT_SEED = 42
 DEFAULT_CUSTOMERS = 2_000
 DEFAULT_ORDERS = 6_000
 """Demo sizes: the whole demo finishes in about a minute on a laptop (migrations take half of it)."""
+SYNC_TIMEOUT = 600.0
+"""``sync all`` gives up after this many seconds (the defaults drain in well under a minute)."""
+
+SYNC_KEYS = ("drained", "stopped", "rounds", "api_calls", "elapsed_seconds", "errors")
+"""The parts of the ``sync all`` summary the demo reports (``importer`` totals go per website)."""
 
 Step = Callable[[str], None]
 
@@ -36,6 +41,16 @@ class DemoResult:
     seeded: dict[str, Any] = field(default_factory=dict)
     install: list[dict[str, Any]] = field(default_factory=list)
     summary: dict[str, Any] = field(default_factory=dict)
+    """Rows per sync table, website and state, at the end (after the sync)."""
+    sandbox: dict[str, Any] = field(default_factory=dict)
+    """:meth:`dotsync.demo.platform.DemoSandbox.as_dict`."""
+    suppressed: dict[str, int] = field(default_factory=dict)
+    """Website code -> addresses suppressed in the sandbox before the sync."""
+    sync: dict[str, Any] = field(default_factory=dict)
+    """The ``sync all`` outcome: ``drained``, ``stopped``, ``rounds``, ``api_calls``, ``elapsed_seconds``,
+    ``errors``."""
+    websites: dict[str, Any] = field(default_factory=dict)
+    """Website code -> :func:`dotsync.demo.platform.platform_summary`."""
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-serialisable form."""
@@ -49,6 +64,10 @@ class DemoResult:
             "seeded": self.seeded,
             "install": self.install,
             "summary": self.summary,
+            "sandbox": self.sandbox,
+            "suppressed": self.suppressed,
+            "sync": self.sync,
+            "websites": self.websites,
         }
 
 
@@ -156,8 +175,10 @@ def run_demo(
     step: Step | None = None,
     seed_progress: Callable[..., None] | None = None,
     install_hooks: tuple[Any, Any] | None = None,
+    sandbox_url: str | None = None,
+    sync_progress: Callable[[dict[str, Any]], None] | None = None,
 ) -> DemoResult:
-    """Create and migrate a fresh database, seed a shop, run install, and summarise the sync tables.
+    """Create and migrate a fresh database, seed a shop, install, sync into a sandbox, summarise.
 
     Args:
         seed: the seed; the same seed gives the same shop, emails included.
@@ -166,6 +187,12 @@ def run_demo(
         step: called with a short message as each step starts (for the console).
         seed_progress: passed to the seeder as its ``progress`` callback.
         install_hooks: ``(on_start, on_chunk)`` for the install progress bar.
+        sandbox_url: use the sandbox running there; None starts one in-process on
+            ``<var>/sandbox.sqlite3``.
+        sync_progress: passed to ``sync_all`` as its ``progress`` callback.
+
+    Raises:
+        DemoError: a step cannot run here (the message says what to do).
     """
     from dotsync.install import backfill
     from dotsync.observers import muted
@@ -202,8 +229,50 @@ def run_demo(
         lambda: backfill(on_start=on_start, on_chunk=on_chunk),
     )
     result.install = [r.as_dict() for r in results]
+    sync_into_sandbox(result, timed, sandbox_url, sync_progress)
     result.summary = sync_summary()
     return result
+
+
+def sync_into_sandbox(
+    result: DemoResult,
+    timed: Callable[[str, str, Callable[[], Any]], Any],
+    sandbox_url: str | None,
+    progress: Callable[[dict[str, Any]], None] | None,
+) -> None:
+    """Connect the shop to a sandbox, ``sync all``, and read back what reached the platform.
+
+    Starts (or reaches) the sandbox, configures the websites, suppresses a few addresses, syncs, and
+    fills ``result.sandbox``, ``.suppressed``, ``.sync`` and ``.websites``.
+    """
+    from django.conf import settings
+
+    from dotsync.demo import platform
+    from dotsync.jobs.runner import sync_all
+
+    where = sandbox_url or "in-process"
+    try:
+        with platform.open_sandbox(Path(settings.VAR_DIR), sandbox_url) as sandbox:
+            result.sandbox = sandbox.as_dict()
+            accounts = timed(
+                "connect",
+                f"Connecting the websites to the sandbox ({where}: {sandbox.url})",
+                lambda: platform.connect_websites(sandbox),
+            )
+            result.suppressed = platform.suppress_demo_emails(sandbox)
+            summary = timed(
+                "sync",
+                "Syncing: `sync all` until the importer queue drains",
+                lambda: sync_all(timeout=SYNC_TIMEOUT, progress=progress),
+            )
+            result.sync = {k: summary[k] for k in SYNC_KEYS}
+            result.websites = timed(
+                "report",
+                "Reading back what reached the platform",
+                lambda: platform.platform_summary(sandbox, accounts, summary),
+            )
+    except platform.PlatformError as exc:
+        raise DemoError(str(exc)) from exc
 
 
 def _plain(value: Any) -> dict[str, Any]:

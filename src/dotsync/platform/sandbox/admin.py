@@ -10,7 +10,9 @@
 
 from __future__ import annotations
 
+import csv
 import html
+import io
 import json
 import sqlite3
 from importlib import resources
@@ -146,6 +148,7 @@ def account_state(store: Store, account: sqlite3.Row) -> dict[str, Any]:
                 "status": i["status"],
                 "address_book_id": i["address_book_id"],
                 "polls": i["polls"],
+                "faults": fault_rows(i["faults"]),
             }
             for i in store.all("SELECT * FROM imports WHERE account_id = ? ORDER BY created", (account_id,))
         ],
@@ -160,6 +163,20 @@ def account_state(store: Store, account: sqlite3.Row) -> dict[str, Any]:
             for s in store.all("SELECT * FROM sms WHERE account_id = ? ORDER BY id", (account_id,))
         ],
     }
+
+
+def fault_rows(faults_csv: str | None) -> list[dict[str, str]]:
+    """An import's fault report as ``[{"reason", "email"}]`` (the report's other columns are left out)."""
+    rows = list(csv.reader(io.StringIO(faults_csv or "")))
+    if not rows:
+        return []
+    header = [c.strip().lower() for c in rows[0]]
+    email_at = header.index("email") if "email" in header else None
+    return [
+        {"reason": row[0], "email": row[email_at] if email_at is not None and email_at < len(row) else ""}
+        for row in rows[1:]
+        if row
+    ]
 
 
 def request_log(store: Store, username: str | None = None) -> dict[str, Any]:
