@@ -92,3 +92,30 @@ def test_order_placed_changed_refunded_cancelled_is_upserted_then_deleted(
     assert summary["importer"]["main"].get("sent", 0) + summary["importer"]["main"].get("imported", 0) >= 1
     assert carol().get("NUMBER_OF_ORDERS", 0) == 0  # a cancelled order is not in the sales data
     assert not view(sandbox, accounts["outlet"]).keys("Orders") & {number}
+
+
+def test_a_new_guest_order_brings_its_guest_then_leaves_orders_when_cancelled(
+    shop, sandbox, accounts, django_capture_on_commit_callbacks
+):
+    scope, p = shop.scope, shop.products
+    run_sync()
+    email = "newguest@example.com"
+    with django_capture_on_commit_callbacks(execute=True):
+        order = place_order(email, [p["mug"], p["shirt"]], scope.outlet_en, guest_name=("Nora", "New"))
+    number = str(order.number)
+    run_sync()
+    outlet, main = view(sandbox, accounts["outlet"]), view(sandbox, accounts["main"])
+    assert email in outlet.books["guests"] and email not in main.contacts
+    guest = outlet.contacts[email]["data_fields"]
+    assert guest["FIRSTNAME"] == "Nora" and guest["NUMBER_OF_ORDERS"] == 1
+    assert guest["TOTAL_SPEND"] == pytest.approx(float(order.total_incl_tax))
+    record = outlet.insight["Orders"][number]
+    assert record["email"] == email and record["json"]["storeName"] == "Outlet English"
+    assert number not in main.keys("Orders")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        order.set_status("cancelled")
+    run_sync()
+    outlet = view(sandbox, accounts["outlet"])
+    assert number not in outlet.keys("Orders")
+    assert outlet.contacts[email]["data_fields"].get("NUMBER_OF_ORDERS", 0) == 0
