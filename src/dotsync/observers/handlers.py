@@ -19,6 +19,7 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.db.models import Subquery
+from django.utils import timezone
 
 from dotsync.config import get_config
 from dotsync.models import Catalog, Contact, Quote, Review, Store, Website, Wishlist
@@ -265,7 +266,8 @@ def wishlist_deleted(wishlist_id: int, owner_id: int | None) -> None:
 def sync_review(review_id: int, site_id: int | None = None) -> None:
     """A review was saved or added: upsert an approved review's row, drop an unapproved unsent one.
 
-    An approved review's author's contact is marked modified too (review count).
+    A review no longer approved whose row was sent is marked modified, so the reviews job deletes it
+    from the ``Reviews`` collection. The author's contact is marked modified too (review count).
     """
     review_model = _model("reviews", "ProductReview")
     review = review_model.objects.filter(pk=review_id).values_list("status", "user_id").first()
@@ -274,6 +276,9 @@ def sync_review(review_id: int, site_id: int | None = None) -> None:
     status, user_id = review
     if status != review_model.APPROVED:
         Review.objects.filter(review_id=review_id, sync_status=rows.NEW).delete()
+        withdrawn = Review.objects.filter(review_id=review_id).exclude(sync_status=rows.MODIFIED)
+        if withdrawn.update(sync_status=rows.MODIFIED, updated_at=timezone.now()) and user_id is not None:
+            rows.touch_customer_contacts(user_id)
         return
     store = resolve_store(site_id, user_id)
     if store is None:
