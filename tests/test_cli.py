@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -14,6 +15,8 @@ from click.testing import CliRunner
 from dotsync.cli import main
 from dotsync.install import backfill
 from dotsync.models import Contact, Order, SyncStatus
+from dotsync.platform.sandbox.control import SandboxControl
+from dotsync.platform.sandbox.server import run_in_thread
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -89,8 +92,63 @@ def test_unreachable_database_says_what_to_check(tmp_path):
     assert "Cannot reach the database" in done.stderr and "DATABASE_URL" in done.stderr
 
 
+BOOK_MEMBERS = {
+    "Customers": "customer_id IS NOT NULL",
+    "Guests": "is_guest",
+    "Subscribers": "is_subscriber OR subscriber_status = 3",
+}
+"""Who may be in each demo address book, as a condition on the demo database's email_contact."""
+
+
+def local(db: Path, sql: str, *params: object) -> list[tuple[object, ...]]:
+    """Rows of a query on a demo's SQLite database (read directly, not through the test database)."""
+    with sqlite3.connect(db) as conn:
+        return conn.execute(sql, params).fetchall()
+
+
+def check_platform(demo_db: Path, websites: dict[str, dict], tables: dict, accounts: dict) -> None:
+    """What the demo reports reached each website's account is what the sandbox holds, and fits the shop."""
+    for code, site in websites.items():
+        user = f"demo-{code}@apiconnector.com"
+        assert site["account"] == user
+        account = accounts[user]
+        (website_id,) = local(demo_db, "SELECT id FROM dotsync_website WHERE code = ?", code)[0]
+        books = {b["name"]: b["contacts"] for b in account["address_books"]}
+        assert site["address_books"] == {name: books[name] for name in BOOK_MEMBERS}
+        assert all(site["address_books"][name] > 0 for name in ("Customers", "Subscribers"))
+        for name, condition in BOOK_MEMBERS.items():
+            on_platform = {c["email"].lower() for c in account["contacts"] if name in c["address_books"]}
+            allowed = local(
+                demo_db,
+                f"SELECT lower(email) FROM email_contact WHERE website_id = ? AND ({condition})",
+                website_id,
+            )
+            assert on_platform <= {e for (e,) in allowed}, name
+        orders = account["insight"]["Orders"]["records"]
+        assert site["collections"]["Orders"] == len(orders) == tables["email_order"][code]["imported"] > 0
+        assert {r["key"] for r in orders} == {
+            str(n)
+            for (n,) in local(
+                demo_db,
+                "SELECT order_number FROM email_order WHERE website_id = ? AND sync_status = 3",
+                website_id,
+            )
+        }
+        # two addresses of this website were globally suppressed before the sync: the fault report named
+        # them and they end unsubscribed locally
+        assert site["faults"] == {"Globally Suppressed": 2}
+        suppressed = local(
+            demo_db,
+            "SELECT COUNT(*) FROM email_contact WHERE website_id = ? AND suppressed AND NOT is_subscriber",
+            website_id,
+        )
+        assert site["suppressed_locally"] == suppressed[0][0] == 2
+        assert site["importer"]["imported"] == site["imports"]["total"] > 0
+        assert site["importer"].get("failed", 0) == 0
+
+
 @pytest.mark.slow
-def test_demo_then_status_and_a_second_install_on_a_fresh_machine(tmp_path):
+def test_demo_syncs_into_its_sandbox_then_status_and_a_second_install_on_a_fresh_machine(tmp_path):
     env = {"DOTSYNC_VAR_DIR": str(tmp_path)}
     done = dotsync("demo", "--seed", "7", "--customers", "30", "--orders", "60", "--json", env=env)
     assert done.returncode == 0, done.stderr[-3000:]
@@ -102,6 +160,22 @@ def test_demo_then_status_and_a_second_install_on_a_fresh_machine(tmp_path):
     assert all(
         sum(site["total"] for site in tables[t].values()) > 0 for t in ("email_contact", "email_catalog")
     )
+    assert demo["sync"]["drained"] and not demo["sync"]["errors"], demo["sync"]
+    assert demo["suppressed"] == {"main": 2, "outlet": 2}
+    # the in-process sandbox kept its state in var/sandbox.sqlite3: serve it again, as a user would with
+    # `dotsync sandbox --db var/sandbox.sqlite3`, and compare with the summary
+    assert demo["sandbox"]["in_process"] and demo["sandbox"]["database"] == str(tmp_path / "sandbox.sqlite3")
+    assert f"--db {tmp_path / 'sandbox.sqlite3'}" in demo["sandbox"]["browse"]
+    served = run_in_thread(db_path=demo["sandbox"]["database"])
+    try:
+        with SandboxControl(served.url) as control:
+            state = control.state()
+            calls = {user: control.requests(user)["total"] for user in state["accounts"]}
+    finally:
+        served.stop()
+    assert set(state["accounts"]) == {"demo-main@apiconnector.com", "demo-outlet@apiconnector.com"}
+    check_platform(Path(demo["database"]), demo["websites"], tables, state["accounts"])
+    assert {site["account"]: site["api_calls"] for site in demo["websites"].values()} == calls
     status = dotsync("status", "--json", env=env)
     assert status.returncode == 0, status.stderr
     assert json.loads(status.stdout)["tables"] == tables
@@ -109,13 +183,69 @@ def test_demo_then_status_and_a_second_install_on_a_fresh_machine(tmp_path):
     assert again.returncode == 0, again.stderr[-3000:]
     assert sum(s["rows"] for s in json.loads(again.stdout)["sources"]) == 0
     assert json.loads(dotsync("status", "--json", env=env).stdout)["tables"] == tables
-    # a second demo starts from a fresh database again (migrated schema reused) and, with the same
-    # seed, builds the same shop
+    # a second demo starts from a fresh database and sandbox again (migrated schema reused) and, with
+    # the same seed, builds the same shop and sends the same
     second = dotsync("demo", "--seed", "7", "--customers", "30", "--orders", "60", "--json", env=env)
     assert second.returncode == 0, second.stderr[-3000:]
     rerun = json.loads(second.stdout)
     assert (demo["migrations"], rerun["migrations"]) == ("migrated", "cached")
     assert rerun["summary"]["tables"] == tables and rerun["seeded"] == demo["seeded"]
+    stable = ("account", "contacts", "address_books", "collections", "faults", "importer")
+    assert {c: {k: s[k] for k in stable} for c, s in rerun["websites"].items()} == {
+        c: {k: s[k] for k in stable} for c, s in demo["websites"].items()
+    }
+
+
+@pytest.mark.slow
+def test_demo_with_sandbox_url_creates_its_accounts_on_that_sandbox(tmp_path):
+    sandbox = run_in_thread()  # in memory, no accounts: the demo must create them over POST /sandbox/accounts
+    try:
+        env = {"DOTSYNC_VAR_DIR": str(tmp_path)}
+        done = dotsync(
+            "demo",
+            "--seed",
+            "3",
+            "--customers",
+            "25",
+            "--orders",
+            "40",
+            "--sandbox-url",
+            sandbox.url,
+            env=env,
+        )
+        assert done.returncode == 0, done.stderr[-3000:]
+        with SandboxControl(sandbox.url) as control:
+            state = control.state()
+    finally:
+        sandbox.stop()
+    assert not (tmp_path / "sandbox.sqlite3").exists()  # no sandbox of its own
+    assert set(state["accounts"]) == {"demo-main@apiconnector.com", "demo-outlet@apiconnector.com"}
+    out = " ".join(done.stdout.split())  # rich wraps long lines
+    assert "Account of main: demo-main@apiconnector.com" in out
+    assert "Account of outlet: demo-outlet@apiconnector.com" in out
+    assert f"Database: {tmp_path / 'dotsync.sqlite3'}" in out
+    assert f"see what was sent at {sandbox.url}/sandbox/" in out
+    assert "fault: Globally Suppressed" in out and "Orders records" in out
+    demo_db = tmp_path / "dotsync.sqlite3"
+    for user, account in state["accounts"].items():
+        code = user.removeprefix("demo-").split("@")[0]
+        (website_id,) = local(demo_db, "SELECT id FROM dotsync_website WHERE code = ?", code)[0]
+        (imported,) = local(
+            demo_db, "SELECT COUNT(*) FROM email_order WHERE website_id = ? AND sync_status = 3", website_id
+        )[0]
+        assert len(account["insight"]["Orders"]["records"]) == imported > 0
+        filled = {b["name"] for b in account["address_books"] if b["contacts"]}
+        assert "Customers" in filled and filled <= {"Customers", "Subscribers", "Guests"}
+
+
+def test_demo_with_an_unreachable_sandbox_url_says_how_to_start_one(tmp_path):
+    done = dotsync(
+        "demo", "--sandbox-url", "http://127.0.0.1:9", env={"DOTSYNC_VAR_DIR": str(tmp_path)}, timeout=60
+    )
+    assert done.returncode == 1
+    assert "No dotdigital sandbox answers at http://127.0.0.1:9" in done.stderr
+    assert "`dotsync sandbox`" in done.stderr and "Traceback" not in done.stderr
+    assert not (tmp_path / "dotsync.sqlite3").exists()  # checked before the database is wiped
 
 
 def test_install_without_websites_says_how_to_create_them(db):

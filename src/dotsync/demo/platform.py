@@ -86,6 +86,26 @@ def demo_book_name(book: str) -> str:
     return book.title()
 
 
+def reach_sandbox(url: str) -> SandboxControl:
+    """A control client for the sandbox at ``url``, once it has answered.
+
+    Raises:
+        PlatformError: nothing (or not a sandbox) answers there; the message says how to start one.
+    """
+    control = SandboxControl(url, timeout=5.0)
+    try:
+        control.faults()
+    except (httpx.HTTPError, httpx.InvalidURL, SandboxError, ValueError) as exc:
+        control.close()
+        hint = "" if "://" in url else "; the URL needs a scheme, e.g. http://127.0.0.1:8899"
+        raise PlatformError(
+            f"No dotdigital sandbox answers at {url} ({type(exc).__name__}{hint}). Start one in another "
+            f"terminal with `dotsync sandbox` (it listens on http://127.0.0.1:{BROWSE_PORT}), or "
+            "drop --sandbox-url to let the demo run its own."
+        ) from exc
+    return control
+
+
 @contextmanager
 def open_sandbox(var_dir: Path, url: str | None = None) -> Iterator[DemoSandbox]:
     """The demo's sandbox: the one at ``url``, else an in-process one on ``var_dir/sandbox.sqlite3``.
@@ -94,16 +114,7 @@ def open_sandbox(var_dir: Path, url: str | None = None) -> Iterator[DemoSandbox]
         PlatformError: ``url`` does not answer as a sandbox, or the sandbox database cannot be made.
     """
     if url:
-        control = SandboxControl(url)
-        try:
-            control.faults()
-        except (httpx.HTTPError, SandboxError, ValueError) as exc:
-            control.close()
-            raise PlatformError(
-                f"No dotdigital sandbox answers at {url} ({type(exc).__name__}). Start one in another "
-                f"terminal with `dotsync sandbox` (it listens on http://127.0.0.1:{BROWSE_PORT}), or "
-                "drop --sandbox-url to let the demo run its own."
-            ) from exc
+        control = reach_sandbox(url)
         try:
             yield DemoSandbox(control, control.url, None)
         finally:

@@ -208,6 +208,8 @@ def run_demo(
         timings[name] = time.perf_counter() - started
         return value
 
+    if sandbox_url:
+        check_sandbox(sandbox_url)  # before the database is wiped
     database = timed("database", "Creating a fresh database", fresh_database)
     result = DemoResult(database=database, seed=seed, customers=customers, orders=orders, timings=timings)
     result.migrations = timed("migrate", "Migrating (Oscar and dotsync)", migrate_database)
@@ -232,6 +234,16 @@ def run_demo(
     sync_into_sandbox(result, timed, sandbox_url, sync_progress)
     result.summary = sync_summary()
     return result
+
+
+def check_sandbox(url: str) -> None:
+    """Fail early, with what to do, when no sandbox answers at ``url``."""
+    from dotsync.demo import platform
+
+    try:
+        platform.reach_sandbox(url).close()
+    except platform.PlatformError as exc:
+        raise DemoError(str(exc)) from exc
 
 
 def sync_into_sandbox(
