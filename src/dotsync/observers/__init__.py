@@ -15,8 +15,8 @@ Row rules:
   else the default store (see :mod:`dotsync.observers.scope`).
 * An order cancelled or refunded is simply marked modified; the orders job turns a cancelled
   order into a delete.
-* **Deletes** (customer, subscription of a non-customer, wishlist, product) remove the local sync
-  row and, when the platform may hold the record (the row was ever sent), queue a ``PENDING``
+* **Deletes** (customer, subscription of a non-customer, wishlist, review, basket, product) remove
+  the local sync row and, when the platform may hold the record (the row was ever sent), queue a ``PENDING``
   ``email_importer`` row through :func:`dotsync.jobs.queue.enqueue_single`: ``Contact`` /
   ``Contact_Delete`` with ``{"email": ...}``, or ``<collection>`` / ``Single_Delete`` with
   ``{"collection", "scope", "key", "email"}``. The importer sends them; nothing is lost if the
@@ -59,6 +59,8 @@ EVENTS: tuple[str, ...] = (
     "wishlist_deleted",
     "review_approved",
     "review_added",
+    "review_deleted",
+    "basket_deleted",
     "product_saved",
     "product_deleted",
     "stock_record_saved",
@@ -138,6 +140,10 @@ def connections() -> list[Connection]:
         ),
         Connection(("review_approved",), db.post_save, r.review_saved, get_model("reviews", "ProductReview")),
         Connection(("review_added",), get_class("catalogue.reviews.signals", "review_added"), r.review_added),
+        Connection(
+            ("review_deleted",), db.post_delete, r.review_deleted, get_model("reviews", "ProductReview")
+        ),
+        Connection(("basket_deleted",), db.post_delete, r.basket_deleted, get_model("basket", "Basket")),
         Connection(("product_saved",), db.post_save, r.product_saved, get_model("catalogue", "Product")),
         Connection(
             ("product_deleted",), db.post_delete, r.product_deleted, get_model("catalogue", "Product")

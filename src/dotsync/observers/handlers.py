@@ -250,14 +250,30 @@ def sync_wishlist(wishlist_id: int, site_id: int | None = None) -> None:
 
 def wishlist_deleted(wishlist_id: int, owner_id: int | None) -> None:
     """A wishlist was deleted: drop its row and queue a platform delete if it was sent."""
-    row = Wishlist.objects.filter(wishlist_id=wishlist_id).first()
+    _insight_source_deleted(Wishlist.objects.filter(wishlist_id=wishlist_id), "Wishlist", owner_id)
+
+
+def _insight_source_deleted(found: Any, collection: str, owner_id: int | None) -> bool:
+    """Drop the sync row of a deleted store record and queue the platform delete if it was sent.
+
+    Args:
+        found: a queryset of the record's sync row (keyed ``<entity>_id``).
+        collection: the record's collection.
+        owner_id: the owner's user id, for the email of the contact-scoped delete (None: delete by key).
+
+    Returns:
+        True when a row was found.
+    """
+    row = found.first()
     if row is None:
-        return
+        return False
+    key = getattr(row, {"Wishlist": "wishlist_id", "Reviews": "review_id", "Quote": "quote_id"}[collection])
     if rows.was_sent(row):
         users = get_user_model()._default_manager
         email = users.filter(pk=owner_id).values_list("email", flat=True).first() if owner_id else None
-        rows.queue_insight_delete(row.website_id, "Wishlist", str(wishlist_id), email=email or None)  # type: ignore[attr-defined]
+        rows.queue_insight_delete(row.website_id, collection, str(key), email=email or None)
     row.delete()
+    return True
 
 
 # --- reviews --------------------------------------------------------------------------------------
@@ -286,6 +302,17 @@ def sync_review(review_id: int, site_id: int | None = None) -> None:
     rows.upsert_review(review_id, store, customer_id=user_id, move_store=site_id is not None)
     if user_id is not None:
         rows.touch_customer_contacts(user_id)
+
+
+def review_deleted(review_id: int, user_id: int | None) -> None:
+    """A review was deleted: drop its row, queue its delete from ``Reviews`` if it was sent."""
+    if _insight_source_deleted(Review.objects.filter(review_id=review_id), "Reviews", user_id) and user_id:
+        rows.touch_customer_contacts(user_id)
+
+
+def basket_deleted(basket_id: int, owner_id: int | None) -> None:
+    """A basket was deleted: drop its quote row, queue its delete from ``Quote`` if it was sent."""
+    _insight_source_deleted(Quote.objects.filter(quote_id=basket_id), "Quote", owner_id)
 
 
 # --- catalogue ------------------------------------------------------------------------------------

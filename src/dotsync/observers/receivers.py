@@ -205,6 +205,18 @@ def review_saved(sender: Any, instance: Any, **kwargs: Any) -> None:
     defer("review_saved", handlers.sync_review, instance.pk, None)
 
 
+@receiver("review_deleted")
+def review_deleted(sender: Any, instance: Any, **kwargs: Any) -> None:
+    """``post_delete`` of ``reviews.ProductReview`` (deleted in the dashboard)."""
+    defer("review_deleted", handlers.review_deleted, instance.pk, instance.user_id)
+
+
+@receiver("basket_deleted")
+def basket_deleted(sender: Any, instance: Any, **kwargs: Any) -> None:
+    """``post_delete`` of ``basket.Basket``."""
+    defer("basket_deleted", handlers.basket_deleted, instance.pk, instance.owner_id)
+
+
 @receiver("review_added")
 def review_added(sender: Any, review: Any, request: Any = None, **kwargs: Any) -> None:
     """Oscar's ``review_added`` (the review view; carries the request, hence the store)."""
