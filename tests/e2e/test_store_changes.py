@@ -45,3 +45,24 @@ def test_store_changes_update_and_delete_platform_records(
         assert str(mug.pk) not in acc.keys("Catalog_Default")
         assert str(shop.products["shirt"].pk) in acc.keys("Catalog_Default")
     assert outlet.contacts["bob@example.com"]["data_fields"]["LASTNAME"] == "Baker"  # untouched
+
+
+def test_store_deletes_remove_the_platform_records(
+    shop, sandbox, accounts, django_capture_on_commit_callbacks
+):
+    run_sync()
+    review, wishlist, basket = shop.reviews["bob_mug"], shop.wishlists["carol"], shop.baskets["carol_open"]
+    keys = {"review": str(review.pk), "wishlist": str(wishlist.pk), "basket": str(basket.pk)}
+    with django_capture_on_commit_callbacks(execute=True):
+        review.delete()
+        wishlist.delete()
+        basket.delete()
+        shop.customers["dave"].delete()
+    run_sync()
+
+    main, outlet = view(sandbox, accounts["main"]), view(sandbox, accounts["outlet"])
+    assert keys["wishlist"] not in main.keys("Wishlist")
+    assert keys["basket"] not in main.keys("Quote")
+    assert "dave@example.com" not in main.contacts
+    assert "alice@example.com" in main.contacts and "bob@example.com" in outlet.contacts
+    assert keys["review"] not in outlet.keys("Reviews")
