@@ -27,7 +27,7 @@ from dotsync.cli.output import console, emit_json, err_console, table
 def demo_command(
     seed: int | None, customers: int | None, orders: int | None, sandbox_url: str | None, as_json: bool
 ) -> None:
-    r"""Seed an Oscar shop on a fresh database, install, sync it into a sandbox and summarise.
+    """Seed an Oscar shop on a fresh database, install, sync it into a sandbox and summarise.
 
     Steps: recreate the SQLite database (./var/dotsync.sqlite3; DOTSYNC_VAR_DIR moves it,
     DATABASE_URL replaces it), migrate, seed (2 websites, 3 stores), install, start a sandbox on
@@ -44,10 +44,10 @@ def demo_command(
       sync         drained, stopped, rounds, api_calls, elapsed_seconds, errors
       websites     website -> account (API user), contacts, address_books (name -> contacts),
                    collections (insight collection -> records), imports (total, by_kind,
-                   by_status), faults (reason -> addresses), fault_rows (reason -> report
-                   rows), api_calls (sandbox log for the user),
-                   importer (local totals: imported, failed, ...), suppressed_locally
-    """
+                     by_status), faults (reason -> addresses), fault_rows (reason -> report
+                   rows), api_calls (sandbox log for the user), importer (local totals:
+                   imported, failed, ...), suppressed_locally
+    """  # noqa: D301 (\b is click's "do not rewrap" marker)
     setup_django()
     from dotsync.demo import run as demo
 
