@@ -44,7 +44,7 @@ def demo_command(
       sync         drained, stopped, rounds, api_calls, elapsed_seconds, errors
       websites     website -> account (API user), contacts, address_books (name -> contacts),
                    collections (insight collection -> records), imports (total, by_kind,
-                     by_status), faults (reason -> addresses), fault_rows (reason -> report
+                   by_status), faults (reason -> addresses), fault_rows (reason -> report
                    rows), api_calls (sandbox log for the user), importer (local totals:
                    imported, failed, ...), suppressed_locally
     """  # noqa: D301 (\b is click's "do not rewrap" marker)
