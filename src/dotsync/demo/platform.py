@@ -169,21 +169,25 @@ def connect_websites(sandbox: DemoSandbox) -> dict[str, SandboxAccount]:
 def suppress_demo_emails(sandbox: DemoSandbox, per_website: int = SUPPRESSED_PER_WEBSITE) -> dict[str, int]:
     """Globally suppress ``per_website`` seeded contacts of each website in the sandbox.
 
-    The picks are deterministic (subscribers first, by email) and belong to one website only, so each
-    website's sync meets exactly ``per_website`` ``Globally Suppressed`` faults.
+    The picks are deterministic (subscribers first, by email) and belong to one website only: no
+    contact, order, basket, wishlist or review of another website has their email or customer (the
+    sync makes a contact for a customer's basket, wishlist or review in its website). So each website's
+    sync meets exactly ``per_website`` ``Globally Suppressed`` addresses.
 
     Returns:
         Website code -> how many addresses were suppressed.
     """
+    from dotsync.models import Order, Quote, Review, Wishlist
+
     out: dict[str, int] = {}
     for website in Website.objects.order_by("id"):
-        elsewhere = Contact.objects.exclude(website=website).values("email")
-        emails = list(
-            Contact.objects.filter(website=website)
-            .exclude(email__in=elsewhere)
-            .order_by("-is_subscriber", "email")
-            .values_list("email", flat=True)[:per_website]
+        picks = Contact.objects.filter(website=website).exclude(
+            email__in=Contact.objects.exclude(website=website).values("email")
         )
+        for model in (Order, Quote, Wishlist, Review):
+            others = model.objects.exclude(website=website).exclude(customer_id=None)
+            picks = picks.exclude(customer_id__in=others.values_list("customer_id", flat=True))
+        emails = list(picks.order_by("-is_subscriber", "email").values_list("email", flat=True)[:per_website])
         for email in emails:
             sandbox.control.suppress(email)
         out[website.code] = len(emails)
