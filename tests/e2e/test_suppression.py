@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import pytest
 
-from dotsync.models import Contact, NewsletterSubscriber
+from dotsync.jobs.contact_gate import SUPPRESSED
+from dotsync.models import Contact, NewsletterSubscriber, Order, SyncStatus
 from dotsync.models.newsletter import SubscriberStatus
 from dotsync.testing.shop import subscribe
 from tests.e2e.conftest import run_sync
@@ -43,6 +44,11 @@ def test_suppressed_before_import_ends_unsubscribed_in_that_website_only(shop, s
     assert alice.suppressed and not alice.is_subscriber
     alice_en = NewsletterSubscriber.objects.get(subscriber_email="alice@example.com", store=scope.main_en)
     assert alice_en.subscriber_status == SubscriberStatus.UNSUBSCRIBED
+
+    # alice's orders are not sent to a suppressed contact: skipped with the reason, not left pending
+    alice_orders = Order.objects.filter(website=scope.main, email="alice@example.com")
+    assert alice_orders.exists()
+    assert set(alice_orders.values_list("sync_status", "sync_message")) == {(SyncStatus.SKIPPED, SUPPRESSED)}
 
     # the other website is untouched: still subscribed here and in its account
     outlet_row = Contact.objects.get(website=scope.outlet, email=SAM)

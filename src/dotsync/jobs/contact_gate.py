@@ -24,6 +24,7 @@ from dotsync.jobs.batching import Outcomes, WebsiteContext
 from dotsync.models import Contact, SyncStatus
 
 WAITING = "waiting for contact import"
+SUPPRESSED = "the contact is suppressed on the platform; not sent while it stays suppressed"
 
 _Row = TypeVar("_Row", bound=Any)
 
@@ -86,10 +87,19 @@ class ContactGate:
                 rest.append(row)
         return rest
 
+    def suppressed(self, email: str) -> bool:
+        """True when the platform suppressed this email's contact (a fault report said so)."""
+        row = self.rows.get(email.lower()) if email else None
+        return bool(row is not None and row.suppressed)
+
     def ready(self, email: str) -> bool:
-        """True when the platform holds this email's contact (an import of it was confirmed)."""
+        """True when the platform holds this email's contact (an import of it was confirmed).
+
+        A suppressed contact is never ready: the platform refuses records for it, so sending them
+        would only spend API calls on rejections.
+        """
         row = self.rows.get(email.lower())
-        if row is None:
+        if row is None or row.suppressed:
             return False
         return bool(row.last_imported_at or row.subscriber_last_imported_at or row.contact_id)
 
@@ -117,6 +127,8 @@ class ContactGate:
     ) -> None:
         """Hold back a record whose contact is not in the platform yet: wait for it, or skip the record.
 
+        A record of a suppressed contact is skipped with the reason.
+
         A customer's record makes sure the customer has a contact row in this website (the next
         contacts run sends it) and waits. A record without a customer whose email no stream of this
         website will ever send (no contact row, or a subscriber-only row with nothing to send, e.g.
@@ -131,6 +143,9 @@ class ContactGate:
             store_id: the record's store, for a contact row created here.
             what: the record kind in the skip reason ("anonymous review").
         """
+        if self.suppressed(email):
+            outcomes.skip(pk, f"{what}: {SUPPRESSED}")
+            return
         if customer_id is not None:
             self.ensure(email, customer_id=customer_id, store_id=store_id)
             outcomes.wait(pk, self.reason(email))

@@ -96,6 +96,9 @@ def sync_orders(ctx: WebsiteContext, adapter: StoreAdapter, result: JobResult) -
             if problem:
                 outcomes.fail(row.pk, f"{problem}; orders are keyed to their contact's email")
                 continue
+            if gate.suppressed(email):
+                outcomes.skip(row.pk, contact_gate.SUPPRESSED)
+                continue
             if not gate.ready(email):
                 gate.ensure(
                     email,
