@@ -144,7 +144,8 @@ class Queue:
         closed_modes = [mode for mode, kind in KIND_BY_MODE.items() if kind in self.closed]
         if closed_modes:
             qs = qs.exclude(import_mode__in=closed_modes)
-        rows = list(qs.order_by("pk")[: self.page])
+        # payloads (up to 45 MB each) are read one row at a time, when the row is started
+        rows = list(qs.defer("import_data").order_by("pk")[: self.page])
         if len(rows) < self.page:
             self._exhausted.add(website_id)
         if not rows:

@@ -86,7 +86,8 @@ def poll_account(
     ).exclude(import_id="")
     if min_age:
         rows = rows.filter(import_started__lte=timezone.now() - timedelta(seconds=min_age))
-    for row in list(rows.order_by("pk")):  # bounded by the account's caps
+    # bounded by the account's caps; each payload is read when its import is settled
+    for row in list(rows.defer("import_data").order_by("pk")):
         code = codes[state.website_of(row)]
         try:
             if row.import_mode == ImportMode.BULK:
