@@ -239,7 +239,7 @@ def child(args: argparse.Namespace) -> None:
         rss_peak = peak_rss_kb()
         log(f"sync {sync_seconds:.1f}s, {summary['api_calls']} calls, stopped {summary['stopped']}")
         after = request_counts(sandbox_db)
-        floors = [run_floor() for _ in range(2)]
+        floors = [run_floor() for _ in range(max(1, args.floors))]
         log(f"floor {[round(f.seconds, 1) for f in floors]}s, {floors[0].records:,} records")
     finally:
         proc.terminate()
@@ -320,6 +320,7 @@ def parent(args: argparse.Namespace) -> None:
     for customers, orders in sizes:
         cmd = [sys.executable, __file__, "--child", "--customers", str(customers), "--orders", str(orders)]
         cmd += ["--import-delay", str(args.import_delay), "--timeout", str(args.timeout)]
+        cmd += ["--floors", str(args.floors)]
         if args.database_url:
             cmd += ["--database-url", args.database_url]
         if args.keep:
@@ -362,6 +363,7 @@ def main() -> None:
     parser.add_argument("--single", action="store_true", help="Only the given size (no 1/30 size).")
     parser.add_argument("--no-write", action="store_true", help="Print results; do not touch docs/.")
     parser.add_argument("--keep", action="store_true", help="Keep the temporary databases.")
+    parser.add_argument("--floors", type=int, default=2, help="Floor runs after the sync (best kept).")
     parser.add_argument("--profile", default="", help="Child only: write a cProfile of the sync here.")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--render", action="store_true", help="Only rewrite docs/ from bench/results/.")
