@@ -1,6 +1,6 @@
 """Benchmark of a full first sync (``dotsync sync all``) into the sandbox, against its serialization floor.
 
-    .venv/bin/python bench/sync.py                       # 3,334/10k and 100k/300k, SQLite
+    .venv/bin/python bench/sync.py                       # 10k, 100k and 300k orders, SQLite
     .venv/bin/python bench/sync.py --customers 10000 --orders 30000 --single --no-write
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/dotsync_bench .venv/bin/python bench/sync.py
 
@@ -313,7 +313,11 @@ def log(message: str) -> None:
 
 
 def parent(args: argparse.Namespace) -> None:
-    sizes = [(args.customers * 10 // 300, args.orders // 30), (args.customers, args.orders)]
+    sizes = [
+        (args.customers * 10 // 300, args.orders // 30),
+        (args.customers // 3, args.orders // 3),
+        (args.customers, args.orders),
+    ]
     if args.single:
         sizes = [(args.customers, args.orders)]
     results = []
@@ -360,7 +364,7 @@ def main() -> None:
     parser.add_argument("--import-delay", type=float, default=0.05, help="Sandbox seconds per import.")
     parser.add_argument("--timeout", type=float, default=3600.0, help="sync_all timeout (seconds).")
     parser.add_argument("--database-url", default=os.environ.get("DATABASE_URL", ""))
-    parser.add_argument("--single", action="store_true", help="Only the given size (no 1/30 size).")
+    parser.add_argument("--single", action="store_true", help="Only the given size (not 1/30 and 1/3 of it).")
     parser.add_argument("--no-write", action="store_true", help="Print results; do not touch docs/.")
     parser.add_argument("--keep", action="store_true", help="Keep the temporary databases.")
     parser.add_argument("--floors", type=int, default=2, help="Floor runs after the sync (best kept).")
