@@ -17,17 +17,33 @@ Per enabled website:
 from __future__ import annotations
 
 from dotsync.jobs import contact_gate
-from dotsync.jobs.base import JobResult, iter_pending, websites_for
+from dotsync.jobs.base import JobResult, iter_pending
 from dotsync.jobs.batching import Outcomes, WebsiteContext, add_record, retire
+from dotsync.jobs.contact_collections import ContactCollection, run_parts, sync_collection
 from dotsync.jobs.payloads import order as order_payload
 from dotsync.jobs.payloads import quote as quote_payload
 from dotsync.jobs.payloads.contact_csv import email_problem
 from dotsync.models import Order, Quote
 from dotsync.store.protocol import StoreAdapter
-from dotsync.store.registry import get_adapter
 
 JOB_ID = "orders"
 SPEC_NAME = "order_and_quote_sync"
+
+QUOTES = ContactCollection(
+    model=Quote,
+    source_id="quote_id",
+    collection=quote_payload.COLLECTION,
+    collection_type=quote_payload.COLLECTION_TYPE,
+    read=lambda adapter, ids: adapter.quotes(ids),
+    gone=lambda rec: (
+        "the basket no longer exists" if rec is None else "" if rec.lines else "the basket is empty"
+    ),
+    build=quote_payload.quote_record,
+    what="basket",
+    keyed_to="their contact's email",
+    held_as="basket",
+    defer=lambda row: row.item_count > 0,
+)
 
 
 def run(website_code: str | None = None) -> JobResult:
@@ -37,21 +53,7 @@ def run(website_code: str | None = None) -> JobResult:
         Counters per website: ``batches``, ``records``, ``unchanged``, ``failed``, ``skipped``,
         ``waiting``, ``deletes``.
     """
-    result = JobResult(JOB_ID)
-    for website, cfg in websites_for(None, website_code):
-        if not (cfg.sync_orders or cfg.sync_quotes):
-            continue
-        problems = cfg.problems()
-        if problems:
-            result.errors.extend(problems)
-            continue
-        ctx = WebsiteContext.load(website, cfg)
-        adapter = get_adapter()
-        if cfg.sync_orders:
-            sync_orders(ctx, adapter, result)
-        if cfg.sync_quotes:
-            sync_quotes(ctx, adapter, result)
-    return result
+    return run_parts(JOB_ID, website_code, [("sync_orders", sync_orders), ("sync_quotes", sync_quotes)])
 
 
 def sync_orders(ctx: WebsiteContext, adapter: StoreAdapter, result: JobResult) -> None:
@@ -119,54 +121,4 @@ def sync_orders(ctx: WebsiteContext, adapter: StoreAdapter, result: JobResult) -
 
 def sync_quotes(ctx: WebsiteContext, adapter: StoreAdapter, result: JobResult) -> None:
     """Batch the website's pending baskets into ``Quote`` imports."""
-    table = Quote._meta.db_table
-    batch = ctx.insight_batch(
-        result=result,
-        table=table,
-        collection=quote_payload.COLLECTION,
-        collection_type=quote_payload.COLLECTION_TYPE,
-    )
-    for page in iter_pending(Quote, website_id=ctx.website.pk, page_size=ctx.cfg.batch("page")):
-        outcomes = Outcomes(Quote)
-        gate = contact_gate.ContactGate.load(ctx, [r.email for r in page])
-        page = gate.defer(page, outcomes, sendable=lambda r: r.item_count > 0)
-        records = {q.id: q for q in adapter.quotes([r.quote_id for r in page])}
-        gate.extend(q.email for q in records.values())
-        for row in page:
-            rec = records.get(row.quote_id)
-            email = (rec.email if rec else "") or row.email
-            if rec is None or not rec.lines:
-                retire(
-                    ctx,
-                    outcomes,
-                    result,
-                    row,
-                    table=table,
-                    collection=quote_payload.COLLECTION,
-                    key=str(row.quote_id),
-                    email=email or None,
-                    reason="the basket no longer exists" if rec is None else "the basket is empty",
-                )
-                continue
-            if not email:
-                outcomes.skip(row.pk, "anonymous basket: no email to attach it to")
-                continue
-            problem = email_problem(email)
-            if problem:
-                outcomes.fail(row.pk, f"{problem}; baskets are keyed to their contact's email")
-                continue
-            if not gate.ready(email):
-                store_id = rec.store_id or getattr(row, "store_id", None)
-                gate.hold(
-                    outcomes, row.pk, email, customer_id=rec.customer_id, store_id=store_id, what="basket"
-                )
-                continue
-            record = quote_payload.quote_record(
-                rec,
-                email=email,
-                store_name=ctx.store_name(rec.store_id, getattr(row, "store_id", None)),
-                website_name=ctx.website.name,
-            )
-            add_record(batch, outcomes, row.pk, row, record)
-        outcomes.apply(result, ctx.code)
-    batch.flush()
+    sync_collection(QUOTES, ctx, adapter, result)
