@@ -45,42 +45,36 @@ size runs in its own process. Goal: flat from 10k to 300k orders.
 """
 
 
-NOTES = """### Findings (SQLite runs of 08:56-09:29, 2026-11-27)
+NOTES = """### Findings (SQLite run of 09:43-10:02, 2026-11-27, after the memory fixes)
 
-* **API calls: exactly the minimum at every size (1.000x, goal 1.02x).** One account-info call per
-  account, one start and one status poll per import, one fault report per contact import; no
-  import polled early twice, no stream cut into more imports than its limits need.
-* **Time: 1.70x the floor at 100k orders and 1.40x at 300k (goal 2x: met); 3.02x at 10k (missed).**
-  At 10k orders the sync is dominated by fixed costs the floor does not have (17 imports processed
-  by the platform and waited for across the runner's rounds, a second batching pass) and by load:
-  three runs of that size on this shared machine gave 1.60x, 2.25x (before the contacts-last fix)
-  and 3.02x (load average 2.4).
-* **Where the time goes at 300k:** the `orders` job is 341 s of 564 s, and most of it (and ~70 % of
-  the floor, by py-spy) is the Oscar adapter's order read: `_attach_products` reloads every distinct
-  product of a 1,000-order page (up to all 2,000 products, with their select/prefetch queries) once
-  per page. A product cache across the pages of one run would cut the sync and the floor alike (not
-  done: it is the adapter's, and needs a staleness rule). The `contacts` job took about 70 s at
-  both 100k and 300k orders (sales data per page); not investigated.
-* **Memory: not flat in these numbers (goal missed).** Peak RSS during the sync grew 152 -> 234 ->
-  366 MiB from 10k to 300k orders. Two causes found afterwards, both fixed after these runs:
-  (1) every batching job kept each importer row it registered, payload text included, until the
-  job ended (`Batch.registered`; ~3 MiB per 4,000-order batch, 49 order batches at 300k) -> it now
-  keeps the ids (commit 018ce4b); (2) the importer read its queue 50 rows per website at a time
-  with their payloads, and its polls every importing row's payload at once -> rows are read
-  without `import_data`, each payload when its row is started or settled (commit 52fd4ab).
-  Re-measured at 100k orders: 224 MiB after (2) alone (was 234), {after_fix} after both. The 10k
-  and 300k sizes were not re-run after the fixes (a full run takes ~25 minutes).
+* **API calls: at the minimum (1.000x at 10k and 100k, 1.003x at 300k; goal 1.02x).** One
+  account-info call per account, one start and one status poll per import, one fault report per
+  contact import. At 300k a single import was polled once before it had finished.
+* **Time: 1.44x the floor at 100k and at 300k orders (goal 2x: met); 2.09x at 10k (missed by a
+  little).** At 10k orders the sync is dominated by fixed costs the floor does not have: 17 imports
+  processed by the platform and waited for across the runner's rounds, and a second batching pass
+  for records that waited for their contacts. Earlier runs of that size on this shared machine
+  gave 1.60x, 2.25x and 3.02x.
+* **Where the time goes at 300k:** the `orders` job is most of the sync, and most of it (and ~70 %
+  of the floor, by py-spy on an earlier run) is the Oscar adapter's order read: `_attach_products`
+  reloads every distinct product of a 1,000-order page once per page. A product cache across the
+  pages of one run would cut the sync and the floor alike (not done: it needs a staleness rule).
+* **Memory: 151 -> 172 -> 179 MiB peak RSS from 10k to 100k to 300k orders** (RSS before the sync:
+  106 MiB at every size). Between 100k and 300k it is flat; the 21 MiB step from 10k to 100k is
+  not explained yet. The earlier run (152 -> 234 -> 366 MiB) grew with the shop because batching
+  jobs kept every registered batch's payload text until they ended and the importer read queued
+  payloads 50 rows at a time; both were fixed (018ce4b, 52fd4ab) before this run.
 * **Fixed while benchmarking** (each its own commit): `settle_imported` wrote two `UPDATE`s per row
   because every row's hash differs -> one `UPDATE ... FROM (VALUES ...)` per 400 rows (e49dbf7;
   3k customers: 21.9 s -> 15.2 s); orders and baskets whose contact is queued wait without being
   read from the store, so a first sync reads each order once instead of twice (915411d; 15.2 s ->
   11.7 s); the contacts job runs last in each batching pass, so contact rows created by waiting
   orders ship in the same pass (520bf4c; 10k orders: 52 -> 42 calls, the minimum).
+* **Load**: the 100k run shared the machine's 2 CPUs with a full test-suite run on PostgreSQL
+  (sync and floor alike); the 10k and 300k runs had it to themselves.
 * **PostgreSQL**: not run for this section yet (`DATABASE_URL=... bench/sync.py`).
 """
 """Hand-written observations about the recorded run (kept with the renderer; edit after a re-run)."""
-
-AFTER_FIX = "175 MiB (that run: sync 194 s, 1.61x its floor, 158 calls = the minimum)"
 
 
 def render(data: dict[str, Any]) -> str:
@@ -164,7 +158,7 @@ def section() -> str:
         "orders); `DATABASE_URL=postgres://… .venv/bin/python bench/sync.py` (PostgreSQL; the "
         "database's public schema is dropped and recreated).\n"
     )
-    return HEAD + "\n" + machine + "\n" + "\n".join(parts) + "\n" + NOTES.replace("{after_fix}", AFTER_FIX)
+    return HEAD + "\n" + machine + "\n" + "\n".join(parts) + "\n" + NOTES
 
 
 def write_section() -> None:
