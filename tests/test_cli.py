@@ -190,10 +190,16 @@ def test_demo_syncs_into_its_sandbox_then_status_and_a_second_install_on_a_fresh
     rerun = json.loads(second.stdout)
     assert (demo["migrations"], rerun["migrations"]) == ("migrated", "cached")
     assert rerun["summary"]["tables"] == tables and rerun["seeded"] == demo["seeded"]
-    stable = ("account", "contacts", "address_books", "collections", "faults", "importer")
-    assert {c: {k: s[k] for k in stable} for c, s in rerun["websites"].items()} == {
-        c: {k: s[k] for k in stable} for c, s in demo["websites"].items()
-    }
+    # what reached the platform is the same; the importer's in-progress polls depend on timing
+    stable = ("account", "contacts", "address_books", "collections", "faults")
+
+    def sent(run: dict) -> dict:
+        return {
+            code: {**{k: site[k] for k in stable}, "imported": site["importer"].get("imported")}
+            for code, site in run["websites"].items()
+        }
+
+    assert sent(rerun) == sent(demo)
 
 
 @pytest.mark.slow
