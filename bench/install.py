@@ -43,24 +43,10 @@ DOC = ROOT / "docs" / "performance.md"
 
 
 def setup_django(database_url: str) -> None:
-    os.environ["DATABASE_URL"] = database_url
+    from dotsync.testing.standalone import configure_without_migrations
+
     os.environ.setdefault("DOTSYNC_VAR_DIR", tempfile.mkdtemp(prefix="dotsync-bench-var-"))
-    import django
-    from django.conf import settings
-
-    from dotsync import settings as base
-
-    class DisableMigrations(dict):
-        def __contains__(self, item: object) -> bool:
-            return True
-
-        def __getitem__(self, item: str) -> None:
-            return None
-
-    values = {k: getattr(base, k) for k in dir(base) if k.isupper()}
-    values["MIGRATION_MODULES"] = DisableMigrations()
-    settings.configure(**values)
-    django.setup()
+    configure_without_migrations(database_url)
 
 
 def series(n: int) -> str:

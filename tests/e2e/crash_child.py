@@ -15,7 +15,6 @@ in the test suite), so a real ``SIGKILL`` can hit ``sync all`` mid-way. Modes:
 from __future__ import annotations
 
 import json
-import os
 import sys
 from pathlib import Path
 
@@ -23,26 +22,10 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def setup(db_path: str) -> None:
-    os.environ["DATABASE_URL"] = f"sqlite:///{db_path}"
-    os.environ.setdefault("DOTSYNC_VAR_DIR", str(Path(db_path).parent / "var"))
     sys.path.insert(0, str(ROOT))
-    import django
-    from django.conf import settings
+    from dotsync.testing.standalone import configure_without_migrations
 
-    from dotsync import settings as base
-
-    class DisableMigrations(dict):
-        def __contains__(self, item: object) -> bool:
-            return True
-
-        def __getitem__(self, item: str) -> None:
-            return None
-
-    values = {k: getattr(base, k) for k in dir(base) if k.isupper()}
-    values["MIGRATION_MODULES"] = DisableMigrations()
-    values["VAR_DIR"] = Path(db_path).parent / "var"
-    settings.configure(**values)
-    django.setup()
+    configure_without_migrations(f"sqlite:///{db_path}", var_dir=Path(db_path).parent / "var")
 
 
 def build() -> None:

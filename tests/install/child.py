@@ -13,23 +13,9 @@ import time
 
 
 def setup(db_path: str) -> None:
-    os.environ["DATABASE_URL"] = f"sqlite:///{db_path}"
-    import django
-    from django.conf import settings
+    from dotsync.testing.standalone import configure_without_migrations
 
-    from dotsync import settings as base
-
-    class DisableMigrations(dict):
-        def __contains__(self, item: object) -> bool:
-            return True
-
-        def __getitem__(self, item: str) -> None:
-            return None
-
-    values = {k: getattr(base, k) for k in dir(base) if k.isupper()}
-    values["MIGRATION_MODULES"] = DisableMigrations()
-    settings.configure(**values)
-    django.setup()
+    configure_without_migrations(f"sqlite:///{db_path}")
 
 
 def build() -> None:
