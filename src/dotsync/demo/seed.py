@@ -407,18 +407,7 @@ class Seeder:
             )
             m.BasketLine._default_manager.bulk_create(
                 [
-                    m.BasketLine(
-                        basket=basket,
-                        line_reference=f"{product.pk}_{cat.stockrecord[product.pk].pk}",
-                        product=product,
-                        stockrecord=cat.stockrecord[product.pk],
-                        quantity=qty,
-                        price_currency=CURRENCY,
-                        price_excl_tax=cat.stockrecord[product.pk].price,
-                        price_incl_tax=cat.stockrecord[product.pk].price,
-                        date_created=plan.placed_at,
-                        date_updated=plan.placed_at,
-                    )
+                    _basket_line(m, cat, basket, product, qty, plan.placed_at)
                     for plan, basket in zip(plans, baskets, strict=True)
                     for product, qty in plan.lines
                 ]
@@ -557,18 +546,7 @@ class Seeder:
             )
             m.BasketLine._default_manager.bulk_create(
                 [
-                    m.BasketLine(
-                        basket=basket,
-                        line_reference=f"{product.pk}_{cat.stockrecord[product.pk].pk}",
-                        product=product,
-                        stockrecord=cat.stockrecord[product.pk],
-                        quantity=qty,
-                        price_currency=CURRENCY,
-                        price_excl_tax=cat.stockrecord[product.pk].price,
-                        price_incl_tax=cat.stockrecord[product.pk].price,
-                        date_created=at,
-                        date_updated=at,
-                    )
+                    _basket_line(m, cat, basket, product, qty, at)
                     for (_, lines, at, _), basket in zip(bulk, baskets, strict=True)
                     for product, qty in lines
                 ]
@@ -655,6 +633,23 @@ class _M:
     WishList: Any
     WishListLine: Any
     ProductReview: Any
+
+
+def _basket_line(m: Any, cat: _Catalogue, basket: Any, product: Any, qty: int, at: datetime) -> Any:
+    """An unsaved basket line priced from the product's stock record, created and updated at ``at``."""
+    record = cat.stockrecord[product.pk]
+    return m.BasketLine(
+        basket=basket,
+        line_reference=f"{product.pk}_{record.pk}",
+        product=product,
+        stockrecord=record,
+        quantity=qty,
+        price_currency=CURRENCY,
+        price_excl_tax=record.price,
+        price_incl_tax=record.price,
+        date_created=at,
+        date_updated=at,
+    )
 
 
 def _models() -> _M:
