@@ -540,16 +540,21 @@ def parent(args: argparse.Namespace) -> None:
             flush=True,
         )
         results.append(result)
-    backend = results[0]["backend"]
     print(json.dumps(results, indent=2))
     if args.no_write:
         return
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / f"install-{backend}.json").write_text(
-        json.dumps({"backend": backend, "machine": machine(), "results": results}, indent=2) + "\n"
-    )
+    save_results("install", results)
     write_doc(install_section())
     print(f"wrote {DOC.relative_to(ROOT)}", file=sys.stderr)
+
+
+def save_results(kind: str, results: list[dict]) -> None:
+    """Write ``bench/results/<kind>-<backend>.json`` with the machine the results came from."""
+    backend = results[0]["backend"]
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / f"{kind}-{backend}.json").write_text(
+        json.dumps({"backend": backend, "machine": machine(), "results": results}, indent=2) + "\n"
+    )
 
 
 def main() -> None:

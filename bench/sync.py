@@ -38,7 +38,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from install import RESULTS, ROOT, machine, seed, setup_django
+from install import ROOT, save_results, seed, setup_django
 
 DOC = ROOT / "docs" / "performance.md"
 SECTION = "## Sync"
@@ -341,14 +341,10 @@ def parent(args: argparse.Namespace) -> None:
             f"rss {result['rss_peak_sync_kb'] / 1024:.0f} MiB"
         )
         results.append(result)
-    backend = results[0]["backend"]
     print(json.dumps(results, indent=2))
     if args.no_write:
         return
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / f"sync-{backend}.json").write_text(
-        json.dumps({"backend": backend, "machine": machine(), "results": results}, indent=2) + "\n"
-    )
+    save_results("sync", results)
     from sync_report import write_section
 
     write_section()
