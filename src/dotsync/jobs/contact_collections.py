@@ -129,5 +129,6 @@ def sync_collection(
             store_name = ctx.store_name(rec.store_id, getattr(row, "store_id", None))
             record = spec.build(rec, email=email, store_name=store_name, website_name=ctx.website.name)
             add_record(batch, outcomes, row.pk, row, record)
+        gate.flush()
         outcomes.apply(result, ctx.code)
     batch.flush()

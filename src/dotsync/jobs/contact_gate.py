@@ -14,7 +14,7 @@ email will never be a contact of the website (an anonymous review) is skipped wi
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from django.db.models import Q
@@ -35,6 +35,7 @@ class ContactGate:
 
     ctx: WebsiteContext
     rows: dict[str, Contact]
+    created: dict[str, Contact] = field(default_factory=dict)
 
     @classmethod
     def load(cls, ctx: WebsiteContext, emails: Iterable[str]) -> ContactGate:
@@ -171,34 +172,27 @@ class ContactGate:
     def ensure(self, email: str, *, customer_id: int | None, store_id: int | None) -> None:
         """Make sure a contact row exists for an order's email, flagged guest for a guest order.
 
-        A new row is ``NEW``; an existing subscriber-only row that becomes a guest is marked
-        ``MODIFIED`` (a ``NEW`` row stays ``NEW``) so the next contacts run sends it.
+        A new row is ``NEW`` and is written by :meth:`flush` with the page's other new rows (one
+        insert per page, not two queries per record); an existing subscriber-only row that becomes a
+        guest is marked ``MODIFIED`` (a ``NEW`` row stays ``NEW``) so the next contacts run sends it.
         """
         key = email.lower()
         row = self.rows.get(key)
         now = timezone.now()
         guest = customer_id is None
         if row is None:
-            Contact.objects.bulk_create(
-                [
-                    Contact(
-                        website=self.ctx.website,
-                        store_id=store_id if store_id in self.ctx.stores else None,
-                        email=email,
-                        customer_id=customer_id,
-                        is_guest=guest,
-                        sync_status=SyncStatus.NEW,
-                        created_at=now,
-                        updated_at=now,
-                    )
-                ],
-                ignore_conflicts=True,
+            self.rows[key] = self.created[key] = Contact(
+                website=self.ctx.website,
+                store_id=store_id if store_id in self.ctx.stores else None,
+                email=email,
+                customer_id=customer_id,
+                is_guest=guest,
+                sync_status=SyncStatus.NEW,
+                created_at=now,
+                updated_at=now,
             )
-            fresh = Contact.objects.filter(website=self.ctx.website, email=email).first()
-            if fresh is not None:
-                self.rows[key] = fresh
             return
-        if guest and not row.is_guest and row.customer_id is None:
+        if guest and not row.is_guest and row.customer_id is None and row.pk is not None:
             Contact.objects.filter(pk=row.pk).filter(~Q(sync_status=SyncStatus.NEW)).update(
                 is_guest=True, sync_status=SyncStatus.MODIFIED, sync_message="", updated_at=now
             )
@@ -206,3 +200,12 @@ class ContactGate:
                 is_guest=True, updated_at=now
             )
             row.is_guest = True
+
+    def flush(self) -> None:
+        """Write the contact rows :meth:`ensure` created, in one bulk insert.
+
+        A row another process created meanwhile is kept as it is.
+        """
+        if self.created:
+            Contact.objects.bulk_create(list(self.created.values()), ignore_conflicts=True)
+            self.created.clear()

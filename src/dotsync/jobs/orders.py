@@ -115,6 +115,7 @@ def sync_orders(ctx: WebsiteContext, adapter: StoreAdapter, result: JobResult) -
                 website_name=ctx.website.name,
             )
             add_record(batch, outcomes, row.pk, row, record)
+        gate.flush()
         outcomes.apply(result, ctx.code)
     batch.flush()
 
