@@ -60,6 +60,23 @@ def test_sync_all_drains_the_shop_into_the_platform_near_the_minimum_calls(shop,
     assert Importer.objects.count() == Importer.objects.filter(import_status=ImportStatus.IMPORTED).count()
 
 
+def test_sync_all_starts_a_jobs_imports_before_the_next_job_batches(shop, sandbox):
+    """The platform works on one job's imports while dotsync batches the next job's records."""
+    configure_websites(sandbox, shop.scope.websites)
+    backfill()
+    seen: dict[str, list[str]] = {}
+
+    def progress(snapshot):
+        if snapshot["phase"] == "batch":  # before each batching job runs
+            started = Importer.objects.filter(import_status=ImportStatus.IMPORTING).exclude(import_id="")
+            seen.setdefault(snapshot["job"], list(started.values_list("import_type", flat=True)))
+
+    summary = sync_all(timeout=60, progress=progress)
+    assert summary["drained"], summary
+    # catalog imports (first pass) are on the platform before the contacts job (last) batches
+    assert "Catalog_Default" in seen["contacts"], seen
+
+
 def test_cli_sync_job_and_all_json(shop, sandbox):
     configure_websites(sandbox, shop.scope.websites)
     backfill()

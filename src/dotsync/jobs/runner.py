@@ -128,12 +128,21 @@ CONTACTS_LAST = "contacts"
 """The batching job run after the others in a pass (see :func:`run_batchers`)."""
 
 
-def run_batchers(website_code: str | None = None, progress: Progress | None = None) -> dict[str, JobResult]:
+def run_batchers(
+    website_code: str | None = None,
+    progress: Progress | None = None,
+    after_each: Callable[[], None] | None = None,
+) -> dict[str, JobResult]:
     """Run every batching job once (every registered job but the importer), the contacts job last.
 
     Records whose contact row is missing (a customer's first order in another website, a guest
     order) create that row while they wait: running ``contacts`` after the jobs that create rows sends
     those contacts in the same pass, so a first sync needs two passes and one batch run per stream.
+
+    Args:
+        website_code: only this website; None for every enabled website.
+        progress: called before each job.
+        after_each: called after each job (``sync all`` starts the job's imports there).
     """
     from dotsync.jobs.registry import JOBS
 
@@ -146,6 +155,8 @@ def run_batchers(website_code: str | None = None, progress: Progress | None = No
         if progress:
             progress({"phase": "batch", "job": job_id})
         results[job_id] = spec.run(website_code)
+        if after_each:
+            after_each()
     return results
 
 
@@ -299,10 +310,15 @@ def sync_all(
     clock = time.monotonic()
     calls_before = api_calls()
     summary = SyncSummary()
+
+    def start_imports() -> None:
+        # the platform processes a job's imports while the next job batches (polling waits for drain)
+        summary.add(importer.run(website_code, poll=False))
+
     for _ in range(MAX_PASSES):
         waiting = 0
         if batch:
-            for job_id, result in run_batchers(website_code, progress).items():
+            for job_id, result in run_batchers(website_code, progress, start_imports).items():
                 _fold_job(summary.jobs, job_id, result)
                 summary.errors.extend(e for e in result.errors if e not in summary.errors)
                 waiting += result.total("waiting")

@@ -43,7 +43,11 @@ JOB = "importer"
 
 
 def run(
-    website_code: str | None = None, *, max_starts: int | None = None, poll_min_age: float | None = None
+    website_code: str | None = None,
+    *,
+    max_starts: int | None = None,
+    poll_min_age: float | None = None,
+    poll: bool = True,
 ) -> JobResult:
     """Run the importer once: poll imports in progress, then start what is next.
 
@@ -53,6 +57,8 @@ def run(
             calls) in this run; None for no limit beyond the accounts' caps.
         poll_min_age: only poll imports started at least this many seconds ago (the runner passes
             its estimate of how long imports take); None polls every import in progress.
+        poll: False to only start what is next (``sync all`` starts each job's batches while the
+            next job batches, so the platform works on them meanwhile).
 
     Returns:
         Counts per website: ``imported``, ``failed``, ``in_progress``, ``started``, ``sent``,
@@ -70,7 +76,7 @@ def run(
     for account in group_accounts(websites):
         try:
             client = client_for(account.cfg)
-            if poll_account(account, client, result, min_age=poll_min_age):
+            if not poll or poll_account(account, client, result, min_age=poll_min_age):
                 start_account(account, client, result, budget)
         except Exception as exc:  # one account's trouble never stops the others
             codes = ", ".join(cfg.website_code for _, cfg in account.websites)
