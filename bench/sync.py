@@ -239,7 +239,13 @@ def child(args: argparse.Namespace) -> None:
         rss_peak = peak_rss_kb()
         log(f"sync {sync_seconds:.1f}s, {summary['api_calls']} calls, stopped {summary['stopped']}")
         after = request_counts(sandbox_db)
-        floors = [run_floor() for _ in range(max(1, args.floors))]
+        floors = [run_floor() for _ in range(max(1, args.floors) - bool(args.profile))]
+        if args.profile:
+            import cProfile
+
+            profiler = cProfile.Profile()
+            floors.append(profiler.runcall(run_floor))
+            profiler.dump_stats(args.profile + ".floor")
         log(f"floor {[round(f.seconds, 1) for f in floors]}s, {floors[0].records:,} records")
     finally:
         proc.terminate()
@@ -364,7 +370,11 @@ def main() -> None:
     parser.add_argument("--no-write", action="store_true", help="Print results; do not touch docs/.")
     parser.add_argument("--keep", action="store_true", help="Keep the temporary databases.")
     parser.add_argument("--floors", type=int, default=2, help="Floor runs after the sync (best kept).")
-    parser.add_argument("--profile", default="", help="Child only: write a cProfile of the sync here.")
+    parser.add_argument(
+        "--profile",
+        default="",
+        help="Child only: write a cProfile of the sync here (and of the last floor run to <path>.floor).",
+    )
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--render", action="store_true", help="Only rewrite docs/ from bench/results/.")
     args = parser.parse_args()
