@@ -121,3 +121,16 @@ def test_record_for_a_contact_not_yet_on_the_platform_is_sent_again_once(scope, 
     drain()
     row.refresh_from_db()
     assert row.sync_status == SyncStatus.FAILED and "ContactEmailDoesNotExist" in row.sync_message
+
+
+def test_reading_a_deferred_payload_does_not_keep_it_on_the_row(scope):
+    """The importer pages and polls rows without their payload; reading one must not cache it on the
+    row, or a page would hold every payload it sent until the page ends (memory grows per run)."""
+    from dotsync.jobs.queue import Envelope
+
+    batch = contact_batch(scope.main, contacts(scope.main, ["ann@example.com"]))
+    row = Importer.objects.defer("import_data").get(pk=batch.pk)
+    envelope = Envelope.load(row)
+    assert "ann@example.com" in envelope.payload["csv"]
+    assert "import_data" in row.get_deferred_fields()
+    assert Envelope.load(Importer.objects.get(pk=batch.pk)).payload == envelope.payload

@@ -92,8 +92,18 @@ class Envelope:
 
     @classmethod
     def load(cls, importer: Importer) -> Envelope:
-        """Parse an importer row's ``import_data``."""
-        data = json.loads(importer.import_data or "{}")
+        """Parse an importer row's ``import_data``.
+
+        When the row was read with ``import_data`` deferred (the importer's queue pages and polls
+        do), the text is read for this call only and not cached on the instance: a page of rows
+        would otherwise keep every payload it sent or settled until the page is done, so the
+        importer's memory would grow with the number of imports per run.
+        """
+        if "import_data" in importer.get_deferred_fields():
+            text = Importer.objects.filter(pk=importer.pk).values_list("import_data", flat=True).first()
+        else:
+            text = importer.import_data
+        data = json.loads(text or "{}")
         return cls(
             table=data.get("table", ""),
             stream=data.get("stream", "sync"),
