@@ -147,19 +147,29 @@ def peak_rss_kb() -> int:
     return int(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
 
 
-def timed_jobs() -> dict[str, float]:
-    """Wrap every batching job and the importer to sum their wall time (per job id)."""
+def timed_jobs() -> tuple[dict[str, float], dict[str, int]]:
+    """Wrap every batching job and the importer to sum their wall time and keep their peak RSS.
+
+    Returns:
+        Seconds per job id, and the highest peak RSS (KiB) seen during any run of each job. The
+        kernel's mark is reset before each run, so each peak is that job's own; the sync's peak is
+        the highest of them and of the mark after the last run.
+    """
     from dotsync.jobs import importer, registry
 
     spent: dict[str, float] = {}
+    peaks: dict[str, int] = {}
 
     def wrap(job_id: str, fn: Any) -> Any:
         def run(*args: Any, **kwargs: Any) -> Any:
             started = time.perf_counter()
+            resettable = reset_peak_rss()
             try:
                 return fn(*args, **kwargs)
             finally:
                 spent[job_id] = spent.get(job_id, 0.0) + time.perf_counter() - started
+                if resettable:
+                    peaks[job_id] = max(peaks.get(job_id, 0), peak_rss_kb())
 
         return run
 
@@ -169,7 +179,7 @@ def timed_jobs() -> dict[str, float]:
                 spec.id, spec.spec_name, wrap(job_id, spec.run), spec.summary
             )
     importer.run = wrap("importer", importer.run)  # type: ignore[method-assign]
-    return spent
+    return spent, peaks
 
 
 def sync_state() -> dict[str, dict[str, int]]:
@@ -221,7 +231,7 @@ def child(args: argparse.Namespace) -> None:
         with SandboxControl(url) as control:
             configure_websites(control, Website.objects.order_by("id"))
         before = request_counts(sandbox_db)
-        spent = timed_jobs()
+        spent, job_peaks = timed_jobs()
         from dotsync.jobs.runner import sync_all
 
         rss_reset = reset_peak_rss()
@@ -236,7 +246,7 @@ def child(args: argparse.Namespace) -> None:
         else:
             summary = sync_all(timeout=args.timeout)
         sync_seconds = time.perf_counter() - started
-        rss_peak = peak_rss_kb()
+        rss_peak = max([peak_rss_kb(), *job_peaks.values()])
         log(f"sync {sync_seconds:.1f}s, {summary['api_calls']} calls, stopped {summary['stopped']}")
         after = request_counts(sandbox_db)
         floors = [run_floor() for _ in range(max(1, args.floors) - bool(args.profile))]
@@ -282,6 +292,7 @@ def child(args: argparse.Namespace) -> None:
                     if s.records
                 },
                 "job_seconds": {k: round(v, 2) for k, v in spent.items()},
+                "job_peak_rss_kb": job_peaks,
                 "api_calls_runner": summary["api_calls"],
                 "api_calls_sandbox": sum(calls.values()),
                 "api_calls_by_endpoint": calls,
