@@ -348,18 +348,19 @@ def retire(
 def add_record(batch: Batch, outcomes: Outcomes, row_pk: int, row: Any, record: dict[str, Any]) -> None:
     """Quarantine, skip as unchanged, or batch one insight record (shared by every insight job)."""
     from dotsync.jobs.payloads import insight
-    from dotsync.jobs.queue import payload_hash
+    from dotsync.jobs.queue import RawJSON, canonical_json, payload_hash
 
     problem = insight.problem(record["json"])
     if problem:
         outcomes.fail(row_pk, f"the platform would reject this record: {problem}")
         return
-    hash_ = payload_hash(record)
+    text = canonical_json(record)  # encoded once: hashed, measured and batched as this text
+    hash_ = payload_hash(record, text)
     if unchanged(row, hash_):
         outcomes.unchanged.append(row_pk)
         return
-    size = insight.size(record)
+    size = len(text.encode())  # sorting keys does not change the compact size
     if batch.too_big(size):
         outcomes.fail(row_pk, f"record is {size} bytes, over the batch byte limit {batch.max_bytes}")
         return
-    batch.add(row_pk, hash_, record, size)
+    batch.add(row_pk, hash_, RawJSON(text), size)
