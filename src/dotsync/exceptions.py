@@ -5,6 +5,7 @@ Tree::
     DotsyncError
     ├── ConfigurationError                  terminal: lists every configuration problem
     ├── StoreError                          terminal: the store adapter could not read an entity
+    ├── BatchConflict                       transient: another run queued some of a batch's rows first
     └── PlatformError                       an error from dotdigital (or the sandbox)
         ├── TransientPlatformError          retry with backoff (429, 5xx, timeouts, busy imports)
         │   ├── RateLimitedError            429 or ERROR_APIUSAGE_EXCEEDED: carries retry_after seconds
@@ -46,6 +47,16 @@ class ConfigurationError(DotsyncError):
 
 class StoreError(DotsyncError):
     """The store adapter could not provide an entity."""
+
+
+class BatchConflict(DotsyncError):
+    """Some rows of a batch were no longer pending when it was registered.
+
+    Another run of the same job (an overlapping cron or Celery run) queued them first. Nothing of
+    the batch is queued; the rows the other run did not take stay pending for the next run.
+    """
+
+    transient = True
 
 
 class PlatformError(DotsyncError):

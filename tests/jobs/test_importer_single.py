@@ -95,6 +95,7 @@ def test_insight_upsert_and_delete(scope, sandbox, main):
     rows = orders(scope.main, ["ann@example.com"])
     order_batch(scope.main, rows)
     drain()
+    Order.objects.filter(pk=rows[0].pk).update(sync_status=SyncStatus.MODIFIED)  # the order changed
     upsert = _single(
         scope.main,
         ImportMode.SINGLE,

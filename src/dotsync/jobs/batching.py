@@ -28,6 +28,7 @@ from django.db import models
 from django.utils import timezone
 
 from dotsync.config import WebsiteSettings
+from dotsync.exceptions import BatchConflict
 from dotsync.jobs.base import JobResult
 from dotsync.jobs.queue import STREAMS, register_batch
 from dotsync.models import Importer, Store, SyncStatus, Website
@@ -50,6 +51,8 @@ class Batch:
         stream: ``"sync"`` or ``"subscriber"``.
         result: the job result to count ``batches`` and ``records`` in.
         result_key: the website code to count under.
+        exclusive: False when the rows also ride in sibling batches of the same run (the
+            catalogue's targets), so they may already be queued (see ``register_batch``).
     """
 
     def __init__(
@@ -66,8 +69,10 @@ class Batch:
         stream: str = "sync",
         result: JobResult | None = None,
         result_key: str = "",
+        exclusive: bool = True,
     ) -> None:
         self.website_id = website_id
+        self.exclusive = exclusive
         self.import_type = import_type
         self.import_mode = import_mode
         self.table = table
@@ -99,16 +104,24 @@ class Batch:
         """Register what has been added as one importer row (nothing when empty)."""
         if not self.items:
             return None
-        importer = register_batch(
-            website_id=self.website_id,
-            import_type=self.import_type,
-            import_mode=self.import_mode,
-            table=self.table,
-            rows=self.rows,
-            payload=self.render(self.items),
-            stream=self.stream,
-            record_count=len(self.items),
-        )
+        try:
+            importer = register_batch(
+                website_id=self.website_id,
+                import_type=self.import_type,
+                import_mode=self.import_mode,
+                table=self.table,
+                rows=self.rows,
+                payload=self.render(self.items),
+                stream=self.stream,
+                record_count=len(self.items),
+                exclusive=self.exclusive,
+            )
+        except BatchConflict as exc:
+            log.warning("%s batch of website %s dropped: %s", self.import_type, self.website_id, exc)
+            if self.result is not None:
+                self.result.add(self.result_key, "conflicts")
+            self.rows, self.items, self.bytes = [], [], self.base_bytes
+            return None
         log.info(
             "registered %s batch #%s: %d records, %d bytes, website %s",
             self.import_type,
@@ -230,6 +243,7 @@ class WebsiteContext:
         scope: str = "contact",
         import_type: str | None = None,
         records_key: str = "insight",
+        exclusive: bool = True,
     ) -> Batch:
         """A ``Bulk_JSON`` batch for an insight collection, within this website's insight limits."""
         from dotsync.models.importer import ImportMode
@@ -248,6 +262,7 @@ class WebsiteContext:
             base_bytes=len(json.dumps(render([]))),
             result=result,
             result_key=self.code,
+            exclusive=exclusive,
         )
 
 
@@ -261,24 +276,30 @@ def single(
     payload: dict[str, Any],
     stream: str = "sync",
     hash_: str | None = None,
-) -> Importer:
+) -> Importer | None:
     """Queue one single-record call that carries its source row (the row goes ``IMPORTING``).
+
+    Returns None when another run queued the row first (see :func:`~dotsync.jobs.queue.register_batch`).
 
     The row's hash becomes ``hash_`` (default: the hash of ``payload``), so a delete that was sent
     is not sent again, and the row is sent afresh when its entity comes back.
     """
     from dotsync.jobs.queue import payload_hash
 
-    return register_batch(
-        website_id=website_id,
-        import_type=import_type,
-        import_mode=import_mode,
-        table=table,
-        rows=[(pk, hash_ or payload_hash(payload))],
-        payload=payload,
-        stream=stream,
-        record_count=1,
-    )
+    try:
+        return register_batch(
+            website_id=website_id,
+            import_type=import_type,
+            import_mode=import_mode,
+            table=table,
+            rows=[(pk, hash_ or payload_hash(payload))],
+            payload=payload,
+            stream=stream,
+            record_count=1,
+        )
+    except BatchConflict as exc:
+        log.warning("%s call for %s #%s not queued: %s", import_mode, table, pk, exc)
+        return None
 
 
 def was_imported(row: Any, stream: str = "sync") -> bool:

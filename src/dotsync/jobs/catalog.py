@@ -79,6 +79,7 @@ def targets(result: JobResult, website_code: str | None = None) -> list[Target]:
                 collection_type=product_payload.COLLECTION_TYPE,
                 scope="account",
                 records_key="catalog",
+                exclusive=False,  # a product's row rides in every target's batch
             )
             out.append(Target(ctx, collection, domain, batch))
     return out

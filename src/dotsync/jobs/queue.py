@@ -47,6 +47,7 @@ from django.apps import apps
 from django.db import models, transaction
 from django.utils import timezone
 
+from dotsync.exceptions import BatchConflict
 from dotsync.models import Importer, SyncStatus
 from dotsync.testing.crash import crashpoint
 
@@ -165,8 +166,15 @@ def register_batch(
     payload: dict[str, Any],
     stream: str = "sync",
     record_count: int | None = None,
+    exclusive: bool = True,
 ) -> Importer:
     """Queue a batch: create its importer row and move its source rows to ``IMPORTING``, atomically.
+
+    Only rows still pending (``NEW``/``MODIFIED``) move. If any row is not, another run of the same
+    job queued it first (overlapping runs of a scheduled job): nothing is queued and
+    :class:`~dotsync.exceptions.BatchConflict` is raised, so no record is sent twice. A batch whose
+    rows also ride in other batches (the catalogue's targets) is registered with
+    ``exclusive=False``: its rows move whatever their status.
 
     Args:
         website_id: whose account sends it.
@@ -177,6 +185,7 @@ def register_batch(
         payload: what the importer sends (see the module docstring).
         stream: ``"sync"`` or ``"subscriber"``.
         record_count: records in the payload (defaults to ``len(rows)``).
+        exclusive: False when the rows may already be queued by a sibling batch of this run.
     """
     envelope = Envelope(table=table, stream=stream, rows=list(rows), payload=payload)
     data = envelope.dumps()
@@ -196,9 +205,17 @@ def register_batch(
             cols = STREAMS[stream]
             model = model_for_table(table)
             pk = model._meta.pk.attname  # type: ignore[union-attr]
-            for chunk in _chunks([r[0] for r in rows], 500):
-                model._default_manager.filter(**{f"{pk}__in": chunk}).update(
+            wanted = list(dict.fromkeys(r[0] for r in rows))
+            only_pending = {f"{cols['status']}__in": SyncStatus.pending()} if exclusive else {}
+            moved = 0
+            for chunk in _chunks(wanted, 500):
+                moved += model._default_manager.filter(**{f"{pk}__in": chunk}, **only_pending).update(
                     **{cols["status"]: SyncStatus.IMPORTING, cols["importer"]: importer.pk}
+                )
+            if moved != len(wanted) and exclusive:
+                raise BatchConflict(
+                    f"{len(wanted) - moved} of the {len(wanted)} {table} rows of this {import_type} batch "
+                    "were queued by another run first; the batch was not queued"
                 )
     crashpoint("batch_registered")
     return importer
