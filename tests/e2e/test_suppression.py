@@ -63,3 +63,31 @@ def test_suppressed_before_import_ends_unsubscribed_in_that_website_only(shop, s
     # the unsubscription came from the platform: nothing is sent back, nothing else is sent
     again = run_sync()
     assert again["api_calls"] == 0, again
+
+
+def test_orders_held_for_a_suppressed_contact_go_out_once_it_subscribes_again(
+    shop, sandbox, accounts, django_capture_on_commit_callbacks
+):
+    scope = shop.scope
+    sandbox.suppress("alice@example.com", account=accounts["main"].username)  # reason Unsubscribed
+    run_sync()
+    alice_orders = Order.objects.filter(website=scope.main, email="alice@example.com")
+    assert set(alice_orders.values_list("sync_status", "sync_message")) == {(SyncStatus.SKIPPED, SUPPRESSED)}
+    numbers = {o.order_number for o in alice_orders}
+    assert not numbers & view(sandbox, accounts["main"]).keys("Orders")
+
+    # alice subscribes again in the store, after the suppression: her contact goes back to the
+    # platform (resubscribed); once that is confirmed, the orders held for her are released and the
+    # next run sends them
+    sandbox.set_faults(resubscribe_challenge=False)  # the platform takes her back at once
+    with django_capture_on_commit_callbacks(execute=True):
+        subscribe("alice@example.com", scope.main_en)
+    assert run_sync()["jobs"]["contacts"]["counts"]["main"]["resubscribes"] == 1
+    assert set(alice_orders.values_list("sync_status", flat=True)) == {SyncStatus.MODIFIED}
+    run_sync()
+    alice = Contact.objects.get(website=scope.main, email="alice@example.com")
+    assert not alice.suppressed and alice.suppressed_at is None
+    assert set(alice_orders.values_list("sync_status", flat=True)) == {SyncStatus.IMPORTED}
+    main = view(sandbox, accounts["main"])
+    assert main.contacts["alice@example.com"]["status"] == "Subscribed"
+    assert numbers <= main.keys("Orders")

@@ -13,7 +13,7 @@ email will never be a contact of the website (an anonymous review) is skipped wi
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -21,7 +21,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from dotsync.jobs.batching import Outcomes, WebsiteContext
-from dotsync.models import Contact, SyncStatus
+from dotsync.models import Contact, Order, Quote, Review, SyncStatus, Wishlist
 
 WAITING = "waiting for contact import"
 SUPPRESSED = "the contact is suppressed on the platform; not sent while it stays suppressed"
@@ -209,3 +209,39 @@ class ContactGate:
         if self.created:
             Contact.objects.bulk_create(list(self.created.values()), ignore_conflicts=True)
             self.created.clear()
+
+
+def release_held(contact_pks: Sequence[int]) -> int:
+    """Send again the records skipped because their contact was suppressed, now that it is back.
+
+    Called when the platform confirms an import of these ``email_contact`` rows. A contact that was
+    suppressed (``suppressed_at`` set) and no longer is (it re-subscribed in the store after the
+    suppression) has its website's orders, baskets, reviews and wishlists that were skipped with
+    :data:`SUPPRESSED` marked ``MODIFIED``, so the next run sends them, and its ``suppressed_at`` is
+    cleared (the contacts job resubscribes a contact on the platform while it is set). Contacts
+    never suppressed cost two queries per 500.
+
+    Returns:
+        The records released.
+    """
+    released, now = 0, timezone.now()
+    held = Q(sync_status=SyncStatus.SKIPPED, sync_message__endswith=SUPPRESSED)
+    back = {"sync_status": SyncStatus.MODIFIED, "sync_message": "", "updated_at": now}
+    for start in range(0, len(contact_pks), 500):
+        returned = Contact.objects.filter(
+            pk__in=contact_pks[start : start + 500], suppressed=False, suppressed_at__isnull=False
+        ).values_list("website_id", "email", "customer_id")
+        for website_id, email, customer_id in returned:
+            emails = {email, email.lower()}
+            for model in (Order, Quote):
+                released += model.objects.filter(held, website_id=website_id, email__in=emails).update(**back)
+            if customer_id is not None:
+                for keyed in (Review, Wishlist):
+                    released += keyed.objects.filter(
+                        held, website_id=website_id, customer_id=customer_id
+                    ).update(**back)
+        # back on the platform: the suppression is history (a new one sets suppressed_at again)
+        Contact.objects.filter(pk__in=contact_pks[start : start + 500], suppressed=False).exclude(
+            suppressed_at=None
+        ).update(suppressed_at=None)
+    return released

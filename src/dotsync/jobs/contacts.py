@@ -322,6 +322,20 @@ def _subscribers(ctx: WebsiteContext, result: JobResult) -> None:
             subscribed = row.is_subscriber and row.subscriber_status == SubscriberStatus.SUBSCRIBED
             if subscribed and row.suppressed:
                 outcomes.skip(row.pk, "suppressed in dotdigital; the contact must resubscribe there")
+            elif subscribed and row.suppressed_at is not None:
+                # suppressed once, subscribed again in the store since: the platform takes the
+                # contact back only through its resubscribe call (an import would be refused)
+                single(
+                    website_id=ctx.website.pk,
+                    import_type="Subscriber",
+                    import_mode=ImportMode.SUBSCRIBER_RESUBSCRIBED,
+                    table=TABLE,
+                    pk=row.pk,
+                    payload={"email": row.email},
+                    stream=stream,
+                    hash_=payload_hash({"resubscribe": row.email}),
+                )
+                result.add(ctx.code, "resubscribes")
             elif subscribed:
                 store = ctx.store(_store_id(row))
                 confirm = store is not None and store.requires_confirmation

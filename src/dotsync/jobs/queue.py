@@ -248,7 +248,8 @@ def settle_imported(importer: Importer, *, failed: dict[int, str] | None = None)
     Rows named in ``failed`` (pk -> reason, e.g. per-record faults) are quarantined as ``FAILED``
     with the reason instead. Rows an observer changed meanwhile (status no longer ``IMPORTING``)
     keep their status; their hash still records what was sent. Returns the rows marked imported.
-    Call inside the transaction that marks the importer row done.
+    Call inside the transaction that marks the importer row done. Confirmed contacts that are back
+    from a suppression release the records held for them (:func:`~dotsync.jobs.contact_gate.release_held`).
     """
     envelope = Envelope.load(importer)
     if not envelope.rows:
@@ -272,6 +273,10 @@ def settle_imported(importer: Importer, *, failed: dict[int, str] | None = None)
         manager.filter(**{pk: row_pk}, **mine).update(
             **{cols["status"]: SyncStatus.FAILED, cols["importer"]: None}, sync_message=reason[:255]
         )
+    if envelope.table == "email_contact":
+        from dotsync.jobs.contact_gate import release_held
+
+        release_held([p for p, _ in settled])
     return imported
 
 
