@@ -90,13 +90,16 @@ def test_a_website_with_broken_credentials_does_not_stop_the_others(scope, sandb
 
 
 def test_too_many_active_imports_on_the_platform_waits_without_spending_retries(scope, sandbox):
-    configure_websites(sandbox, [scope.main], max_active_imports=25, max_retries=0)
+    accounts = configure_websites(sandbox, [scope.main], max_active_imports=25, max_retries=3)
     sandbox.set_faults(max_active_imports=2, import_delay=0, import_polls=1)  # running until polled once
     batches = _backlog(scope.main, 3, "a")
 
     result = importer.run()
     assert result.counts["main"]["started"] == 2
     assert result.counts["main"]["waiting"] == 1
+    # the refused start is not retried by the client: the row is deferred at the first refusal
+    starts = sandbox.requests(accounts["main"].username)["by_endpoint"]
+    assert starts["POST /v2/address-books/{addressBookId}/contacts/import"] == 3
     third = Importer.objects.get(pk=batches[2].pk)
     assert third.import_status == ImportStatus.PENDING
     assert third.retry_count == 0

@@ -45,6 +45,9 @@ class Action(enum.Enum):
     """Wait what the platform asked (Retry-After / x-ratelimit-reset), then try again."""
     FAIL = "fail"
     """Raise at once; the same call would fail again."""
+    DEFER = "defer"
+    """Raise at once as a transient error: the caller reschedules the work, because a retry within
+    seconds would meet the same answer (the account's import slots are taken)."""
 
 
 @dataclass(frozen=True)
@@ -101,10 +104,10 @@ STATUS_RULES: dict[int, Rule] = {
 """HTTP status -> rule. Singer's defaults: 429 and 5xx retriable, other 4xx fatal."""
 
 _BUSY_IMPORTS = Rule(
-    Action.RETRY,
+    Action.DEFER,
     TooManyActiveImportsError,
     True,
-    "the account runs too many imports at once; dotsync retries when one finishes",
+    "the account runs too many imports at once; dotsync starts this one again when one finishes",
 )
 _NOT_FOUND = STATUS_RULES[404]
 _AUTH = STATUS_RULES[401]
@@ -112,6 +115,7 @@ _AUTH = STATUS_RULES[401]
 ERROR_CODE_RULES: dict[str, Rule] = {
     "ERROR_IMPORT_TOOMANYACTIVEIMPORTS": _BUSY_IMPORTS,
     "contacts:tooManyActiveImports": _BUSY_IMPORTS,
+    "insightData:tooManyActiveImports": _BUSY_IMPORTS,
     "ERROR_SYSTEM_SERVICETEMPORARILYUNAVAILABLE": Rule(Action.RETRY, ServerError, True, _RETRY_LATER),
     # Flat-rate allowance (2,000 calls per rolling hour): waiting seconds in-process cannot help, so the
     # assumed wait is long enough that the client raises at once and the job is rescheduled.

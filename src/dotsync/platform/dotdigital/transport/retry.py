@@ -52,7 +52,7 @@ class RetryPolicy:
         Returns:
             True to retry.
         """
-        if rule.action is Action.FAIL or attempt >= self.max_retries:
+        if rule.action in (Action.FAIL, Action.DEFER) or attempt >= self.max_retries:
             return False
         return idempotent or rule.retry_unsafe
 
