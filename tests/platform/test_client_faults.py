@@ -20,6 +20,7 @@ from dotsync.exceptions import (
     PlatformTimeout,
     RateLimitedError,
     ServerError,
+    TooManyActiveImportsError,
     ValidationError,
 )
 from dotsync.platform.dotdigital import DotdigitalClient, InProcessRateLimiter, RetryPolicy
@@ -83,16 +84,19 @@ def test_terminal_errors_are_never_retried(sandbox: Any) -> None:
     assert client.stats.by_operation["addressbooks.create"] == 1
 
 
-def test_too_many_active_imports_is_retried_until_a_slot_frees(sandbox: Any) -> None:
+def test_too_many_active_imports_is_raised_at_once_for_the_caller_to_reschedule(sandbox: Any) -> None:
     retry = RetryPolicy(max_retries=10, base_delay=0.2, max_delay=0.4)
     with new_client(sandbox, retry_policy=retry) as client:
         book = client.create_address_book("Busy")
         sandbox.set_faults(max_active_imports=1, import_delay=0.6)
         first = client.import_contacts_csv(book["id"], b"Email\na1@example.com\n")
-        second = client.import_contacts_csv(book["id"], b"Email\na2@example.com\n")
-        assert first != second
-        assert client.stats.by_operation["contacts.import"] >= 2 + 1  # at least one busy answer retried
-        wait_for(lambda: client.contact_import_status(second) == "Finished", timeout=15)
+        with pytest.raises(TooManyActiveImportsError) as busy:
+            client.import_contacts_csv(book["id"], b"Email\na2@example.com\n")
+        assert busy.value.transient  # the importer defers the row; it does not count as a failure
+        assert client.stats.by_operation["contacts.import"] == 2  # no retry spent on a busy account
+        wait_for(lambda: client.contact_import_status(first) == "Finished", timeout=15)
+        second = client.import_contacts_csv(book["id"], b"Email\na2@example.com\n")  # a slot is free
+        assert second != first
 
 
 # -- rate limits -------------------------------------------------------------------------------------------
