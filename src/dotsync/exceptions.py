@@ -7,12 +7,12 @@ Tree::
     ├── StoreError                          terminal: the store adapter could not read an entity
     ├── BatchConflict                       transient: another run queued some of a batch's rows first
     └── PlatformError                       an error from dotdigital (or the sandbox)
-        ├── TransientPlatformError          retry later (429, 5xx and timeouts with backoff; busy imports rescheduled)
+        ├── TransientPlatformError          retried (429, 5xx, timeouts) or rescheduled (busy imports)
         │   ├── RateLimitedError            429 or ERROR_APIUSAGE_EXCEEDED: carries retry_after seconds
         │   ├── ServerError                 5xx, ERROR_SYSTEM_SERVICETEMPORARILYUNAVAILABLE
         │   ├── PlatformTimeout             no answer within the timeout (121 s by default)
         │   ├── PlatformConnectionError     refused, reset, DNS
-        │   └── TooManyActiveImportsError   ERROR_IMPORT_TOOMANYACTIVEIMPORTS, *:tooManyActiveImports (deferred)
+        │   └── TooManyActiveImportsError   ERROR_IMPORT_TOOMANYACTIVEIMPORTS, *:tooManyActiveImports
         └── TerminalPlatformError           never retried
             ├── AuthenticationError         401/403, ERROR_INVALID_LOGIN, ERROR_APIUSER_INVALID
             ├── NotFoundError               404, ERROR_*_NOT_FOUND

@@ -9,7 +9,7 @@ import pytest
 from dotsync.exceptions import BatchConflict
 from dotsync.jobs.base import JobResult
 from dotsync.jobs.batching import Batch
-from dotsync.jobs.queue import Envelope, RawJSON, canonical_json, payload_hash
+from dotsync.jobs.queue import Envelope, RawJSON, canonical_json, payload_hash, split_records
 from dotsync.models import Contact, Importer, SyncStatus
 from dotsync.models.importer import ImportMode
 from tests.jobs.importer_helpers import contact_batch, contacts
@@ -33,6 +33,14 @@ def test_records_batched_as_text_round_trip_like_records_batched_as_objects():
 
     assert json.loads(as_text.dumps()) == json.loads(as_objects.dumps())
     assert json.loads(as_text.dumps())["payload"]["records"] == records
+    # the importer cuts the records out as they are and parses only the rest
+    for envelope in (as_text, as_objects):
+        split = split_records(envelope.dumps())
+        assert split is not None
+        head, records_json = split
+        assert head["rows"] == [list(r) for r in rows] and head["payload"]["collection"] == "Orders"
+        assert head["payload"]["records"] == [] and json.loads(records_json) == records
+    assert split_records('{"payload":{"records":[],"collection":"Orders"}}') is None  # an older layout
     assert payload_hash(records[1], canonical_json(records[1])) == payload_hash(records[1])
 
 

@@ -119,6 +119,9 @@ def test_every_client_method_conforms_to_the_published_specs(
     assert status.total_rejected == 1
     catalog = c.insight_import("Catalog_main", [{"key": "sku", "json": {"price": 2}}], scope="account")
     wait_for(lambda: c.insight_import_status(catalog).finished, timeout=15)
+    # a queued batch goes with its records' JSON as stored (the importer's path)
+    stored = c.insight_import_json("Catalog_main", '[{"json":{"price":3},"key":"sku2"}]', 1, scope="account")
+    wait_for(lambda: c.insight_import_status(stored).finished, timeout=15)
     c.upsert_contact_insight("Orders", "buyer@example.com", "3", {"total": 9})
     c.delete_contact_insight("Orders", "3", email="buyer@example.com")
     _expect(NotFoundError, lambda: c.delete_contact_insight("Orders", "3", email="buyer@example.com"))

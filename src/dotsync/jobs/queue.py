@@ -110,9 +110,9 @@ class Envelope:
     rows: list[tuple[int, str]]
     payload: dict[str, Any]
 
-    @classmethod
-    def load(cls, importer: Importer) -> Envelope:
-        """Parse an importer row's ``import_data``.
+    @staticmethod
+    def text_of(importer: Importer) -> str:
+        """An importer row's ``import_data`` text.
 
         When the row was read with ``import_data`` deferred (the importer's queue pages and polls
         do), the text is read for this call only and not cached on the instance: a page of rows
@@ -123,7 +123,20 @@ class Envelope:
             text = Importer.objects.filter(pk=importer.pk).values_list("import_data", flat=True).first()
         else:
             text = importer.import_data
-        data = json.loads(text or "{}")
+        return text or "{}"
+
+    @classmethod
+    def load(cls, importer: Importer, *, records: bool = True) -> Envelope:
+        """Parse an importer row's ``import_data``.
+
+        Args:
+            importer: the row.
+            records: False when the caller does not need an insight batch's records (settling
+                needs only ``rows``): they are then not parsed (``payload["records"]`` is empty).
+        """
+        text = cls.text_of(importer)
+        split = None if records else split_records(text)
+        data = split[0] if split is not None else json.loads(text)
         return cls(
             table=data.get("table", ""),
             stream=data.get("stream", "sync"),
@@ -139,11 +152,12 @@ class Envelope:
         """
         records: list[Any] = self.payload.get("records") or []
         raw = bool(records) and all(isinstance(r, RawJSON) for r in records)
-        payload = (
-            {**{k: v for k, v in self.payload.items() if k != "records"}, "records": []}
-            if raw
-            else self.payload
-        )
+        payload = self.payload
+        if "records" in payload:  # always the last member: see :func:`split_records`
+            payload = {
+                **{k: v for k, v in payload.items() if k != "records"},
+                "records": [] if raw else records,
+            }
         text = json.dumps(
             {"table": self.table, "stream": self.stream, "rows": self.rows, "payload": payload},
             separators=(",", ":"),
@@ -154,6 +168,27 @@ class Envelope:
         tail = '"records":[]}}'
         assert text.endswith(tail), "the records list must close the envelope"
         return f'{text[: -len(tail)]}"records":[{",".join(records)}]}}}}'
+
+
+RECORDS_KEY = '"records":'
+
+
+def split_records(text: str) -> tuple[dict[str, Any], str] | None:
+    """An insight envelope's ``import_data`` as (envelope without its records, the records' JSON).
+
+    :meth:`Envelope.dumps` writes ``records`` as the payload's last member, so the records' array
+    is cut out of the text as it is, and only the small rest is parsed: the importer sends a batch
+    without building its records as objects. The first ``"records":`` in the text is the payload's
+    key, because every member before it holds names, ids and hashes whose quotes JSON escapes.
+
+    Returns:
+        None when the text does not end with the records (then parse it with :meth:`Envelope.load`).
+    """
+    at = text.find(RECORDS_KEY + "[")
+    if at < 0 or not text.endswith("]}}"):
+        return None
+    head: dict[str, Any] = json.loads(text[:at] + RECORDS_KEY + "[]}}")
+    return head, text[at + len(RECORDS_KEY) : -2]
 
 
 def register_batch(
@@ -251,7 +286,7 @@ def settle_imported(importer: Importer, *, failed: dict[int, str] | None = None)
     Call inside the transaction that marks the importer row done. Confirmed contacts that are back
     from a suppression release the records held for them (:func:`~dotsync.jobs.contact_gate.release_held`).
     """
-    envelope = Envelope.load(importer)
+    envelope = Envelope.load(importer, records=False)
     if not envelope.rows:
         return 0
     failed = failed or {}

@@ -189,8 +189,9 @@ def _poll_insight(row: Importer, client: DotdigitalClient) -> bool | None:
     if not status.finished:
         return None
     crashpoint("import_polled")
-    envelope = queue.Envelope.load(row)
-    by_key = record_rows(envelope)
+    # the records are parsed only to map rejected records back to their rows
+    envelope = queue.Envelope.load(row, records=bool(status.failures))
+    by_key = record_rows(envelope) if status.failures else {}
     rejected: dict[int, str] = {}
     for failure in status.failures:
         pk = by_key.get(str(failure.key))

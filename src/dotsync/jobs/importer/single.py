@@ -121,8 +121,8 @@ def insight_upsert(client: DotdigitalClient, payload: Payload, cfg: WebsiteSetti
         if "collection" not in (exc.error_code or exc.message).lower():
             raise
         record: Payload = {"key": key, "json": data}
-        if payload.get("scope") != "account":
-            record["email"] = payload["email"]
+        if payload.get("scope") != "account":  # the API's shape, as batched records have it
+            record["contactIdentity"] = {"identifier": "email", "value": payload["email"]}
         raise StartImport(
             ImportMode.BULK_JSON,
             {

@@ -118,6 +118,7 @@ class Transport:
         *,
         idempotent: bool = True,
         json: Any = None,
+        content: bytes | None = None,
         params: Mapping[str, Any] | None = None,
     ) -> httpx.Response:
         """Send one logical call, retrying transient failures as the policy allows.
@@ -128,6 +129,7 @@ class Transport:
             url: the absolute URL.
             idempotent: False for calls a repeat could duplicate (sends, enrolments, import starts).
             json: the JSON body, if any.
+            content: a body already encoded as JSON (instead of ``json``).
             params: query parameters.
 
         Returns:
@@ -139,7 +141,9 @@ class Transport:
         attempt = 0
         while True:
             self.limiter.acquire(self.limiter_key, max_wait=self.retry.max_rate_limit_wait)
-            error, rule, response = self._attempt(operation, method, url, json=json, params=params)
+            error, rule, response = self._attempt(
+                operation, method, url, json=json, content=content, params=params
+            )
             if error is None and response is not None:
                 return response
             assert error is not None and rule is not None
@@ -170,13 +174,19 @@ class Transport:
         url: str,
         *,
         json: Any,
+        content: bytes | None = None,
         params: Mapping[str, Any] | None,
     ) -> tuple[PlatformError | None, Rule | None, httpx.Response | None]:
         self.stats.calls += 1
         self.stats.by_operation[operation] = self.stats.by_operation.get(operation, 0) + 1
         started = time.monotonic()
         try:
-            response = self._http.request(method, url, json=json, params=params)
+            if content is not None:
+                response = self._http.request(
+                    method, url, content=content, params=params, headers={"Content-Type": "application/json"}
+                )
+            else:
+                response = self._http.request(method, url, json=json, params=params)
         except httpx.TransportError as exc:
             rule = rule_for_exception(exc)
             if rule is None:  # pragma: no cover - every TransportError has a row
