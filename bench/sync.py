@@ -155,6 +155,8 @@ def timed_jobs() -> tuple[dict[str, float], dict[str, int]]:
         kernel's mark is reset before each run, so each peak is that job's own; the sync's peak is
         the highest of them and of the mark after the last run.
     """
+    import tracemalloc
+
     from dotsync.jobs import importer, registry
 
     spent: dict[str, float] = {}
@@ -164,12 +166,17 @@ def timed_jobs() -> tuple[dict[str, float], dict[str, int]]:
         def run(*args: Any, **kwargs: Any) -> Any:
             started = time.perf_counter()
             resettable = reset_peak_rss()
+            if tracemalloc.is_tracing():
+                tracemalloc.reset_peak()
             try:
                 return fn(*args, **kwargs)
             finally:
                 spent[job_id] = spent.get(job_id, 0.0) + time.perf_counter() - started
                 if resettable:
                     peaks[job_id] = max(peaks.get(job_id, 0), peak_rss_kb())
+                if tracemalloc.is_tracing():  # --trace-python: the Python heap's own peak, KiB
+                    heap = f"{job_id}:python_heap"
+                    peaks[heap] = max(peaks.get(heap, 0), tracemalloc.get_traced_memory()[1] // 1024)
 
         return run
 
@@ -232,6 +239,10 @@ def child(args: argparse.Namespace) -> None:
             configure_websites(control, Website.objects.order_by("id"))
         before = request_counts(sandbox_db)
         spent, job_peaks = timed_jobs()
+        if args.trace_python:
+            import tracemalloc
+
+            tracemalloc.start()
         from dotsync.jobs.runner import sync_all
 
         rss_reset = reset_peak_rss()
@@ -246,7 +257,9 @@ def child(args: argparse.Namespace) -> None:
         else:
             summary = sync_all(timeout=args.timeout)
         sync_seconds = time.perf_counter() - started
-        rss_peak = max([peak_rss_kb(), *job_peaks.values()])
+        if args.trace_python:
+            tracemalloc.stop()
+        rss_peak = max([peak_rss_kb(), *(v for k, v in job_peaks.items() if ":" not in k)])
         log(f"sync {sync_seconds:.1f}s, {summary['api_calls']} calls, stopped {summary['stopped']}")
         after = request_counts(sandbox_db)
         floors = [run_floor() for _ in range(max(1, args.floors) - bool(args.profile))]
@@ -385,6 +398,11 @@ def main() -> None:
         "--profile",
         default="",
         help="Child only: write a cProfile of the sync here (and of the last floor run to <path>.floor).",
+    )
+    parser.add_argument(
+        "--trace-python",
+        action="store_true",
+        help="Child only: also record each job's Python heap peak (tracemalloc; slows the sync).",
     )
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--render", action="store_true", help="Only rewrite docs/ from bench/results/.")
