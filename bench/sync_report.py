@@ -94,6 +94,7 @@ def render(data: dict[str, Any]) -> str:
             f"| {r['api_calls_sandbox']:,} | {r['minimum']['calls']:,} | **{r['calls_ratio']:.3f}x** "
             f"| {(r['rss_before_sync_kb'] or 0) / 1024:.0f} MiB | {r['rss_peak_sync_kb'] / 1024:.0f} MiB |"
         )
+    lines += _job_memory(results)
     big = results[-1]
     lines += [
         "",
@@ -141,6 +142,26 @@ def render(data: dict[str, Any]) -> str:
         "",
     ]
     return "\n".join(lines)
+
+
+def _job_memory(results: list[dict[str, Any]]) -> list[str]:
+    """Peak RSS during each job's runs, per shop size (MiB; the kernel's mark is reset per run)."""
+    jobs = [k for k in results[-1].get("job_peak_rss_kb", {}) if ":" not in k]
+    if not jobs:
+        return []
+    return [
+        "",
+        "Peak RSS during each job's runs (MiB):",
+        "",
+        "| job | " + " | ".join(f"{r['orders']:,} orders" for r in results) + " |",
+        "|---|" + "---:|" * len(results),
+        *(
+            f"| `{job}` | "
+            + " | ".join(f"{r.get('job_peak_rss_kb', {}).get(job, 0) / 1024:.0f}" for r in results)
+            + " |"
+            for job in jobs
+        ),
+    ]
 
 
 def section() -> str:
