@@ -84,3 +84,4 @@ def iter_pending(
             return
         yield page
         last = getattr(page[-1], pk)
+        del page  # not held while the next page is read

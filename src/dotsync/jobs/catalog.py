@@ -131,6 +131,7 @@ def run(website_code: str | None = None) -> JobResult:
             for t, record, size in zip(tgts, per_target, sizes, strict=True):
                 t.batch.add(row.pk, hash_, record, size)
         outcomes.apply(result, first.code)
+        del page, records, outcomes  # freed before the next page is read: one page in memory
     for t in tgts:
         t.batch.flush()
     return result

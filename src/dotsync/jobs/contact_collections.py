@@ -131,4 +131,5 @@ def sync_collection(
             add_record(batch, outcomes, row.pk, row, record)
         gate.flush()
         outcomes.apply(result, ctx.code)
+        del page, records, gate, outcomes  # freed before the next page is read: one page in memory
     batch.flush()

@@ -191,6 +191,7 @@ def _stream(
                 book_id=ctx.cfg.address_book(book),
             )
         outcomes.apply(result, ctx.code)
+        del page, values_for, outcomes  # freed before the next page is read: one page in memory
     batch.flush()
 
 

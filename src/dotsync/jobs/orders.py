@@ -117,6 +117,7 @@ def sync_orders(ctx: WebsiteContext, adapter: StoreAdapter, result: JobResult) -
             add_record(batch, outcomes, row.pk, row, record)
         gate.flush()
         outcomes.apply(result, ctx.code)
+        del page, records, gate, outcomes  # freed before the next page is read: one page in memory
     batch.flush()
 
 
