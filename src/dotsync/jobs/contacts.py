@@ -195,6 +195,27 @@ def _stream(
     batch.flush()
 
 
+def _subscriber_call(ctx: WebsiteContext, result: JobResult, row: Contact, mode: str, counter: str) -> None:
+    """Queue a single subscriber call for the row (payload ``{"email": ...}``) and count it.
+
+    An unsubscribe is hashed as its payload (so it is sent once); a resubscribe has its own hash,
+    so the unsubscribe sent before it does not make it look unchanged.
+    """
+    payload = {"email": row.email}
+    resubscribe = mode == ImportMode.SUBSCRIBER_RESUBSCRIBED
+    single(
+        website_id=ctx.website.pk,
+        import_type="Subscriber",
+        import_mode=mode,
+        table=TABLE,
+        pk=row.pk,
+        payload=payload,
+        stream="subscriber",
+        hash_=payload_hash({"resubscribe": row.email}) if resubscribe else None,
+    )
+    result.add(ctx.code, counter)
+
+
 def _book_missing(ctx: WebsiteContext, result: JobResult, book: str, toggle: str) -> bool:
     """Report (and return True) when the stream's address book is not configured."""
     if ctx.cfg.address_book(book) is not None:
@@ -326,17 +347,7 @@ def _subscribers(ctx: WebsiteContext, result: JobResult) -> None:
             elif subscribed and row.suppressed_at is not None:
                 # suppressed once, subscribed again in the store since: the platform takes the
                 # contact back only through its resubscribe call (an import would be refused)
-                single(
-                    website_id=ctx.website.pk,
-                    import_type="Subscriber",
-                    import_mode=ImportMode.SUBSCRIBER_RESUBSCRIBED,
-                    table=TABLE,
-                    pk=row.pk,
-                    payload={"email": row.email},
-                    stream=stream,
-                    hash_=payload_hash({"resubscribe": row.email}),
-                )
-                result.add(ctx.code, "resubscribes")
+                _subscriber_call(ctx, result, row, ImportMode.SUBSCRIBER_RESUBSCRIBED, "resubscribes")
             elif subscribed:
                 store = ctx.store(_store_id(row))
                 confirm = store is not None and store.requires_confirmation
@@ -357,20 +368,10 @@ def _subscribers(ctx: WebsiteContext, result: JobResult) -> None:
                     opt_in_type=contact_csv.OPT_IN_DOUBLE if confirm else contact_csv.OPT_IN_SINGLE,
                 )
             elif was_imported(row, stream) and not row.suppressed:
-                payload = {"email": row.email}
-                if unchanged(row, payload_hash(payload), stream):
+                if unchanged(row, payload_hash({"email": row.email}), stream):
                     outcomes.unchanged.append(row.pk)
                     continue
-                single(
-                    website_id=ctx.website.pk,
-                    import_type="Subscriber",
-                    import_mode=ImportMode.SUBSCRIBER_UNSUBSCRIBE,
-                    table=TABLE,
-                    pk=row.pk,
-                    payload=payload,
-                    stream=stream,
-                )
-                result.add(ctx.code, "unsubscribes")
+                _subscriber_call(ctx, result, row, ImportMode.SUBSCRIBER_UNSUBSCRIBE, "unsubscribes")
             else:
                 outcomes.skip(row.pk, "not subscribed")
         outcomes.apply(result, ctx.code)
