@@ -70,14 +70,17 @@ NOTES = """### Findings (SQLite run of 12:06-12:32, 2026-11-27)
     (2157a21). The importer parsed every batch it sent or settled (8ba33d3).
   * **Why 10k is lower.** At 10k orders several streams do not fill a page or a batch: `main:Quote`
     has 1,496 records (batch: 4,000), `main:Reviews` 675 and `main:Wishlist` 600 (page: 1,000). So
-    the 10k run never reaches the bounded maximum. The per-job table above shows the same step in
-    `orders` (quotes are part of it) and in `importer` (fuller batches to send), and nothing after
-    100k.
+    the 10k run never reaches the bounded maximum. The per-job table above shows the step in the
+    jobs that handle those streams: `orders` (quotes are part of it), `reviews_and_wishlists`, and
+    `importer` (fuller batches to send). After 100k no job grows by more than 3 MiB.
   * **Not proven.** No run shows that the whole 11 MiB step is this fill effect and none of it is
     allocator high-water. With glibc's mmap threshold fixed (`MALLOC_MMAP_THRESHOLD_=131072`) the
     step was the same size.
 * **Load**: each size had the machine to itself (1-minute load average about 1 when each finished).
-* **PostgreSQL**: see its table (run at 12:35, alongside a CI run on the same 2 CPUs).
+* **PostgreSQL** (15, run 12:35-13:01 with `--floors 1`; a full CI run shared the 2 CPUs from
+  12:37 to 12:52, during the 10k and 100k sizes): 1.88x, 1.83x and 1.65x the floor; API calls
+  1.000x the minimum at every size; peak RSS 139, 153 and 157 MiB. That is the same shape as on
+  SQLite.
 """
 """Hand-written observations about the recorded run (kept with the renderer; edit after a re-run)."""
 
