@@ -39,9 +39,11 @@ ceil(bytes / (max_bytes - fixed body bytes)))`, with the records and byte sizes 
 Actual calls are the sandbox's request log over the sync (they equal the runner's own count).
 Goal: at most 1.02x the minimum.
 
-**Memory**: peak RSS of the benchmark process during the sync alone (Linux `VmHWM`, reset just
-before `sync_all` via `/proc/self/clear_refs`); RSS before the sync is shown for reference. Each
-size runs in its own process. Goal: flat from 10k to 300k orders.
+**Memory**: peak RSS of the benchmark process during the sync alone. Linux's `VmHWM` mark is
+reset through `/proc/self/clear_refs` just before `sync_all` and again before each job run; the
+sync's peak is the highest of the per-job peaks and the mark at the end. RSS before the sync is
+shown for reference. Each size runs in its own process. Goal: flat from 10k to 300k orders.
+`--trace-python` also records each job's Python heap peak (tracemalloc, which slows the sync).
 """
 
 
