@@ -277,7 +277,9 @@ def enqueue_single(
     )
 
 
-def settle_imported(importer: Importer, *, failed: dict[int, str] | None = None) -> int:
+def settle_imported(
+    importer: Importer, *, failed: dict[int, str] | None = None, envelope: Envelope | None = None
+) -> int:
     """Mark an importer row's source rows imported, after the platform confirmed the import.
 
     Rows named in ``failed`` (pk -> reason, e.g. per-record faults) are quarantined as ``FAILED``
@@ -285,8 +287,9 @@ def settle_imported(importer: Importer, *, failed: dict[int, str] | None = None)
     keep their status; their hash still records what was sent. Returns the rows marked imported.
     Call inside the transaction that marks the importer row done. Confirmed contacts that are back
     from a suppression release the records held for them (:func:`~dotsync.jobs.contact_gate.release_held`).
+    ``envelope`` is the row's envelope when the caller has read it already (it is not read again).
     """
-    envelope = Envelope.load(importer, records=False)
+    envelope = envelope or Envelope.load(importer, records=False)
     if not envelope.rows:
         return 0
     failed = failed or {}

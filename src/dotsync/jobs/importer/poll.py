@@ -146,7 +146,7 @@ def _poll_contacts(row: Importer, client: DotdigitalClient) -> bool | None:
         unsubscribed = faults.unsubscribe_suppressed(
             state.website_of(row), report.suppressed, import_started=row.import_started or now, now=now
         )
-        state.imported(row, failed=report.rejected, message=note)
+        state.imported(row, failed=report.rejected, message=note, envelope=envelope)
         _note_suppressed(envelope, report.suppressed)
     if unsubscribed:
         logger.info(
@@ -189,22 +189,25 @@ def _poll_insight(row: Importer, client: DotdigitalClient) -> bool | None:
     if not status.finished:
         return None
     crashpoint("import_polled")
+    if not status.failures:
+        state.imported(row)
+        return True
     # the records are parsed only to map rejected records back to their rows
-    envelope = queue.Envelope.load(row, records=bool(status.failures))
-    by_key = record_rows(envelope) if status.failures else {}
+    envelope = queue.Envelope.load(row)
+    by_key = record_rows(envelope)
     rejected: dict[int, str] = {}
+    requeue: set[int] = set()
     for failure in status.failures:
         pk = by_key.get(str(failure.key))
-        if pk is not None:
-            details = "; ".join(failure.details)
-            rejected[pk] = f"Rejected by the platform: {failure.reason}" + (
-                f" ({details})" if details else ""
-            )
-    requeue = {by_key[str(f.key)] for f in status.failures if f.reason.lower() in MISSING_CONTACT_REASONS}
-    requeue &= set(rejected)
+        if pk is None:
+            continue
+        details = "; ".join(failure.details)
+        rejected[pk] = f"Rejected by the platform: {failure.reason}" + (f" ({details})" if details else "")
+        if failure.reason.lower() in MISSING_CONTACT_REASONS:
+            requeue.add(pk)
     with transaction.atomic():
         first_time = _first_rejections(envelope, requeue)
-        state.imported(row, failed=rejected)
+        state.imported(row, failed=rejected, envelope=envelope)
         _requeue(envelope, first_time)
     return True
 

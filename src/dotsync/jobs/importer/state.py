@@ -112,13 +112,20 @@ def started(row: Importer, import_id: str) -> None:
     row.save(update_fields=["import_id", "message", "next_attempt_at", "updated_at"])
 
 
-def imported(row: Importer, *, failed: dict[int, str] | None = None, message: str = "") -> int:
+def imported(
+    row: Importer,
+    *,
+    failed: dict[int, str] | None = None,
+    message: str = "",
+    envelope: queue.Envelope | None = None,
+) -> int:
     """The platform confirmed the row: mark it ``IMPORTED`` and settle its source rows, atomically.
 
     Args:
         row: the importer row.
         failed: source-row pk -> reason for records the platform rejected (quarantined ``FAILED``).
         message: a note for the row (e.g. "nothing to delete").
+        envelope: the row's envelope when the caller has already read it (not read again).
 
     Returns:
         The source rows marked imported (0 when another run settled the row first).
@@ -138,7 +145,7 @@ def imported(row: Importer, *, failed: dict[int, str] | None = None, message: st
         row.import_status, row.import_finished, row.updated_at = ImportStatus.IMPORTED, now, now
         row.import_started = row.import_started or now
         row.message, row.next_attempt_at = message[:MESSAGE_MAX], None
-        return queue.settle_imported(row, failed=failed)
+        return queue.settle_imported(row, failed=failed, envelope=envelope)
 
 
 def failed(row: Importer, reason: str) -> int:
