@@ -86,7 +86,6 @@ class Batch:
         self.rows: list[tuple[int, str]] = []
         self.items: list[Any] = []
         self.bytes = base_bytes
-        self.registered: list[int] = []  # importer ids: the rows (and their payloads) are not kept
 
     def too_big(self, size: int) -> bool:
         """True when a record of ``size`` bytes cannot fit even in an empty batch."""
@@ -133,7 +132,6 @@ class Batch:
         if self.result is not None:
             self.result.add(self.result_key, "batches")
             self.result.add(self.result_key, "records", len(self.items))
-        self.registered.append(importer.pk)
         self.rows, self.items, self.bytes = [], [], self.base_bytes
         return importer
 

@@ -666,10 +666,8 @@ class DotdigitalClient:
                 operation="insight.import",
             )
         started = time.monotonic()
-        response = self._call(
-            "insight.import", "PUT", "/insightData/v3/import", content=body, idempotent=False
-        )
-        import_id = str(response.json()["importId"])
+        result = self._json("insight.import", "PUT", "/insightData/v3/import", content=body, idempotent=False)
+        import_id = str(result["importId"])
         logger.info(
             "dotdigital insight.import started: import_id=%s collection=%s scope=%s records=%d in %.0f ms",
             import_id,
