@@ -20,7 +20,7 @@ from dotsync.store import newsletter
 from dotsync.store.oscar import mapping
 from dotsync.store.oscar.history import history_sources
 from dotsync.store.oscar.models import oscar_models
-from dotsync.store.oscar.sales import sales_data
+from dotsync.store.oscar.sales import product_categories, sales_data
 from dotsync.store.oscar.scope import StoreMap
 from dotsync.store.protocol import ENTITIES, HistorySource
 from dotsync.store.records import (
@@ -231,14 +231,11 @@ class OscarAdapter:
             m.Product._default_manager.filter(pk__in=wanted).values_list("pk", "parent_id", "parent__title")
         )
         owners = {pk: parent_id or pk for pk, parent_id, _ in rows}
-        names: dict[int, list[str]] = defaultdict(list)
-        through = m.Product.categories.through
-        for owner, name in through._default_manager.filter(product_id__in=set(owners.values())).values_list(
-            "product_id", "category__name"
-        ):
-            names[owner].append(name)
+        names = product_categories(owners.values())
         return {
-            pk: _LineProduct(parent_id, (title or "") if parent_id else "", tuple(sorted(names[owners[pk]])))
+            pk: _LineProduct(
+                parent_id, (title or "") if parent_id else "", tuple(sorted(names.get(owners[pk], ())))
+            )
             for pk, parent_id, title in rows
         }
 

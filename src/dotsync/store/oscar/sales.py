@@ -54,19 +54,23 @@ def _chunked(values: Sequence[Any], size: int = 500) -> Iterable[Sequence[Any]]:
         yield values[i : i + size]
 
 
-def _product_info(product_ids: set[int], brand_attribute: str) -> tuple[dict[int, str], dict[int, str]]:
-    """First category name and brand of each product (variants resolved to their parent)."""
-    category: dict[int, str] = {}
-    brand: dict[int, str] = {}
-    if not product_ids:
-        return category, brand
+def product_categories(product_ids: Iterable[int]) -> dict[int, list[str]]:
+    """Category names of each product, in the order they were assigned (no parent lookup)."""
     ProductCategory = get_model("catalogue", "ProductCategory")
-    AttributeValue = get_model("catalogue", "ProductAttributeValue")
-    ids = sorted(product_ids)
-    for chunk in _chunked(ids):
+    names: dict[int, list[str]] = defaultdict(list)
+    for chunk in _chunked(sorted(set(product_ids))):
         rows = ProductCategory._default_manager.filter(product_id__in=chunk).order_by("id")
         for product_id, name in rows.values_list("product_id", "category__name"):
-            category.setdefault(product_id, name)
+            names[product_id].append(name)
+    return names
+
+
+def _product_info(product_ids: set[int], brand_attribute: str) -> tuple[dict[int, str], dict[int, str]]:
+    """First category name and brand of each product (variants resolved to their parent)."""
+    category = {product_id: names[0] for product_id, names in product_categories(product_ids).items()}
+    brand: dict[int, str] = {}
+    AttributeValue = get_model("catalogue", "ProductAttributeValue")
+    for chunk in _chunked(sorted(product_ids)):
         values = AttributeValue._default_manager.filter(product_id__in=chunk, attribute__code=brand_attribute)
         for product_id, text, option in values.values_list(
             "product_id", "value_text", "value_option__option"
