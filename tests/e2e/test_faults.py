@@ -25,7 +25,7 @@ from tests.e2e.platform_view import view
 
 pytestmark = pytest.mark.django_db(transaction=False)
 
-FAULTS = {"error_rate": 0.2, "error_status": 503, "rate_limit_per_minute": 8, "rate_limit_window": 2.0}
+FAULTS = {"error_rate": 0.2, "error_status": 503, "rate_limit_per_minute": 4, "rate_limit_window": 2.0}
 
 
 def _statuses(log: dict[str, Any]) -> dict[tuple[str, int], int]:
