@@ -11,7 +11,8 @@ Tree::
         │   ├── RateLimitedError            429 or ERROR_APIUSAGE_EXCEEDED: carries retry_after seconds
         │   ├── ServerError                 5xx, ERROR_SYSTEM_SERVICETEMPORARILYUNAVAILABLE
         │   ├── PlatformTimeout             no answer within the timeout (121 s by default)
-        │   ├── PlatformConnectionError     refused, reset, DNS
+        │   ├── PlatformConnectionError     refused, reset, DNS, TLS
+        │   │   └── CircuitOpenError        the account's circuit breaker is open: no call was made
         │   └── TooManyActiveImportsError   ERROR_IMPORT_TOOMANYACTIVEIMPORTS, *:tooManyActiveImports
         └── TerminalPlatformError           never retried
             ├── AuthenticationError         401/403, ERROR_INVALID_LOGIN, ERROR_APIUSER_INVALID
@@ -81,6 +82,9 @@ class PlatformError(DotsyncError):
         self.status_code = status_code
         self.error_code = error_code
         self.operation = operation
+        self.unreachable: str | None = None
+        """For transport failures: why the platform could not be reached (``refused``, ``dns``, ``tls``,
+        ``timeout``, ``reset``; see :mod:`dotsync.platform.dotdigital.reachability`), else None."""
 
 
 class TransientPlatformError(PlatformError):
@@ -129,6 +133,21 @@ class PlatformTimeout(TransientPlatformError):
 
 class PlatformConnectionError(TransientPlatformError):
     """The platform could not be reached (DNS, refused connection, connection reset)."""
+
+
+class CircuitOpenError(PlatformConnectionError):
+    """The account failed too often in a row; calls are held back until a probe is due (no call made).
+
+    Attributes:
+        retry_after: seconds until the breaker lets one probe call through.
+        cause: the last failure's kind (``refused``, ``dns``, ``tls``, ``timeout``, ``server_error``...).
+    """
+
+    def __init__(self, message: str, *, retry_after: float, cause: str, operation: str = "") -> None:
+        super().__init__(message, operation=operation)
+        self.retry_after = retry_after
+        self.cause = cause
+        self.unreachable = cause
 
 
 class TooManyActiveImportsError(TransientPlatformError):

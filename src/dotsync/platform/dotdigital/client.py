@@ -34,7 +34,7 @@ import httpx
 from dotsync.exceptions import NotFoundError, PayloadTooLargeError
 from dotsync.platform.dotdigital.models import ImportFault, InsightImportStatus
 from dotsync.platform.dotdigital.ratelimit import RateLimiter, default_limiter
-from dotsync.platform.dotdigital.transport import CallStats, RetryPolicy, Transport
+from dotsync.platform.dotdigital.transport import Breaker, CallStats, RetryPolicy, Transport
 
 logger = logging.getLogger("dotsync.platform.dotdigital")
 
@@ -146,6 +146,7 @@ class DotdigitalClient:
         retry_policy: full retry settings; overrides ``max_retries`` when given.
         transport: an httpx transport instead of the network (only for edges the sandbox cannot
             produce).
+        breaker: the account's circuit breaker (see :mod:`.transport.breaker`); a new one by default.
 
     Example:
         >>> with DotdigitalClient("apiuser-1@apiconnector.com", "secret") as client:  # doctest: +SKIP
@@ -167,6 +168,7 @@ class DotdigitalClient:
         sleep: Callable[[float], None] = time.sleep,
         retry_policy: RetryPolicy | None = None,
         transport: httpx.BaseTransport | None = None,
+        breaker: Breaker | None = None,
     ) -> None:
         self.api_user = api_user
         self.base_url = base_url.rstrip("/")
@@ -182,6 +184,7 @@ class DotdigitalClient:
             event_hooks=event_hooks,
             sleep=sleep,
             transport=transport,
+            breaker=breaker,
         )
 
     def __repr__(self) -> str:
@@ -203,6 +206,11 @@ class DotdigitalClient:
     def stats(self) -> CallStats:
         """Counters of calls, retries, throttles and time slept."""
         return self._transport.stats
+
+    @property
+    def breaker(self) -> Breaker:
+        """The account's circuit breaker (state, cause of the last failures, next probe)."""
+        return self._transport.breaker
 
     # -- plumbing ------------------------------------------------------------------------------------
 

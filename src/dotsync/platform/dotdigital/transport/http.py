@@ -16,10 +16,13 @@ from typing import Any
 
 import httpx
 
-from dotsync.exceptions import PlatformError, RateLimitedError
+from dotsync.exceptions import AuthenticationError, PlatformError, RateLimitedError, ServerError
 from dotsync.platform.dotdigital.errors import parse_error_body, retry_after_seconds
 from dotsync.platform.dotdigital.policy import Action, Rule, rule_for_exception, rule_for_response
 from dotsync.platform.dotdigital.ratelimit import RateLimiter
+from dotsync.platform.dotdigital.reachability import Unreachable, diagnose
+from dotsync.platform.dotdigital.reachability import hint as unreachable_hint
+from dotsync.platform.dotdigital.transport.breaker import Breaker
 from dotsync.platform.dotdigital.transport.retry import RetryPolicy
 
 logger = logging.getLogger("dotsync.platform.dotdigital")
@@ -53,9 +56,15 @@ class CallStats:
         rate_limited: 429 / allowance answers received.
         slept: seconds slept between retries.
         by_operation: requests sent per operation name.
+        answered: requests the platform answered with anything but a 5xx (the account is up).
+        held: calls the circuit breaker held back (no request sent).
+        credentials_refused: the last answer refused the credentials (401/403, ``ERROR_INVALID_LOGIN``).
     """
 
     calls: int = 0
+    answered: int = 0
+    held: int = 0
+    credentials_refused: bool = False
     retries: int = 0
     rate_limited: int = 0
     slept: float = 0.0
@@ -76,6 +85,7 @@ class Transport:
         sleep: the sleep function (injectable for tests).
         transport: an httpx transport to use instead of the network (tests of edges the sandbox
             cannot produce).
+        breaker: the account's circuit breaker (a new one by default).
     """
 
     def __init__(
@@ -90,10 +100,12 @@ class Transport:
         event_hooks: Mapping[str, list[Callable[..., Any]]] | None = None,
         sleep: Callable[[float], None] = time.sleep,
         transport: httpx.BaseTransport | None = None,
+        breaker: Breaker | None = None,
     ) -> None:
         from dotsync import __version__
 
         self.retry = retry
+        self.breaker = breaker or Breaker()
         self.limiter = limiter
         self.limiter_key = limiter_key
         self.stats = CallStats()
@@ -136,14 +148,25 @@ class Transport:
             The successful (2xx) response, body read.
 
         Raises:
+            CircuitOpenError: the account's circuit breaker holds calls back (nothing was sent).
             PlatformError: a terminal error, or a transient one after the retries ran out.
         """
         attempt = 0
         while True:
-            self.limiter.acquire(self.limiter_key, max_wait=self.retry.max_rate_limit_wait)
-            error, rule, response = self._attempt(
-                operation, method, url, json=json, content=content, params=params
-            )
+            try:
+                self.breaker.before_call(operation)
+            except PlatformError:
+                self.stats.held += 1
+                raise
+            try:
+                self.limiter.acquire(self.limiter_key, max_wait=self.retry.max_rate_limit_wait)
+                error, rule, response = self._attempt(
+                    operation, method, url, json=json, content=content, params=params
+                )
+            except BaseException:
+                self.breaker.released()
+                raise
+            self._record(error, response)
             if error is None and response is not None:
                 return response
             assert error is not None and rule is not None
@@ -166,6 +189,15 @@ class Transport:
             self.stats.slept += wait
             self._sleep(wait)
             attempt += 1
+
+    def _record(self, error: PlatformError | None, response: httpx.Response | None) -> None:
+        """Tell the breaker and the stats how the attempt went."""
+        if error is None or (error.unreachable is None and not isinstance(error, ServerError)):
+            self.stats.answered += 1
+            self.stats.credentials_refused = isinstance(error, AuthenticationError)
+            self.breaker.answered()
+            return
+        self.breaker.failed(error.unreachable or Unreachable.SERVER_ERROR, error.message)
 
     def _attempt(
         self,
@@ -191,10 +223,13 @@ class Transport:
             rule = rule_for_exception(exc)
             if rule is None:  # pragma: no cover - every TransportError has a row
                 raise
+            kind = diagnose(exc)
             failure = rule.error(
-                f"dotdigital {operation} failed: {type(exc).__name__}. What to do: {rule.hint}.",
+                f"dotdigital {operation} failed: {type(exc).__name__} ({kind}). "
+                f"What to do: {unreachable_hint(kind)}.",
                 operation=operation,
             )
+            failure.unreachable = kind
             failure.__cause__ = exc
             logger.info("dotdigital %s: %s after %.0f ms", operation, type(exc).__name__, _ms(started))
             return failure, rule, None
