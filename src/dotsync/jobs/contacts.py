@@ -181,6 +181,9 @@ def _stream(
             if isinstance(values, str):
                 outcomes.skip(row.pk, values)
                 continue
+            if bad := datafields.problem(values, cols):
+                outcomes.fail(row.pk, bad)
+                continue
             _add_row(
                 batch,
                 outcomes,

@@ -2,18 +2,29 @@
 
 The importer uploads the text as the import file; the platform's fault report (``Reason`` followed by
 these columns) then names every rejected row, which the importer maps back to its contact.
+
+CSV injection (OWASP): a text cell starting with ``=``, ``+``, ``-``, ``@``, tab or CR is
+:func:`neutralise`-d, i.e. prefixed with a single quote, and :func:`line` always wraps such a cell in
+double quotes (inner quotes doubled), so a spreadsheet opening the import file or its archived copy
+under ``var/export/email/archive/`` shows text, never runs a formula. Numbers (``-50.00`` in a
+``Numeric`` data field) are data, not text, and stay as they are (:func:`cell` with
+``numeric=True``). An email starting with one of these characters cannot be escaped without changing
+the address, so :func:`email_problem` rejects it.
 """
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 from collections.abc import Sequence
 
 EMAIL_TYPE = "Html"
 OPT_IN_DOUBLE = "Double"
 OPT_IN_SINGLE = "Single"
+
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+"""Leading characters a spreadsheet reads as a formula (OWASP's CSV-injection list)."""
+
+_NUMBER_RE = re.compile(r"^-?[0-9]+(\.[0-9]+)?$")
 
 _EMAIL_RE = re.compile(
     r"^[^@\s,;:<>()\[\]\"\\]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9-]+)+$"
@@ -24,11 +35,31 @@ def email_problem(email: str) -> str | None:
     """Why the platform would reject this email address, or None when it looks valid."""
     if not email:
         return "the email address is empty"
+    if email.startswith(FORMULA_START):
+        return (
+            f"the email address starts with {email[0]!r}, which spreadsheets run as a formula "
+            "(CSV injection), so it is not sent"
+        )
     if len(email) > 254:
         return "the email address is longer than 254 characters"
     if not _EMAIL_RE.match(email) or ".." in email:
         return "the email address is not valid"
     return None
+
+
+def neutralise(value: str) -> str:
+    """A text cell made safe for spreadsheets (OWASP): ``'`` before a leading ``= + - @``, tab or CR.
+
+    Idempotent: a neutralised cell starts with ``'`` and is left alone.
+    """
+    return "'" + value if value.startswith(FORMULA_START) else value
+
+
+def cell(value: str, *, numeric: bool = False) -> str:
+    """A data-field cell: a plain number (``-50.00``) in a numeric field as is, else :func:`neutralise`-d."""
+    if numeric and _NUMBER_RE.match(value):
+        return value
+    return neutralise(value)
 
 
 def header(names: Sequence[str], *, opt_in: bool) -> list[str]:
@@ -47,11 +78,19 @@ def row(email: str, values: Sequence[str], *, opt_in_type: str | None = None) ->
     return cells
 
 
+def _quoted(value: str) -> str:
+    if value.startswith("'") or any(c in value for c in ',"\r\n'):
+        return '"' + value.replace('"', '""') + '"'
+    return value
+
+
 def line(cells: Sequence[str]) -> str:
-    """One CSV line, quoted where needed, CRLF-terminated."""
-    buf = io.StringIO()
-    csv.writer(buf, lineterminator="\r\n").writerow(cells)
-    return buf.getvalue()
+    """One CSV line, CRLF-terminated.
+
+    A cell with a comma, quote, CR or LF, or a neutralised cell (leading ``'``), is wrapped in
+    double quotes with inner quotes doubled; other cells are bare.
+    """
+    return ",".join(_quoted(c) for c in cells) + "\r\n"
 
 
 def document(head: Sequence[str], lines: Sequence[str]) -> str:

@@ -13,8 +13,9 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from dotsync.jobs.payloads.contact_csv import cell
 from dotsync.jobs.payloads.sales import ACTIVITY_KEYS, SALES_KEYS, sales_values
-from dotsync.jobs.payloads.values import iso, money_text, text
+from dotsync.jobs.payloads.values import TEXT_LIMIT, iso, money_text, number_problem, text
 from dotsync.store.records import Address, Customer, SalesData
 
 NUMERIC = "Numeric"
@@ -105,7 +106,11 @@ def columns(keys: Iterable[str], mapping: Mapping[str, str]) -> list[tuple[str, 
 
 
 def format_value(key: str, value: Any) -> str:
-    """A raw value as the text a CSV import carries for the key's data-field type."""
+    """A raw value as the CSV cell an import carries for the key's data-field type.
+
+    Text is cleaned (:func:`~dotsync.jobs.payloads.values.text`) and made safe for spreadsheets
+    (:func:`~dotsync.jobs.payloads.contact_csv.cell`); a number keeps its sign (``-50.00``).
+    """
     if value is None or value == "":
         return ""
     kind = datafield_type(key)
@@ -113,11 +118,11 @@ def format_value(key: str, value: Any) -> str:
         return iso(value) or ""
     if kind == NUMERIC:
         if isinstance(value, Decimal):
-            return money_text(value)
-        return str(value)
+            return cell(money_text(value), numeric=True)
+        return cell(text(value), numeric=True)
     if isinstance(value, bool):
         return "True" if value else "False"
-    return text(value)
+    return cell(text(value))[:TEXT_LIMIT]
 
 
 def _address_values(kind: str, address: Address | None) -> dict[str, Any]:
@@ -197,3 +202,17 @@ def subscriber_values(*, website_name: str, store_name: str, subscriber_status: 
 def data_fields(values: Mapping[str, Any], cols: Iterable[tuple[str, str]]) -> dict[str, str]:
     """``{data-field name: formatted value}`` for the given columns (see :func:`columns`)."""
     return {name: format_value(key, values.get(key)) for key, name in cols}
+
+
+def problem(values: Mapping[str, Any], cols: Iterable[tuple[str, str]]) -> str | None:
+    """Why the platform could not take these values (a number it cannot hold), or None.
+
+    A contact with such a value is quarantined with this reason instead of being sent rounded.
+    """
+    for key, name in cols:
+        value = values.get(key)
+        if datafield_type(key) == NUMERIC and isinstance(value, Decimal | float | int):
+            bad = number_problem(value)
+            if bad:
+                return f"data field {name}: {bad}; correct the amounts in the store"
+    return None

@@ -14,6 +14,8 @@ import json
 import re
 from typing import Any
 
+from dotsync.jobs.payloads.values import number_problem, strip_controls
+
 KEY_LIMIT = 128
 """Longest JSON property name dotsync sends (the platform's limit is not published)."""
 
@@ -21,11 +23,16 @@ _KEY_RE = re.compile(r"^[A-Za-z0-9_-]+$")
 
 
 def clean(value: Any) -> Any:
-    """Drop ``None`` values from objects, recursively (a null gives the platform no type to infer)."""
+    """Drop ``None`` values from objects, recursively (a null gives the platform no type to infer).
+
+    Strings lose their control characters (:func:`~dotsync.jobs.payloads.values.strip_controls`).
+    """
     if isinstance(value, dict):
         return {k: clean(v) for k, v in value.items() if v is not None}
     if isinstance(value, list):
         return [clean(v) for v in value]
+    if isinstance(value, str):
+        return strip_controls(value)
     return value
 
 
@@ -48,8 +55,12 @@ def problem(body: Any, path: str = "json") -> str | None:
     """Why the platform would reject this record JSON, or None.
 
     Checks nested arrays (an array directly inside an array), property names (letters, digits,
-    ``-`` and ``_``, at most :data:`KEY_LIMIT` characters) and names that differ only by ``-``/``_``.
+    ``-`` and ``_``, at most :data:`KEY_LIMIT` characters), names that differ only by ``-``/``_``,
+    and numbers the platform cannot hold (:func:`~dotsync.jobs.payloads.values.number_problem`).
     """
+    if isinstance(body, float | int) and not isinstance(body, bool):
+        bad = number_problem(body)
+        return f"{path}: {bad}" if bad else None
     if isinstance(body, dict):
         seen: dict[str, str] = {}
         for key, value in body.items():

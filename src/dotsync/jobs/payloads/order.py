@@ -45,7 +45,8 @@ def line_json(line: OrderLine) -> dict[str, Any]:
 def order_json(order: Order, *, store_name: str, website_name: str) -> dict[str, Any]:
     """The order as the ``Orders`` collection stores it.
 
-    ``orderTotal`` is the total less refunds, as the Magento connector sends it.
+    ``orderTotal`` is the total less refunds with its sign, as the store says: an over-refund (or a
+    negative total) stays negative (the Magento connector's ``abs()`` hid it).
     """
     return {
         "id": order.number,
@@ -61,7 +62,7 @@ def order_json(order: Order, *, store_name: str, website_name: str) -> dict[str,
         "orderSubtotal": money(order.subtotal),
         "discountAmount": money(order.discount),
         "deliveryTotal": money(order.shipping_total),
-        "orderTotal": money(abs(order.total - order.total_refunded)),
+        "orderTotal": money(order.total - order.total_refunded),
         "totalRefunded": money(order.total_refunded),
         "payment": order.payment_method,
         "deliveryMethod": order.shipping_method,
