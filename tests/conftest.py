@@ -7,7 +7,13 @@ sandbox over real HTTP on loopback).
 
 from __future__ import annotations
 
+import os
+
 import pytest
+
+# Tests store API passwords, which dotsync refuses under the public default SECRET_KEY; child
+# processes (CLI, crash tests) inherit this key. tests/test_config.py unsets it to test the refusal.
+os.environ.setdefault("DOTSYNC_ENCRYPTION_KEY", "dotsync-tests-only-encryption-key")
 
 from dotsync.testing.scope import Scope, make_scope
 

@@ -104,14 +104,21 @@ class WebsiteConfigForm(forms.ModelForm):  # type: ignore[type-arg]
         if self.errors or not cleaned.get("website"):
             return cleaned
         from dotsync.config import get_config
+        from dotsync.exceptions import ConfigurationError
 
         candidate = construct_instance(self, copy.copy(self.instance))
-        self._apply_password(candidate)
+        try:
+            self._apply_password(candidate)
+        except ConfigurationError as exc:  # e.g. the public default SECRET_KEY is in use
+            for problem in exc.problems:
+                self.add_error("api_password", problem)
+            return cleaned
         problems: list[str] = []
         try:
             with transaction.atomic():
                 candidate.save()  # resolved exactly as it will be, then rolled back
-                problems = get_config(candidate.website).problems()
+                # settings.DOTSYNC and DOTSYNC_* problems are shown as a warning: this row cannot fix them
+                problems = get_config(candidate.website).problems(include_global=False)
                 raise _Rollback
         except _Rollback:
             pass
@@ -176,6 +183,37 @@ class WebsiteConfigAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
             },
         ),
     )
+
+    def _warn(self, request: HttpRequest) -> None:
+        """Warn about the public default encryption key and unreadable global settings."""
+        from django.contrib import messages
+
+        from dotsync.config import global_problems
+        from dotsync.crypto import default_key_warning
+
+        warning = default_key_warning()
+        if warning:
+            messages.warning(request, warning)
+        for problem in global_problems():
+            messages.warning(request, f"Every website is refused until this is fixed: {problem}")
+
+    def changelist_view(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> Any:
+        """The list, with the configuration warnings."""
+        if request.method == "GET":
+            self._warn(request)
+        return super().changelist_view(request, extra_context)
+
+    def changeform_view(
+        self,
+        request: HttpRequest,
+        object_id: str | None = None,
+        form_url: str = "",
+        extra_context: dict[str, Any] | None = None,
+    ) -> Any:
+        """The form, with the configuration warnings."""
+        if request.method == "GET":
+            self._warn(request)
+        return super().changeform_view(request, object_id, form_url, extra_context)
 
     @admin.display(boolean=True, description="password set")
     def password_set(self, obj: WebsiteConfig) -> bool:

@@ -4,21 +4,26 @@ Resolution order for every key, last wins:
 
 1. :data:`DEFAULTS` below;
 2. ``settings.DOTSYNC`` (a dict) in the Django settings;
-3. ``DOTSYNC_<KEY>`` environment variables (JSON values are parsed, e.g. ``DOTSYNC_SYNC_ORDERS=true``);
-4. the website's :class:`~dotsync.models.WebsiteConfig` row (null fields inherit).
+3. ``DOTSYNC_<KEY>`` environment variables (``DOTSYNC_SYNC_ORDERS=false``);
+4. the website's :class:`~dotsync.models.WebsiteConfig` row (null fields inherit), then its ``extra`` JSON.
 
-:func:`get_config` returns a frozen :class:`WebsiteSettings`; :meth:`WebsiteSettings.validate`
-raises one :class:`~dotsync.exceptions.ConfigurationError` listing every problem.
+Every value from every source is parsed strictly by its key's type in :data:`SCHEMA` (rules in
+:mod:`dotsync.config_types`); the maps (batch sizes, job frequencies, data-field mapping) are merged
+key by key over the layer below. A value that does not parse, or a key that is not a setting, is a
+problem naming its source (``environment variable DOTSYNC_TIMEOUT``, ``settings.DOTSYNC['timeout']``,
+``website main's row: timeout``). :func:`get_config` returns a frozen :class:`WebsiteSettings`;
+:meth:`WebsiteSettings.validate` raises one :class:`~dotsync.exceptions.ConfigurationError` listing
+every problem, and the jobs refuse a website that has any.
 """
 
 from __future__ import annotations
 
-import json
 import os
 import re
 from dataclasses import dataclass, field, fields
 from typing import Any
 
+from dotsync import config_types as types
 from dotsync.exceptions import ConfigurationError
 
 SANDBOX_ENDPOINT = "http://127.0.0.1:8899"
@@ -109,8 +114,8 @@ DEFAULTS: dict[str, Any] = {
     "sync_reviews": True,
     "sync_wishlists": True,
     "sync_catalog": True,
-    "order_statuses": ["pending", "processing", "complete"],
-    "sales_data_order_statuses": ["pending", "processing", "complete"],
+    "order_statuses": ("pending", "processing", "complete"),
+    "sales_data_order_statuses": ("pending", "processing", "complete"),
     "batch_sizes": DEFAULT_BATCH_SIZES,
     "job_frequencies": DEFAULT_JOB_FREQUENCIES,
     "data_field_mapping": DEFAULT_DATA_FIELD_MAPPING,
@@ -125,11 +130,49 @@ _ENDPOINT_RE = re.compile(
     r"|http://(127\.[0-9.]+|localhost|\[::1\])(:[0-9]+)?)/?$"
 )
 _DATAFIELD_NAME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,19}$")
+_URL_WHAT = "a dotdigital or loopback sandbox URL"
+
+SCHEMA: dict[str, types.Parser] = {
+    "enabled": types.boolean,
+    "api_user": types.text,
+    "api_password": types.secret,
+    "api_base_url": types.url(_ENDPOINT_RE, _URL_WHAT),
+    "api_endpoint": types.url(_ENDPOINT_RE, _URL_WHAT),
+    "customers_address_book_id": types.optional_id,
+    "subscribers_address_book_id": types.optional_id,
+    "guests_address_book_id": types.optional_id,
+    "sync_customers": types.boolean,
+    "sync_subscribers": types.boolean,
+    "sync_guests": types.boolean,
+    "sync_orders": types.boolean,
+    "sync_quotes": types.boolean,
+    "sync_reviews": types.boolean,
+    "sync_wishlists": types.boolean,
+    "sync_catalog": types.boolean,
+    "order_statuses": types.names,
+    "sales_data_order_statuses": types.names,
+    "batch_sizes": types.int_map(DEFAULT_BATCH_SIZES, "records or bytes", '{"contacts": 500}'),
+    "job_frequencies": types.int_map(DEFAULT_JOB_FREQUENCIES, "minutes", '{"orders": 30}'),
+    "data_field_mapping": types.name_map(DEFAULT_DATA_FIELD_MAPPING, _DATAFIELD_NAME_RE, '{"title": ""}'),
+    "catalog_level": types.choice(("default", "store")),
+    "max_active_imports": types.whole_number(1, 25),
+    "max_retries": types.whole_number(0, 100),
+    "timeout": types.seconds,
+}
+"""How every setting key is parsed (see :mod:`dotsync.config_types` for the rules)."""
+
+_MAPS = ("batch_sizes", "job_frequencies", "data_field_mapping")
+"""Keys whose value is merged over the previous layer's, key by key (the others replace it)."""
 
 
 @dataclass(frozen=True)
 class WebsiteSettings:
-    """The resolved settings of one website. Build with :func:`get_config`."""
+    """The resolved settings of one website. Build with :func:`get_config`.
+
+    A value that could not be parsed keeps the layer below (a boolean: False, so nothing is switched
+    on by mistake); its key is in :attr:`invalid` and its problem in :attr:`global_problems` or
+    :attr:`row_problems`, so :meth:`problems` is not empty and jobs refuse the website.
+    """
 
     website_id: int
     website_code: str
@@ -158,53 +201,33 @@ class WebsiteSettings:
     max_active_imports: int
     max_retries: int
     timeout: float
+    invalid: frozenset[str] = frozenset()
+    global_problems: tuple[str, ...] = ()
+    row_problems: tuple[str, ...] = ()
 
-    def problems(self) -> list[str]:
-        """Every problem with these settings (empty when valid)."""
-        out: list[str] = []
+    def problems(self, *, include_global: bool = True) -> list[str]:
+        """Every problem with these settings (empty when valid), each naming its source.
+
+        Args:
+            include_global: also list problems of ``settings.DOTSYNC`` and ``DOTSYNC_*`` (the admin
+                leaves them out: a website's row cannot fix them).
+        """
+        out: list[str] = [*(self.global_problems if include_global else ()), *self.row_problems]
         prefix = f"website {self.website_code}: "
         if self.enabled:
             if not self.api_user:
                 out.append(prefix + "enabled but the API user is empty")
-            if not self.api_password:
+            if not self.api_password and "api_password" not in self.invalid:
                 out.append(prefix + "enabled but the API password is empty")
-        for name, url in (("API base URL", self.api_base_url), ("API endpoint", self.api_endpoint)):
-            if url and not _ENDPOINT_RE.match(url):
-                out.append(prefix + f"{name} {url!r} is not a dotdigital or loopback sandbox URL")
-        books = {
-            "customers": self.customers_address_book_id,
-            "subscribers": self.subscribers_address_book_id,
-            "guests": self.guests_address_book_id,
-        }
         seen: dict[int, str] = {}
-        for name, book in books.items():
+        for name in ("customers", "subscribers", "guests"):
+            book = self.address_book(name)
             if book is None:
                 continue
-            if book <= 0:
-                out.append(prefix + f"{name} address book id must be a positive number, not {book}")
-            elif book in seen:
+            if book in seen:
                 out.append(prefix + f"{name} and {seen[book]} use the same address book {book}")
             else:
                 seen[book] = name
-        for key, value in self.batch_sizes.items():
-            if not isinstance(value, int) or value <= 0:
-                out.append(prefix + f"batch size {key!r} must be a positive integer, not {value!r}")
-        for key, value in self.job_frequencies.items():
-            if not isinstance(value, int) or value <= 0:
-                out.append(
-                    prefix + f"job frequency {key!r} must be a positive number of minutes, not {value!r}"
-                )
-        for key, name in self.data_field_mapping.items():
-            if name and not _DATAFIELD_NAME_RE.match(name):
-                out.append(prefix + f"data field {name!r} (for {key}) breaks the platform's naming rules")
-        if not all(isinstance(s, str) and s for s in self.order_statuses):
-            out.append(prefix + "order statuses must be non-empty strings")
-        if self.catalog_level not in ("default", "store"):
-            out.append(prefix + f"catalog_level must be 'default' or 'store', not {self.catalog_level!r}")
-        if not 1 <= self.max_active_imports <= 25:
-            out.append(prefix + "max_active_imports must be between 1 and 25 (the platform allows 25)")
-        if self.timeout <= 0:
-            out.append(prefix + "timeout must be positive")
         return out
 
     def validate(self) -> WebsiteSettings:
@@ -224,66 +247,127 @@ class WebsiteSettings:
         return int(self.batch_sizes.get(key, DEFAULT_BATCH_SIZES[key]))
 
 
-def _env_overrides() -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for key in DEFAULTS:
-        raw = os.environ.get(f"DOTSYNC_{key.upper()}")
-        if raw is None:
-            continue
+@dataclass
+class _Layers:
+    """Values resolved so far, with the keys and problems of values that could not be parsed."""
+
+    values: dict[str, Any]
+    invalid: set[str] = field(default_factory=set)
+    problems: list[str] = field(default_factory=list)
+
+    def apply(self, key: str, raw: Any, source: str) -> None:
+        """Parse ``raw`` (from ``source``) for ``key`` and lay it over the current value."""
         try:
-            out[key] = json.loads(raw)
-        except json.JSONDecodeError:
-            out[key] = raw
-    return out
+            value = SCHEMA[key](raw)
+        except (ValueError, TypeError) as exc:
+            self.invalid.add(key)
+            self.problems.append(f"{source} {exc}")
+            return
+        self.values[key] = {**self.values[key], **value} if key in _MAPS else value
+
+    def unknown(self, key: Any, source: str) -> None:
+        """Report a key that is not a setting."""
+        import difflib
+
+        close = difflib.get_close_matches(str(key), list(SCHEMA), n=1)
+        hint = f"; did you mean {close[0]!r}?" if close else ""
+        self.problems.append(f"{source} is not a dotsync setting{hint}")
+
+
+def env_name(key: str) -> str:
+    """The environment variable of setting ``key`` (``DOTSYNC_SYNC_ORDERS``)."""
+    return f"DOTSYNC_{key.upper()}"
+
+
+def _global_layers() -> _Layers:
+    from django.conf import settings
+
+    layers = _Layers(dict(DEFAULTS))
+    configured = getattr(settings, "DOTSYNC", None) or {}
+    if not isinstance(configured, dict):
+        layers.problems.append(f"settings.DOTSYNC must be a dict of settings, not {types.show(configured)}")
+        configured = {}
+    for key, raw in configured.items():
+        if key in SCHEMA:
+            layers.apply(key, raw, f"settings.DOTSYNC[{key!r}]")
+        else:
+            layers.unknown(key, f"settings.DOTSYNC[{types.show(key)}]")
+    for key in SCHEMA:
+        raw = os.environ.get(env_name(key))
+        if raw is not None:
+            layers.apply(key, raw, f"environment variable {env_name(key)}")
+    return layers
 
 
 def global_defaults() -> dict[str, Any]:
-    """Defaults merged with ``settings.DOTSYNC`` and ``DOTSYNC_*`` environment variables."""
-    from django.conf import settings
-
-    merged = dict(DEFAULTS)
-    merged.update(getattr(settings, "DOTSYNC", {}) or {})
-    merged.update(_env_overrides())
-    return merged
+    """Defaults merged with ``settings.DOTSYNC`` and ``DOTSYNC_*`` (values that do not parse are left out)."""
+    return _global_layers().values
 
 
-_DICT_KEYS = ("batch_sizes", "job_frequencies", "data_field_mapping")
+def global_problems() -> list[str]:
+    """Every problem of ``settings.DOTSYNC`` and the ``DOTSYNC_*`` environment variables."""
+    return _global_layers().problems
+
+
+def _apply_row(layers: _Layers, row: Any, code: str) -> None:
+    source = f"website {code}'s row:"
+    for key in SCHEMA:
+        if key == "api_password":
+            if row.api_password_encrypted:
+                try:
+                    layers.values[key] = row.get_api_password()
+                except ConfigurationError as exc:
+                    layers.invalid.add(key)
+                    layers.problems.extend(f"{source} {p}" for p in exc.problems)
+            continue
+        if not hasattr(row, key):
+            continue
+        value = getattr(row, key)
+        if value is None or value == "":
+            continue  # inherits
+        layers.apply(key, value, f"{source} {key}")
+    extra = row.extra
+    if extra is None:
+        return
+    if not isinstance(extra, dict):
+        layers.problems.append(f"{source} extra must be a JSON object of settings, not {types.show(extra)}")
+        return
+    for key, value in extra.items():
+        if key in SCHEMA and key != "api_password":
+            layers.apply(key, value, f"{source} extra[{key!r}]")
+        else:
+            layers.unknown(key, f"{source} extra[{types.show(key)}]")
 
 
 def get_config(website: Any) -> WebsiteSettings:
     """Resolve the settings of ``website`` (a :class:`~dotsync.models.Website` or its id).
 
-    The result is not validated; call :meth:`WebsiteSettings.validate` where it matters.
+    Never raises for a bad value: every problem is kept, naming its source, and reported by
+    :meth:`WebsiteSettings.problems` / :meth:`WebsiteSettings.validate`.
     """
     from dotsync.models import Website, WebsiteConfig
 
     if not isinstance(website, Website):
         website = Website.objects.get(pk=website)
-    values = global_defaults()
+    layers = _global_layers()
+    global_count = len(layers.problems)
     row = WebsiteConfig.objects.filter(website=website).first()
     if row is not None:
-        for key in DEFAULTS:
-            if key == "api_password":
-                if row.api_password_encrypted:
-                    values[key] = row.get_api_password()
-                continue
-            if not hasattr(row, key):
-                continue
-            value = getattr(row, key)
-            if value is None or value == "":
-                continue
-            if key in _DICT_KEYS and isinstance(value, dict):
-                values[key] = {**values[key], **value}
-            else:
-                values[key] = value
-        if row.extra:
-            values.update({k: v for k, v in row.extra.items() if k in DEFAULTS})
+        _apply_row(layers, row, website.code)
+    for key in layers.invalid & {k for k, parse in SCHEMA.items() if parse is types.boolean}:
+        layers.values[key] = False  # an unreadable switch is off, never on
     known = {f.name for f in fields(WebsiteSettings)}
-    kwargs = {k: v for k, v in values.items() if k in known}
+    kwargs = {k: v for k, v in layers.values.items() if k in known}
     kwargs["order_statuses"] = tuple(kwargs["order_statuses"])
     kwargs["sales_data_order_statuses"] = tuple(kwargs["sales_data_order_statuses"])
-    kwargs["batch_sizes"] = dict(kwargs["batch_sizes"])
-    kwargs["job_frequencies"] = dict(kwargs["job_frequencies"])
-    kwargs["data_field_mapping"] = dict(kwargs["data_field_mapping"])
+    for key in _MAPS:
+        kwargs[key] = dict(kwargs[key])
     kwargs["timeout"] = float(kwargs["timeout"])
-    return WebsiteSettings(website_id=website.pk, website_code=website.code, **kwargs)
+    return WebsiteSettings(
+        website_id=website.pk,
+        website_code=website.code,
+        invalid=frozenset(layers.invalid),
+        global_problems=tuple(layers.problems[:global_count]),
+        row_problems=tuple(layers.problems[global_count:]),
+        **kwargs,
+    )

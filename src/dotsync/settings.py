@@ -14,10 +14,12 @@ from pathlib import Path
 
 import dj_database_url
 
+from dotsync.crypto import DEFAULT_SECRET_KEY
+
 VAR_DIR = Path(os.environ.get("DOTSYNC_VAR_DIR", "var")).resolve()
 DEFAULT_DATABASE_URL = f"sqlite:///{VAR_DIR / 'dotsync.sqlite3'}"
 
-SECRET_KEY = os.environ.get("SECRET_KEY", "dotsync-insecure-development-key-change-me")
+SECRET_KEY = os.environ.get("SECRET_KEY") or DEFAULT_SECRET_KEY  # refused for passwords: see dotsync.crypto
 DEBUG = os.environ.get("DOTSYNC_DEBUG", "") == "1"
 ALLOWED_HOSTS = ["*"]
 USE_TZ = True

@@ -22,6 +22,7 @@ from typing import Any
 
 import httpx
 
+from dotsync.crypto import allow_default_key
 from dotsync.models import Contact, Website
 from dotsync.platform.sandbox.control import SandboxControl, SandboxError
 from dotsync.platform.sandbox_setup import BOOKS, SandboxAccount, configure_websites
@@ -150,13 +151,14 @@ def connect_websites(sandbox: DemoSandbox) -> dict[str, SandboxAccount]:
     from dotsync.jobs.automap import automap
 
     try:
-        accounts = configure_websites(
-            sandbox.control,
-            Website.objects.order_by("id"),
-            password=demo_password,
-            username=demo_username,
-            book_name=demo_book_name,
-        )
+        with allow_default_key():  # the demo's sandbox passwords are public anyway (demo_password)
+            accounts = configure_websites(
+                sandbox.control,
+                Website.objects.order_by("id"),
+                password=demo_password,
+                username=demo_username,
+                book_name=demo_book_name,
+            )
     except SandboxError as exc:
         raise PlatformError(
             f"The sandbox at {sandbox.url} refused the demo accounts: {exc}. Reset it "

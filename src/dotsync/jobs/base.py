@@ -43,17 +43,19 @@ def websites_for(
         toggle: a boolean attribute of :class:`WebsiteSettings`, or None for "enabled" alone.
         website_code: restrict to this website (``--website CODE``).
 
-    A website whose configuration is invalid is skipped by the caller's choice: this yields it, and
-    :meth:`WebsiteSettings.validate` raises with every problem listed.
+    A website whose configuration has problems is yielded too when ``enabled`` (or ``toggle``) could
+    not be read, so the caller reports them: callers refuse a website whose
+    :meth:`WebsiteSettings.problems` is not empty (:meth:`WebsiteSettings.validate` raises with every
+    problem listed). An unreadable switch is never taken as on.
     """
     qs = Website.objects.order_by("id")
     if website_code:
         qs = qs.filter(code=website_code)
     for website in qs.iterator():
         cfg = get_config(website)
-        if not cfg.enabled:
+        if not cfg.enabled and "enabled" not in cfg.invalid:
             continue
-        if toggle and not getattr(cfg, toggle):
+        if toggle and not getattr(cfg, toggle) and toggle not in cfg.invalid:
             continue
         yield website, cfg
 

@@ -41,12 +41,12 @@ def run_parts(job_id: str, website_code: str | None, parts: Iterable[tuple[str, 
     parts = list(parts)
     result = JobResult(job_id)
     for website, cfg in websites_for(None, website_code):
+        problems = cfg.problems()
+        if problems:  # before the toggles: an unreadable toggle reads False, and must be reported
+            result.errors.extend(problems)
+            continue
         wanted = [part for toggle, part in parts if getattr(cfg, toggle)]
         if not wanted:
-            continue
-        problems = cfg.problems()
-        if problems:
-            result.errors.extend(problems)
             continue
         ctx = WebsiteContext.load(website, cfg)
         adapter = get_adapter()
