@@ -9,6 +9,7 @@ import sqlite3
 from starlette.responses import Response
 
 from dotsync.platform.sandbox.context import Api, Ctx, ok
+from dotsync.platform.sandbox.passwords import hash_password, verify_password
 from dotsync.platform.sandbox.storage import Store, dumps, iso
 
 DEFAULT_DATA_FIELDS = ("FIRSTNAME", "LASTNAME", "FULLNAME", "GENDER", "POSTCODE")
@@ -41,11 +42,12 @@ def create_account(store: Store, username: str, password: str) -> tuple[sqlite3.
     with store.tx() as conn:
         row = conn.execute("SELECT * FROM accounts WHERE username = ?", (username,)).fetchone()
         if row is not None:
-            if row["password"] != password:
+            if not verify_password(str(row["password"]), password):
                 raise ValueError(f"account {username!r} already exists with a different password")
             return row, False
         account_id = conn.execute(
-            "INSERT INTO accounts (username, password, created) VALUES (?, ?, ?)", (username, password, iso())
+            "INSERT INTO accounts (username, password, created) VALUES (?, ?, ?)",
+            (username, hash_password(password), iso()),
         ).lastrowid
         for name in DEFAULT_DATA_FIELDS:
             conn.execute(
@@ -98,7 +100,7 @@ def authenticate(store: Store, header: str | None) -> sqlite3.Row | None:
     if creds is None:
         return None
     row = store.one("SELECT * FROM accounts WHERE username = ?", (creds[0],))
-    if row is None or row["password"] != creds[1]:
+    if row is None or not verify_password(str(row["password"]), creds[1]):
         return None
     return row
 

@@ -1,4 +1,8 @@
-"""``/sandbox/``: inspection and control. Not part of dotdigital's API; no auth (bind to loopback).
+"""``/sandbox/``: inspection and control. Not part of dotdigital's API.
+
+Only loopback clients are answered, unless a control token is configured (``--control-token`` or
+``DOTSYNC_SANDBOX_CONTROL_TOKEN``): then other clients must send it in the ``X-Sandbox-Token`` header.
+Anyone else gets 403, so ``POST /sandbox/accounts`` cannot be used to probe for accounts from outside.
 
 * ``GET  /sandbox/``            a small HTML page showing the state
 * ``GET  /sandbox/state[?account=USER]``  JSON state (see :func:`account_state`) and the request log
@@ -11,10 +15,13 @@
 from __future__ import annotations
 
 import csv
+import hmac
 import html
 import io
+import ipaddress
 import json
 import sqlite3
+from collections.abc import Awaitable, Callable
 from importlib import resources
 from typing import Any
 
@@ -167,7 +174,10 @@ def account_state(store: Store, account: sqlite3.Row) -> dict[str, Any]:
 
 def fault_rows(faults_csv: str | None) -> list[dict[str, str]]:
     """An import's fault report as ``[{"reason", "email"}]`` (the report's other columns are left out)."""
-    rows = list(csv.reader(io.StringIO(faults_csv or "")))
+    try:
+        rows = list(csv.reader(io.StringIO(faults_csv or "", newline="")))
+    except csv.Error:  # a report stored by an older sandbox; the state page must still load
+        return []
     if not rows:
         return []
     header = [c.strip().lower() for c in rows[0]]
@@ -273,8 +283,43 @@ def _page(state: dict[str, Any]) -> str:
     return template.replace("{{ body }}", body)
 
 
-def routes(store: Store, faults: FaultState, boot: Boot) -> list[Route]:
-    """The ``/sandbox/`` routes; ``boot`` holds the start-up accounts and knobs that a reset restores."""
+TOKEN_HEADER = "X-Sandbox-Token"
+"""The header that carries the control token."""
+
+
+def _loopback(request: Request) -> bool:
+    host = request.client.host if request.client else ""
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return host == "localhost"
+
+
+def allowed(request: Request, token: str | None) -> bool:
+    """Whether ``request`` may use the control API: from loopback, or with the configured token."""
+    if _loopback(request):
+        return True
+    sent = request.headers.get(TOKEN_HEADER, "")
+    return bool(token) and hmac.compare_digest(sent.encode("utf-8"), str(token).encode("utf-8"))
+
+
+def _guarded(handler: Callable[[Request], Awaitable[Response]], token: str | None) -> Callable[..., Any]:
+    async def guarded(request: Request) -> Response:
+        if not allowed(request, token):
+            hint = f"send the control token in {TOKEN_HEADER}" if token else "start it with --control-token"
+            return JSONResponse(
+                {"error": f"the sandbox control API answers loopback clients only; {hint}"}, status_code=403
+            )
+        return await handler(request)
+
+    return guarded
+
+
+def routes(store: Store, faults: FaultState, boot: Boot, control_token: str | None = None) -> list[Route]:
+    """The ``/sandbox/`` routes; ``boot`` holds the start-up accounts and knobs that a reset restores.
+
+    ``control_token``: lets non-loopback clients in when they send it (see the module docstring).
+    """
 
     async def page(request: Request) -> Response:
         return HTMLResponse(_page(full_state(store, faults, request.query_params.get("account"))))
@@ -285,7 +330,7 @@ def routes(store: Store, faults: FaultState, boot: Boot) -> list[Route]:
     async def body_of(request: Request) -> dict[str, Any]:
         try:
             body = json.loads(await request.body() or b"{}")
-        except ValueError:
+        except (ValueError, RecursionError):
             body = None
         if not isinstance(body, dict):
             raise ValueError("the body must be a JSON object")
@@ -356,13 +401,16 @@ def routes(store: Store, faults: FaultState, boot: Boot) -> list[Route]:
         boot.apply(store, faults)
         return JSONResponse({"reset": True})
 
+    table: list[tuple[str, Callable[[Request], Awaitable[Response]], str]] = [
+        ("/sandbox/", page, "GET"),
+        ("/sandbox", page, "GET"),
+        ("/sandbox/state", state, "GET"),
+        ("/sandbox/accounts", accounts, "POST"),
+        ("/sandbox/suppress", suppress, "POST"),
+        ("/sandbox/faults", get_faults, "GET"),
+        ("/sandbox/faults", set_faults, "POST"),
+        ("/sandbox/reset", reset, "POST"),
+    ]
     return [
-        Route("/sandbox/", page, methods=["GET"]),
-        Route("/sandbox", page, methods=["GET"]),
-        Route("/sandbox/state", state, methods=["GET"]),
-        Route("/sandbox/accounts", accounts, methods=["POST"]),
-        Route("/sandbox/suppress", suppress, methods=["POST"]),
-        Route("/sandbox/faults", get_faults, methods=["GET"]),
-        Route("/sandbox/faults", set_faults, methods=["POST"]),
-        Route("/sandbox/reset", reset, methods=["POST"]),
+        Route(path, _guarded(handler, control_token), methods=[method]) for path, handler, method in table
     ]

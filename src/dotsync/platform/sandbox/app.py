@@ -11,8 +11,10 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable
+from typing import Any
 
 from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
@@ -33,7 +35,15 @@ from dotsync.platform.sandbox import (
 from dotsync.platform.sandbox.accounts import authenticate, basic_credentials
 from dotsync.platform.sandbox.boot import Boot
 from dotsync.platform.sandbox.context import Api, Ctx
-from dotsync.platform.sandbox.errors import UNAUTHORIZED, ApiError, V3Error
+from dotsync.platform.sandbox.errors import (
+    UNAUTHORIZED,
+    ApiError,
+    V3Error,
+    error_response,
+    is_v3,
+    render,
+    v3_area,
+)
 from dotsync.platform.sandbox.faults import FaultState
 from dotsync.platform.sandbox.storage import Store
 
@@ -55,8 +65,7 @@ API_ROUTES: list[Api] = [
 def _error(
     path: str, status: int, message: str, code: str, headers: dict[str, str] | None = None
 ) -> Response:
-    err: ApiError = V3Error(status, code, message) if "/v3" in path else ApiError(status, f"{message} {code}")
-    return JSONResponse(err.body(), status_code=status, headers=headers)
+    return error_response(path, status, message, code, headers)
 
 
 def _wrap(api: Api, store: Store, faults: FaultState) -> Callable[[Request], object]:
@@ -109,38 +118,81 @@ def _wrap(api: Api, store: Store, faults: FaultState) -> Callable[[Request], obj
             )
         account = authenticate(store, request.headers.get("authorization"))
         if account is None:
-            if "/v3" in path:
-                return JSONResponse(
-                    {"errorCode": "unauthorized", "description": UNAUTHORIZED},
-                    status_code=401,
-                    headers={"WWW-Authenticate": 'Basic realm="dotdigital sandbox"'},
-                )
-            return JSONResponse(
-                {"message": UNAUTHORIZED},
-                status_code=401,
-                headers={"WWW-Authenticate": 'Basic realm="dotdigital sandbox"'},
-            )
+            if is_v3(path):
+                err: ApiError = V3Error(401, f"{v3_area(path)}:unauthorized", UNAUTHORIZED)
+            else:
+                err = ApiError(401, UNAUTHORIZED)
+            err.headers = {"WWW-Authenticate": 'Basic realm="dotdigital sandbox"'}
+            return render(err, path)
         ctx = Ctx(request=request, store=store, faults=faults, account=account)
         try:
             processing.process_due(store, faults.faults, int(account["id"]))
             return await api.handler(ctx)
         except ApiError as err:
-            return JSONResponse(err.body(), status_code=err.status, headers=err.headers or None)
-        except Exception:
+            return render(err, path)
+        except Exception:  # a bug; the caller still gets the platform's error shape, never a Python message
             log.exception("sandbox handler failed: %s", endpoint)
             return _error(path, 500, "An unexpected error occurred in the sandbox.", "ERROR_UNKNOWN")
 
     return _dispatch
 
 
-def build_app(store: Store, boot: Boot | None = None) -> Starlette:
-    """The ASGI app over ``store``; ``boot``'s accounts and knobs are applied now and on every reset."""
+async def _not_found(request: Request, exc: Exception) -> Response:
+    path = request.url.path
+    if path.startswith("/sandbox"):
+        return JSONResponse({"error": f"no sandbox control route {path}; see GET /sandbox/"}, 404)
+    return _error(
+        path, 404, "No HTTP resource was found that matches the request URI.", "ERROR_RESOURCE_NOT_FOUND"
+    )
+
+
+async def _not_allowed(request: Request, exc: Exception) -> Response:
+    path = request.url.path
+    allow = dict(getattr(exc, "headers", None) or {})
+    if path.startswith("/sandbox"):
+        return JSONResponse({"error": f"{request.method} is not allowed on {path}"}, 405, headers=allow)
+    text = f"The requested resource does not support http method '{request.method}'."
+    return _error(path, 405, text, "ERROR_METHOD_NOT_ALLOWED", allow)
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    """Any other ``HTTPException`` (e.g. a form the parser refused): a JSON error in the path's family."""
+    status = int(getattr(exc, "status_code", 400))
+    path = request.url.path
+    if path.startswith("/sandbox"):
+        return JSONResponse({"error": "the request could not be read"}, status)
+    return _error(path, status, "The request could not be read.", "ERROR_MALFORMED_REQUEST")
+
+
+async def _server_error(request: Request, exc: Exception) -> Response:
+    """Last resort for a bug outside the API dispatcher: logged, answered without a Python message."""
+    log.error("sandbox route failed: %s %s", request.method, request.url.path, exc_info=exc)
+    path = request.url.path
+    if path.startswith("/sandbox"):
+        return JSONResponse({"error": "the sandbox failed on this request; see its log"}, 500)
+    return _error(path, 500, "An unexpected error occurred in the sandbox.", "ERROR_UNKNOWN")
+
+
+def _exception_handlers() -> dict[Any, Callable[[Request, Exception], Any]]:
+    return {
+        404: _not_found,
+        405: _not_allowed,
+        HTTPException: _http_error,
+        Exception: _server_error,
+    }
+
+
+def build_app(store: Store, boot: Boot | None = None, control_token: str | None = None) -> Starlette:
+    """The ASGI app over ``store``; ``boot``'s accounts and knobs are applied now and on every reset.
+
+    ``control_token``: non-loopback clients may use ``/sandbox/`` when they send it (see admin.py).
+    """
     boot = boot or Boot()
     state = FaultState()
     boot.apply(store, state)
     routes = [Route(api.path, _wrap(api, store, state), methods=[api.method]) for api in API_ROUTES]  # type: ignore[arg-type]
-    routes += admin.routes(store, state, boot)
-    app = Starlette(routes=routes)
+    routes += admin.routes(store, state, boot, control_token)
+    app = Starlette(routes=routes, exception_handlers=_exception_handlers())
     app.state.store = store
     app.state.faults = state
     return app

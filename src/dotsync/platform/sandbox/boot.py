@@ -19,6 +19,17 @@ def parse_account(text: str) -> tuple[str, str]:
     return user, password
 
 
+def parse_accounts_file(text: str) -> list[tuple[str, str]]:
+    """An accounts file: one ``USER:PASSWORD`` a line; blank lines and lines starting ``#`` are skipped."""
+    lines = (line.strip() for line in text.splitlines())
+    return [parse_account(line) for line in lines if line and not line.startswith("#")]
+
+
+def parse_accounts_env(text: str) -> list[tuple[str, str]]:
+    """``DOTSYNC_SANDBOX_ACCOUNTS``: ``USER:PASSWORD`` pairs separated by whitespace or newlines."""
+    return [parse_account(word) for word in text.split()]
+
+
 @dataclass
 class Boot:
     """Start-up accounts (user, password) and knob overrides."""

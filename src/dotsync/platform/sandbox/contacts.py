@@ -15,7 +15,7 @@ from typing import Any
 
 from starlette.responses import Response
 
-from dotsync.platform.sandbox.context import Api, Ctx, enum, get, no_content, ok
+from dotsync.platform.sandbox.context import Api, Ctx, enum, get, int32, no_content, ok
 from dotsync.platform.sandbox.datafields import coerce_many, fields_of
 from dotsync.platform.sandbox.errors import ApiError, bad_request, not_found
 from dotsync.platform.sandbox.storage import Store, dumps, iso, parse_iso
@@ -217,7 +217,10 @@ async def create_contact(ctx: Ctx) -> Response:
 def lookup(ctx: Ctx, identifier: str) -> sqlite3.Row:
     """A contact by id (digits) or email; suppressed contacts are hidden from lookups by id."""
     if identifier.isdigit():
-        row = by_id(ctx.store, ctx.account_id, int(identifier))
+        number = int32(identifier)
+        if number is None:
+            raise bad_request("ERROR_PARAMETER_INVALID", "The contact id is not a valid number.")
+        row = by_id(ctx.store, ctx.account_id, number)
         if row is None or is_suppressed(ctx.store, row):
             raise not_found("ERROR_CONTACT_NOT_FOUND")
         return row

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
@@ -11,7 +12,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from dotsync.platform.sandbox.errors import ApiError, V3Error
+from dotsync.platform.sandbox.errors import ApiError, V3Error, is_v3
 from dotsync.platform.sandbox.faults import FaultState
 from dotsync.platform.sandbox.storage import Store
 
@@ -33,27 +34,26 @@ class Ctx:
     @property
     def v3(self) -> bool:
         """Whether this is a v3 call (errors use the v3 body)."""
-        return "/v3" in self.request.url.path
+        return is_v3(self.request.url.path)
 
     def path(self, name: str) -> str:
         """A path parameter."""
         return str(self.request.path_params[name])
 
     def path_int(self, name: str, code: str = "ERROR_PARAMETER_INVALID") -> int:
-        """An int32 path parameter, or 400."""
-        try:
-            return int(self.request.path_params[name])
-        except ValueError:
-            raise ApiError(400, f"The {name} parameter is not a valid number. {code}") from None
+        """An int32 path parameter, or 400 (also for values beyond 32 bits and non-ASCII digits)."""
+        value = int32(self.path(name))
+        if value is None:
+            raise ApiError(400, f"The {name} parameter is not a valid number. {code}")
+        return value
 
     def paging(self, default_select: int = 1000, max_select: int = 1000) -> tuple[int, int]:
         """The ``select``/``skip`` query parameters, validated as the platform does."""
         q = self.request.query_params
-        try:
-            select = int(q.get("select", default_select))
-            skip = int(q.get("skip", 0))
-        except ValueError:
-            raise ApiError(400, "select and skip must be whole numbers. ERROR_PARAMETER_INVALID") from None
+        select = int32(q.get("select", str(default_select)), signed=True)
+        skip = int32(q.get("skip", "0"), signed=True)
+        if select is None or skip is None:
+            raise ApiError(400, "select and skip must be whole numbers. ERROR_PARAMETER_INVALID")
         if not 1 <= select <= max_select or skip < 0:
             raise ApiError(
                 400,
@@ -71,7 +71,7 @@ class Ctx:
         raw = await self.request.body()
         try:
             return json.loads(raw or b"null")
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: nested deeper than the parser's stack
             if self.v3:
                 raise V3Error(400, "insightData:badJson", "The request JSON is badly formed") from None
             raise ApiError(400, "The request body is not valid JSON. ERROR_MALFORMED_REQUEST") from None
@@ -82,6 +82,24 @@ class Ctx:
         if not isinstance(body, dict):
             raise ApiError(400, "The request body must be a JSON object. ERROR_MALFORMED_REQUEST")
         return body
+
+
+INT32_MAX = 2**31 - 1
+_DIGITS = re.compile(r"[0-9]{1,10}")
+_SIGNED = re.compile(r"[-+]?[0-9]{1,10}")
+
+
+def int32(text: str, *, signed: bool = False) -> int | None:
+    """``text`` as an int32 (ASCII digits only; ``signed`` allows a sign), or None when it is not one.
+
+    Ids and paging values are int32 on the platform; anything larger would not fit SQLite's 64-bit
+    integers either, so it is a 400, never an overflow.
+    """
+    text = text.strip()
+    if not (_SIGNED if signed else _DIGITS).fullmatch(text):
+        return None
+    value = int(text)
+    return value if -INT32_MAX - 1 <= value <= INT32_MAX else None
 
 
 Handler = Callable[[Ctx], Awaitable[Response]]

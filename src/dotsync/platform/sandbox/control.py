@@ -12,6 +12,7 @@ Example::
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import httpx
@@ -28,9 +29,16 @@ class SandboxControl:
         url: the sandbox base URL (also the ``ApiEndpoint`` its accounts report).
     """
 
-    def __init__(self, url: str, timeout: float = 10.0) -> None:
+    def __init__(self, url: str, timeout: float = 10.0, token: str | None = None) -> None:
+        """Connect to the sandbox at ``url``.
+
+        ``token`` is the sandbox's control token (default: ``DOTSYNC_SANDBOX_CONTROL_TOKEN``); it is needed
+        only when the sandbox is not on this machine's loopback.
+        """
         self.url = url.rstrip("/")
-        self._http = httpx.Client(base_url=self.url, timeout=timeout)
+        token = token if token is not None else os.environ.get("DOTSYNC_SANDBOX_CONTROL_TOKEN")
+        headers = {"X-Sandbox-Token": token} if token else None
+        self._http = httpx.Client(base_url=self.url, timeout=timeout, headers=headers)
 
     def close(self) -> None:
         """Close the HTTP connection pool."""

@@ -11,12 +11,14 @@ Faults (error rate, rate limit, latency, timeouts) apply to the dotdigital API p
 from __future__ import annotations
 
 import dataclasses
+import json
+import math
 import random
 import threading
 import time
 from collections import deque
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, get_args, get_type_hints
 
 IMPORT_OUTCOMES = (
     "Finished",
@@ -121,6 +123,10 @@ class Faults:
         for name in ("fail_next", "timeout_next", "latency_ms", "import_polls", "max_active_imports"):
             if getattr(self, name) < 0:
                 raise ValueError(f"{name} must not be negative")
+        for f in dataclasses.fields(self):
+            value = getattr(self, f.name)
+            if isinstance(value, float) and not math.isfinite(value):
+                raise ValueError(f"{f.name} must be a finite number")
         if self.rate_limit_window <= 0:
             raise ValueError("rate_limit_window must be positive")
         if self.import_delay < 0 or self.timeout_seconds < 0:
@@ -134,6 +140,33 @@ class Faults:
 KNOB_NAMES = frozenset(f.name for f in dataclasses.fields(Faults))
 
 
+def _type_problem(name: str, value: Any) -> str | None:
+    """Why ``value`` does not fit knob ``name``'s declared type, in words, or None when it fits."""
+    hint = get_type_hints(Faults)[name]
+    args = get_args(hint)
+    if value is None:
+        return None if type(None) in args else f"{name} must not be null"
+    base = next((a for a in args if a is not type(None)), hint)
+    if base is bool:
+        ok = isinstance(value, bool)
+        wanted = "true or false"
+    elif base is float:
+        ok = isinstance(value, int | float) and not isinstance(value, bool)
+        wanted = "a number"
+    elif base is int:
+        ok = isinstance(value, int) and not isinstance(value, bool)
+        wanted = "a whole number"
+    elif base is str:
+        ok = isinstance(value, str)
+        wanted = "a string"
+    else:  # list[str]
+        ok = isinstance(value, list) and all(isinstance(v, str) for v in value)
+        wanted = "a list of strings"
+    if ok:
+        return None
+    return f"{name} must be {wanted}{' or null' if type(None) in args else ''}, got {json.dumps(value)[:40]}"
+
+
 def updated(current: Faults, changes: dict[str, Any]) -> Faults:
     """A copy of ``current`` with ``changes`` applied and validated.
 
@@ -145,6 +178,9 @@ def updated(current: Faults, changes: dict[str, Any]) -> Faults:
         raise ValueError(
             f"unknown fault knob(s): {', '.join(sorted(unknown))}; known: {', '.join(sorted(KNOB_NAMES))}"
         )
+    problems = [p for name, value in sorted(changes.items()) if (p := _type_problem(name, value))]
+    if problems:
+        raise ValueError("; ".join(problems))
     new = dataclasses.replace(current, **changes)
     new.validate()
     return new

@@ -26,6 +26,8 @@ from collections import Counter
 from typing import Any
 
 from starlette.datastructures import UploadFile
+from starlette.exceptions import HTTPException
+from starlette.formparsers import MultiPartException
 from starlette.responses import Response
 
 from dotsync.platform.sandbox.addressbooks import find_book
@@ -81,7 +83,10 @@ REPORT_NOT_READY = "Import is not processed yet or completed with error. ERROR_I
 async def _file_bytes(ctx: Ctx) -> bytes:
     content_type = ctx.request.headers.get("content-type", "")
     if content_type.startswith("multipart/form-data"):
-        form = await ctx.request.form(max_files=2)
+        try:
+            form = await ctx.request.form(max_files=2)
+        except (HTTPException, MultiPartException, ValueError):  # no or bad boundary, truncated body
+            raise ApiError(400, "The multipart body could not be read. file must be valid") from None
         part = form.get("file")
         if not isinstance(part, UploadFile) or not part.filename:
             raise ApiError(400, "file must be valid")
@@ -96,6 +101,34 @@ async def _file_bytes(ctx: Ctx) -> bytes:
         raise ApiError(400, "file must be valid") from None
 
 
+class CsvRejected(ValueError):
+    """A CSV file that cannot be imported; ``code`` is the platform's error code."""
+
+    def __init__(self, message: str, code: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+def read_csv(text: str) -> tuple[list[str], list[list[str]]]:
+    """Parse a CSV import: (header, rows). Any line ending (LF, CRLF, CR alone) and quoted cells.
+
+    The upload and the processing both read the file with this one parser, so a file accepted with 202
+    is a file the processing can read.
+
+    Raises:
+        CsvRejected: the text is not valid CSV, or its header has no ``Email`` column.
+    """
+    try:
+        # newline="" hands the csv module the raw line endings, which it splits on \n, \r\n and \r alike
+        rows = list(csv.reader(io.StringIO(text, newline=""), strict=True))
+    except csv.Error as err:
+        raise CsvRejected(f"The file is not valid CSV ({err}).", "ERROR_IMPORT_INVALID_FILE") from None
+    columns = rows[0] if rows else []
+    if not any(c.strip().lower() == "email" for c in columns):
+        raise CsvRejected("The file has no Email column.", "ERROR_NO_EMAIL_COLUMN")
+    return columns, rows[1:]
+
+
 async def _start(ctx: Ctx, book_id: int | None, merge: str) -> Response:
     if book_id is not None:
         find_book(ctx, book_id, writable=True)
@@ -103,10 +136,10 @@ async def _start(ctx: Ctx, book_id: int | None, merge: str) -> Response:
     payload = await _file_bytes(ctx)
     if len(payload) > f.csv_max_bytes:
         raise ApiError(413, f"The file is larger than {f.csv_max_bytes} bytes. ERROR_IMPORT_FILE_TOO_LARGE")
-    header = payload.decode("utf-8-sig", errors="replace").splitlines()[:1]
-    columns = next(csv.reader(header), []) if header else []
-    if not any(c.strip().lower() == "email" for c in columns):
-        raise ApiError(400, "The file has no Email column. ERROR_NO_EMAIL_COLUMN")
+    try:
+        read_csv(payload.decode("utf-8-sig", errors="replace"))
+    except CsvRejected as err:
+        raise ApiError(400, f"{err} {err.code}") from None
     import_id = str(uuid.uuid4())
     now = time.time()
     with ctx.store.tx() as conn:
@@ -202,12 +235,10 @@ def process_contact_import(store: Store, faults: Faults, row: sqlite3.Row) -> No
         store.run("UPDATE imports SET status = ? WHERE id = ?", (row["outcome"], row["id"]))
         return
     try:
-        text = bytes(row["payload"]).decode("utf-8-sig")
-    except UnicodeDecodeError:
+        columns, reader = read_csv(bytes(row["payload"]).decode("utf-8-sig"))
+    except (UnicodeDecodeError, CsvRejected):  # also files stored before the upload checked the whole file
         store.run("UPDATE imports SET status = 'InvalidFileFormat' WHERE id = ?", (row["id"],))
         return
-    reader = csv.reader(io.StringIO(text))
-    columns = next(reader, [])
     lowered = [c.strip().lower() for c in columns]
     email_at = lowered.index("email")
     type_at = lowered.index("emailtype") if "emailtype" in lowered else None

@@ -21,7 +21,7 @@ from typing import Any
 from starlette.responses import Response
 
 from dotsync.platform.sandbox.contacts import by_email, by_id
-from dotsync.platform.sandbox.context import Api, Ctx, no_content, ok
+from dotsync.platform.sandbox.context import Api, Ctx, int32, no_content, ok
 from dotsync.platform.sandbox.errors import ApiError, V3Error
 from dotsync.platform.sandbox.faults import Faults
 from dotsync.platform.sandbox.storage import Store, dumps, iso
@@ -119,9 +119,10 @@ def _owner_contact(store: Store, account_id: int, identity: Any) -> tuple[int | 
     if identity["identifier"] == "email":
         row = by_email(store, account_id, value)
         return (int(row["id"]), None) if row else (None, "ContactEmailDoesNotExist")
-    if not value.isdigit():
+    number = int32(value)
+    if number is None:
         return None, "InvalidContactIdentifier"
-    row = by_id(store, account_id, int(value))
+    row = by_id(store, account_id, number)
     return (int(row["id"]), None) if row else (None, "ContactIdDoesNotExist")
 
 

@@ -8,21 +8,33 @@ background worker's, but deterministic.
 
 from __future__ import annotations
 
+import logging
 import sqlite3
 import time
 
 from dotsync.platform.sandbox.faults import Faults
 from dotsync.platform.sandbox.storage import Store
 
+log = logging.getLogger("dotsync.sandbox")
+
 
 def _process(store: Store, faults: Faults, row: sqlite3.Row) -> None:
+    """Apply one due import; one that cannot be applied ends ``Failed`` instead of failing every call.
+
+    A stored import is processed by whichever request of its account comes next (and by
+    ``/sandbox/state``), so an exception here would poison all of them, across restarts.
+    """
     from dotsync.platform.sandbox.imports import process_contact_import
     from dotsync.platform.sandbox.insight import process_insight_import
 
-    if row["kind"] == "contacts":
-        process_contact_import(store, faults, row)
-    else:
-        process_insight_import(store, faults, row)
+    try:
+        if row["kind"] == "contacts":
+            process_contact_import(store, faults, row)
+        else:
+            process_insight_import(store, faults, row)
+    except Exception:  # a bug or a bad stored row: log it, settle the import, keep the account usable
+        log.exception("sandbox import %s could not be processed; marked Failed", row["id"])
+        store.run("UPDATE imports SET status = 'Failed' WHERE id = ?", (row["id"],))
 
 
 def process_due(store: Store, faults: Faults, account_id: int | None = None) -> int:

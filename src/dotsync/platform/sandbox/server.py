@@ -47,9 +47,11 @@ def _free_port(host: str) -> int:
         return int(s.getsockname()[1])
 
 
-def _config(store: Store, boot: Boot, host: str, port: int, log_level: str) -> uvicorn.Config:
+def _config(
+    store: Store, boot: Boot, host: str, port: int, log_level: str, control_token: str | None = None
+) -> uvicorn.Config:
     return uvicorn.Config(
-        build_app(store, boot),
+        build_app(store, boot, control_token),
         host=host,
         port=port,
         log_level=log_level,
@@ -65,6 +67,7 @@ def run_in_thread(
     port: int = 0,
     accounts: Iterable[tuple[str, str] | str] = (),
     faults: dict[str, Any] | None = None,
+    control_token: str | None = None,
 ) -> SandboxHandle:
     """Start the sandbox in a daemon thread and wait until it accepts connections.
 
@@ -74,13 +77,14 @@ def run_in_thread(
         port: TCP port; 0 picks a free one.
         accounts: start-up accounts as ``(user, password)`` or ``"USER:PASSWORD"``.
         faults: start-up fault knobs (see :class:`dotsync.platform.sandbox.faults.Faults`).
+        control_token: lets non-loopback clients use ``/sandbox/`` (header ``X-Sandbox-Token``).
 
     Returns:
         A handle with ``.url`` and ``.stop()``.
     """
     port = port or _free_port(host)
     store = Store(db_path)
-    server = uvicorn.Server(_config(store, Boot.of(accounts, faults), host, port, "warning"))
+    server = uvicorn.Server(_config(store, Boot.of(accounts, faults), host, port, "warning", control_token))
     thread = threading.Thread(
         target=lambda: asyncio.run(server.serve()), name="dotdigital-sandbox", daemon=True
     )
@@ -101,10 +105,12 @@ def serve(
     accounts: Iterable[tuple[str, str] | str] = (),
     faults: dict[str, Any] | None = None,
     log_level: str = "info",
+    control_token: str | None = None,
 ) -> None:
     """Run the sandbox in the foreground until interrupted (``dotsync sandbox``)."""
     store = Store(db_path)
     try:
-        uvicorn.Server(_config(store, Boot.of(accounts, faults), host, port, log_level)).run()
+        config = _config(store, Boot.of(accounts, faults), host, port, log_level, control_token)
+        uvicorn.Server(config).run()
     finally:
         store.close()

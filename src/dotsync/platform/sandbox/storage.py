@@ -15,11 +15,13 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
+from dotsync.platform.sandbox.passwords import migrate as migrate_passwords
+
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS accounts (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     username TEXT NOT NULL UNIQUE,
-    password TEXT NOT NULL,
+    password TEXT NOT NULL,            -- salted scrypt hash (passwords.py)
     created TEXT NOT NULL
 );
 CREATE TABLE IF NOT EXISTS global_suppressions (
@@ -181,17 +183,28 @@ def utcnow() -> datetime:
 
 
 def iso(dt: datetime | None = None) -> str:
-    """ISO 8601 UTC with milliseconds and ``Z``, as the platform formats dates."""
-    return (dt or utcnow()).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+    """ISO 8601 UTC with milliseconds and ``Z``, as the platform formats dates.
+
+    An aware ``dt`` is converted to UTC first (``10:00+02:00`` -> ``08:00Z``); a naive one is taken as UTC.
+    """
+    dt = dt or utcnow()
+    dt = dt.astimezone(UTC) if dt.tzinfo else dt
+    return dt.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
 
 
 def parse_iso(text: str) -> datetime:
-    """Parse an ISO 8601 date or date-time (``Z``, offset, or none = UTC); raise ValueError if invalid."""
+    """Parse an ISO 8601 date or date-time as an aware UTC datetime; raise ValueError if invalid.
+
+    ``Z`` and offsets are honoured (``10:00:00+02:00`` is ``08:00:00Z``); no offset means UTC.
+    """
     value = text.strip().replace(" ", "T", 1)
     if value.endswith(("Z", "z")):
         value = value[:-1] + "+00:00"
     dt = datetime.fromisoformat(value)
-    return dt if dt.tzinfo else dt.replace(tzinfo=UTC)
+    try:
+        return dt.astimezone(UTC) if dt.tzinfo else dt.replace(tzinfo=UTC)
+    except OverflowError:  # 0001-01-01T00:00+02:00 has no UTC instant
+        raise ValueError(f"{text!r} is out of range") from None
 
 
 class Store:
@@ -207,6 +220,8 @@ class Store:
             self.conn.execute("PRAGMA journal_mode=WAL")
             self.conn.execute("PRAGMA synchronous=NORMAL")
         self.conn.executescript(SCHEMA)
+        with self.tx() as conn:
+            migrate_passwords(conn)  # databases of older sandboxes kept passwords in plain text
 
     def close(self) -> None:
         """Close the connection."""
