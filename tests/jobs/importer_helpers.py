@@ -117,3 +117,11 @@ def records(sandbox: Any, username: str, collection: str) -> dict[str, Any]:
     """One insight collection of a sandbox account, by key."""
     coll = sandbox.account(username)["insight"].get(collection) or {"records": []}
     return {r["key"]: r for r in coll["records"]}
+
+
+def no_import_retries(monkeypatch: Any) -> None:
+    """Fail a row at the platform's first failed import (no new import is started)."""
+    from dotsync.jobs.importer import state
+    from dotsync.jobs.importer.retry import Backoff
+
+    monkeypatch.setattr(state, "BACKOFF", Backoff(import_failures=0))

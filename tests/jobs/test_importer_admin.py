@@ -11,7 +11,7 @@ from dotsync.admin_actions import install
 from dotsync.models import Contact, Importer, SyncStatus
 from dotsync.models.importer import ImportStatus
 from dotsync.testing.platform_setup import configure_websites
-from tests.jobs.importer_helpers import contact_batch, contacts, drain
+from tests.jobs.importer_helpers import contact_batch, contacts, drain, no_import_retries
 
 pytestmark = pytest.mark.django_db
 
@@ -29,7 +29,8 @@ def _act(client, model, action, pks):
     return client.post(url, {"action": action, "_selected_action": [str(pk) for pk in pks]}, follow=True)
 
 
-def test_retry_failed_import_from_the_admin_then_it_goes_through(scope, sandbox, staff):
+def test_retry_failed_import_from_the_admin_then_it_goes_through(scope, sandbox, staff, monkeypatch):
+    no_import_retries(monkeypatch)
     accounts = configure_websites(sandbox, [scope.main])
     sandbox.set_faults(import_outcome="RejectedByWatchdog")
     batch = contact_batch(scope.main, contacts(scope.main, ["ann@example.com"]))

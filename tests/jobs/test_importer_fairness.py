@@ -72,13 +72,14 @@ def test_a_website_with_broken_credentials_does_not_stop_the_others(scope, sandb
     # nothing is wrong with the rows: the first waits (no retry spent), the others were not even tried
     first, second = Importer.objects.filter(pk__in=[m.pk for m in main]).order_by("pk")
     assert first.import_status == ImportStatus.PENDING and first.retry_count == 0
+    assert first.wait_reason == "credentials"
     assert "AuthenticationError" in first.message and first.next_attempt_at > timezone.now() + timedelta(
         minutes=10
     )
     assert second.import_status == ImportStatus.PENDING and second.message == ""
     assert sandbox.requests(accounts["main"].username)["by_status"].get("401") == 1
 
-    cfg.set_api_password(accounts["main"].password)  # fixed: the queue resumes by itself
+    cfg.set_api_password(accounts["main"].password)  # fixed: `dotsync retry` (here: due now) resumes it
     cfg.save()
     from dotsync.platform.accounts import reset_clients
 

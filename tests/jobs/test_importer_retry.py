@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+import time_machine
 from django.utils import timezone
 
 from dotsync.config import get_config
@@ -15,7 +16,7 @@ from dotsync.models import Contact, Importer, SyncStatus
 from dotsync.models.importer import ImportStatus
 from dotsync.platform.accounts import client_for
 from dotsync.testing.platform_setup import configure_websites
-from tests.jobs.importer_helpers import contact_batch, contacts, drain
+from tests.jobs.importer_helpers import contact_batch, contacts, drain, no_import_retries
 
 pytestmark = pytest.mark.django_db
 
@@ -39,7 +40,7 @@ def test_transient_failure_retries_later_then_succeeds(scope, sandbox, account):
     batch.refresh_from_db()
     assert batch.import_status == ImportStatus.PENDING and batch.retry_count == 1
     assert batch.next_attempt_at > timezone.now() + timedelta(seconds=10)
-    assert "ServerError" in batch.message and "retry 1/1" in batch.message
+    assert "ServerError" in batch.message and batch.wait_reason == "platform_error"
     assert Contact.objects.get().sync_status == SyncStatus.IMPORTING  # still carried, not lost
 
     assert importer.run().total("started") == 0  # not due yet
@@ -50,20 +51,27 @@ def test_transient_failure_retries_later_then_succeeds(scope, sandbox, account):
     assert Contact.objects.get().sync_status == SyncStatus.IMPORTED
 
 
-def test_past_the_retry_cap_the_row_fails_with_the_reason(scope, sandbox, account):
+def test_transient_failures_never_fail_the_row_however_many(scope, sandbox, account):
     batch = contact_batch(scope.main, contacts(scope.main, ["ann@example.com"]))
-    for _ in range(2):
-        sandbox.set_faults(fail_next=2)
-        _due(batch)
-        importer.run()
-    batch.refresh_from_db()
-    assert batch.import_status == ImportStatus.FAILED
-    assert batch.message.startswith("Gave up after 1 retries")
-    row = Contact.objects.get()
-    assert row.sync_status == SyncStatus.FAILED and "ServerError" in row.sync_message
+    with time_machine.travel(timezone.now(), tick=True) as clock:
+        for _ in range(8):  # far past max_retries (1); the clock moves past the backoff and cool-down
+            sandbox.set_faults(fail_next=2)
+            importer.run()
+            batch.refresh_from_db()
+            assert batch.import_status == ImportStatus.PENDING
+            assert batch.wait_reason in ("platform_error", "unreachable")
+            # the backoff is capped: the row is tried again within 15 minutes (+ jitter)
+            assert batch.next_attempt_at < timezone.now() + timedelta(minutes=18)
+            clock.shift(timedelta(minutes=20))
+        assert Contact.objects.get().sync_status == SyncStatus.IMPORTING  # still carried, not failed
+        sandbox.set_faults(fail_next=0)
+        drain()
+    assert Contact.objects.get().sync_status == SyncStatus.IMPORTED
+    assert set(sandbox.contacts(account.username)) == {"ann@example.com"}
 
 
-def test_retry_failed_puts_the_row_and_its_records_back(scope, sandbox, account):
+def test_retry_failed_puts_the_row_and_its_records_back(scope, sandbox, account, monkeypatch):
+    no_import_retries(monkeypatch)
     sandbox.set_faults(import_outcome="Failed")
     batch = contact_batch(scope.main, contacts(scope.main, ["ann@example.com", "bob@example.com"]))
     drain()

@@ -10,7 +10,15 @@ from dotsync.jobs import importer
 from dotsync.models import Catalog, Contact, Importer, SyncStatus
 from dotsync.models.importer import ImportStatus
 from dotsync.testing.platform_setup import configure_websites
-from tests.jobs.importer_helpers import catalog_batch, contact_batch, contacts, drain, products, records
+from tests.jobs.importer_helpers import (
+    catalog_batch,
+    contact_batch,
+    contacts,
+    drain,
+    no_import_retries,
+    products,
+    records,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -64,7 +72,10 @@ def test_finished_insight_import_settles_rows(scope, sandbox, accounts, done):
 
 
 @pytest.mark.parametrize("status", ["RejectedByWatchdog", "ExceedsAllowedContactLimit"])
-def test_failure_status_fails_the_import_and_its_rows_with_the_reason(scope, sandbox, accounts, status):
+def test_failure_status_fails_the_import_and_its_rows_with_the_reason(
+    scope, sandbox, accounts, status, monkeypatch
+):
+    no_import_retries(monkeypatch)  # tests/jobs/test_importer_watchdog.py covers the new imports
     sandbox.set_faults(import_outcome=status)
     rows = contacts(scope.main, ["ann@example.com"])
     batch = contact_batch(scope.main, rows)

@@ -30,11 +30,24 @@ class ImportMode(models.TextChoices):
     SUBSCRIBER_RESUBSCRIBED = "Subscriber_Resubscribed", "Subscriber resubscribed"
 
 
+class WaitReason(models.TextChoices):
+    """Why a ``PENDING`` row waits for ``next_attempt_at`` (empty: it does not wait)."""
+
+    NONE = "", "-"
+    BUSY = "busy", "the account runs its maximum of imports"
+    THROTTLED = "throttled", "the platform rate-limited the account"
+    CREDENTIALS = "credentials", "the platform refused the API credentials"
+    UNREACHABLE = "unreachable", "the platform could not be reached (circuit breaker open)"
+    PLATFORM_ERROR = "platform_error", "the platform failed the call (5xx or timeout); backing off"
+    IMPORT_FAILED = "import_failed", "the platform failed the import; a new one starts later"
+
+
 class Importer(models.Model):
     """One unit of work for the platform: a bulk import or a single-record call."""
 
     Status = ImportStatus
     Mode = ImportMode
+    Wait = WaitReason
 
     import_type = models.CharField(max_length=255)
     website = models.ForeignKey("dotsync.Website", on_delete=models.CASCADE, related_name="+")
@@ -48,6 +61,16 @@ class Importer(models.Model):
     record_count = models.IntegerField(default=0)
     payload_bytes = models.IntegerField(default=0)
     next_attempt_at = models.DateTimeField(null=True, blank=True)
+    wait_reason = models.CharField(
+        max_length=32,
+        choices=WaitReason.choices,
+        blank=True,
+        default=WaitReason.NONE,
+        help_text="why the row waits for next_attempt_at; a transient reason never fails the row",
+    )
+    import_failures = models.SmallIntegerField(
+        default=0, help_text="imports of this row the platform failed (e.g. RejectedByWatchdog)"
+    )
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now)
     import_started = models.DateTimeField(null=True, blank=True)

@@ -6,7 +6,9 @@
   ``last_imported_at`` and the hash of what was sent, except records the platform rejected, which
   are quarantined ``FAILED`` with the platform's reason. A contact import's fault report is read
   first (:mod:`.faults`), and its CSV is archived to ``var/export/email/archive/``;
-* a failure status: the row and its source rows fail with ``Import failed with status X``;
+* a failure status (``RejectedByWatchdog``, ``Failed``...): a new import of the stored payload starts
+  after a backoff (``wait_reason`` ``import_failed``), up to a limit; then the row and its source rows
+  fail with the platform's status;
 * an import the platform no longer knows: the row is sent again (imports are upserts).
 
 Transient errors while polling leave the row as it is; the next run polls it again.
@@ -116,16 +118,27 @@ def poll_account(
             logger.exception("importer: polling #%s failed; polling again next run", row.pk)
             result.add(code, "poll_errors")
             continue
-        result.add(code, {None: "in_progress", True: "imported", False: "failed"}[done])
+        result.add(code, OUTCOME_COUNTS[done])
     return True
 
 
-def _poll_contacts(row: Importer, client: DotdigitalClient) -> bool | None:
+REQUEUED_IMPORT = "requeued"
+"""What a poll returns when the platform failed the import and a new one will start."""
+
+OUTCOME_COUNTS: dict[bool | str | None, str] = {
+    None: "in_progress",
+    True: "imported",
+    False: "failed",
+    REQUEUED_IMPORT: REQUEUED_IMPORT,
+}
+"""A poll's result -> the counter it adds to."""
+
+
+def _poll_contacts(row: Importer, client: DotdigitalClient) -> bool | str | None:
     """Poll a contact import. Returns True when settled imported, False when failed, None while running."""
     status = client.contact_import_status(row.import_id)
     if status.lower() in CONTACT_FAILED:
-        state.failed(row, f"Import failed with status {status}")
-        return False
+        return _platform_failed(row, status)
     if status.lower() != CONTACT_DONE:
         return None
     crashpoint("import_polled")
@@ -155,6 +168,14 @@ def _poll_contacts(row: Importer, client: DotdigitalClient) -> bool | None:
     return True
 
 
+def _platform_failed(row: Importer, status: str) -> bool | str:
+    """The platform failed the import: start a new one later (:data:`REQUEUED_IMPORT`), or fail (False)."""
+    if state.platform_failed(row, status):
+        logger.warning("importer: platform failed #%s (%s); a new import starts later", row.pk, status)
+        return REQUEUED_IMPORT
+    return False
+
+
 REPORT_GRACE = timedelta(hours=1)
 """How long after its start a finished import's missing fault report is waited for (polled again)."""
 
@@ -180,12 +201,11 @@ def _note_suppressed(envelope: queue.Envelope, suppressed: dict[str, str]) -> No
             )
 
 
-def _poll_insight(row: Importer, client: DotdigitalClient) -> bool | None:
+def _poll_insight(row: Importer, client: DotdigitalClient) -> bool | str | None:
     """Poll an insight import. Returns True when settled imported, False when failed, None while running."""
     status = client.insight_import_status(row.import_id)
     if status.failed:
-        state.failed(row, f"Import failed with status {status.status}")
-        return False
+        return _platform_failed(row, status.status)
     if not status.finished:
         return None
     crashpoint("import_polled")

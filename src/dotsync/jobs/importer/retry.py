@@ -11,8 +11,13 @@ outcome                   effect on the row
 ``THROTTLED``             the platform rate-limited the account: as ``WAIT`` (for as long as the
                           platform asked), and the account makes no more calls in this run.
 ``RETRY``                 a transient failure (5xx, timeout, connection): stays ``PENDING``,
-                          ``retry_count`` + 1 and ``next_attempt_at`` = now + backoff; past
-                          ``max_retries`` the row fails.
+                          ``retry_count`` + 1 and ``next_attempt_at`` = now + backoff, capped at
+                          :attr:`Backoff.cap` (15 min). It **never** fails: however long the outage,
+                          the row waits (``wait_reason`` ``platform_error``) until the platform answers.
+``UNREACHABLE``           the account's circuit breaker is open (no call was made): as ``RETRY`` but
+                          no retry is counted, the row waits until the breaker's next probe
+                          (``wait_reason`` ``unreachable``), and the account makes no more calls in
+                          this run.
 ``SPLIT``                 the platform rejected the *content* of a multi-record batch (or it is too
                           large): the batch is bisected until the poison record is alone
                           (see :mod:`.bisect`).
@@ -33,6 +38,7 @@ from datetime import datetime, timedelta
 
 from dotsync.exceptions import (
     AuthenticationError,
+    CircuitOpenError,
     DotsyncError,
     PayloadTooLargeError,
     RateLimitedError,
@@ -47,12 +53,14 @@ class Outcome(enum.Enum):
     WAIT = "wait"
     THROTTLED = "throttled"
     RETRY = "retry"
+    UNREACHABLE = "unreachable"
     SPLIT = "split"
     FAIL = "fail"
     HALT_ACCOUNT = "halt_account"
 
 
 OUTCOMES: tuple[tuple[type[Exception], Outcome], ...] = (
+    (CircuitOpenError, Outcome.UNREACHABLE),
     (TooManyActiveImportsError, Outcome.WAIT),
     (RateLimitedError, Outcome.THROTTLED),
     (AuthenticationError, Outcome.HALT_ACCOUNT),
@@ -60,7 +68,11 @@ OUTCOMES: tuple[tuple[type[Exception], Outcome], ...] = (
     (ValidationError, Outcome.SPLIT),
     (ValueError, Outcome.SPLIT),  # the client refused a record before sending (e.g. no contact email)
 )
-"""Error class -> outcome, first match wins. Anything else: transient errors retry, terminal ones fail."""
+"""Error class -> outcome, first match wins. Anything else: transient errors retry, terminal ones fail.
+
+Only a terminal answer from the platform (or a person, through the admin) fails a row: a transient
+error of any length keeps it queued.
+"""
 
 
 def classify(exc: Exception, *, records: int) -> Outcome:
@@ -85,19 +97,23 @@ class Backoff:
     Attributes:
         base: seconds before the first retry.
         factor: growth per attempt.
-        cap: the longest wait, in seconds.
+        cap: the longest wait, in seconds (a row in a long outage is tried at least this often).
         jitter: fraction of the delay drawn at random (0.2 = the delay varies by ±20 %), so the
             rows of many websites do not retry in lock-step.
         busy: seconds to wait when the account is busy and the platform did not say how long.
-        account: seconds to wait after the platform refused the account's credentials.
+        account: seconds to wait after the platform refused the account's credentials
+            (``dotsync retry`` makes the rows due at once after the credentials are fixed).
+        import_failures: imports of a row the platform may fail (``RejectedByWatchdog``, ``Failed``...)
+            before the row fails with the platform's status; each failure waits :meth:`delay`.
     """
 
     base: float = 30.0
     factor: float = 2.0
-    cap: float = 3600.0
+    cap: float = 900.0
     jitter: float = 0.2
     busy: float = 5.0
     account: float = 900.0
+    import_failures: int = 3
 
     def delay(self, attempt: int, *, rng: random.Random | None = None) -> float:
         """Seconds to wait before retry number ``attempt`` (1 for the first retry)."""
@@ -110,6 +126,8 @@ class Backoff:
         if isinstance(exc, AuthenticationError):
             return self.account
         asked = getattr(exc, "retry_after", None)
+        if isinstance(exc, CircuitOpenError):
+            return min(self.cap, max(1.0, float(asked or 0)))
         return min(self.cap, float(asked)) if asked else self.busy
 
     def next_attempt(self, now: datetime, seconds: float) -> datetime:

@@ -26,16 +26,26 @@ from dotsync.jobs import queue
 from dotsync.jobs.base import JobResult
 from dotsync.jobs.importer import bisect, state
 from dotsync.jobs.importer.fairness import CONTACT_IMPORT, INSIGHT_IMPORT, SINGLE, Account, Queue, kind_of
-from dotsync.jobs.importer.retry import Outcome, classify, describe
+from dotsync.jobs.importer.retry import BACKOFF, Outcome, classify, describe
 from dotsync.jobs.importer.single import HANDLERS, StartImport
 from dotsync.models import Importer
-from dotsync.models.importer import ImportMode
+from dotsync.models.importer import ImportMode, WaitReason
+from dotsync.platform.dotdigital.reachability import hint
 from dotsync.testing.crash import crashpoint
 
 if TYPE_CHECKING:
     from dotsync.platform.dotdigital import DotdigitalClient
 
 logger = logging.getLogger(__name__)
+
+
+WAITS: dict[Outcome, WaitReason] = {
+    Outcome.WAIT: WaitReason.BUSY,
+    Outcome.THROTTLED: WaitReason.THROTTLED,
+    Outcome.HALT_ACCOUNT: WaitReason.CREDENTIALS,
+    Outcome.UNREACHABLE: WaitReason.UNREACHABLE,
+}
+"""Outcomes that hold a row without spending a retry, and the reason the row shows."""
 
 
 @dataclass
@@ -71,6 +81,8 @@ def start_account(account: Account, client: DotdigitalClient, result: JobResult,
         if kind != SINGLE and active[kind] >= caps[kind]:
             rows.close(kind)
             continue
+        if kind == SINGLE and queue.waits_for(row):
+            continue  # its record is still being imported: sent once that import settles
         if not state.claim(row):
             continue
         budget.spend()
@@ -86,9 +98,13 @@ def start_account(account: Account, client: DotdigitalClient, result: JobResult,
             return  # this account makes no more calls this run
         elif outcome is Outcome.HALT_ACCOUNT:
             result.errors.append(
-                f"website {cfg.website_code}: the platform refused the API credentials; fix them in the "
-                f"configuration, the queue resumes by itself ({row.message})"
+                f"website {cfg.website_code}: the platform refused the API credentials; the rows stay "
+                f"queued. What to do: fix the API user and password, then run `dotsync retry` to send "
+                f"them now (otherwise they are tried again in {BACKOFF.account / 60:.0f} minutes)"
             )
+            return
+        elif outcome is Outcome.UNREACHABLE:
+            result.errors.append(unreachable_line(account, client))
             return
 
 
@@ -166,6 +182,16 @@ def _switch_to_bulk(row: Importer, switch: StartImport) -> None:
     row.save(update_fields=["import_mode", "import_data"])
 
 
+def unreachable_line(account: Account, client: DotdigitalClient) -> str:
+    """One line for an account its circuit breaker holds: the cause and what to do (stable text)."""
+    codes = ", ".join(cfg.website_code for _, cfg in account.websites)
+    cause = client.breaker.cause or "no answer"
+    return (
+        f"website(s) {codes}: the platform is unreachable ({cause}); the rows stay queued and are sent "
+        f"when it answers. What to do: {hint(cause)}"
+    )
+
+
 def _failed(row: Importer, exc: Exception, cfg: WebsiteSettings, result: JobResult) -> Outcome:
     """Apply the failure policy to a claimed row."""
     code = cfg.website_code
@@ -173,14 +199,12 @@ def _failed(row: Importer, exc: Exception, cfg: WebsiteSettings, result: JobResu
     logger.warning(
         "importer: #%s (%s/%s) %s: %s", row.pk, row.import_type, row.import_mode, outcome.value, exc
     )
-    if outcome in (Outcome.WAIT, Outcome.THROTTLED, Outcome.HALT_ACCOUNT):
-        state.retry_later(row, exc, max_retries=cfg.max_retries, count=False)
+    if outcome in WAITS:
+        state.retry_later(row, exc, WAITS[outcome], count=False)
         result.add(code, "waiting")
     elif outcome is Outcome.RETRY:
-        if state.retry_later(row, exc, max_retries=cfg.max_retries):
-            result.add(code, "retrying")
-        else:
-            result.add(code, "failed")
+        state.retry_later(row, exc, WaitReason.PLATFORM_ERROR)
+        result.add(code, "retrying")
     elif outcome is Outcome.SPLIT:
         bisect.split(row, describe(exc))
         result.add(code, "split")

@@ -21,7 +21,7 @@ from django.utils import timezone
 from dotsync.jobs import queue
 from dotsync.jobs.importer.retry import BACKOFF, describe
 from dotsync.models import Importer, SyncStatus
-from dotsync.models.importer import ImportStatus
+from dotsync.models.importer import ImportStatus, WaitReason
 
 CLAIM_TIMEOUT = timedelta(minutes=15)
 """How long a claimed row may wait for its platform call before another run takes it over.
@@ -109,7 +109,8 @@ def started(row: Importer, import_id: str) -> None:
     """The platform accepted a bulk import: record its id (``retry_count`` unchanged)."""
     now = timezone.now()
     row.import_id, row.message, row.next_attempt_at, row.updated_at = import_id, "", None, now
-    row.save(update_fields=["import_id", "message", "next_attempt_at", "updated_at"])
+    row.wait_reason = WaitReason.NONE
+    row.save(update_fields=["import_id", "message", "next_attempt_at", "wait_reason", "updated_at"])
 
 
 def imported(
@@ -138,6 +139,7 @@ def imported(
             import_started=row.import_started or now,
             message=message[:MESSAGE_MAX],
             next_attempt_at=None,
+            wait_reason=WaitReason.NONE,
             updated_at=now,
         )
         if not moved:  # another run settled it first
@@ -159,6 +161,7 @@ def failed(row: Importer, reason: str) -> int:
             message=reason[:MESSAGE_MAX],
             import_finished=now,
             next_attempt_at=None,
+            wait_reason=WaitReason.NONE,
             updated_at=now,
         )
         if not moved:  # another run settled it first
@@ -168,32 +171,31 @@ def failed(row: Importer, reason: str) -> int:
         return queue.settle_failed(row, reason)
 
 
-def retry_later(row: Importer, exc: Exception, *, max_retries: int, count: bool = True) -> bool:
-    """Put a row back to ``PENDING`` after a transient failure, or fail it past ``max_retries``.
+def retry_later(row: Importer, exc: Exception, reason: WaitReason, *, count: bool = True) -> None:
+    """Put a row back to ``PENDING`` after a transient failure; it never fails for being transient.
 
     Args:
         row: the importer row (claimed or still pending).
         exc: the error, whose message the row shows.
-        max_retries: the retry budget (``max_retries`` setting).
-        count: spend one retry (False when the account was busy, throttled or refused: not the row's fault).
-
-    Returns:
-        True when the row will be retried, False when it failed for good.
+        reason: why the row waits (kept in ``wait_reason``).
+        count: spend one retry, which grows the backoff up to its cap (False when the account was
+            busy, throttled, refused or held by its circuit breaker: not the row's fault).
     """
     now = timezone.now()
     if count:
         row.retry_count += 1
-        if row.retry_count > max_retries:
-            failed(row, f"Gave up after {max_retries} retries. Last error: {describe(exc)}")
-            return False
         wait = BACKOFF.delay(row.retry_count)
-        note = f"retry {row.retry_count}/{max_retries} in {wait:.0f}s"
+        note = f"attempt {row.retry_count + 1} in {wait:.0f}s"
     else:
         wait = BACKOFF.wait(exc)
         note = f"not the row's fault; trying again in {wait:.0f}s"
+    _requeue_at(row, BACKOFF.next_attempt(now, wait), reason, f"{describe(exc)} ({note})", now)
+
+
+def _requeue_at(row: Importer, when: datetime, reason: WaitReason, message: str, now: datetime) -> None:
     row.import_status, row.import_id, row.import_started = ImportStatus.PENDING, "", None
-    row.next_attempt_at = BACKOFF.next_attempt(now, wait)
-    row.message = f"{describe(exc)} ({note})"[:MESSAGE_MAX]
+    row.next_attempt_at, row.wait_reason = when, reason
+    row.message = message[:MESSAGE_MAX]
     row.updated_at = now
     row.save(
         update_fields=[
@@ -201,11 +203,38 @@ def retry_later(row: Importer, exc: Exception, *, max_retries: int, count: bool 
             "import_id",
             "import_started",
             "retry_count",
+            "import_failures",
             "next_attempt_at",
+            "wait_reason",
             "message",
             "updated_at",
         ]
     )
+
+
+def platform_failed(row: Importer, status: str) -> bool:
+    """The platform failed the row's import (``RejectedByWatchdog``, ``Failed``...).
+
+    A new import of the same stored payload starts after a backoff, up to
+    :attr:`~.retry.Backoff.import_failures` times; then the row and its source rows fail with the
+    platform's status.
+
+    Returns:
+        True when a new import will be started, False when the row failed.
+    """
+    now = timezone.now()
+    row.import_failures += 1
+    limit = BACKOFF.import_failures
+    if row.import_failures > limit:
+        tries = "" if row.import_failures == 1 else f" ({row.import_failures} imports failed; no more tries)"
+        failed(row, f"Import failed with status {status}{tries}")
+        return False
+    wait = BACKOFF.delay(row.import_failures)
+    message = (
+        f"The platform failed import {row.import_id} with status {status}; a new import starts in "
+        f"{wait:.0f}s (failure {row.import_failures} of at most {limit + 1})"
+    )
+    _requeue_at(row, BACKOFF.next_attempt(now, wait), WaitReason.IMPORT_FAILED, message, now)
     return True
 
 
@@ -237,7 +266,9 @@ def reset_to_pending(rows: QuerySet[Importer]) -> int:
                 import_started=None,
                 import_finished=None,
                 next_attempt_at=None,
+                wait_reason=WaitReason.NONE,
                 retry_count=0,
+                import_failures=0,
                 message="",
                 updated_at=now,
             )
