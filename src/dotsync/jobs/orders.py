@@ -94,6 +94,9 @@ def sync_orders(ctx: WebsiteContext, adapter: StoreAdapter, result: JobResult) -
                     reason=why,
                 )
                 continue
+            if rec.problem:  # unreadable in the store (an amount its column cannot hold)
+                outcomes.fail(row.pk, rec.problem)
+                continue
             problem = email_problem(email)
             if problem:
                 outcomes.fail(row.pk, f"{problem}; orders are keyed to their contact's email")

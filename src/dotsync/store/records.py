@@ -125,6 +125,9 @@ class Order:
     lines: tuple[OrderLine, ...] = ()
     status_history: tuple[StatusChange, ...] = ()
     updated_at: datetime | None = None
+    problem: str = ""
+    """Why the order cannot be sent (e.g. a total the shop's column cannot hold); its amounts and
+    lines are then empty, and the job quarantines it with this reason."""
 
     @property
     def is_guest(self) -> bool:

@@ -17,7 +17,7 @@ from django.db.models import Max, Min, Prefetch, QuerySet
 
 from dotsync.models import NewsletterSubscriber
 from dotsync.store import newsletter
-from dotsync.store.oscar import mapping
+from dotsync.store.oscar import decimals, mapping
 from dotsync.store.oscar.history import history_sources
 from dotsync.store.oscar.models import oscar_models
 from dotsync.store.oscar.sales import product_categories, sales_data
@@ -160,7 +160,7 @@ class OscarAdapter:
         stores = StoreMap.load()
         m = self.m
         id_list = _ids(ids)
-        orders = list(
+        orders, bad = decimals.read(
             m.Order._default_manager.filter(pk__in=id_list)
             .select_related("user", "shipping_address", "billing_address")
             .order_by("pk")
@@ -168,12 +168,19 @@ class OscarAdapter:
         # children fetched once per table and grouped here: Django's prefetch_related clones a
         # queryset per order, which costs more than the queries themselves
         found = [o.pk for o in orders]
-        lines = _by_order(m.OrderLine._default_manager.filter(order_id__in=found).order_by("pk"))
+
+        def children_of(qs: QuerySet[Any]) -> dict[int, list[Any]]:
+            rows, unreadable = decimals.read(qs, owner="order_id")
+            for order_id, reason in unreadable.items():
+                bad.setdefault(order_id, reason)
+            return _by_order(rows)
+
+        lines = children_of(m.OrderLine._default_manager.filter(order_id__in=found).order_by("pk"))
         children = _Children(
             lines=lines,
             products=self._line_products({line.product_id for group in lines.values() for line in group}),
-            discounts=_by_order(m.OrderDiscount._default_manager.filter(order_id__in=found).order_by("pk")),
-            sources=_by_order(
+            discounts=children_of(m.OrderDiscount._default_manager.filter(order_id__in=found).order_by("pk")),
+            sources=children_of(
                 m.PaymentSource._default_manager.filter(order_id__in=found)
                 .select_related("source_type")
                 .order_by("pk")
@@ -183,7 +190,33 @@ class OscarAdapter:
             ),
         )
         for order in orders:
-            yield self._order(order, stores, children)
+            if order.pk not in bad:
+                yield self._order(order, stores, children)
+        if bad:
+            yield from self._unreadable_orders(bad, stores)
+
+    def _unreadable_orders(self, bad: Mapping[int, str], stores: StoreMap) -> Iterator[Order]:
+        """Orders whose amounts cannot be read: what identifies them, and the reason (no amounts)."""
+        qs = self.m.Order._default_manager.filter(pk__in=sorted(bad)).order_by("pk")
+        fields = ("pk", "number", "user_id", "user__email", "guest_email", "status", "site_id")
+        for pk, number, user_id, user_email, guest_email, status, site_id, placed, currency in qs.values_list(
+            *fields, "date_placed", "currency"
+        ):
+            yield Order(
+                id=pk,
+                number=str(number),
+                email=(user_email if user_id else guest_email) or "",
+                store_id=stores.order_store(site_id),
+                status=status or "",
+                placed_at=placed,
+                currency=currency or "",
+                subtotal=mapping.ZERO,
+                discount=mapping.ZERO,
+                shipping_total=mapping.ZERO,
+                total=mapping.ZERO,
+                customer_id=user_id,
+                problem=bad[pk],
+            )
 
     def _order(self, order: Any, stores: StoreMap, children: _Children) -> Order:
         lines = children.lines.get(order.pk, [])
@@ -420,7 +453,10 @@ class OscarAdapter:
             row["guest_email"]: (row["first"], row["last"])
             for row in orders.values("guest_email").annotate(first=Min("id"), last=Max("id"))
         }
-        last_orders = self.m.Order._default_manager.filter(pk__in=[last for _, last in spans.values()])
+        # amounts are not needed, and one a column cannot hold would fail the whole read (decimals)
+        last_orders = self.m.Order._default_manager.filter(pk__in=[last for _, last in spans.values()]).defer(
+            *decimals.decimal_fields(self.m.Order)
+        )
         for order in last_orders.select_related("shipping_address", "billing_address").order_by(
             "guest_email"
         ):

@@ -27,9 +27,10 @@ from decimal import Decimal
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.db.models import Count, Max, Q, Sum
+from django.db.models import Count, Max, Q
 from oscar.core.loading import get_model
 
+from dotsync.store.oscar import decimals
 from dotsync.store.oscar.scope import StoreMap
 from dotsync.store.records import SalesData
 
@@ -119,11 +120,11 @@ def sales_data(
         base = OscarOrder._default_manager.filter(in_stores, status__in=list(statuses))
         selections = [Q(user_id__in=c) for c in _chunked(user_ids)]
         selections += [Q(user__isnull=True, guest_email__in=c) for c in _chunked(emails)]
+        fields = ("pk", "number", "user_id", "guest_email", "total_incl_tax", "date_placed")
         for selection in selections:
-            fields = ("pk", "number", "user_id", "guest_email", "total_incl_tax", "date_placed")
-            for pk, number, user_id, guest_email, total, placed in base.filter(selection).values_list(
-                *fields
-            ):
+            # an order whose total the column cannot hold is left out (the orders job quarantines it)
+            found, _unreadable = decimals.read(base.filter(selection).values_list(*fields))
+            for pk, number, user_id, guest_email, total, placed in found:
                 if pk in orders:
                     continue
                 row = _OrderRow(pk, number, total or _ZERO, placed)
@@ -132,11 +133,13 @@ def sales_data(
                 orders_of[email.lower()].append(row)
     order_ids = sorted(orders)
     for chunk in _chunked(order_ids):
-        refunds = Source._default_manager.filter(order_id__in=chunk).values("order_id")
-        for order_id, refunded in refunds.annotate(total=Sum("amount_refunded")).values_list(
-            "order_id", "total"
-        ):
-            orders[order_id].refunded = refunded or _ZERO
+        # summed here, not in SQL: a SUM past the column's digits would not read back on SQLite
+        refunds, _unreadable = decimals.read(
+            Source._default_manager.filter(order_id__in=chunk).values_list("order_id", "amount_refunded"),
+            owner="order_id",
+        )
+        for order_id, refunded in refunds:
+            orders[order_id].refunded += refunded or _ZERO
         lines = Line._default_manager.filter(order_id__in=chunk, product_id__isnull=False).order_by("id")
         for order_id, product_id, parent_id, qty in lines.values_list(
             "order_id", "product_id", "product__parent_id", "quantity"
