@@ -185,17 +185,13 @@ class WebsiteConfigAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     )
 
     def _warn(self, request: HttpRequest) -> None:
-        """Warn about the public default encryption key and unreadable global settings."""
+        """Warn about the public default encryption key and settings the jobs refuse."""
         from django.contrib import messages
 
-        from dotsync.config import global_problems
-        from dotsync.crypto import default_key_warning
+        from dotsync.config_report import configuration_warnings
 
-        warning = default_key_warning()
-        if warning:
+        for warning in configuration_warnings():
             messages.warning(request, warning)
-        for problem in global_problems():
-            messages.warning(request, f"Every website is refused until this is fixed: {problem}")
 
     def changelist_view(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> Any:
         """The list, with the configuration warnings."""

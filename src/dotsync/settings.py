@@ -11,13 +11,55 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 
 from dotsync.crypto import DEFAULT_SECRET_KEY
 
 VAR_DIR = Path(os.environ.get("DOTSYNC_VAR_DIR", "var")).resolve()
 DEFAULT_DATABASE_URL = f"sqlite:///{VAR_DIR / 'dotsync.sqlite3'}"
+
+
+def _var_dir() -> None:
+    """Create VAR_DIR when it is named or holds the default database; say what to do if that fails."""
+    if "DOTSYNC_VAR_DIR" not in os.environ and "DATABASE_URL" in os.environ:
+        return
+    try:
+        VAR_DIR.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ImproperlyConfigured(
+            f"DOTSYNC_VAR_DIR {VAR_DIR} does not exist and cannot be created ({exc.strerror}); "
+            "set DOTSYNC_VAR_DIR to a writable directory"
+        ) from None
+
+
+def _database(url: str) -> dict[str, Any]:
+    """``DATABASE_URL`` parsed.
+
+    A malformed one is an error that never repeats the URL (it may hold a password).
+    """
+    scheme = url.split("://", 1)[0] if "://" in url else ""
+    try:
+        parsed: dict[str, Any] = dict(dj_database_url.parse(url))
+    except (ValueError, KeyError, TypeError) as exc:  # UnknownSchemeError is a ValueError
+        what = f"has the unknown scheme {scheme!r}" if scheme else "is not a URL"
+        raise ImproperlyConfigured(
+            f"DATABASE_URL {what}; use postgres://USER:PASSWORD@HOST:PORT/NAME, mysql://... or "
+            "sqlite:////absolute/path.sqlite3 (or unset it for ./var/dotsync.sqlite3)"
+        ) from exc
+    if not parsed.get("ENGINE") or (
+        parsed["ENGINE"] != "django.db.backends.sqlite3" and not parsed.get("NAME")
+    ):
+        raise ImproperlyConfigured(
+            "DATABASE_URL names no database; use postgres://USER:PASSWORD@HOST:PORT/NAME or "
+            "sqlite:////absolute/path.sqlite3"
+        )
+    return parsed
+
+
+_var_dir()
 
 SECRET_KEY = os.environ.get("SECRET_KEY") or DEFAULT_SECRET_KEY  # refused for passwords: see dotsync.crypto
 DEBUG = os.environ.get("DOTSYNC_DEBUG", "") == "1"
@@ -27,7 +69,7 @@ TIME_ZONE = "UTC"
 SITE_ID = 1
 DEFAULT_AUTO_FIELD = "django.db.models.AutoField"
 
-DATABASES = {"default": dj_database_url.parse(os.environ.get("DATABASE_URL", DEFAULT_DATABASE_URL))}
+DATABASES = {"default": _database(os.environ.get("DATABASE_URL") or DEFAULT_DATABASE_URL)}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"].setdefault("OPTIONS", {})
     DATABASES["default"]["OPTIONS"].update(

@@ -25,17 +25,26 @@ def friendly_database_errors(*, needs_tables: bool = True) -> Iterator[None]:
     Args:
         needs_tables: a missing table means "not installed yet" (suggest ``dotsync install``).
     """
-    from django.db.utils import OperationalError, ProgrammingError
+    from django.db.utils import DatabaseError
 
-    from dotsync.exceptions import DotsyncError
+    from dotsync.cli.exitcodes import ConfigProblem
+    from dotsync.exceptions import ConfigurationError, DotsyncError
 
     try:
         yield
-    except DotsyncError as exc:  # configuration problems and the like: their message says what to do
+    except ConfigurationError as exc:  # every problem, each saying what to do
+        raise ConfigProblem(str(exc)) from exc
+    except DotsyncError as exc:  # their message says what to do
         raise click.ClickException(str(exc)) from exc
-    except (OperationalError, ProgrammingError) as exc:
+    except DatabaseError as exc:
         text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         lowered = text.lower()
+        if "file is not a database" in lowered or "malformed" in lowered:
+            raise ConfigProblem(
+                f"The SQLite file {database_label()} is not a dotsync database, or is corrupt ({text}). "
+                "Move it aside and run `dotsync install` to make a new one, or point DATABASE_URL "
+                "(or DOTSYNC_VAR_DIR) at the right file."
+            ) from exc
         if needs_tables and (
             "no such table" in lowered or ("does not exist" in lowered and "relation" in lowered)
         ):

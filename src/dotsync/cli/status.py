@@ -34,16 +34,21 @@ def print_summary(summary: dict[str, object], *, title: str) -> None:
 def status_command(as_json: bool) -> None:
     """Rows per sync table per website, split by state (email_importer by import status)."""
     setup_django()
+    from dotsync.config_report import configuration_warnings
     from dotsync.reporting import sync_summary
 
     with friendly_database_errors():
         summary = sync_summary()
+        warnings = configuration_warnings()
     summary["database"] = database_label()
+    summary["warnings"] = warnings
     if as_json:
         emit_json(summary)
     else:
         print_summary(summary, title="dotsync status: rows per sync table, website and state")
         console.print(f"Database: {database_label()}")
+        for warning in warnings:
+            console.print(f"[yellow]Warning:[/yellow] {warning}", highlight=False, soft_wrap=True)
 
 
 COMMANDS = [status_command]
