@@ -7,16 +7,20 @@ import os
 import sqlite3
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
 from dotsync.cli import main
+from dotsync.cli.exitcodes import ExitCode
 from dotsync.install import backfill
-from dotsync.models import Contact, Order, SyncStatus
+from dotsync.models import Contact, Importer, Order, SyncStatus, WebsiteConfig
+from dotsync.models.importer import ImportStatus
 from dotsync.platform.sandbox.control import SandboxControl
 from dotsync.platform.sandbox.server import run_in_thread
+from dotsync.testing.platform_setup import configure_websites
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -258,3 +262,80 @@ def test_install_without_websites_says_how_to_create_them(db):
     result = CliRunner().invoke(main, ["migrate-data", "--table", "email_order"])
     assert result.exit_code == 1
     assert "dotsync demo" in result.output and "Traceback" not in result.output
+
+
+# -- exit codes of `dotsync sync` (README "Exit codes") -------------------------------------------------
+
+
+def _closed_port() -> int:
+    """A loopback port nothing listens on (bound, then released)."""
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def test_sync_all_with_nothing_configured_exits_3_and_says_what_to_do(scope):
+    result = CliRunner().invoke(main, ["sync", "all"])
+    assert result.exit_code == ExitCode.NOTHING_CONFIGURED == 3, result.output
+    assert "no website is enabled" in result.output and "drained" not in result.output
+    as_json = CliRunner().invoke(main, ["sync", "contacts", "--json"])
+    assert as_json.exit_code == 3 and json.loads(as_json.stdout)["websites"] == 0
+
+
+def test_sync_all_drained_exits_0(shop, sandbox):
+    backfill()
+    configure_websites(sandbox, shop.scope.websites)
+    result = CliRunner().invoke(main, ["sync", "all", "--json"])
+    summary = json.loads(result.stdout)
+    assert result.exit_code == ExitCode.OK, summary["errors"]
+    assert summary["drained"] and summary["exit_code"] == 0 and summary["api_calls"] > 0
+    assert {a["state"] for a in summary["accounts"]} == {"ok"}
+
+
+def test_sync_all_with_refused_credentials_exits_4(shop, sandbox):
+    backfill()
+    configure_websites(sandbox, shop.scope.websites, password="right-password")
+    cfg = WebsiteConfig.objects.get(website=shop.scope.main)
+    cfg.set_api_password("wrong-password")
+    cfg.save()
+    result = CliRunner().invoke(main, ["sync", "all", "--json", "--stall-limit", "5"])
+    summary = json.loads(result.stdout)
+    assert result.exit_code == ExitCode.CREDENTIALS == 4, summary
+    main_account = next(a for a in summary["accounts"] if a["websites"] == ["main"])
+    assert main_account["state"] == "credentials"
+    assert any("refused the API credentials" in e and "dotsync retry" in e for e in summary["errors"])
+
+
+def test_sync_all_with_an_unreachable_platform_ends_soon_and_exits_5_with_its_own_hint(shop, sandbox):
+    backfill()
+    configure_websites(sandbox, shop.scope.websites, max_retries=1)
+    closed = f"http://127.0.0.1:{_closed_port()}"
+    WebsiteConfig.objects.update(api_base_url=closed, api_endpoint=closed)
+    started = time.monotonic()
+    result = CliRunner().invoke(main, ["sync", "all", "--stall-limit", "3"])
+    elapsed = time.monotonic() - started
+    assert result.exit_code == ExitCode.UNREACHABLE == 5, result.output
+    assert elapsed < 60
+    out = " ".join(result.output.split())  # rich wraps long lines
+    for code in ("main", "outlet"):
+        assert f"website(s) {code}: the platform is unreachable (refused)" in out
+    assert "connection was refused" in out and "status page" not in out
+    assert "stopped (stalled)" in out
+    # nothing was lost: every queued row is still pending, none failed
+    assert not Importer.objects.filter(import_status=ImportStatus.FAILED).exists()
+    assert Importer.objects.filter(import_status=ImportStatus.PENDING).exists()
+
+
+def test_sync_all_with_rows_the_platform_failed_exits_6(shop, sandbox, monkeypatch):
+    from tests.jobs.importer_helpers import no_import_retries
+
+    backfill()
+    configure_websites(sandbox, shop.scope.websites)
+    no_import_retries(monkeypatch)
+    sandbox.set_faults(import_outcome="RejectedByWatchdog")
+    result = CliRunner().invoke(main, ["sync", "all", "--json"])
+    summary = json.loads(result.stdout)
+    assert result.exit_code == ExitCode.ROWS_FAILED == 6, summary["errors"]
+    assert summary["failed"] > 0

@@ -1,4 +1,9 @@
-"""``dotsync sync JOB`` runs one job now; ``dotsync sync all`` runs the batchers, then drains the importer."""
+"""``dotsync sync JOB`` runs one job now; ``dotsync sync all`` runs the batchers, then drains the importer.
+
+Both exit with a code a cron job or a monitor can act on (:class:`~dotsync.cli.exitcodes.ExitCode`,
+README "Exit codes"): 0 drained, then configuration problem, nothing configured, credentials refused,
+platform unreachable, rows failed, not drained.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +13,7 @@ import click
 
 from dotsync.cli import setup_django
 from dotsync.cli.dberrors import friendly_database_errors
+from dotsync.cli.exitcodes import ExitCode
 from dotsync.cli.output import console, emit_json, err_console, table
 
 
@@ -38,13 +44,26 @@ def _print_errors(errors: list[str]) -> None:
 @click.option(
     "--timeout", type=click.FloatRange(min=0), default=None, help="`all`: stop after about S seconds."
 )
+@click.option(
+    "--stall-limit",
+    type=click.FloatRange(min=0),
+    default=None,
+    metavar="SECONDS",
+    help="`all`: stop after this long without any platform answer or progress (default 120; 0: never).",
+)
 def sync_command(
-    job: str, website_code: str | None, as_json: bool, max_rounds: int | None, timeout: float | None
+    job: str,
+    website_code: str | None,
+    as_json: bool,
+    max_rounds: int | None,
+    timeout: float | None,
+    stall_limit: float | None,
 ) -> None:
     """Run JOB now: one of contacts, orders, reviews_and_wishlists, catalog, importer, or `all`.
 
     `all` runs every batching job, then the importer until its queue drains (or --max-rounds /
-    --timeout is reached), with progress on stderr.
+    --timeout / --stall-limit is reached), with progress on stderr. The exit code says how it went
+    (README, "Exit codes").
     """
     known = _job_ids()
     if job not in known:
@@ -57,28 +76,84 @@ def sync_command(
             raise click.BadParameter(
                 f"no website {website_code!r} (websites: {codes})", param_hint="--website"
             )
+        if not _anything_enabled(website_code, as_json=as_json):
+            raise SystemExit(ExitCode.NOTHING_CONFIGURED)
         if job == "all":
-            _sync_all(website_code, as_json=as_json, max_rounds=max_rounds, timeout=timeout)
+            limit = None if stall_limit == 0 else stall_limit
+            code = _sync_all(
+                website_code, as_json=as_json, max_rounds=max_rounds, timeout=timeout, stall_limit=limit
+            )
         else:
-            _sync_one(job, website_code, as_json=as_json)
+            code = _sync_one(job, website_code, as_json=as_json)
+    raise SystemExit(code)
 
 
-def _sync_one(job: str, website_code: str | None, *, as_json: bool) -> None:
+NOTHING_CONFIGURED = (
+    "nothing to sync: no website is enabled{scope}. What to do: configure a website's API user and "
+    "password and enable it (`dotsync install`, the admin, or DOTSYNC_* settings), then run again"
+)
+
+
+def _anything_enabled(website_code: str | None, *, as_json: bool) -> bool:
+    """False (after saying so) when no website in scope is enabled."""
+    from dotsync.jobs.base import websites_for
+
+    if next(iter(websites_for(None, website_code)), None) is not None:
+        return True
+    message = NOTHING_CONFIGURED.format(scope=f" among {website_code!r}" if website_code else "")
+    if as_json:
+        emit_json({"errors": [message], "websites": 0, "exit_code": int(ExitCode.NOTHING_CONFIGURED)})
+    else:
+        _print_errors([message])
+    return False
+
+
+def exit_code(summary: dict[str, Any]) -> ExitCode:
+    """The exit code of a sync, from its summary (``health`` fields, ``failed``, ``drained``).
+
+    Args:
+        summary: :meth:`~dotsync.jobs.runner.SyncSummary.as_dict`, or a one-job result with the health
+            fields added.
+    """
+    if not summary.get("websites"):
+        return ExitCode.NOTHING_CONFIGURED
+    if summary.get("config_problems"):
+        return ExitCode.CONFIG
+    states = {a["state"] for a in summary.get("accounts", [])}
+    if "credentials" in states:
+        return ExitCode.CREDENTIALS
+    if "unreachable" in states:
+        return ExitCode.UNREACHABLE
+    if summary.get("failed"):
+        return ExitCode.ROWS_FAILED
+    if not summary.get("drained", True):
+        return ExitCode.NOT_DRAINED
+    return ExitCode.OK
+
+
+def _sync_one(job: str, website_code: str | None, *, as_json: bool) -> ExitCode:
+    from dotsync.jobs import health
     from dotsync.jobs.registry import JOBS
 
     result = JOBS[job].run(website_code)
+    report = {**result.as_dict(), **health.check(website_code).as_dict(), "failed": result.total("failed")}
+    code = exit_code(report)
     if as_json:
-        emit_json(result.as_dict())
+        emit_json({**report, "exit_code": int(code)})
     else:
         _print_counts(f"dotsync sync {job}", result.counts)
         _print_errors(result.errors)
-    if result.errors and not result.counts:
-        raise SystemExit(1)
+    return code
 
 
 def _sync_all(
-    website_code: str | None, *, as_json: bool, max_rounds: int | None, timeout: float | None
-) -> None:
+    website_code: str | None,
+    *,
+    as_json: bool,
+    max_rounds: int | None,
+    timeout: float | None,
+    stall_limit: float | None,
+) -> ExitCode:
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
     from dotsync.jobs.runner import sync_all
@@ -109,11 +184,13 @@ def _sync_all(
             total=done + snapshot["pending"] + snapshot["importing"],
         )
 
+    limits: dict[str, Any] = {} if stall_limit is None else {"stall_limit": stall_limit or None}
     with display:
-        summary = sync_all(website_code, max_rounds=max_rounds, timeout=timeout, progress=progress)
+        summary = sync_all(website_code, max_rounds=max_rounds, timeout=timeout, progress=progress, **limits)
+    code = exit_code(summary)
     if as_json:
-        emit_json(summary)
-        return
+        emit_json({**summary, "exit_code": int(code)})
+        return code
     for job, result in summary["jobs"].items():
         _print_counts(f"{job}", result["counts"])
     _print_counts("importer", summary["importer"])
@@ -127,11 +204,18 @@ def _sync_all(
     )
     if not summary["drained"]:
         console.print(NEXT_STEP.get(summary["stopped"], NEXT_STEP["timeout"]))
+    return code
 
 
 NEXT_STEP = {
-    "deferred": "Some rows wait for a later retry; the next `dotsync sync all` or scheduled run sends them.",
-    "stalled": "Some rows cannot be sent: fix the errors above, then run `dotsync sync all` again.",
+    "deferred": (
+        "Some rows wait for a later retry; the next `dotsync sync all` or scheduled run sends them "
+        "(`dotsync retry` makes them due now)."
+    ),
+    "stalled": (
+        "Some rows cannot be sent now: fix the errors above, then run `dotsync retry` and "
+        "`dotsync sync all`; nothing is lost, the rows stay queued."
+    ),
     "timeout": "Run `dotsync sync all` again to continue; `dotsync status` shows what is left.",
 }
 """What to do next, by the reason the loop stopped."""

@@ -11,6 +11,13 @@ The loop stops when no importer row of the websites in scope is pending or impor
 when only rows deferred for longer than :data:`HORIZON` remain (``deferred``: the next run takes
 them), when due rows cannot move (``stalled``: the errors say why), or at ``max_rounds`` /
 ``timeout``.
+
+**Stall limit.** When no platform call got an answer and no row moved for ``stall_limit`` seconds
+(:data:`DEFAULT_STALL_LIMIT`, 2 minutes), the loop stops ``stalled``: an account that is down (its
+circuit breaker open) never keeps ``sync all`` running; its rows stay queued for the next run. An
+answer of any kind (even "still importing" or a 429) counts as progress, so a slow but healthy
+platform is waited for. A call already in flight is not interrupted: with timeouts as the failure,
+the run ends within the stall limit plus one call's timeout and retries.
 """
 
 from __future__ import annotations
@@ -26,6 +33,8 @@ from django.utils import timezone
 
 from dotsync.jobs import importer
 from dotsync.jobs.base import JobResult, websites_for
+from dotsync.jobs.health import Health
+from dotsync.jobs.health import check as check_health
 from dotsync.models import Importer
 from dotsync.models.importer import ImportStatus
 
@@ -87,6 +96,40 @@ class Queue:
         return not (self.pending or self.importing)
 
 
+DEFAULT_STALL_LIMIT = 120.0
+"""Seconds without any platform answer or moved row after which ``sync all`` stops (``--stall-limit``)."""
+
+
+@dataclass
+class Stall:
+    """Watches for a run that makes no progress: no answer from the platform and no row moved.
+
+    Attributes:
+        limit: seconds without progress before the run stops (None: never).
+        clock: the time source (monotonic seconds).
+    """
+
+    limit: float | None = DEFAULT_STALL_LIMIT
+    clock: Callable[[], float] = time.monotonic
+    last_progress: float = field(default=0.0)
+    answered: int = -1
+
+    def __post_init__(self) -> None:
+        self.last_progress = self.clock()
+        self.answered = api_answers()
+
+    def observe(self, moved: int) -> None:
+        """After a round: progress when rows moved or the platform answered since the last look."""
+        answered = api_answers()
+        if moved or answered > self.answered:
+            self.last_progress = self.clock()
+        self.answered = answered
+
+    def would_expire(self, wait: float = 0.0) -> bool:
+        """True when waiting ``wait`` more seconds would pass the limit with no progress."""
+        return self.limit is not None and self.clock() + wait - self.last_progress > self.limit
+
+
 @dataclass
 class SyncSummary:
     """What ``sync_all`` did."""
@@ -100,6 +143,7 @@ class SyncSummary:
     remaining: dict[str, int] = field(default_factory=dict)
     api_calls: int = 0
     elapsed: float = 0.0
+    health: Health = field(default_factory=Health)
 
     def add(self, result: JobResult) -> None:
         """Fold one importer round into the totals."""
@@ -121,7 +165,14 @@ class SyncSummary:
             "remaining": self.remaining,
             "api_calls": self.api_calls,
             "elapsed_seconds": round(self.elapsed, 3),
+            "failed": self.failed(),
+            **self.health.as_dict(),
         }
+
+    def failed(self) -> int:
+        """Rows that failed for good in this run (importer rows and batched records)."""
+        jobs = sum(c.get("failed", 0) for entry in self.jobs.values() for c in entry["counts"].values())
+        return jobs + sum(c.get("failed", 0) for c in self.importer.values())
 
 
 CONTACTS_LAST = "contacts"
@@ -168,9 +219,11 @@ def drain(
     progress: Progress | None = None,
     summary: SyncSummary | None = None,
     sleep: Callable[[float], None] = time.sleep,
+    stall: Stall | None = None,
 ) -> SyncSummary:
     """Run the importer until the queue of the websites in scope drains (or a limit is reached)."""
     summary = summary or SyncSummary()
+    stall = stall or Stall()
     summary.drained, summary.stopped = False, ""
     website_ids = [w.pk for w, _ in websites_for(None, website_code)]
     started = time.monotonic()
@@ -195,9 +248,13 @@ def drain(
         if stop:
             summary.stopped = stop
             break
+        stall.observe(_moved(result, NOT_SENT))
         wait = _wait(queue, result, pace, now)
         if deadline is not None and time.monotonic() + wait > deadline:
             summary.stopped = "timeout"
+            break
+        if stall.would_expire(wait):
+            summary.stopped = "stalled"
             break
         if wait > 0:
             sleep(wait)
@@ -207,6 +264,9 @@ def drain(
 
 NO_PROGRESS = frozenset({"in_progress", "poll_errors", "poll_throttled"})
 """Importer counters that do not move the queue on."""
+
+NOT_SENT = NO_PROGRESS | {"waiting", "retrying"}
+"""Importer counters that sent nothing: they do not reset the stall clock (:class:`Stall`)."""
 
 HORIZON = timedelta(minutes=2)
 """How far ahead a deferred row is waited for; later ones are left to the next run."""
@@ -221,12 +281,17 @@ def _stuck(queue: Queue, result: JobResult, now: datetime) -> str:
     """
     if queue.importing:
         return ""
-    moved = sum(n for counts in result.counts.values() for key, n in counts.items() if key not in NO_PROGRESS)
+    moved = _moved(result)
     if queue.due:
         return "" if moved else "stalled"
     if queue.next_attempt is not None and queue.next_attempt - now > HORIZON:
         return "deferred"
     return ""
+
+
+def _moved(result: JobResult, ignore: frozenset[str] = NO_PROGRESS) -> int:
+    """Rows the round moved on (started, sent, settled, split, re-queued...), ``ignore``'s keys aside."""
+    return sum(n for counts in result.counts.values() for key, n in counts.items() if key not in ignore)
 
 
 def _wait(queue: Queue, result: JobResult, pace: Pace, now: datetime) -> float:
@@ -284,6 +349,13 @@ def api_calls() -> int:
     return sum(client.stats.calls for client in accounts.clients())
 
 
+def api_answers() -> int:
+    """Calls the platform answered (anything but a 5xx or no answer) so far, across cached clients."""
+    from dotsync.platform import accounts
+
+    return sum(client.stats.answered for client in accounts.clients())
+
+
 def sync_all(
     website_code: str | None = None,
     *,
@@ -292,6 +364,7 @@ def sync_all(
     progress: Progress | None = None,
     batch: bool = True,
     sleep: Callable[[float], None] = time.sleep,
+    stall_limit: float | None = DEFAULT_STALL_LIMIT,
 ) -> dict[str, Any]:
     """Run every batching job, then the importer until the queue drains or a limit is reached.
 
@@ -302,14 +375,19 @@ def sync_all(
         progress: called after every step with a snapshot, for a progress display.
         batch: run the batching jobs first (False: only drain what is queued).
         sleep: the sleep between rounds (injectable for tests).
+        stall_limit: stop after this many seconds without a platform answer or a moved row
+            (None: never); see the module docstring.
 
     Returns:
         :meth:`SyncSummary.as_dict`: per-job results, importer totals per website, rounds, whether
-        the queue drained and why the loop stopped, what remains, API calls made and time taken.
+        the queue drained and why the loop stopped, what remains, API calls made and time taken,
+        rows failed in this run, and the websites' health (``websites``, ``config_problems``,
+        ``accounts`` with each account's state, cause and hint).
     """
     clock = time.monotonic()
     calls_before = api_calls()
     summary = SyncSummary()
+    stall = Stall(stall_limit)
 
     def start_imports() -> None:
         # the platform processes a job's imports while the next job batches (polling waits for drain)
@@ -334,9 +412,15 @@ def sync_all(
             progress=progress,
             summary=summary,
             sleep=sleep,
+            stall=stall,
         )
         if not (batch and waiting and summary.drained and _imported(summary) > imported_before):
             break  # nothing was waiting for this pass's imports
     summary.api_calls = api_calls() - calls_before
     summary.elapsed = time.monotonic() - clock
+    summary.health = check_health(website_code)
+    for account in summary.health.accounts:
+        line = account.line()
+        if line and line not in summary.errors:
+            summary.errors.append(line)
     return summary.as_dict()

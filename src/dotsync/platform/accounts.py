@@ -58,3 +58,9 @@ def reset_clients() -> None:
     for client, _password in _clients.values():
         client.close()
     _clients.clear()
+
+
+def cached_client(cfg: WebsiteSettings) -> DotdigitalClient | None:
+    """The client this process made for the website's account, or None (never creates one)."""
+    cached = _clients.get(account_key(cfg))
+    return cached[0] if cached is not None else None

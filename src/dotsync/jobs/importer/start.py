@@ -24,13 +24,13 @@ from dotsync.config import WebsiteSettings
 from dotsync.exceptions import DotsyncError
 from dotsync.jobs import queue
 from dotsync.jobs.base import JobResult
+from dotsync.jobs.health import unreachable_line
 from dotsync.jobs.importer import bisect, state
 from dotsync.jobs.importer.fairness import CONTACT_IMPORT, INSIGHT_IMPORT, SINGLE, Account, Queue, kind_of
 from dotsync.jobs.importer.retry import BACKOFF, Outcome, classify, describe
 from dotsync.jobs.importer.single import HANDLERS, StartImport
 from dotsync.models import Importer
 from dotsync.models.importer import ImportMode, WaitReason
-from dotsync.platform.dotdigital.reachability import hint
 from dotsync.testing.crash import crashpoint
 
 if TYPE_CHECKING:
@@ -104,7 +104,8 @@ def start_account(account: Account, client: DotdigitalClient, result: JobResult,
             )
             return
         elif outcome is Outcome.UNREACHABLE:
-            result.errors.append(unreachable_line(account, client))
+            codes = ", ".join(c.website_code for _, c in account.websites)
+            result.errors.append(unreachable_line(codes, client.breaker.cause))
             return
 
 
@@ -180,16 +181,6 @@ def _switch_to_bulk(row: Importer, switch: StartImport) -> None:
     row.import_mode = switch.mode
     row.import_data = queue.Envelope(envelope.table, envelope.stream, envelope.rows, switch.payload).dumps()
     row.save(update_fields=["import_mode", "import_data"])
-
-
-def unreachable_line(account: Account, client: DotdigitalClient) -> str:
-    """One line for an account its circuit breaker holds: the cause and what to do (stable text)."""
-    codes = ", ".join(cfg.website_code for _, cfg in account.websites)
-    cause = client.breaker.cause or "no answer"
-    return (
-        f"website(s) {codes}: the platform is unreachable ({cause}); the rows stay queued and are sent "
-        f"when it answers. What to do: {hint(cause)}"
-    )
 
 
 def _failed(row: Importer, exc: Exception, cfg: WebsiteSettings, result: JobResult) -> Outcome:
