@@ -39,6 +39,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
 from typing import Any
+from urllib.parse import unquote
 
 import httpx
 import yaml
@@ -380,9 +381,7 @@ class Conformance:
                 if not m:
                     continue
                 names = re.findall(r"\{([^/]+?)\}", op.path)
-                values = dict(
-                    zip(names, (httpx.URL("http://x/" + v).path[1:] for v in m.groups()), strict=True)
-                )
+                values = dict(zip(names, (unquote(v) for v in m.groups()), strict=True))
                 if not self._params_fit(spec, op, values):
                     continue
                 if best is None or op.literal > best[0].literal:
