@@ -34,7 +34,11 @@ def has_resync_permission(modeladmin: admin.ModelAdmin, request: HttpRequest) ->
     return bool(request.user.has_perm(f"{opts.app_label}.change_{opts.model_name}"))  # type: ignore[union-attr]
 
 
-def _resync(queryset: QuerySet[Any], *, only_failed: bool) -> int:
+def resync(queryset: QuerySet[Any], *, only_failed: bool) -> int:
+    """Mark sync rows modified so the next batching run sends them (both streams of contacts).
+
+    Also used by ``dotsync retry --failed``. Returns the rows (and subscriber streams) changed.
+    """
     now = timezone.now()
     statuses = (
         [SyncStatus.FAILED] if only_failed else [SyncStatus.FAILED, SyncStatus.IMPORTED, SyncStatus.SKIPPED]
@@ -56,14 +60,14 @@ def reset_sync_to_pending(
     modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet[Any]
 ) -> None:  # type: ignore[type-arg]
     """Mark the selected rows modified, so the next batching run sends them again."""
-    n = _resync(queryset, only_failed=False)
+    n = resync(queryset, only_failed=False)
     modeladmin.message_user(request, f"{n} row(s) will be sent with the next sync.", messages.SUCCESS)
 
 
 @admin.action(description="Retry failed rows", permissions=["resync"])
 def retry_failed_sync(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet[Any]) -> None:  # type: ignore[type-arg]
     """Mark the selected failed rows modified."""
-    n = _resync(queryset, only_failed=True)
+    n = resync(queryset, only_failed=True)
     modeladmin.message_user(request, f"{n} failed row(s) will be sent with the next sync.", messages.SUCCESS)
 
 

@@ -68,14 +68,9 @@ def sync_command(
     known = _job_ids()
     if job not in known:
         raise click.BadParameter(f"unknown job {job!r}; choose one of {', '.join(known)}", param_hint="JOB")
-    from dotsync.models import Website
 
     with friendly_database_errors():
-        if website_code and not Website.objects.filter(code=website_code).exists():
-            codes = ", ".join(Website.objects.order_by("id").values_list("code", flat=True)) or "none yet"
-            raise click.BadParameter(
-                f"no website {website_code!r} (websites: {codes})", param_hint="--website"
-            )
+        require_website(website_code)
         if not _anything_enabled(website_code, as_json=as_json):
             raise SystemExit(ExitCode.NOTHING_CONFIGURED)
         if job == "all":
@@ -86,6 +81,15 @@ def sync_command(
         else:
             code = _sync_one(job, website_code, as_json=as_json)
     raise SystemExit(code)
+
+
+def require_website(website_code: str | None) -> None:
+    """Refuse a ``--website`` code that names no website (the message lists the codes)."""
+    from dotsync.models import Website
+
+    if website_code and not Website.objects.filter(code=website_code).exists():
+        codes = ", ".join(Website.objects.order_by("id").values_list("code", flat=True)) or "none yet"
+        raise click.BadParameter(f"no website {website_code!r} (websites: {codes})", param_hint="--website")
 
 
 NOTHING_CONFIGURED = (

@@ -226,6 +226,7 @@ def platform_failed(row: Importer, status: str) -> bool:
     row.import_failures += 1
     limit = BACKOFF.import_failures
     if row.import_failures > limit:
+        Importer.objects.filter(pk=row.pk).update(import_failures=row.import_failures)
         tries = "" if row.import_failures == 1 else f" ({row.import_failures} imports failed; no more tries)"
         failed(row, f"Import failed with status {status}{tries}")
         return False
