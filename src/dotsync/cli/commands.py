@@ -23,3 +23,7 @@ ALL += _sync.COMMANDS
 from dotsync.cli import datafields as _datafields  # noqa: E402
 
 ALL += _datafields.COMMANDS
+
+from dotsync.cli import retry as _retry  # noqa: E402
+
+ALL += _retry.COMMANDS
