@@ -339,3 +339,39 @@ def test_sync_all_with_rows_the_platform_failed_exits_6(shop, sandbox, monkeypat
     summary = json.loads(result.stdout)
     assert result.exit_code == ExitCode.ROWS_FAILED == 6, summary["errors"]
     assert summary["failed"] > 0
+
+
+@pytest.mark.parametrize(
+    ("case", "expected"),
+    [
+        ("notaurl", "DATABASE_URL is not a URL"),
+        ("postgress", "DATABASE_URL has the unknown scheme 'postgress'"),
+        ("no-driver", "DATABASE_URL needs a database driver that is not installed"),
+        ("corrupt", "is not a dotsync database, or is corrupt"),
+        ("var-unwritable", "cannot be created"),
+    ],
+)
+def test_settings_problems_exit_2_with_one_line_and_no_traceback(tmp_path, case, expected):
+    """Settings that lie (issue 8): each a one-line error saying what to do, exit code 2."""
+    corrupt = tmp_path / "corrupt.sqlite3"
+    corrupt.write_bytes(bytes(range(256)) * 16)  # garbage, not SQLite
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    env = {
+        "notaurl": {"DATABASE_URL": "notaurl"},
+        "postgress": {"DATABASE_URL": "postgress://dotsync:db-secret@localhost/dotsync"},
+        "no-driver": {"DATABASE_URL": "mysql://dotsync:db-secret@localhost/dotsync"},  # mysqlclient absent
+        "corrupt": {"DATABASE_URL": f"sqlite:///{corrupt}"},
+        "var-unwritable": {"DOTSYNC_VAR_DIR": str(blocker / "var")},  # under a file: cannot be made
+    }[case]
+    done = dotsync("status", env=env, timeout=60)
+    assert done.returncode == ExitCode.CONFIG == 2, done.stderr
+    assert "Traceback" not in done.stderr and "db-secret" not in done.stderr
+    [line] = done.stderr.strip().splitlines()
+    assert expected in line
+
+
+def test_a_missing_var_dir_is_created(tmp_path):
+    var = tmp_path / "not" / "yet"
+    done = dotsync("status", env={"DOTSYNC_VAR_DIR": str(var)})
+    assert var.is_dir() and "Run `dotsync install` first" in done.stderr and "Traceback" not in done.stderr

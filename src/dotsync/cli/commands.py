@@ -24,6 +24,10 @@ from dotsync.cli import datafields as _datafields  # noqa: E402
 
 ALL += _datafields.COMMANDS
 
+from dotsync.cli import rotate_key as _rotate_key  # noqa: E402
+
+ALL += _rotate_key.COMMANDS
+
 from dotsync.cli import retry as _retry  # noqa: E402
 
 ALL += _retry.COMMANDS
