@@ -91,13 +91,18 @@ def sync_summary() -> dict[str, Any]:
     """Rows per sync table per website, split by state.
 
     Returns:
-        ``{"websites": [codes], "tables": {name: {website_code: {state: n, "total": n}}}}``; the
-        catalogue, which has no website, is reported under ``"*"``.
+        ``{"websites": [codes], "tables": {name: {website_code: {state: n, "total": n}}},
+        "emails": {"case_variants": n}}``; the catalogue, which has no website, is reported under
+        ``"*"``; ``case_variants`` counts contact rows whose email is not lower-cased (0 unless rows
+        predate the merge of case variants, which ``dotsync install`` and the backfill run).
     """
+    from dotsync.install.emails import case_report
+
     websites = dict(Website.objects.order_by("id").values_list("id", "code"))
     return {
         "websites": list(websites.values()),
         "tables": {report.name: report.counts(websites) for report in REPORTS},
+        "emails": case_report(),
     }
 
 

@@ -87,3 +87,82 @@ def test_a_total_beyond_the_column_is_quarantined_and_the_rest_syncs(
     assert "alice@example.com" in main.contacts
     assert Contact.objects.get(email="whale@example.com").sync_status == SyncStatus.IMPORTED
     assert Decimal(str(whale_fields["TOTAL_SPEND"])) < Decimal("1e10")
+
+
+def _one_contact(website: object, email: str) -> Contact:
+    rows = list(Contact.objects.filter(website=website, email__iexact=email))
+    assert len(rows) == 1, [r.email for r in rows]
+    return rows[0]
+
+
+def test_case_variant_emails_are_one_contact_with_sales_counted_once(
+    shop, sandbox, request, django_capture_on_commit_callbacks
+):
+    scope = shop.scope
+    mug = shop.products["mug"]
+    # history (the install backfill): a customer and guest orders under three spellings
+    foo = make_customer("Foo@Example.com", "Foo", "Fighter")
+    first = place_order(foo, [(mug, 1)], scope.main_en, status="processing")
+    second = place_order("foo@example.com", [(mug, 2)], scope.main_en, status="processing")
+    third = place_order("FOO@EXAMPLE.COM", [(mug, 1)], scope.main_en, status="complete")
+    accounts = request.getfixturevalue("accounts")  # configures the websites and backfills
+    # live changes (the observers): a new customer whose guest order uses another spelling
+    with django_capture_on_commit_callbacks(execute=True):
+        zed = make_customer("zed@example.com", "Zed", "Zulu")
+        place_order("Zed@Example.COM", [(mug, 1)], scope.main_en, status="processing")
+        place_order(zed, [(mug, 1)], scope.main_en, status="processing")
+    run_sync()
+
+    website = scope.main_en.website
+    foo_row = _one_contact(website, "foo@example.com")
+    assert foo_row.email == "foo@example.com" and foo_row.customer_id == foo.pk and foo_row.is_guest
+    assert foo_row.sync_status == SyncStatus.IMPORTED
+    zed_row = _one_contact(website, "zed@example.com")
+    assert zed_row.customer_id == zed.pk and zed_row.is_guest
+    main = view(sandbox, accounts["main"])
+    fields = main.contacts["foo@example.com"]["data_fields"]
+    assert fields["NUMBER_OF_ORDERS"] == 3  # each order once, whatever its spelling
+    spend = sum(o.total_incl_tax for o in (first, second, third))
+    assert fields["TOTAL_SPEND"] == pytest.approx(float(spend))
+    assert main.contacts["zed@example.com"]["data_fields"]["NUMBER_OF_ORDERS"] == 2
+    for order in (first, second, third):
+        assert str(order.number) in main.keys("Orders")
+    assert not Order.objects.filter(sync_status=SyncStatus.FAILED).exists()
+    assert not Contact.objects.filter(sync_status=SyncStatus.FAILED).exists()
+
+
+@pytest.mark.skipif(
+    connection.vendor != "sqlite", reason="PostgreSQL's LOWER() folds non-ASCII letters: no such rows there"
+)
+def test_rows_left_apart_by_case_are_merged_and_reported(scope):
+    from dotsync.install.emails import merge_case_variants
+    from dotsync.reporting import sync_summary
+
+    website = scope.main_en.website
+    # SQLite's LOWER() (and so its unique index) folds ASCII only: these two rows can both exist
+    Contact.objects.create(website=website, email="Åsa@example.com", customer_id=7, is_subscriber=True)
+    Contact.objects.create(website=website, email="åsa@example.com", is_guest=True, contact_id="42")
+    Contact.objects.create(website=website, email="Ölaf@example.com", customer_id=8)
+    Contact.objects.create(website=website, email="Åke@example.com", customer_id=9)
+    Contact.objects.create(website=website, email="åke@example.com", customer_id=10)
+    assert sync_summary()["emails"] == {"case_variants": 3}
+
+    report = merge_case_variants()
+    assert (report.merged, report.renamed, len(report.conflicts)) == (2, 1, 1)
+    assert "customer 10" in report.conflicts[0] and "@" not in report.conflicts[0]  # ids, no emails
+    assert Contact.objects.get(email="åke@example.com").customer_id == 9  # the oldest row's
+    row = Contact.objects.get(website=website, email="åsa@example.com")
+    assert (row.customer_id, row.is_guest, row.is_subscriber, row.contact_id) == (7, True, True, "42")
+    assert row.sync_status == SyncStatus.MODIFIED
+    assert Contact.objects.filter(email="ölaf@example.com", customer_id=8).exists()
+    assert sync_summary()["emails"] == {"case_variants": 0}
+    assert merge_case_variants().as_dict() == {"merged": 0, "renamed": 0, "conflicts": []}
+
+
+def test_the_database_refuses_a_second_spelling_of_a_contact(scope):
+    from django.db import IntegrityError, transaction
+
+    website = scope.main_en.website
+    Contact.objects.create(website=website, email="sam@example.com")
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Contact.objects.create(website=website, email="Sam@Example.com")  # a writer that forgot

@@ -47,6 +47,15 @@ def status_command(as_json: bool) -> None:
     else:
         print_summary(summary, title="dotsync status: rows per sync table, website and state")
         console.print(f"Database: {database_label()}")
+        variants = summary["emails"]["case_variants"]  # type: ignore[index]
+        if variants:
+            console.print(
+                f"[yellow]Emails:[/yellow] {variants} contact rows keep an email in another case than "
+                "lower case; run `dotsync install` to merge case variants into "
+                "one contact per website",
+                highlight=False,
+                soft_wrap=True,
+            )
         for warning in warnings:
             console.print(f"[yellow]Warning:[/yellow] {warning}", highlight=False, soft_wrap=True)
 

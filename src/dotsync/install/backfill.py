@@ -172,6 +172,9 @@ def backfill(
         on_chunk: progress hook after each committed chunk (may raise to stop the run).
         on_start: called once per source with the number of ids left to walk.
 
+    When ``email_contact`` is filled, rows that differ only by the case of their email are merged
+    afterwards (:func:`dotsync.install.emails.merge_case_variants`).
+
     Returns:
         One result per source, in the order they ran.
     """
@@ -180,12 +183,25 @@ def backfill(
 
         adapter = get_adapter()
     results: list[SourceResult] = []
+    wanted = validate_tables(tables)
     with _fewer_checkpoints():
-        for table in validate_tables(tables):
+        for table in wanted:
             for source in adapter.history(table):
                 results.append(
                     backfill_source(source, chunk_size=chunk_size, on_chunk=on_chunk, on_start=on_start)
                 )
+    if "email_contact" in wanted:
+        from dotsync.install.emails import merge_case_variants
+
+        merged = merge_case_variants()
+        if merged.merged or merged.renamed or merged.conflicts:
+            logger.warning(
+                "email_contact: %d case variants merged, %d renamed, %d conflicts: %s",
+                merged.merged,
+                merged.renamed,
+                len(merged.conflicts),
+                "; ".join(merged.conflicts),
+            )
     return results
 
 

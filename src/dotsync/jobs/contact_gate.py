@@ -22,6 +22,7 @@ from django.utils import timezone
 
 from dotsync.jobs.batching import Outcomes, WebsiteContext
 from dotsync.models import Contact, Order, Quote, Review, SyncStatus, Wishlist
+from dotsync.models.sync import canonical_email
 
 WAITING = "waiting for contact import"
 SUPPRESSED = "the contact is suppressed on the platform; not sent while it stays suppressed"
@@ -40,19 +41,19 @@ class ContactGate:
     @classmethod
     def load(cls, ctx: WebsiteContext, emails: Iterable[str]) -> ContactGate:
         """Read the contact rows of these emails (one query)."""
-        wanted = list({e for e in emails if e})
+        wanted = list({canonical_email(e) for e in emails if e})
         rows: dict[str, Contact] = {}
         if wanted:
             for contact in Contact.objects.filter(website=ctx.website, email__in=wanted):
-                rows[contact.email.lower()] = contact
+                rows[canonical_email(contact.email)] = contact
         return cls(ctx, rows)
 
     def extend(self, emails: Iterable[str]) -> None:
         """Also read the contact rows of these emails (one query for those not read yet)."""
-        wanted = list({e for e in emails if e and e.lower() not in self.rows})
+        wanted = list({canonical_email(e) for e in emails if e and canonical_email(e) not in self.rows})
         if wanted:
             for contact in Contact.objects.filter(website=self.ctx.website, email__in=wanted):
-                self.rows[contact.email.lower()] = contact
+                self.rows[canonical_email(contact.email)] = contact
 
     def surely_waits(self, email: str) -> bool:
         """True when this email's contact is not in the platform yet but is queued to be sent.
@@ -176,7 +177,7 @@ class ContactGate:
         insert per page, not two queries per record); an existing subscriber-only row that becomes a
         guest is marked ``MODIFIED`` (a ``NEW`` row stays ``NEW``) so the next contacts run sends it.
         """
-        key = email.lower()
+        key = canonical_email(email)
         row = self.rows.get(key)
         now = timezone.now()
         guest = customer_id is None
@@ -184,7 +185,7 @@ class ContactGate:
             self.rows[key] = self.created[key] = Contact(
                 website=self.ctx.website,
                 store_id=store_id if store_id in self.ctx.stores else None,
-                email=email,
+                email=key,
                 customer_id=customer_id,
                 is_guest=guest,
                 sync_status=SyncStatus.NEW,

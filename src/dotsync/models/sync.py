@@ -9,7 +9,17 @@ and only the importer marks a row ``imported``, after the platform confirms it.
 from __future__ import annotations
 
 from django.db import models
+from django.db.models.functions import Lower
 from django.utils import timezone
+
+
+def canonical_email(email: str) -> str:
+    """The form ``email_contact.email`` stores: lower-cased, as the platform matches emails.
+
+    ``Foo@Example.com`` and ``foo@example.com`` are one platform contact, so they are one row per
+    website; every write and every lookup of ``email_contact`` by email goes through this.
+    """
+    return email.lower()
 
 
 class SyncStatus(models.IntegerChoices):
@@ -58,6 +68,8 @@ class Contact(SyncState):
 
     ``sync_status`` drives the customer/guest import; ``subscriber_sync_status`` drives the
     subscriber address-book import, which is a separate stream (a subscribed customer is in both).
+    ``email`` is stored in its :func:`canonical_email` form; a unique index on ``LOWER(email)`` per
+    website keeps case variants out even if a writer forgot.
     """
 
     email_contact_id = models.AutoField(primary_key=True)
@@ -83,7 +95,8 @@ class Contact(SyncState):
     class Meta:
         db_table = "email_contact"
         constraints = [
-            models.UniqueConstraint(fields=["email", "website"], name="email_contact_email_website_uniq")
+            models.UniqueConstraint(fields=["email", "website"], name="email_contact_email_website_uniq"),
+            models.UniqueConstraint(Lower("email"), "website", name="email_contact_email_ci_uniq"),
         ]
         indexes = [
             models.Index(fields=["website", "sync_status", "customer_id"], name="email_contact_customer_sel"),

@@ -24,6 +24,7 @@ from django.utils import timezone
 from dotsync.config import get_config
 from dotsync.models import Catalog, Contact, Quote, Review, Store, Website, Wishlist
 from dotsync.models.newsletter import NewsletterSubscriber, SubscriberStatus
+from dotsync.models.sync import canonical_email
 from dotsync.observers import rows
 from dotsync.observers.rows import StoreRef
 from dotsync.observers.scope import default_store, store_for_site
@@ -74,6 +75,7 @@ def sync_customer(user_id: int, site_id: int | None = None) -> None:
     store = resolve_store(site_id, user_id)
     if store is None:
         return
+    email = canonical_email(email)  # a change of case only is no email change for the platform
     for old in Contact.objects.filter(customer_id=user_id).exclude(email=email):
         if rows.was_sent(old):
             rows.queue_contact_email_update(old.website_id, old.email, email)  # type: ignore[attr-defined]
@@ -137,7 +139,7 @@ def subscription_deleted(email: str, store_id: int) -> None:
     if other is not None:
         sync_subscription(other)
         return
-    row = Contact.objects.filter(email=email, website_id=store.website_id).first()
+    row = Contact.objects.filter(email=canonical_email(email), website_id=store.website_id).first()
     if row is None:
         return
     if row.customer_id is not None or row.is_guest:

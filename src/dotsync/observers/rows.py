@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from dotsync.models import Catalog, Contact, Order, Quote, Review, SyncStatus, Wishlist
 from dotsync.models.importer import ImportMode
+from dotsync.models.sync import canonical_email
 
 NEW = int(SyncStatus.NEW)
 MODIFIED = int(SyncStatus.MODIFIED)
@@ -99,6 +100,7 @@ def upsert_contact(
     """
     if not email:
         return
+    email = canonical_email(email)
     now = now or timezone.now()
     table = Contact._meta.db_table
     updates = _common_updates(table)
@@ -151,6 +153,7 @@ def upsert_subscription(
 
     if not email:
         return
+    email = canonical_email(email)
     now = timezone.now()
     at = changed_at or now
     subscribed = status == SubscriberStatus.SUBSCRIBED

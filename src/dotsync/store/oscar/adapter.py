@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from django.db.models import Max, Min, Prefetch, QuerySet
+from django.db.models.functions import Lower
 
 from dotsync.models import NewsletterSubscriber
 from dotsync.store import newsletter
@@ -445,13 +446,17 @@ class OscarAdapter:
         that order.
         """
         stores = StoreMap.load()
-        wanted = sorted({e for e in emails if e})
-        orders = self.m.Order._default_manager.filter(user__isnull=True, guest_email__in=wanted).filter(
-            stores.order_filter(store_ids)
+        # case-insensitive, as on the platform: one guest for Foo@Example.com and foo@example.com
+        wanted = sorted({e.lower() for e in emails if e})
+        orders = (
+            self.m.Order._default_manager.filter(user__isnull=True)
+            .annotate(_guest=Lower("guest_email"))
+            .filter(_guest__in=wanted)
+            .filter(stores.order_filter(store_ids))
         )
         spans = {
-            row["guest_email"]: (row["first"], row["last"])
-            for row in orders.values("guest_email").annotate(first=Min("id"), last=Max("id"))
+            row["_guest"].lower(): (row["first"], row["last"])
+            for row in orders.values("_guest").annotate(first=Min("id"), last=Max("id"))
         }
         # amounts are not needed, and one a column cannot hold would fail the whole read (decimals)
         last_orders = self.m.Order._default_manager.filter(pk__in=[last for _, last in spans.values()]).defer(
@@ -468,7 +473,7 @@ class OscarAdapter:
                 email=order.guest_email,
                 website_id=stores.website_of(store_id) or 0,
                 store_id=store_id or 0,
-                first_order_id=spans[order.guest_email][0],
+                first_order_id=spans[order.guest_email.lower()][0],
                 last_order_id=order.pk,
                 first_name=name_from.first_name if name_from else "",
                 last_name=name_from.last_name if name_from else "",

@@ -8,7 +8,9 @@ The install copies history with ``INSERT … SELECT … ON CONFLICT`` (see
 Scope rules (the same as :mod:`dotsync.store.oscar.scope`; "default" is the lowest-id website and
 its default store):
 
-``email_contact``, three sources applied in this order:
+``email_contact``, three sources applied in this order; every email is stored ``LOWER()``-ed (the
+same SQL on SQLite and PostgreSQL), so case variants of one address are one row per website, as on
+the platform (``dotsync.install.emails`` merges what ``LOWER()`` leaves apart on SQLite: non-ASCII):
     1. **customers** (driving table: the user table): one row per user with a non-empty email, in
        the website/store of their last order's store (``dotsync_store.site_id = order.site_id``),
        else the default website and store. ``customer_id`` = user id. ``DO NOTHING`` on conflict.
@@ -143,7 +145,7 @@ def _customers(s: _Sql, stores: StoreMap) -> HistorySource:
     exprs = {
         "website_id": website,
         "store_id": store,
-        "email": f"u.{s.user_email}",
+        "email": f"LOWER(u.{s.user_email})",
         "customer_id": f"u.{s.user_id}",
         "is_guest": b.param("false", False, "is_guest"),
         **_common(b),
@@ -162,7 +164,7 @@ def _guests(s: _Sql, stores: StoreMap) -> HistorySource:
     website, store = _defaults(b, stores)
     guest_email, oid = s.o("guest_email"), s.order_id
     inner = (
-        f"SELECT o.{guest_email} AS email, {website} AS website_id, {store} AS store_id "
+        f"SELECT LOWER(o.{guest_email}) AS email, {website} AS website_id, {store} AS store_id "
         f"FROM {s.order} o LEFT JOIN {s.store} st ON st.{quote('site_id')} = o.{s.o('site')} "
         f"WHERE o.{oid} >= %(lo)s AND o.{oid} < %(hi)s AND o.{s.o('user')} IS NULL "
         f"AND o.{guest_email} IS NOT NULL AND o.{guest_email} <> ''"
@@ -192,10 +194,10 @@ def _subscribers(s: _Sql) -> HistorySource:
     # one row per (email, website) within the chunk: subscribed first, then the newest; a window
     # function keeps it a sort, with no correlated lookup for the planner to get wrong
     inner = (
-        f"SELECT s.{sid} AS sid, s.{store_id} AS store_id, s.{quote('subscriber_email')} AS email, "
+        f"SELECT s.{sid} AS sid, s.{store_id} AS store_id, LOWER(s.{quote('subscriber_email')}) AS email, "
         f"s.{quote('customer_id')} AS customer_id, s.{status} AS status, "
         f"s.{quote('change_status_at')} AS changed, st.{website_id} AS website_id, "
-        f"ROW_NUMBER() OVER (PARTITION BY s.{quote('subscriber_email')}, st.{website_id} "
+        f"ROW_NUMBER() OVER (PARTITION BY LOWER(s.{quote('subscriber_email')}), st.{website_id} "
         f"ORDER BY CASE WHEN s.{status} = {subscribed} THEN 1 ELSE 0 END DESC, s.{sid} DESC) AS rn "
         f"FROM {s.subscriber} s JOIN {s.store} st ON st.{quote('id')} = s.{store_id} "
         f"WHERE s.{sid} >= %(lo)s AND s.{sid} < %(hi)s"

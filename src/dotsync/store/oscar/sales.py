@@ -28,6 +28,7 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.db.models import Count, Max, Q
+from django.db.models.functions import Lower
 from oscar.core.loading import get_model
 
 from dotsync.store.oscar import decimals
@@ -97,7 +98,8 @@ def sales_data(
 
     Emails with nothing to report are absent from the result.
     """
-    emails = list(dict.fromkeys(e for e in emails if e))
+    # emails match case-insensitively, as on the platform: Foo@Example.com's orders are foo@example.com's
+    emails = list(dict.fromkeys(e.lower() for e in emails if e))
     if not emails:
         return {}
     User = get_user_model()
@@ -109,7 +111,8 @@ def sales_data(
 
     email_of_user: dict[int, str] = {}
     for chunk in _chunked(emails):
-        for user_id, email in User._default_manager.filter(email__in=chunk).values_list("pk", "email"):
+        users = User._default_manager.annotate(_email=Lower("email")).filter(_email__in=chunk)
+        for user_id, email in users.values_list("pk", "email"):
             email_of_user[user_id] = email
     user_ids = list(email_of_user)
 
@@ -117,9 +120,11 @@ def sales_data(
     orders_of: dict[str, list[_OrderRow]] = defaultdict(list)
     if store_ids and statuses:
         in_stores = StoreMap.load().order_filter(store_ids)
-        base = OscarOrder._default_manager.filter(in_stores, status__in=list(statuses))
+        base = OscarOrder._default_manager.filter(in_stores, status__in=list(statuses)).annotate(
+            _guest=Lower("guest_email")
+        )
         selections = [Q(user_id__in=c) for c in _chunked(user_ids)]
-        selections += [Q(user__isnull=True, guest_email__in=c) for c in _chunked(emails)]
+        selections += [Q(user__isnull=True, _guest__in=c) for c in _chunked(emails)]
         fields = ("pk", "number", "user_id", "guest_email", "total_incl_tax", "date_placed")
         for selection in selections:
             # an order whose total the column cannot hold is left out (the orders job quarantines it)
@@ -151,7 +156,8 @@ def sales_data(
     reviews: dict[str, tuple[int, datetime | None]] = {}
     approved = Review._default_manager.filter(status=Review.APPROVED)
     review_sets = [approved.filter(user_id__in=c) for c in _chunked(user_ids)]
-    review_sets += [approved.filter(user__isnull=True, email__in=c) for c in _chunked(emails)]
+    by_email = approved.annotate(_email=Lower("email"))
+    review_sets += [by_email.filter(user__isnull=True, _email__in=c) for c in _chunked(emails)]
     for qs in review_sets:
         grouped = qs.values("user_id", "email").annotate(n=Count("id"), last=Max("date_created"))
         for item in grouped:
