@@ -10,7 +10,13 @@ and decides each row's fate:
 * **failed** (quarantined) — the record can never be accepted (bad email, too big, JSON the platform
   rejects): ``FAILED`` with the reason in ``sync_message``; the rest of the batch goes on;
 * **skipped** — nothing to send (e.g. an order status that is not synced): ``SKIPPED`` with the reason;
-* **waiting** — not yet (e.g. its contact is not in the platform yet): stays pending, reason shown.
+* **waiting** — not yet (e.g. its contact is not in the platform yet): stays pending, reason shown;
+* **held** — an import that carries the row has not settled yet (:func:`hold_in_flight`): stays
+  pending until it settles, so what the row asks for now reaches the platform after that import.
+  The hold is the row's importer column pointing at a live ``email_importer`` row; the message shows it.
+
+A row is "maybe sent" (:func:`was_imported`) once an import carried it, settled or not: its retire
+step (delete, unsubscribe) is queued, never skipped, because the platform may hold its record.
 
 :class:`Outcomes` applies those row updates in bulk, once per page.
 """
@@ -30,7 +36,7 @@ from django.utils import timezone
 from dotsync.config import WebsiteSettings
 from dotsync.exceptions import BatchConflict
 from dotsync.jobs.base import JobResult
-from dotsync.jobs.queue import STREAMS, register_batch
+from dotsync.jobs.queue import STREAMS, live_importers, register_batch
 from dotsync.models import Importer, Store, SyncStatus, Website
 
 log = logging.getLogger("dotsync.jobs")
@@ -163,6 +169,10 @@ class Outcomes:
     def wait(self, pk: int, reason: str) -> None:
         """Leave the row pending with ``reason`` shown; the next run looks at it again."""
         self.waiting[reason[:255]].append(pk)
+
+    def hold(self, pk: int, importer_id: int) -> None:
+        """Leave the row pending until importer row ``importer_id`` (which carries it) settles."""
+        self.wait(pk, held_reason(importer_id))
 
     def apply(self, result: JobResult, website_code: str) -> None:
         """Write the updates and count them in ``result``."""
@@ -301,14 +311,53 @@ def single(
 
 
 def was_imported(row: Any, stream: str = "sync") -> bool:
-    """True when the platform holds (or held) this row's record: it was confirmed imported once."""
-    return getattr(row, STREAMS[stream]["imported_at"]) is not None
+    """True when the platform may hold this row's record ("maybe sent").
+
+    That is: it was confirmed imported once, or an import carried it whose outcome was never recorded
+    on the row (its importer column is still set). A retire step (delete, unsubscribe) is queued for
+    such a row, never skipped: the calls are idempotent, and a record created by an import that
+    settled after the row changed would otherwise stay on the platform for good. Rows whose import is
+    still running are held first (:func:`hold_in_flight`), so the retire step is sent after it settles.
+    """
+    cols = STREAMS[stream]
+    return getattr(row, cols["imported_at"]) is not None or getattr(row, cols["importer"]) is not None
+
+
+def held_reason(importer_id: int) -> str:
+    """The message of a row held for the unsettled import ``importer_id``."""
+    return (
+        f"held: import #{importer_id} carrying this record has not settled; "
+        "this change is sent once it settles"
+    )
+
+
+def hold_in_flight(page: list[Any], outcomes: Outcomes, stream: str = "sync") -> list[Any]:
+    """The rows of ``page`` that may be sent now; the others are held (:meth:`Outcomes.hold`).
+
+    A pending row whose importer column points at an importer row that has not settled was changed
+    while that import was on its way (the observers leave the column set). Sending its new state now
+    could reach the platform before the import does, and the import would then restore the old
+    state (re-create a deleted order, re-subscribe a contact). So the row waits, one import in flight
+    per row and stream, and is looked at again once the import settles (settlement keeps it pending).
+    """
+    col = STREAMS[stream]["importer"]
+    live = live_importers(getattr(row, col) for row in page)
+    if not live:
+        return page
+    ready = []
+    for row in page:
+        importer_id = getattr(row, col)
+        if importer_id in live:
+            outcomes.hold(row.pk, importer_id)
+        else:
+            ready.append(row)
+    return ready
 
 
 def unchanged(row: Any, hash_: str, stream: str = "sync") -> bool:
     """True when ``hash_`` is the hash last imported for this row."""
     cols = STREAMS[stream]
-    return was_imported(row, stream) and getattr(row, cols["hash"]) == hash_
+    return getattr(row, cols["imported_at"]) is not None and getattr(row, cols["hash"]) == hash_
 
 
 def chunks(items: Sequence[Any], size: int) -> list[Sequence[Any]]:
@@ -331,9 +380,9 @@ def retire(
 ) -> None:
     """A record that should not be (or no longer be) in the platform.
 
-    If the row was imported before, queue a ``Single_Delete`` of its record (once: a delete already
-    confirmed is not sent again); otherwise mark the row skipped with ``reason``. Either way the row
-    is looked at again when its entity changes.
+    If the row may have been sent (:func:`was_imported`), queue a ``Single_Delete`` of its record
+    (once: a delete already confirmed is not sent again); otherwise mark the row skipped with
+    ``reason``. Either way the row is looked at again when its entity changes.
     """
     from dotsync.jobs.queue import payload_hash
     from dotsync.models.importer import ImportMode

@@ -24,7 +24,15 @@ from dataclasses import dataclass
 from typing import Any
 
 from dotsync.jobs.base import JobResult, iter_pending, websites_for
-from dotsync.jobs.batching import Batch, Outcomes, WebsiteContext, single, unchanged, was_imported
+from dotsync.jobs.batching import (
+    Batch,
+    Outcomes,
+    WebsiteContext,
+    hold_in_flight,
+    single,
+    unchanged,
+    was_imported,
+)
 from dotsync.jobs.payloads import insight
 from dotsync.jobs.payloads import product as product_payload
 from dotsync.jobs.queue import enqueue_single, payload_hash
@@ -101,6 +109,7 @@ def run(website_code: str | None = None) -> JobResult:
     page_size = min(t.ctx.cfg.batch("page") for t in tgts)
     for page in iter_pending(Catalog, website_id=None, page_size=page_size):
         outcomes = Outcomes(Catalog)
+        page = hold_in_flight(page, outcomes)
         records = {p.id: p for p in adapter.products([row.product_id for row in page])}
         for row in page:
             rec = records.get(row.product_id)

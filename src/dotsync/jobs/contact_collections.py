@@ -18,7 +18,7 @@ from django.db import models
 
 from dotsync.jobs import contact_gate
 from dotsync.jobs.base import JobResult, iter_pending, websites_for
-from dotsync.jobs.batching import Outcomes, WebsiteContext, add_record, retire
+from dotsync.jobs.batching import Outcomes, WebsiteContext, add_record, hold_in_flight, retire
 from dotsync.jobs.payloads.contact_csv import email_problem
 from dotsync.store.protocol import StoreAdapter
 from dotsync.store.registry import get_adapter
@@ -98,6 +98,7 @@ def sync_collection(
     )
     for page in iter_pending(spec.model, website_id=ctx.website.pk, page_size=ctx.cfg.batch("page")):
         outcomes = Outcomes(spec.model)
+        page = hold_in_flight(page, outcomes)
         gate = contact_gate.ContactGate.load(ctx, [getattr(row, "email", "") for row in page])
         if spec.defer is not None:
             page = gate.defer(page, outcomes, sendable=spec.defer)

@@ -31,7 +31,15 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from dotsync.jobs.base import JobResult, iter_pending, websites_for
-from dotsync.jobs.batching import Batch, Outcomes, WebsiteContext, single, unchanged, was_imported
+from dotsync.jobs.batching import (
+    Batch,
+    Outcomes,
+    WebsiteContext,
+    hold_in_flight,
+    single,
+    unchanged,
+    was_imported,
+)
 from dotsync.jobs.payloads import contact_csv, datafields
 from dotsync.jobs.queue import payload_hash
 from dotsync.models import Contact, SyncStatus
@@ -175,6 +183,7 @@ def _stream(
         Contact, website_id=ctx.website.pk, page_size=ctx.cfg.batch("page"), extra_filter=extra_filter
     ):
         outcomes = Outcomes(Contact)
+        page = hold_in_flight(page, outcomes)
         values_for = values_for_page(page)
         for row in page:
             values = values_for(row)
@@ -343,7 +352,7 @@ def _subscribers(ctx: WebsiteContext, result: JobResult) -> None:
         status_field="subscriber_sync_status",
     ):
         outcomes = Outcomes(Contact, stream=stream)
-        for row in page:
+        for row in hold_in_flight(page, outcomes, stream):
             subscribed = row.is_subscriber and row.subscriber_status == SubscriberStatus.SUBSCRIBED
             if subscribed and row.suppressed:
                 outcomes.skip(row.pk, "suppressed in dotdigital; the contact must resubscribe there")

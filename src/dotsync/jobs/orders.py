@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from dotsync.jobs import contact_gate
 from dotsync.jobs.base import JobResult, iter_pending
-from dotsync.jobs.batching import Outcomes, WebsiteContext, add_record, retire
+from dotsync.jobs.batching import Outcomes, WebsiteContext, add_record, hold_in_flight, retire
 from dotsync.jobs.contact_collections import ContactCollection, run_parts, sync_collection
 from dotsync.jobs.payloads import order as order_payload
 from dotsync.jobs.payloads import quote as quote_payload
@@ -69,6 +69,7 @@ def sync_orders(ctx: WebsiteContext, adapter: StoreAdapter, result: JobResult) -
     allowed = ", ".join(sorted(statuses))
     for page in iter_pending(Order, website_id=ctx.website.pk, page_size=ctx.cfg.batch("page")):
         outcomes = Outcomes(Order)
+        page = hold_in_flight(page, outcomes)
         gate = contact_gate.ContactGate.load(ctx, [r.email for r in page])
         page = gate.defer(page, outcomes, sendable=lambda r: r.order_status in statuses)
         records = {o.id: o for o in adapter.orders([r.order_id for r in page])}

@@ -256,6 +256,30 @@ def register_batch(
     return importer
 
 
+def live_importers(ids: Iterable[int | None]) -> set[int]:
+    """The ids among ``ids`` of importer rows not settled yet (pending or importing)."""
+    from dotsync.models.importer import ImportStatus
+
+    wanted = {i for i in ids if i is not None}
+    if not wanted:
+        return set()
+    live = Importer.objects.filter(
+        pk__in=wanted, import_status__in=[ImportStatus.PENDING, ImportStatus.IMPORTING]
+    ).values_list("pk", flat=True)
+    return set(live)
+
+
+def waits_for(importer: Importer) -> set[int]:
+    """The unsettled importer rows a queued single call must wait for (its payload's ``after``).
+
+    Observers queue a delete or an email change of a record that an import is still creating with
+    ``after`` naming that import (:func:`dotsync.observers.rows.in_flight`); the importer starts the
+    call only once this is empty, so the import cannot re-create the record after the call.
+    """
+    after = Envelope.load(importer).payload.get("after") or []
+    return live_importers(int(i) for i in after)
+
+
 def enqueue_single(
     *,
     website_id: int,
@@ -308,9 +332,12 @@ def settle_imported(
         ).update(**{cols["status"]: SyncStatus.IMPORTED}, sync_message="")
         _record_hashes(model, cols, chunk, now, importer.pk)
     for row_pk, reason in failed.items():
-        manager.filter(**{pk: row_pk}, **mine).update(
-            **{cols["status"]: SyncStatus.FAILED, cols["importer"]: None}, sync_message=reason[:255]
+        mine_now = manager.filter(**{pk: row_pk}, **mine)
+        # a row changed while importing stays pending: its new state is sent as usual
+        mine_now.filter(**{cols["status"]: SyncStatus.IMPORTING}).update(
+            **{cols["status"]: SyncStatus.FAILED}, sync_message=reason[:255]
         )
+        mine_now.update(**{cols["importer"]: None})
     if envelope.table == "email_contact":
         from dotsync.jobs.contact_gate import release_held
 

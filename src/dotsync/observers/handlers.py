@@ -78,7 +78,12 @@ def sync_customer(user_id: int, site_id: int | None = None) -> None:
     email = canonical_email(email)  # a change of case only is no email change for the platform
     for old in Contact.objects.filter(customer_id=user_id).exclude(email=email):
         if rows.was_sent(old):
-            rows.queue_contact_email_update(old.website_id, old.email, email)  # type: ignore[attr-defined]
+            rows.queue_contact_email_update(
+                old.website_id,  # type: ignore[attr-defined]
+                old.email,
+                email,
+                after=rows.in_flight(old),
+            )
         if Contact.objects.filter(email=email, website_id=old.website_id).exists():  # type: ignore[attr-defined]
             old.delete()
         else:
@@ -91,7 +96,7 @@ def customer_deleted(user_id: int, email: str) -> None:
     """A customer was deleted: drop their contact rows and queue a platform delete for sent ones."""
     for row in Contact.objects.filter(customer_id=user_id):
         if rows.was_sent(row):
-            rows.queue_contact_delete(row.website_id, row.email)  # type: ignore[attr-defined]
+            rows.queue_contact_delete(row.website_id, row.email, after=rows.in_flight(row))  # type: ignore[attr-defined]
         row.delete()
     logger.info("customer %s deleted: contact rows removed", user_id)
 
@@ -148,7 +153,7 @@ def subscription_deleted(email: str, store_id: int) -> None:
         )
         return
     if rows.was_sent(row) or row.subscriber_last_imported_at:
-        rows.queue_contact_delete(row.website_id, row.email)  # type: ignore[attr-defined]
+        rows.queue_contact_delete(row.website_id, row.email, after=rows.in_flight(row))  # type: ignore[attr-defined]
     row.delete()
 
 
@@ -273,7 +278,9 @@ def _insight_source_deleted(found: Any, collection: str, owner_id: int | None) -
     if rows.was_sent(row):
         users = get_user_model()._default_manager
         email = users.filter(pk=owner_id).values_list("email", flat=True).first() if owner_id else None
-        rows.queue_insight_delete(row.website_id, collection, str(key), email=email or None)
+        rows.queue_insight_delete(
+            row.website_id, collection, str(key), email=email or None, after=rows.in_flight(row)
+        )
     row.delete()
     return True
 
@@ -340,6 +347,7 @@ def product_deleted(product_id: int) -> None:
     if row is None:
         return
     if rows.was_sent(row):
+        after = rows.in_flight(row)
         for website in Website.objects.all():
             if get_config(website).catalog_level == "store":
                 collections = [
@@ -348,5 +356,5 @@ def product_deleted(product_id: int) -> None:
             else:
                 collections = ["Catalog_Default"]
             for collection in collections:
-                rows.queue_insight_delete(website.pk, collection, str(product_id))
+                rows.queue_insight_delete(website.pk, collection, str(product_id), after=after)
     row.delete()

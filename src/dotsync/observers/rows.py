@@ -360,35 +360,71 @@ SyncRow = Contact | Order | Quote | Wishlist | Review | Catalog
 
 
 def was_sent(row: SyncRow) -> bool:
-    """True when the platform may hold this row's record, so deleting it there needs a call."""
-    return bool(row.last_imported_at) or row.sync_status != NEW or bool(getattr(row, "contact_id", ""))
+    """True when the platform may hold this row's record, so deleting it there needs a call.
+
+    A row an import carries (settled or not) counts: its status is past ``NEW``, or its importer
+    column is set.
+    """
+    return (
+        bool(row.last_imported_at)
+        or row.sync_status != NEW
+        or row.importer_id is not None
+        or getattr(row, "subscriber_importer_id", None) is not None
+        or bool(getattr(row, "contact_id", ""))
+    )
 
 
-def queue_contact_delete(website_id: int, email: str) -> None:
-    """Queue a ``Contact_Delete`` for the importer (``import_type`` ``Contact``)."""
+def in_flight(row: SyncRow) -> list[int]:
+    """The importer rows carrying ``row`` that have not settled (both streams of a contact).
+
+    A call queued about the row's record (a delete, an email change) names them as ``after``, so the
+    importer sends it only once they settle: sent earlier, the import would re-create the record.
+    """
+    from dotsync.jobs.queue import live_importers
+
+    ids = [row.importer_id, getattr(row, "subscriber_importer_id", None)]
+    return sorted(live_importers(ids))
+
+
+def _after(payload: dict[str, Any], after: Sequence[int]) -> dict[str, Any]:
+    return {**payload, "after": list(after)} if after else payload
+
+
+def queue_contact_delete(website_id: int, email: str, *, after: Sequence[int] = ()) -> None:
+    """Queue a ``Contact_Delete`` for the importer (``import_type`` ``Contact``).
+
+    ``after``: importer rows to settle first (see :func:`in_flight`).
+    """
     from dotsync.jobs.queue import enqueue_single
 
     enqueue_single(
         website_id=website_id,
         import_type="Contact",
         import_mode=ImportMode.CONTACT_DELETE,
-        payload={"email": email},
+        payload=_after({"email": email}, after),
     )
 
 
-def queue_contact_email_update(website_id: int, old_email: str, email: str) -> None:
-    """Queue a ``Contact_Email_Update`` (a customer changed their email address)."""
+def queue_contact_email_update(
+    website_id: int, old_email: str, email: str, *, after: Sequence[int] = ()
+) -> None:
+    """Queue a ``Contact_Email_Update`` (a customer changed their email address).
+
+    ``after``: importer rows to settle first (see :func:`in_flight`).
+    """
     from dotsync.jobs.queue import enqueue_single
 
     enqueue_single(
         website_id=website_id,
         import_type="Contact",
         import_mode=ImportMode.CONTACT_EMAIL_UPDATE,
-        payload={"old_email": old_email, "email": email},
+        payload=_after({"old_email": old_email, "email": email}, after),
     )
 
 
-def queue_insight_delete(website_id: int, collection: str, key: str, *, email: str | None = None) -> None:
+def queue_insight_delete(
+    website_id: int, collection: str, key: str, *, email: str | None = None, after: Sequence[int] = ()
+) -> None:
     """Queue a ``Single_Delete`` of one insight record (``import_type`` = the collection name).
 
     Args:
@@ -396,6 +432,7 @@ def queue_insight_delete(website_id: int, collection: str, key: str, *, email: s
         collection: ``Wishlist``, ``Orders``, ``Catalog_Default`` or ``Catalog_<website>_<store>``.
         key: the record key in the collection.
         email: the contact the record belongs to (contact-scoped collections), else None.
+        after: importer rows to settle first (see :func:`in_flight`).
     """
     from dotsync.jobs.queue import enqueue_single
 
@@ -403,10 +440,13 @@ def queue_insight_delete(website_id: int, collection: str, key: str, *, email: s
         website_id=website_id,
         import_type=collection,
         import_mode=ImportMode.SINGLE_DELETE,
-        payload={
-            "collection": collection,
-            "scope": "contact" if email else "account",
-            "key": key,
-            "email": email,
-        },
+        payload=_after(
+            {
+                "collection": collection,
+                "scope": "contact" if email else "account",
+                "key": key,
+                "email": email,
+            },
+            after,
+        ),
     )
