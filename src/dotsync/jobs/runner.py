@@ -106,11 +106,12 @@ class Stall:
 
     Attributes:
         limit: seconds without progress before the run stops (None: never).
-        clock: the time source (monotonic seconds).
+        clock: the time source in seconds: the wall clock, as the circuit breaker's, so both move
+            together (and with time-machine in tests).
     """
 
     limit: float | None = DEFAULT_STALL_LIMIT
-    clock: Callable[[], float] = time.monotonic
+    clock: Callable[[], float] = time.time
     last_progress: float = field(default=0.0)
     answered: int = -1
 
