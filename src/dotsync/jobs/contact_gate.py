@@ -8,7 +8,9 @@ import is confirmed. Orders also make sure that row exists: a guest order create
 guest's row, so the next ``contacts`` run sends it, and a customer's basket, wishlist or review
 makes sure the customer's row exists in the record's website. A record without a customer whose
 email will never be a contact of the website (an anonymous review) is skipped with the reason
-(:meth:`ContactGate.hold`), so ``sync all`` converges instead of leaving it pending forever.
+(:meth:`ContactGate.hold`), so ``sync all`` converges instead of leaving it pending forever. So is
+a record whose contact failed to import (the platform rejected it, e.g. as an invalid email): it is
+skipped with :data:`CONTACT_FAILED` and the contact's reason, and released when the contact imports.
 """
 
 from __future__ import annotations
@@ -26,6 +28,10 @@ from dotsync.models.sync import canonical_email
 
 WAITING = "waiting for contact import"
 SUPPRESSED = "the contact is suppressed on the platform; not sent while it stays suppressed"
+CONTACT_FAILED = "its contact failed to import; sent once the contact is imported"
+"""Reason ending of a record skipped because its contact row is ``FAILED`` (rejected, e.g. an invalid
+email): it would otherwise wait forever. :func:`release_held` sends it when the contact is imported
+(after the customer fixes the email, or ``dotsync retry --failed``)."""
 
 _Row = TypeVar("_Row", bound=Any)
 
@@ -94,6 +100,18 @@ class ContactGate:
         row = self.rows.get(email.lower()) if email else None
         return bool(row is not None and row.suppressed)
 
+    def contact_failed(self, email: str) -> str:
+        """The skip reason when this email's contact row failed to import ('' when it did not).
+
+        Such a contact will not be imported until it changes or is retried, so a record waiting
+        for it would wait forever; the reason ends with :data:`CONTACT_FAILED`.
+        """
+        row = self.rows.get(email.lower()) if email else None
+        if row is None or row.sync_status != SyncStatus.FAILED:
+            return ""
+        why = f" ({row.sync_message[:120]})" if row.sync_message else ""
+        return f"contact{why}: {CONTACT_FAILED}"[:255]
+
     def ready(self, email: str) -> bool:
         """True when the platform holds this email's contact (an import of it was confirmed).
 
@@ -129,7 +147,8 @@ class ContactGate:
     ) -> None:
         """Hold back a record whose contact is not in the platform yet: wait for it, or skip the record.
 
-        A record of a suppressed contact is skipped with the reason.
+        A record of a suppressed contact is skipped with the reason, and so is a record whose contact
+        row failed (:data:`CONTACT_FAILED`): neither would ever leave "waiting".
 
         A customer's record makes sure the customer has a contact row in this website (the next
         contacts run sends it) and waits. A record without a customer whose email no stream of this
@@ -147,6 +166,10 @@ class ContactGate:
         """
         if self.suppressed(email):
             outcomes.skip(pk, f"{what}: {SUPPRESSED}")
+            return
+        failed = self.contact_failed(email)
+        if failed:
+            outcomes.skip(pk, f"{what}: {failed}")
             return
         if customer_id is not None:
             self.ensure(email, customer_id=customer_id, store_id=store_id)
@@ -212,6 +235,23 @@ class ContactGate:
             self.created.clear()
 
 
+def _release_contact_failed(contact_pks: Sequence[int], back: dict[str, Any]) -> int:
+    """Send again the records skipped with :data:`CONTACT_FAILED` for these (now imported) contacts."""
+    held = Q(sync_status=SyncStatus.SKIPPED, sync_message__endswith=CONTACT_FAILED)
+    released = 0
+    rows = list(Contact.objects.filter(pk__in=contact_pks).values_list("website_id", "email", "customer_id"))
+    for website_id in {w for w, _, _ in rows}:
+        emails = {e for w, email, _ in rows if w == website_id for e in (email, email.lower())}
+        customers = {c for w, _, c in rows if w == website_id and c is not None}
+        for model in (Order, Quote):
+            released += model.objects.filter(held, website_id=website_id, email__in=emails).update(**back)
+        for keyed in (Review, Wishlist):
+            released += keyed.objects.filter(held, website_id=website_id, customer_id__in=customers).update(
+                **back
+            )
+    return released
+
+
 def release_held(contact_pks: Sequence[int]) -> int:
     """Send again the records skipped because their contact was suppressed, now that it is back.
 
@@ -220,7 +260,10 @@ def release_held(contact_pks: Sequence[int]) -> int:
     suppression) has its website's orders, baskets, reviews and wishlists that were skipped with
     :data:`SUPPRESSED` marked ``MODIFIED``, so the next run sends them, and its ``suppressed_at`` is
     cleared (the contacts job resubscribes a contact on the platform while it is set). Contacts
-    never suppressed cost two queries per 500.
+    never suppressed cost two queries per 500, plus one query per record table and website for
+    the records skipped with :data:`CONTACT_FAILED`.
+
+    Records skipped because their contact failed (:data:`CONTACT_FAILED`) are released too.
 
     Returns:
         The records released.
@@ -229,6 +272,7 @@ def release_held(contact_pks: Sequence[int]) -> int:
     held = Q(sync_status=SyncStatus.SKIPPED, sync_message__endswith=SUPPRESSED)
     back = {"sync_status": SyncStatus.MODIFIED, "sync_message": "", "updated_at": now}
     for start in range(0, len(contact_pks), 500):
+        released += _release_contact_failed(contact_pks[start : start + 500], back)
         returned = Contact.objects.filter(
             pk__in=contact_pks[start : start + 500], suppressed=False, suppressed_at__isnull=False
         ).values_list("website_id", "email", "customer_id")

@@ -105,6 +105,9 @@ def sync_orders(ctx: WebsiteContext, adapter: StoreAdapter, result: JobResult) -
             if gate.suppressed(email):
                 outcomes.skip(row.pk, contact_gate.SUPPRESSED)
                 continue
+            if gate.contact_failed(email):
+                outcomes.skip(row.pk, gate.contact_failed(email))
+                continue
             if not gate.ready(email):
                 gate.ensure(
                     email,
