@@ -230,6 +230,14 @@ def test_maps_merge_key_by_key_over_each_layer(scope, monkeypatch):
     assert cfg.batch_sizes == {**config.DEFAULT_BATCH_SIZES, "page": 50, "contacts": 500, "insight": 7}
 
 
+def test_a_plain_password_in_extra_is_refused_and_never_shown(scope):
+    enable(scope.main, extra={"api_password": "plain-secret"})
+    problems = get_config(scope.main).problems()
+    assert len(problems) == 1 and "must not hold the password" in problems[0]
+    assert "plain-secret" not in problems[0]
+    assert get_config(scope.main).api_password == "secret-password"  # the encrypted one still applies
+
+
 def test_a_password_that_cannot_be_decrypted_is_a_problem_not_a_crash(scope):
     enable(scope.main)
     WebsiteConfig.objects.filter(website=scope.main).update(api_password_encrypted="fernet:garbage")
@@ -336,7 +344,7 @@ def test_any_settings_value_is_a_typed_value_or_a_problem_naming_the_key(scope, 
 
 @pytest.mark.django_db
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(key=st.sampled_from(sorted(k for k in SCHEMA if k != "api_password")), raw=json_values | env_text)
+@given(key=st.sampled_from(sorted(SCHEMA)), raw=json_values | env_text)
 def test_any_row_extra_value_is_a_typed_value_or_a_problem_naming_the_row(scope, key, raw):
     WebsiteConfig.objects.filter(website=scope.main).update(extra={key: raw})
     cfg = get_config(scope.main)

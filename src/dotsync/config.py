@@ -333,7 +333,13 @@ def _apply_row(layers: _Layers, row: Any, code: str) -> None:
         layers.problems.append(f"{source} extra must be a JSON object of settings, not {types.show(extra)}")
         return
     for key, value in extra.items():
-        if key in SCHEMA and key != "api_password":
+        if key == "api_password":  # never kept in plain text: say where it goes, never show it
+            layers.invalid.add(key)
+            layers.problems.append(
+                f"{source} extra['api_password'] must not hold the password (it would be stored in plain "
+                "text); remove it and type the password in the admin's password field, which encrypts it"
+            )
+        elif key in SCHEMA:
             layers.apply(key, value, f"{source} extra[{key!r}]")
         else:
             layers.unknown(key, f"{source} extra[{types.show(key)}]")
