@@ -418,7 +418,7 @@ def add_record(batch: Batch, outcomes: Outcomes, row_pk: int, row: Any, record: 
     from dotsync.jobs.payloads import insight
     from dotsync.jobs.queue import RawJSON, canonical_json, payload_hash
 
-    problem = insight.problem(record["json"])
+    problem = insight.record_problem(record)
     if problem:
         outcomes.fail(row_pk, f"the platform would reject this record: {problem}")
         return

@@ -17,6 +17,8 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
+from dotsync.jobs.payloads.values import strip_controls
+
 EMAIL_TYPE = "Html"
 OPT_IN_DOUBLE = "Double"
 OPT_IN_SINGLE = "Single"
@@ -42,6 +44,8 @@ def email_problem(email: str) -> str | None:
         )
     if len(email) > 254:
         return "the email address is longer than 254 characters"
+    if strip_controls(email) != email:
+        return "the email address has control characters"
     if not _EMAIL_RE.match(email) or ".." in email:
         return "the email address is not valid"
     return None
@@ -90,6 +94,8 @@ def line(cells: Sequence[str]) -> str:
     A cell with a comma, quote, CR or LF, or a neutralised cell (leading ``'``), is wrapped in
     double quotes with inner quotes doubled; other cells are bare.
     """
+    if len(cells) == 1 and not cells[0]:
+        return '""\r\n'  # a bare empty line would read back as no cell at all
     return ",".join(_quoted(c) for c in cells) + "\r\n"
 
 

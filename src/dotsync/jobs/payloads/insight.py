@@ -51,6 +51,20 @@ def size(record: dict[str, Any]) -> int:
     return len(json.dumps(record, separators=(",", ":"), default=str).encode())
 
 
+def record_problem(record: dict[str, Any]) -> str | None:
+    """Why the platform would reject this record (its key, then its JSON: :func:`problem`), or None.
+
+    A key with control characters is refused rather than cleaned: a later delete names the key the
+    store holds, so a cleaned key would leave the record behind on the platform.
+    """
+    key = str(record.get("key", ""))
+    if not key:
+        return "the record key is empty"
+    if strip_controls(key) != key:
+        return "the record key has control characters; correct it in the store"
+    return problem(record["json"])
+
+
 def problem(body: Any, path: str = "json") -> str | None:
     """Why the platform would reject this record JSON, or None.
 

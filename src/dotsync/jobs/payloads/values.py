@@ -29,13 +29,14 @@ def iso(value: datetime | None) -> str | None:
         return None
     if value.tzinfo is not None:
         value = value.astimezone(UTC)
-    return value.strftime("%Y-%m-%dT%H:%M:%SZ")
+    # not strftime("%Y"): it drops the leading zeros of years before 1000 on glibc
+    return value.replace(microsecond=0, tzinfo=None).isoformat() + "Z"
 
 
 def _cents(value: Decimal | float | int) -> Decimal:
     """``value`` rounded to cents, whatever its size (non-finite values are returned as they are)."""
     amount = Decimal(value)
-    if not amount.is_finite():
+    if not amount.is_finite() or amount.adjusted() >= 100:  # far beyond NUMBER_LIMIT: not rounded
         return amount
     digits = max(28, amount.adjusted() + 4)  # the default context (28 digits) fails on larger amounts
     return amount.quantize(_CENT, rounding=ROUND_HALF_UP, context=Context(prec=digits))
