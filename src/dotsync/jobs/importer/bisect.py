@@ -24,6 +24,7 @@ from django.utils import timezone
 
 from dotsync.jobs import queue
 from dotsync.jobs.importer.state import website_of
+from dotsync.jobs.payloads import contact_csv
 from dotsync.models import Importer
 from dotsync.models.importer import ImportMode, ImportStatus
 
@@ -141,11 +142,8 @@ def _csv_rows(text: str) -> tuple[list[str], list[list[str]]]:
 
 
 def _csv_text(header: list[str], rows: list[list[str]]) -> str:
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(header)
-    writer.writerows(rows)
-    return out.getvalue()
+    # the contact CSV writer: neutralised cells (CSV injection) stay quoted in the halves too
+    return contact_csv.document(header, [contact_csv.line(r) for r in rows])
 
 
 def _split_contacts(envelope: queue.Envelope) -> tuple[queue.Envelope, queue.Envelope]:
