@@ -17,7 +17,7 @@ from starlette.responses import Response
 
 from dotsync.platform.sandbox.addressbooks import find_book
 from dotsync.platform.sandbox.contacts import by_id, is_suppressed
-from dotsync.platform.sandbox.context import Api, Ctx, get, ok
+from dotsync.platform.sandbox.context import Api, Ctx, get, id_list, is_id, ok
 from dotsync.platform.sandbox.errors import ApiError, not_found
 from dotsync.platform.sandbox.storage import Store, dumps, iso, parse_iso, utcnow
 
@@ -52,14 +52,6 @@ async def get_campaign(ctx: Ctx) -> Response:
     return ok(campaign_json(find_campaign(ctx, ctx.path_int("id"))))
 
 
-def _ids(value: Any, field: str) -> list[int]:
-    if value is None:
-        return []
-    if not isinstance(value, list) or not all(isinstance(v, int) and not isinstance(v, bool) for v in value):
-        raise ApiError(400, f"{field} must be a list of ids. ERROR_PARAMETER_INVALID")
-    return list(value)
-
-
 def send_status(store: Store, row: sqlite3.Row) -> str:
     """A send's status now."""
     now = time.time()
@@ -84,11 +76,11 @@ async def send_campaign(ctx: Ctx) -> Response:
     """``POST /v2/campaigns/send``: 202 ``ApiCampaignSend``. Unknown contacts refuse the whole send."""
     body = await ctx.json_object()
     campaign_id = get(body, "campaignId")
-    if not isinstance(campaign_id, int) or isinstance(campaign_id, bool):
+    if not is_id(campaign_id):
         raise ApiError(400, "campaignId is required. ERROR_PARAMETER_INVALID")
     find_campaign(ctx, campaign_id)
-    contact_ids = _ids(get(body, "contactIds"), "contactIds")
-    book_ids = _ids(get(body, "addressBookIds"), "addressBookIds")
+    contact_ids = id_list(get(body, "contactIds"), "contactIds")
+    book_ids = id_list(get(body, "addressBookIds"), "addressBookIds")
     for book_id in book_ids:
         find_book(ctx, book_id)
     for contact_id in contact_ids:

@@ -102,6 +102,20 @@ def int32(text: str, *, signed: bool = False) -> int | None:
     return value if -INT32_MAX - 1 <= value <= INT32_MAX else None
 
 
+def is_id(value: Any) -> bool:
+    """Whether a JSON value is an int32 id (not a bool, not beyond 32 bits)."""
+    return isinstance(value, int) and not isinstance(value, bool) and -INT32_MAX - 1 <= value <= INT32_MAX
+
+
+def id_list(value: Any, field: str) -> list[int]:
+    """A JSON list of int32 ids (None: empty), or 400."""
+    if value is None:
+        return []
+    if not isinstance(value, list) or not all(is_id(v) for v in value):
+        raise ApiError(400, f"{field} must be a list of ids. ERROR_PARAMETER_INVALID")
+    return list(value)
+
+
 Handler = Callable[[Ctx], Awaitable[Response]]
 
 

@@ -21,7 +21,7 @@ from typing import Any
 from starlette.responses import Response
 
 from dotsync.platform.sandbox.contacts import by_id, is_suppressed
-from dotsync.platform.sandbox.context import Api, Ctx, csv_response, get, ok
+from dotsync.platform.sandbox.context import Api, Ctx, csv_response, get, id_list, is_id, ok
 from dotsync.platform.sandbox.errors import ApiError
 from dotsync.platform.sandbox.storage import dumps, iso
 
@@ -64,14 +64,6 @@ async def get_program(ctx: Ctx) -> Response:
     return ok(program_json(_program(ctx, ctx.path_int("id"))))
 
 
-def _int_list(value: Any, field: str) -> list[int]:
-    if value is None:
-        return []
-    if not isinstance(value, list) or not all(isinstance(v, int) and not isinstance(v, bool) for v in value):
-        raise ApiError(400, f"{field} must be a list of ids. ERROR_PARAMETER_INVALID")
-    return list(value)
-
-
 def enrolment_json(row: sqlite3.Row) -> dict[str, Any]:
     """An ``ApiProgramEnrolment`` with its status now."""
     return {
@@ -89,10 +81,10 @@ async def enrol(ctx: Ctx) -> Response:
     f = ctx.faults.faults
     body = await ctx.json_object()
     program_id = get(body, "programId")
-    if not isinstance(program_id, int) or isinstance(program_id, bool):
+    if not is_id(program_id):
         raise ApiError(400, "programId is required. ERROR_PARAMETER_INVALID")
-    contact_ids = _int_list(get(body, "contacts"), "contacts")
-    book_ids = _int_list(get(body, "addressBooks"), "addressBooks")
+    contact_ids = id_list(get(body, "contacts"), "contacts")
+    book_ids = id_list(get(body, "addressBooks"), "addressBooks")
     now = time.time()
     recent = ctx.store.one(
         "SELECT COUNT(*) AS n FROM enrolment_calls WHERE account_id = ? AND at > ?",
