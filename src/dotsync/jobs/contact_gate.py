@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from django.db.models import Q
+from django.db.models.functions import Lower
 from django.utils import timezone
 
 from dotsync.jobs.batching import Outcomes, WebsiteContext
@@ -277,9 +278,11 @@ def release_held(contact_pks: Sequence[int]) -> int:
             pk__in=contact_pks[start : start + 500], suppressed=False, suppressed_at__isnull=False
         ).values_list("website_id", "email", "customer_id")
         for website_id, email, customer_id in returned:
-            emails = {email, email.lower()}
-            for model in (Order, Quote):
-                released += model.objects.filter(held, website_id=website_id, email__in=emails).update(**back)
+            for model in (Order, Quote):  # their email is the shop's spelling: matched case-insensitively
+                spelled = model.objects.annotate(_email=Lower("email"))
+                released += spelled.filter(held, website_id=website_id, _email=canonical_email(email)).update(
+                    **back
+                )
             if customer_id is not None:
                 for keyed in (Review, Wishlist):
                     released += keyed.objects.filter(
