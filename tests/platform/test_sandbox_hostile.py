@@ -143,6 +143,21 @@ def test_paging_values_beyond_int32_are_a_400(sandbox_raw_client, name, value):
 
 
 @pytest.mark.parametrize(
+    ("path", "body"),
+    [
+        ("/v2/campaigns/send", {"campaignId": 2**64, "contactIds": [1]}),
+        ("/v2/campaigns/send", {"campaignId": 1, "contactIds": [2**70]}),
+        ("/v2/campaigns/send", {"campaignId": 1, "addressBookIds": [-(2**63) - 1]}),
+        ("/v2/programs/enrolments", {"programId": 2**64, "contacts": [1]}),
+        ("/v2/programs/enrolments", {"programId": 1, "addressBooks": [2**40]}),
+    ],
+)
+def test_ids_in_a_body_beyond_int32_are_a_400(sandbox_raw_client, path, body):
+    # found by the fuzz lane: the id reached SQLite and overflowed its 64-bit integers (500)
+    assert "ERROR_PARAMETER_INVALID" in assert_v2_error(sandbox_raw_client.post(path, json=body))
+
+
+@pytest.mark.parametrize(
     "content_type",
     ["multipart/form-data", "multipart/form-data; boundary=zz", "multipart/form-data; boundary="],
     ids=["no-boundary", "wrong-boundary", "empty-boundary"],
