@@ -287,6 +287,15 @@ def test_v3_paths_never_answer_v2_bodies(sandbox_raw_client):
     assert assert_v3_error(unauthorised, 401) == "insightData:unauthorized"
 
 
+def test_injected_faults_answer_in_the_path_family(sandbox_raw_client, sandbox):
+    sandbox.set_faults(fail_next=2, error_status=500)
+    v2 = sandbox_raw_client.get("/v2/account-info")
+    v3 = sandbox_raw_client.get("/insightData/v3/import/x")
+    assert assert_v2_error(v2, 500).endswith("ERROR_SYSTEM_SERVICETEMPORARILYUNAVAILABLE")
+    # the client's policy table treats this code like its v2 twin: the platform refused the call
+    assert assert_v3_error(v3, 500) == "insightData:serviceTemporarilyUnavailable"
+
+
 @FUNCTION_FIXTURES
 @given(
     path=st.sampled_from(

@@ -117,6 +117,9 @@ ERROR_CODE_RULES: dict[str, Rule] = {
     "contacts:tooManyActiveImports": _BUSY_IMPORTS,
     "insightData:tooManyActiveImports": _BUSY_IMPORTS,
     "ERROR_SYSTEM_SERVICETEMPORARILYUNAVAILABLE": Rule(Action.RETRY, ServerError, True, _RETRY_LATER),
+    # the same refusal on v3 paths (the sandbox answers v3 bodies there; the live spelling is UNCONFIRMED)
+    "insightData:serviceTemporarilyUnavailable": Rule(Action.RETRY, ServerError, True, _RETRY_LATER),
+    "contacts:serviceTemporarilyUnavailable": Rule(Action.RETRY, ServerError, True, _RETRY_LATER),
     # Flat-rate allowance (2,000 calls per rolling hour): waiting seconds in-process cannot help, so the
     # assumed wait is long enough that the client raises at once and the job is rescheduled.
     "ERROR_APIUSAGE_EXCEEDED": Rule(

@@ -80,8 +80,14 @@ def v3_area(path: str) -> str:
     return "general"
 
 
+V3_NAMES = {"ERROR_SYSTEM_SERVICETEMPORARILYUNAVAILABLE": "serviceTemporarilyUnavailable"}
+"""v2 codes whose words run together, spelled for v3 (the client's policy table knows these names)."""
+
+
 def camel(code: str) -> str:
     """``ERROR_RATE_LIMIT_EXCEEDED`` -> ``rateLimitExceeded`` (a v2 code as a v3 ``code``)."""
+    if code in V3_NAMES:
+        return V3_NAMES[code]
     words = [w for w in code.removeprefix("ERROR_").lower().split("_") if w] or ["unknown"]
     return words[0] + "".join(w.title() for w in words[1:])
 
