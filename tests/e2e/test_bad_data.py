@@ -8,12 +8,15 @@ its reason, and everything else lands.
 
 from __future__ import annotations
 
+import json
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 from django.db import connection
 
+from dotsync.cli import main
 from dotsync.models import Contact, Order, SyncStatus
 from dotsync.testing.shop import make_customer, make_product, place_order
 from tests.e2e.conftest import run_sync
@@ -146,6 +149,9 @@ def test_rows_left_apart_by_case_are_merged_and_reported(scope):
     Contact.objects.create(website=website, email="Åke@example.com", customer_id=9)
     Contact.objects.create(website=website, email="åke@example.com", customer_id=10)
     assert sync_summary()["emails"] == {"case_variants": 3}
+    status = CliRunner().invoke(main, ["status", "--json"])
+    assert json.loads(status.output)["emails"] == {"case_variants": 3}, status.output
+    assert "3 contact rows keep an email in another case" in CliRunner().invoke(main, ["status"]).output
 
     report = merge_case_variants()
     assert (report.merged, report.renamed, len(report.conflicts)) == (2, 1, 1)
