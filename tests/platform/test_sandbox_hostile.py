@@ -104,6 +104,23 @@ def test_an_unreadable_import_stored_by_an_older_sandbox_no_longer_poisons_the_a
     assert httpx.get(f"{sandbox.url}/sandbox/").status_code == 200
 
 
+def test_one_account_with_an_unreadable_stored_row_does_not_break_the_state_of_all(
+    sandbox_client, sandbox, sandbox_server
+):
+    # a hand-edited (or buggy) row: the sandbox itself only stores JSON it wrote
+    sandbox.create_account("apiuser-other@apiconnector.com", "other-pw")
+    sandbox_client.post("/v2/contacts", json={"email": "ann@example.com"})
+    sandbox_server.store.run(
+        "UPDATE contacts SET data_fields = 'not json' WHERE email_key = 'ann@example.com'"
+    )
+    state = httpx.get(f"{sandbox.url}/sandbox/state")
+    assert state.status_code == 200
+    accounts = state.json()["accounts"]
+    assert "could not be read" in accounts[USER]["error"]
+    assert "error" not in accounts["apiuser-other@apiconnector.com"]
+    assert httpx.get(f"{sandbox.url}/sandbox/").status_code == 200
+
+
 # -- numbers, bodies and knobs ---------------------------------------------------------------------------
 
 ID_PATHS = (

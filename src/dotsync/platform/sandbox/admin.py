@@ -20,6 +20,7 @@ import html
 import io
 import ipaddress
 import json
+import logging
 import sqlite3
 from collections.abc import Awaitable, Callable
 from importlib import resources
@@ -44,6 +45,8 @@ from dotsync.platform.sandbox.faults import FaultState
 from dotsync.platform.sandbox.processing import process_due
 from dotsync.platform.sandbox.programs import enrolment_json
 from dotsync.platform.sandbox.storage import Store
+
+log = logging.getLogger("dotsync.sandbox")
 
 ACCOUNT_REASONS = (
     "Unsubscribed",
@@ -215,6 +218,37 @@ def request_log(store: Store, username: str | None = None) -> dict[str, Any]:
     }
 
 
+def _readable_state(store: Store, account: sqlite3.Row) -> dict[str, Any]:
+    """:func:`account_state`, or an empty state saying why when a stored row of the account is unreadable.
+
+    One account's bad data must not take ``/sandbox/state`` and the page down for every account.
+    """
+    try:
+        return account_state(store, account)
+    except Exception:  # a bug or a hand-edited database
+        log.exception("sandbox account %s: stored state could not be read", account["id"])
+        empty: dict[str, Any] = {key: [] for key in EMPTY_LISTS}
+        return {
+            **empty,
+            "id": int(account["id"]),
+            "username": account["username"],
+            "insight": {},
+            "error": "this account's stored state could not be read; see the sandbox log",
+        }
+
+
+EMPTY_LISTS = (
+    "contacts",
+    "address_books",
+    "data_fields",
+    "imports",
+    "campaign_sends",
+    "programs",
+    "enrolments",
+    "sms",
+)
+
+
 def full_state(store: Store, faults: FaultState, username: str | None = None) -> dict[str, Any]:
     """The state document of ``GET /sandbox/state``."""
     process_due(store, faults.faults)
@@ -223,7 +257,7 @@ def full_state(store: Store, faults: FaultState, username: str | None = None) ->
     else:
         rows = store.all("SELECT * FROM accounts ORDER BY id")
     return {
-        "accounts": {str(a["username"]): account_state(store, a) for a in rows},
+        "accounts": {str(a["username"]): _readable_state(store, a) for a in rows},
         "global_suppressions": [
             {"email": g["email"], "status": GLOBAL_STATUS, "suppressed_at": g["suppressed_at"]}
             for g in store.all("SELECT * FROM global_suppressions ORDER BY suppressed_at")
