@@ -125,8 +125,10 @@ def test_cli_takes_accounts_from_a_file_and_the_environment_not_argv(tmp_path: P
         **os.environ,
         "PYTHONUNBUFFERED": "1",
         "DOTSYNC_SANDBOX_ACCOUNTS": "env-one@apiconnector.com:pw1 env-two@apiconnector.com:pw2",
+        "DOTSYNC_SANDBOX_CONTROL_TOKEN": "cli-token",
     }
     cmd = [sys.executable, "-m", "dotsync", "sandbox", "--port", str(port), "--log-level", "warning"]
+    cmd += ["--host", "0.0.0.0"]
     proc = subprocess.Popen(
         [*cmd, "--accounts-file", str(accounts)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env
     )
@@ -148,7 +150,12 @@ def test_cli_takes_accounts_from_a_file_and_the_environment_not_argv(tmp_path: P
         ):
             assert httpx.get(f"{url}/v2/account-info", auth=(user, password)).status_code == 200
         argv = Path(f"/proc/{proc.pid}/cmdline").read_bytes().decode()
-        assert "pass" not in argv and "pw1" not in argv
+        assert "pass" not in argv and "pw1" not in argv and "cli-token" not in argv
+        address = _non_loopback_address()
+        if address is not None:  # the token from the environment opens the control API to other hosts
+            outside = f"http://{address}:{port}/sandbox/faults"
+            assert httpx.get(outside).status_code == 403
+            assert httpx.get(outside, headers={"X-Sandbox-Token": "cli-token"}).status_code == 200
     finally:
         proc.terminate()
         proc.wait(10)
