@@ -1,6 +1,6 @@
 """The per-account circuit breaker, against the real sandbox over HTTP (faults injected there).
 
-After ``threshold`` consecutive failures that say the platform is down (5xx, no answer), the client
+After ``threshold`` (10) consecutive failures that say the platform is down (5xx, no answer), the client
 stops calling: :class:`CircuitOpenError` (transient) is raised without touching the network until the
 cool-down ends; then one probe goes through. The cool-down grows while probes fail, up to a cap, and
 an answer closes the breaker. Region discovery that fails is held back the same way.
@@ -15,10 +15,12 @@ from typing import Any
 import pytest
 import time_machine
 
-from dotsync.exceptions import CircuitOpenError, NotFoundError, ServerError
+from dotsync.exceptions import CircuitOpenError, NotFoundError, PlatformConnectionError, ServerError
 from dotsync.platform.dotdigital import DotdigitalClient, InProcessRateLimiter, RetryPolicy
 from dotsync.platform.dotdigital.transport import Breaker, BreakerState
 from tests.platform.client_helpers import FAST_RETRY, new_account, new_client
+
+THRESHOLD = Breaker().threshold
 
 
 def _sent(sandbox: Any, client: DotdigitalClient) -> int:
@@ -28,26 +30,26 @@ def _sent(sandbox: Any, client: DotdigitalClient) -> int:
 def test_a_storm_of_5xx_opens_the_breaker_then_a_probe_closes_it(sandbox: Any) -> None:
     with (
         time_machine.travel(datetime(2026, 11, 30, 12, 0), tick=False) as clock,
-        new_client(sandbox, max_retries=10) as client,
+        new_client(sandbox, max_retries=20) as client,
     ):
         client.list_data_fields()  # discovery done before the storm
         sandbox.set_faults(error_rate=1.0, error_status=503)
         before = _sent(sandbox, client)
         with pytest.raises(CircuitOpenError) as opened:
             client.list_data_fields()
-        assert _sent(sandbox, client) - before == 5  # the threshold, not 1 + max_retries (11)
+        assert _sent(sandbox, client) - before == THRESHOLD  # not 1 + max_retries (21)
         assert opened.value.transient and opened.value.cause == "server_error"
         assert client.breaker.state is BreakerState.OPEN
 
         for _ in range(20):  # every call of the account is held, none reaches the platform
             with pytest.raises(CircuitOpenError):
                 client.list_address_books()
-        assert _sent(sandbox, client) - before == 5 and client.stats.held == 21
+        assert _sent(sandbox, client) - before == THRESHOLD and client.stats.held == 21
 
         clock.shift(timedelta(seconds=client.breaker.cooldown + 1))  # half-open: one probe, fails
         with pytest.raises(CircuitOpenError):
             client.list_data_fields()
-        assert _sent(sandbox, client) - before == 6
+        assert _sent(sandbox, client) - before == THRESHOLD + 1
         assert client.breaker.current_cooldown() == 2 * client.breaker.cooldown  # it grew
 
         sandbox.set_faults(error_rate=0.0)
@@ -97,10 +99,12 @@ def test_failing_discovery_is_not_repeated_per_call(sandbox: Any) -> None:
     )
     with client:
         for _ in range(30):  # e.g. 30 queued rows, each needing the endpoint
-            with pytest.raises(CircuitOpenError) as held:
+            with pytest.raises(PlatformConnectionError) as held:  # the first calls' own failures, then held
                 client.list_data_fields()
-        assert client.stats.calls == 5  # discovery tried up to the threshold once, not 5 retries per row
-        assert client.stats.by_operation == {"account.info": 5}
+        assert isinstance(held.value, CircuitOpenError)
+        # discovery tried up to the threshold in all, not 1 + 5 retries per row (180 calls)
+        assert client.stats.calls == THRESHOLD
+        assert client.stats.by_operation == {"account.info": THRESHOLD}
         assert held.value.cause == "refused"
         assert "connection was refused" in str(held.value) and "status page" not in str(held.value)
 

@@ -119,12 +119,18 @@ class Stall:
         self.last_progress = self.clock()
         self.answered = api_answers()
 
-    def observe(self, moved: int) -> None:
-        """After a round: progress when rows moved or the platform answered since the last look."""
+    def observe(self, moved: int) -> bool:
+        """After a round: progress when rows moved or the platform answered since the last look.
+
+        Returns:
+            True when the round made progress.
+        """
         answered = api_answers()
-        if moved or answered > self.answered:
+        progressed = bool(moved or answered > self.answered)
+        if progressed:
             self.last_progress = self.clock()
         self.answered = answered
+        return progressed
 
     def would_expire(self, wait: float = 0.0) -> bool:
         """True when waiting ``wait`` more seconds would pass the limit with no progress."""
@@ -249,8 +255,10 @@ def drain(
         if stop:
             summary.stopped = stop
             break
-        stall.observe(_moved(result, NOT_SENT))
+        progressed = stall.observe(_moved(result, NOT_SENT))
         wait = _wait(queue, result, pace, now)
+        if not progressed:  # nothing answered: wait for a breaker's probe rather than spin
+            wait = max(wait, pace.floor, min(_next_probe(), pace.ceiling))
         if deadline is not None and time.monotonic() + wait > deadline:
             summary.stopped = "timeout"
             break
@@ -348,6 +356,15 @@ def api_calls() -> int:
     from dotsync.platform import accounts
 
     return sum(client.stats.calls for client in accounts.clients())
+
+
+def _next_probe() -> float:
+    """Seconds until the first open circuit breaker of this process lets a probe through (0: none open)."""
+    from dotsync.platform import accounts
+
+    now = time.time()
+    waits = [c.breaker.reopens_at - now for c in accounts.clients() if c.breaker.is_open]
+    return max(0.0, min(waits)) if waits else 0.0
 
 
 def api_answers() -> int:

@@ -11,7 +11,8 @@
   fail with the platform's status;
 * an import the platform no longer knows: the row is sent again (imports are upserts).
 
-Transient errors while polling leave the row as it is; the next run polls it again.
+Transient errors while polling leave the row as it is; the next run polls it again. While the
+account's circuit breaker is open, polling stops for the run (no call would be made anyway).
 """
 
 from __future__ import annotations
@@ -26,7 +27,13 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from dotsync.exceptions import AuthenticationError, DotsyncError, NotFoundError, RateLimitedError
+from dotsync.exceptions import (
+    AuthenticationError,
+    CircuitOpenError,
+    DotsyncError,
+    NotFoundError,
+    RateLimitedError,
+)
 from dotsync.jobs import queue
 from dotsync.jobs.base import JobResult
 from dotsync.jobs.importer import faults, state
@@ -110,6 +117,9 @@ def poll_account(
         except AuthenticationError as exc:
             result.errors.append(f"website {code}: the platform refused the API credentials ({exc})")
             return False
+        except CircuitOpenError:  # the account is held: its other imports would be held too
+            result.add(code, "poll_errors")
+            break
         except DotsyncError as exc:
             logger.warning("importer: polling #%s failed (%s); polling again next run", row.pk, exc)
             result.add(code, "poll_errors")

@@ -30,7 +30,7 @@ class Unreachable(enum.StrEnum):
 HINTS: dict[Unreachable, str] = {
     Unreachable.REFUSED: (
         "the connection was refused: check the API base URL / endpoint (host and port) and, for the "
-        "sandbox, that `dotsync sandbox serve` is running"
+        "sandbox, that `dotsync sandbox` is running"
     ),
     Unreachable.DNS: (
         "the host name did not resolve (DNS): check the API base URL / endpoint for typos and this "

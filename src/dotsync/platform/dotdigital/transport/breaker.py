@@ -49,7 +49,7 @@ class Breaker:
         clock: the time source (seconds).
     """
 
-    threshold: int = 5
+    threshold: int = 10
     cooldown: float = 15.0
     max_cooldown: float = 300.0
     clock: Callable[[], float] = field(default=time.time, repr=False)
