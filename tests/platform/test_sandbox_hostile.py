@@ -81,6 +81,44 @@ def test_a_csv_whose_header_starts_with_a_quote_is_refused_at_upload(sandbox_raw
     assert httpx.get(f"{sandbox.url}/sandbox/state").status_code == 200
 
 
+CSV_PIECES = st.sampled_from(
+    [
+        "Email",
+        "email",
+        '"Email',
+        '"',
+        '""',
+        ",",
+        "\r",
+        "\n",
+        "\r\n",
+        "FIRSTNAME",
+        "a@b.com",
+        "x",
+        " ",
+        "\x00",
+        "é",
+    ]
+)
+
+
+@FUNCTION_FIXTURES
+@given(text=st.lists(st.one_of(CSV_PIECES, st.text(max_size=5)), max_size=25).map("".join))
+def test_any_csv_upload_is_refused_or_settles_and_never_poisons_the_account(
+    sandbox_raw_client, sandbox, text
+):
+    sandbox.set_faults(import_delay=0)
+    started = upload(sandbox_raw_client, text.encode("utf-8", "surrogatepass"))
+    assert started.status_code in (202, 400), started.text
+    if started.status_code == 202:
+        status = sandbox_raw_client.get(f"/v2/contacts/import/{started.json()['id']}").json()["status"]
+        assert status in ("Finished", "InvalidFileFormat")
+    else:
+        assert_v2_error(started)
+    assert sandbox_raw_client.get("/v2/account-info").status_code == 200
+    assert httpx.get(f"{sandbox.url}/sandbox/state").status_code == 200
+
+
 def test_an_unreadable_import_stored_by_an_older_sandbox_no_longer_poisons_the_account(
     sandbox_client, sandbox, sandbox_server
 ):
