@@ -348,12 +348,14 @@ class ImporterAdmin(ReadOnlyGrid):
         "import_status",
         "record_count",
         "retry_count",
+        "wait_reason",
+        "next_attempt_at",
         "import_id",
         "message",
         "created_at",
         "import_finished",
     )
-    list_filter = ("website", "import_status", "import_type", "import_mode")
+    list_filter = ("website", "import_status", "wait_reason", "import_type", "import_mode")
     list_select_related = ("website",)
     exclude = ("import_data", "import_file")
 

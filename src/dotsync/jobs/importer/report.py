@@ -3,7 +3,9 @@
 ``email_importer`` itself is reported by status (pending, importing, imported, failed) in
 :mod:`dotsync.reporting`; this line splits the live queue further, so a stall is visible: rows
 *deferred* wait for ``next_attempt_at`` (a retry or a busy account), rows *due* go out on the next
-run, and *retried* counts live rows that already failed at least once.
+run, and *retried* counts live rows that already failed at least once. The deferred rows are split
+again by why they wait (``wait_reason``): ``waiting:unreachable``, ``waiting:credentials``,
+``waiting:platform_error``... (``dotsync retry`` makes them due now).
 """
 
 from __future__ import annotations
@@ -14,17 +16,28 @@ from django.db.models import Count, Q
 from django.utils import timezone
 
 from dotsync.models import Importer
-from dotsync.models.importer import ImportStatus
+from dotsync.models.importer import ImportStatus, WaitReason
 from dotsync.reporting import TableReport
 
-QUEUE_LABELS = {0: "due", 1: "deferred", 2: "importing", 3: "retried"}
+REASONS = [reason for reason in WaitReason if reason]
+QUEUE_LABELS = {
+    0: "due",
+    1: "deferred",
+    2: "importing",
+    3: "retried",
+    **{4 + i: f"waiting:{reason.value}" for i, reason in enumerate(REASONS)},
+}
 
 
 class ImporterQueueReport(TableReport):
     """``email_importer.queue``: the live queue per website (three conditional counts, one query)."""
 
     def counts(self, websites: Mapping[int, str]) -> dict[str, dict[str, int]]:
-        """``{website_code: {"due": n, "deferred": n, "importing": n, "retried": n, "total": n}}``."""
+        """Counts of the live queue per website.
+
+        Returns:
+            ``{code: {"due", "deferred", "importing", "retried", "waiting:<reason>"..., "total": n}}``.
+        """
         now = timezone.now()
         pending = Q(import_status=ImportStatus.PENDING)
         deferred = pending & Q(next_attempt_at__gt=now)
@@ -38,6 +51,10 @@ class ImporterQueueReport(TableReport):
                 deferred=Count("pk", filter=deferred),
                 importing=Count("pk", filter=Q(import_status=ImportStatus.IMPORTING)),
                 retried=Count("pk", filter=Q(retry_count__gt=0)),
+                **{
+                    f"waiting:{reason.value}": Count("pk", filter=deferred & Q(wait_reason=reason))
+                    for reason in REASONS
+                },
             )
             .order_by()
         )
@@ -48,6 +65,7 @@ class ImporterQueueReport(TableReport):
                 "deferred": row["deferred"],
                 "importing": row["importing"],
                 "retried": row["retried"],
+                **{f"waiting:{reason.value}": row[f"waiting:{reason.value}"] for reason in REASONS},
                 "total": row["pending"] + row["importing"],
             }
         return out
