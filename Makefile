@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 PYTEST_ARGS ?=
 
-.PHONY: demo test lint typecheck migrations bench clean fuzz
+.PHONY: demo test lint typecheck migrations bench clean fuzz soak
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -22,6 +22,13 @@ test: $(STAMP)
 # The schemathesis conformance lane against the sandbox (about 2 minutes; report in var/fuzz-report.json).
 fuzz: $(STAMP)
 	$(PY) -m pytest -m fuzz tests/fuzz $(PYTEST_ARGS)
+
+# Soak: the model-based interleaving test with many examples, then bench/soak.py's SIGKILL trials.
+SOAK_EXAMPLES ?= 200
+SOAK_TRIALS ?= 100
+soak: $(STAMP)
+	DOTSYNC_SOAK_EXAMPLES=$(SOAK_EXAMPLES) $(PY) -m pytest tests/e2e/test_model_based.py -o timeout=0 $(PYTEST_ARGS)
+	$(PY) bench/soak.py --trials $(SOAK_TRIALS)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check src tests bench
