@@ -375,3 +375,18 @@ def test_a_missing_var_dir_is_created(tmp_path):
     var = tmp_path / "not" / "yet"
     done = dotsync("status", env={"DOTSYNC_VAR_DIR": str(var)})
     assert var.is_dir() and "Run `dotsync install` first" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_sync_all_with_a_platform_that_never_answers_ends_and_says_timeout(shop, sandbox):
+    backfill()
+    configure_websites(sandbox, shop.scope.websites, max_retries=1, timeout=0.5)
+    sandbox.set_faults(timeout_rate=1.0, timeout_seconds=1.0)
+    started = time.monotonic()
+    result = CliRunner().invoke(main, ["sync", "all", "--stall-limit", "2"])
+    elapsed = time.monotonic() - started
+    sandbox.set_faults(reset=True)
+    assert result.exit_code == ExitCode.UNREACHABLE, result.output
+    out = " ".join(result.output.split())
+    assert "the platform is unreachable (timeout)" in out and "did not answer in time" in out
+    assert elapsed < 90
+    assert not Importer.objects.filter(import_status=ImportStatus.FAILED).exists()

@@ -70,6 +70,18 @@ def test_the_cool_down_is_capped() -> None:
     assert waits == [10, 20, 40, 60, 60, 60, 60, 60]
 
 
+def test_slow_failures_open_it_after_two_not_ten() -> None:
+    now = [0.0]
+    breaker = Breaker(clock=lambda: now[0])
+    breaker.failed("timeout", "ReadTimeout")  # one 121-second timeout is not an outage yet
+    assert breaker.state is BreakerState.CLOSED
+    now[0] += 121
+    breaker.failed("timeout", "ReadTimeout")
+    assert breaker.state is BreakerState.OPEN and breaker.cause == "timeout"
+    with pytest.raises(CircuitOpenError, match="did not answer in time"):
+        breaker.before_call("contacts.import")
+
+
 def test_terminal_answers_do_not_open_the_breaker(sandbox: Any) -> None:
     with new_client(sandbox) as client:
         for _ in range(10):

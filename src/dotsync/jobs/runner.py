@@ -17,7 +17,8 @@ them), when due rows cannot move (``stalled``: the errors say why), or at ``max_
 circuit breaker open) never keeps ``sync all`` running; its rows stay queued for the next run. An
 answer of any kind (even "still importing" or a 429) counts as progress, so a slow but healthy
 platform is waited for. A call already in flight is not interrupted: with timeouts as the failure,
-the run ends within the stall limit plus one call's timeout and retries.
+the run ends within about the stall limit plus two calls' timeouts (the breaker opens after two slow
+failures).
 """
 
 from __future__ import annotations

@@ -4,7 +4,9 @@ States:
 
 * **closed**: calls go through. Every transient failure that says the platform is down (no answer,
   a timeout, a 5xx) adds one to a run of consecutive failures; any answer that is not such a failure
-  (a 2xx, a 4xx, a 429) ends the run. After :attr:`Breaker.threshold` failures in a row it opens.
+  (a 2xx, a 4xx, a 429) ends the run. After :attr:`Breaker.threshold` failures in a row it opens, or
+  sooner when the run has lasted :attr:`Breaker.max_failing` seconds (at least two failures): slow
+  failures such as timeouts (121 s each by default) open it after two, not ten.
 * **open**: no call is made; :class:`~dotsync.exceptions.CircuitOpenError` (transient) is raised at
   once, saying when the next probe is due and why the account is held. The cool-down starts at
   :attr:`Breaker.cooldown` seconds and doubles each time a probe fails, up to
@@ -44,12 +46,14 @@ class Breaker:
 
     Attributes:
         threshold: consecutive failures that open the breaker.
+        max_failing: seconds of consecutive failures (two at least) that open it sooner.
         cooldown: seconds of the first cool-down.
         max_cooldown: the longest cool-down.
         clock: the time source (seconds).
     """
 
     threshold: int = 10
+    max_failing: float = 60.0
     cooldown: float = 15.0
     max_cooldown: float = 300.0
     clock: Callable[[], float] = field(default=time.time, repr=False)
@@ -63,6 +67,8 @@ class Breaker:
     last_error: str = ""
     """The last failure's message (no payloads, no credentials)."""
     reopens_at: float = 0.0
+    failing_since: float = 0.0
+    """When the current run of failures began (clock time)."""
     _probing: bool = field(default=False, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
@@ -103,14 +109,18 @@ class Breaker:
     def failed(self, cause: str, message: str) -> None:
         """A call got no usable answer (transport failure, timeout, 5xx)."""
         with self._lock:
+            now = self.clock()
+            if not self.failures:
+                self.failing_since = now
             self.failures += 1
             self.cause, self.last_error = cause, message[:300]
             was_probe = self.state is BreakerState.HALF_OPEN
             self._probing = False
-            if was_probe or self.failures >= self.threshold:
+            slow = self.failures >= 2 and now - self.failing_since >= self.max_failing
+            if was_probe or slow or self.failures >= self.threshold:
                 self.opened += 1
                 self.state = BreakerState.OPEN
-                self.reopens_at = self.clock() + self.current_cooldown()
+                self.reopens_at = now + self.current_cooldown()
 
     def released(self) -> None:
         """The probe ended without a verdict (e.g. the call was not made): let the next one probe."""
