@@ -11,6 +11,7 @@ again by why they wait (``wait_reason``): ``waiting:unreachable``, ``waiting:cre
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import cast
 
 from django.db.models import Count, Q
 from django.utils import timezone
@@ -58,7 +59,8 @@ class ImporterQueueReport(TableReport):
             )
             .order_by()
         )
-        for row in rows:
+        for values in rows:
+            row = cast(dict[str, int], values)  # the annotated counts, by name
             code = websites.get(row["website_id"], f"#{row['website_id']}")
             out[code] = {
                 "due": row["pending"] - row["deferred"],
