@@ -63,3 +63,16 @@ def test_a_pointer_to_a_finished_import_is_not_a_hold_but_still_maybe_sent(scope
     ann.refresh_from_db()
     assert hold_in_flight([ann], Outcomes(Contact)) == [ann]
     assert was_imported(ann)  # its retire step is queued, not skipped: deletes are idempotent
+
+
+def test_a_contact_whose_delete_is_still_queued_is_held_until_the_delete_settles(scope):
+    from dotsync.jobs.batching import queued_contact_deletes
+    from dotsync.observers import rows
+
+    rows.queue_contact_delete(scope.main.pk, "ann@example.com")  # the customer was deleted
+    (ann,) = contacts(scope.main, ["ann@example.com"])  # and came back before the delete was made
+    deleting = queued_contact_deletes(scope.main.pk)
+    assert set(deleting) == {"ann@example.com"}
+    assert hold_in_flight([ann], Outcomes(Contact), deleting=deleting) == []
+    Importer.objects.filter(pk=deleting["ann@example.com"]).update(import_status=ImportStatus.IMPORTED)
+    assert queued_contact_deletes(scope.main.pk) == {}

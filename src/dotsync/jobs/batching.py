@@ -331,7 +331,28 @@ def held_reason(importer_id: int) -> str:
     )
 
 
-def hold_in_flight(page: list[Any], outcomes: Outcomes, stream: str = "sync") -> list[Any]:
+def queued_contact_deletes(website_id: int) -> dict[str, int]:
+    """The website's emails with a ``Contact_Delete`` not settled yet -> that importer row's id.
+
+    An observer queues the delete when a contact's store record goes (a customer deleted, a
+    subscription-only contact's subscription deleted). If the email comes back before the delete was
+    made (the delete is backing off after platform errors, or waits for an import), an import of the
+    new contact could reach the platform first, and the late delete would remove it.
+    """
+    from dotsync.jobs.queue import Envelope
+    from dotsync.models.importer import ImportMode, ImportStatus
+
+    rows = Importer.objects.filter(
+        website_id=website_id,
+        import_mode=ImportMode.CONTACT_DELETE,
+        import_status__in=[ImportStatus.PENDING, ImportStatus.IMPORTING],
+    ).order_by("pk")
+    return {str(Envelope.load(row).payload.get("email", "")).lower(): row.pk for row in rows}
+
+
+def hold_in_flight(
+    page: list[Any], outcomes: Outcomes, stream: str = "sync", *, deleting: dict[str, int] | None = None
+) -> list[Any]:
     """The rows of ``page`` that may be sent now; the others are held (:meth:`Outcomes.hold`).
 
     A pending row whose importer column points at an importer row that has not settled was changed
@@ -339,16 +360,22 @@ def hold_in_flight(page: list[Any], outcomes: Outcomes, stream: str = "sync") ->
     could reach the platform before the import does, and the import would then restore the old
     state (re-create a deleted order, re-subscribe a contact). So the row waits, one import in flight
     per row and stream, and is looked at again once the import settles (settlement keeps it pending).
+
+    ``deleting`` (contacts: :func:`queued_contact_deletes`) holds the rows of emails whose platform
+    delete is still queued, so the contact is sent again after that delete, not before it.
     """
     col = STREAMS[stream]["importer"]
     live = live_importers(getattr(row, col) for row in page)
-    if not live:
+    if not live and not deleting:
         return page
     ready = []
     for row in page:
         importer_id = getattr(row, col)
+        delete_id = deleting.get(row.email.lower()) if deleting else None
         if importer_id in live:
             outcomes.hold(row.pk, importer_id)
+        elif delete_id is not None:
+            outcomes.wait(row.pk, f"held: the delete #{delete_id} of this contact is queued; sent after it")
         else:
             ready.append(row)
     return ready

@@ -36,6 +36,7 @@ from dotsync.jobs.batching import (
     Outcomes,
     WebsiteContext,
     hold_in_flight,
+    queued_contact_deletes,
     single,
     unchanged,
     was_imported,
@@ -169,6 +170,7 @@ def _stream(
     """Page through one stream's pending rows and batch their CSV rows."""
     if _book_missing(ctx, result, book, f"sync_{book}"):
         return
+    deleting = queued_contact_deletes(ctx.website.pk)
     cols = datafields.columns(keys, ctx.cfg.data_field_mapping)
     batch, head = _csv_batch(
         ctx,
@@ -183,7 +185,7 @@ def _stream(
         Contact, website_id=ctx.website.pk, page_size=ctx.cfg.batch("page"), extra_filter=extra_filter
     ):
         outcomes = Outcomes(Contact)
-        page = hold_in_flight(page, outcomes)
+        page = hold_in_flight(page, outcomes, deleting=deleting)
         values_for = values_for_page(page)
         for row in page:
             values = values_for(row)
@@ -334,6 +336,7 @@ def _neither(ctx: WebsiteContext, result: JobResult) -> None:
 def _subscribers(ctx: WebsiteContext, result: JobResult) -> None:
     if _book_missing(ctx, result, "subscribers", "sync_subscribers"):
         return
+    deleting = queued_contact_deletes(ctx.website.pk)
     cols = datafields.columns(datafields.SUBSCRIBER_KEYS, ctx.cfg.data_field_mapping)
     batch, head = _csv_batch(
         ctx,
@@ -352,7 +355,7 @@ def _subscribers(ctx: WebsiteContext, result: JobResult) -> None:
         status_field="subscriber_sync_status",
     ):
         outcomes = Outcomes(Contact, stream=stream)
-        for row in hold_in_flight(page, outcomes, stream):
+        for row in hold_in_flight(page, outcomes, stream, deleting=deleting):
             subscribed = row.is_subscriber and row.subscriber_status == SubscriberStatus.SUBSCRIBED
             if subscribed and row.suppressed:
                 outcomes.skip(row.pk, "suppressed in dotdigital; the contact must resubscribe there")
