@@ -118,3 +118,28 @@ def test_changes_made_during_an_outage_land_after_it(
     assert main.keys("Orders") == collections(shop)["main"]["Orders"] - {str(order.number)}
     assert main.books["subscribers"] == BOOKS["main"]["subscribers"] - {"erin@example.com"}
     assert main.record_counts["Orders"] == len(main.keys("Orders"))  # each once
+
+
+def test_imports_in_flight_when_the_platform_goes_down_end_the_run_by_the_stall_limit(
+    shop, sandbox, accounts, capsys
+):
+    sandbox.set_faults(import_delay=600)  # imports run 10 minutes (wall clock: time-machine moves it)
+    first = sync_all(max_rounds=1)
+    assert Importer.objects.filter(import_status=ImportStatus.IMPORTING).exclude(import_id="").exists()
+    assert not first["drained"]
+    with time_machine.travel(timezone.now(), tick=True) as clock:
+        _fake_sleeps(shop, clock)
+        sandbox.set_faults(error_rate=1.0, error_status=503, import_delay=600)
+        before, started = sandbox.requests()["total"], timezone.now()
+        summary = sync_all(sleep=clock.shift)
+        took = (timezone.now() - started).total_seconds()
+        calls = sandbox.requests()["total"] - before
+        assert summary["stopped"] == "stalled" and not summary["drained"]
+        assert took < 4 * 60, took  # the stall limit (2 min) plus the last cool-down
+        assert calls <= 2 * 12, calls  # the breaker's threshold per account, and a probe
+        _nothing_failed()
+        assert Importer.objects.filter(import_status=ImportStatus.IMPORTING).exists()  # still tracked
+        _recover(sandbox, clock)
+    with capsys.disabled():
+        print(f"\nIN FLIGHT | stalled after {took:.0f} simulated s and {calls} calls")
+    assert_landed(shop, {code: view(sandbox, acc) for code, acc in accounts.items()})
