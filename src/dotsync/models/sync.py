@@ -8,6 +8,9 @@ and only the importer marks a row ``imported``, after the platform confirms it.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Any
+
 from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
@@ -38,13 +41,92 @@ class SyncStatus(models.IntegerChoices):
         return (cls.NEW.value, cls.MODIFIED.value)
 
 
+class HoldReason(models.TextChoices):
+    """Why a pending row is held back from its batch (``hold_reason``). ``NONE`` when it is not held.
+
+    The row's ``sync_message`` says the same in words for people; code filters on this column only,
+    so rewording a message never changes behaviour.
+    """
+
+    NONE = "", "not held"
+    WAITING_CONTACT = "waiting_contact", "waiting for its contact"
+    CONTACT_SUPPRESSED = "contact_suppressed", "its contact is suppressed"
+    CONTACT_FAILED = "contact_failed", "its contact failed to import"
+    IN_FLIGHT = "in_flight", "an import carrying it has not settled"
+
+
+@dataclass(frozen=True)
+class StateColumns:
+    """The column names of one sync stream's state on a sync table.
+
+    Every table has the ``sync`` stream (:data:`SYNC_COLUMNS`); ``email_contact`` also has the
+    ``subscriber`` stream (:data:`SUBSCRIBER_COLUMNS`).
+    """
+
+    status: str
+    hash: str
+    importer: str
+    imported_at: str
+
+    def __getitem__(self, key: str) -> str:
+        """``cols["status"]``: the mapping spelling older callers use."""
+        value: str = getattr(self, key)
+        return value
+
+
+SYNC_COLUMNS = StateColumns("sync_status", "payload_hash", "importer_id", "last_imported_at")
+SUBSCRIBER_COLUMNS = StateColumns(
+    status="subscriber_sync_status",
+    hash="subscriber_payload_hash",
+    importer="subscriber_importer_id",
+    imported_at="subscriber_last_imported_at",
+)
+COLUMNS: dict[str, StateColumns] = {"sync": SYNC_COLUMNS, "subscriber": SUBSCRIBER_COLUMNS}
+"""State columns by stream key (the ``stream`` of an importer envelope)."""
+
+
+def maybe_sent(row: Any, columns: StateColumns = SYNC_COLUMNS, *, any_stream: bool = False) -> bool:
+    """True when the platform may hold this row's record, so removing it there needs a call.
+
+    The one definition of "was this record ever sent?": it was confirmed imported once, or an import
+    carried it whose outcome was never recorded on the row (its importer column is still set). A
+    retire step (delete, unsubscribe) is queued for such a row, never skipped: the calls are
+    idempotent, and a record created by an import that settled after the row changed would otherwise
+    stay on the platform for good.
+
+    ``any_stream=True`` (store events: a row deleted in the store) also counts a row whose status is
+    past ``NEW``, a set subscriber importer, or a known platform ``contact_id``: a record being
+    removed must not be missed by a narrower reading of one stream.
+    """
+    if getattr(row, columns.imported_at) is not None or getattr(row, columns.importer) is not None:
+        return True
+    if not any_stream:
+        return False
+    return (
+        row.sync_status != SyncStatus.NEW
+        or getattr(row, "subscriber_importer_id", None) is not None
+        or bool(getattr(row, "contact_id", ""))
+    )
+
+
 class SyncState(models.Model):
-    """Columns every sync table shares (abstract)."""
+    """Columns every sync table shares (abstract).
+
+    ``hold_reason`` says why a pending row is held back (:class:`HoldReason`), and ``requeue_count``
+    how many times the importer put it back in the queue after its import lost it; both are reset
+    whenever ``sync_message`` is cleared.
+    """
 
     sync_status = models.SmallIntegerField(choices=SyncStatus.choices, default=SyncStatus.NEW)
     last_imported_at = models.DateTimeField(null=True, blank=True)
     payload_hash = models.CharField(max_length=64, blank=True, default="")
     sync_message = models.CharField(max_length=255, blank=True, default="")
+    hold_reason = models.CharField(
+        max_length=32, choices=HoldReason.choices, blank=True, default=HoldReason.NONE
+    )
+    requeue_count = models.PositiveSmallIntegerField(
+        default=0, help_text="times the importer re-queued this row after its import lost it"
+    )
     importer_id = models.IntegerField(
         null=True, blank=True, help_text="email_importer row carrying this record"
     )
