@@ -47,9 +47,9 @@ from django.apps import apps
 from django.db import models, transaction
 from django.utils import timezone
 
+from dotsync.crashpoints import crashpoint
 from dotsync.exceptions import BatchConflict
 from dotsync.models import Importer, SyncStatus
-from dotsync.testing.crash import crashpoint
 
 STREAMS: dict[str, dict[str, str]] = {
     "sync": {

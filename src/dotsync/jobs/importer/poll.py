@@ -27,6 +27,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from dotsync.crashpoints import crashpoint
 from dotsync.exceptions import (
     AuthenticationError,
     CircuitOpenError,
@@ -42,7 +43,6 @@ from dotsync.jobs.importer.fairness import Account
 from dotsync.jobs.importer.retry import describe
 from dotsync.models import Importer, SyncStatus
 from dotsync.models.importer import ImportMode, ImportStatus
-from dotsync.testing.crash import crashpoint
 
 if TYPE_CHECKING:
     from dotsync.platform.dotdigital import DotdigitalClient

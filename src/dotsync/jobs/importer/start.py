@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 from django.utils import timezone
 
 from dotsync.config import WebsiteSettings
+from dotsync.crashpoints import crashpoint
 from dotsync.exceptions import DotsyncError
 from dotsync.jobs import queue
 from dotsync.jobs.base import JobResult
@@ -31,7 +32,6 @@ from dotsync.jobs.importer.retry import BACKOFF, Outcome, classify, describe
 from dotsync.jobs.importer.single import HANDLERS, StartImport
 from dotsync.models import Importer
 from dotsync.models.importer import ImportMode, WaitReason
-from dotsync.testing.crash import crashpoint
 
 if TYPE_CHECKING:
     from dotsync.platform.dotdigital import DotdigitalClient
