@@ -32,7 +32,7 @@ from urllib.parse import quote
 import httpx
 
 from dotsync.exceptions import NotFoundError, PayloadTooLargeError
-from dotsync.platform.dotdigital.models import ImportFault, InsightImportStatus
+from dotsync.platform.dotdigital.models import AccountKey, ImportFault, InsightImportStatus
 from dotsync.platform.dotdigital.ratelimit import RateLimiter, default_limiter
 from dotsync.platform.dotdigital.transport import Breaker, CallStats, RetryPolicy, Transport
 
@@ -173,7 +173,8 @@ class DotdigitalClient:
         self.api_user = api_user
         self.base_url = base_url.rstrip("/")
         self._endpoint = endpoint.rstrip("/") if endpoint else None
-        self.account_key = f"{self.base_url}|{api_user}"
+        self.key = AccountKey(self.base_url, api_user)
+        self.account_key = str(self.key)
         self._transport = Transport(
             api_user,
             api_password,

@@ -5,6 +5,25 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+
+@dataclass(frozen=True)
+class AccountKey:
+    """The identity of one dotdigital account: its API endpoint and API user.
+
+    Websites whose settings name the same pair share one account: one client, one rate-limit budget,
+    one active-import cap. ``str()`` is the rate limiter's key, ``"<base url>|<api user>"``.
+    """
+
+    base_url: str
+    api_user: str
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "base_url", self.base_url.rstrip("/"))
+
+    def __str__(self) -> str:
+        return f"{self.base_url}|{self.api_user}"
+
+
 # v2 contact CSV import (ApiContactImportStatuses).
 CONTACT_IMPORT_FINISHED = "Finished"
 """The import was accepted and imported."""
