@@ -15,8 +15,12 @@ and decides each row's fate:
   pending until it settles, so what the row asks for now reaches the platform after that import.
   The hold is the row's importer column pointing at a live ``email_importer`` row; the message shows it.
 
-A row is "maybe sent" (:func:`was_imported`) once an import carried it, settled or not: its retire
-step (delete, unsubscribe) is queued, never skipped, because the platform may hold its record.
+Why a row is held or skipped for its contact is the ``hold_reason`` column (:class:`HoldReason`),
+written with the message: code filters on the column, never on the message text.
+
+A row is "maybe sent" (:func:`was_imported`, the one rule :func:`dotsync.models.sync.maybe_sent`)
+once an import carried it, settled or not: its retire step (delete, unsubscribe) is queued, never
+skipped, because the platform may hold its record.
 
 :class:`Outcomes` applies those row updates in bulk, once per page.
 """
@@ -36,8 +40,9 @@ from django.utils import timezone
 from dotsync.config import WebsiteSettings
 from dotsync.exceptions import BatchConflict
 from dotsync.jobs.base import JobResult
-from dotsync.jobs.queue import STREAMS, live_importers, register_batch
-from dotsync.models import Importer, Store, SyncStatus, Website
+from dotsync.jobs.queue import live_importers, register_batch
+from dotsync.models import HoldReason, Importer, Store, SyncStatus, Website
+from dotsync.models.sync import COLUMNS, maybe_sent
 
 log = logging.getLogger("dotsync.jobs")
 
@@ -155,48 +160,56 @@ class Outcomes:
     stream: str = "sync"
     unchanged: list[int] = field(default_factory=list)
     failed: dict[str, list[int]] = field(default_factory=lambda: defaultdict(list))
-    skipped: dict[str, list[int]] = field(default_factory=lambda: defaultdict(list))
-    waiting: dict[str, list[int]] = field(default_factory=lambda: defaultdict(list))
+    skipped: dict[tuple[str, HoldReason], list[int]] = field(default_factory=lambda: defaultdict(list))
+    waiting: dict[tuple[str, HoldReason], list[int]] = field(default_factory=lambda: defaultdict(list))
 
     def fail(self, pk: int, reason: str) -> None:
         """Quarantine a row: it is ``FAILED`` with ``reason`` until its entity changes again."""
         self.failed[reason[:255]].append(pk)
 
-    def skip(self, pk: int, reason: str) -> None:
-        """Nothing to send for this row now; it is re-evaluated when its entity changes again."""
-        self.skipped[reason[:255]].append(pk)
+    def skip(self, pk: int, reason: str, hold: HoldReason = HoldReason.NONE) -> None:
+        """Nothing to send for this row now; it is re-evaluated when its entity changes again.
 
-    def wait(self, pk: int, reason: str) -> None:
-        """Leave the row pending with ``reason`` shown; the next run looks at it again."""
-        self.waiting[reason[:255]].append(pk)
+        ``hold`` says why when the row is skipped for its contact (it is released when the
+        contact comes back, :func:`~dotsync.jobs.contact_gate.release_held`).
+        """
+        self.skipped[(reason[:255], hold)].append(pk)
+
+    def wait(self, pk: int, reason: str, hold: HoldReason = HoldReason.NONE) -> None:
+        """Leave the row pending with ``reason`` shown (and ``hold`` recorded); the next run looks again."""
+        self.waiting[(reason[:255], hold)].append(pk)
 
     def hold(self, pk: int, importer_id: int) -> None:
         """Leave the row pending until importer row ``importer_id`` (which carries it) settles."""
-        self.wait(pk, held_reason(importer_id))
+        self.wait(pk, held_reason(importer_id), HoldReason.IN_FLIGHT)
 
     def apply(self, result: JobResult, website_code: str) -> None:
         """Write the updates and count them in ``result``."""
-        status = STREAMS[self.stream]["status"]
+        status = COLUMNS[self.stream].status
         pk = self.model._meta.pk.attname  # type: ignore[union-attr]
         manager = self.model._default_manager
         pending = {f"{status}__in": SyncStatus.pending()}
         now = timezone.now()
         if self.unchanged:
             manager.filter(**{f"{pk}__in": self.unchanged}, **pending).update(
-                **{status: SyncStatus.IMPORTED}, sync_message="", updated_at=now
+                **{status: SyncStatus.IMPORTED}, sync_message="", hold_reason=HoldReason.NONE, updated_at=now
             )
             result.add(website_code, "unchanged", len(self.unchanged))
-        for new_status, groups, key in (
-            (SyncStatus.FAILED, self.failed, "failed"),
-            (SyncStatus.SKIPPED, self.skipped, "skipped"),
-        ):
-            for reason, pks in groups.items():
-                manager.filter(**{f"{pk}__in": pks}, **pending).update(
-                    **{status: new_status}, sync_message=reason, updated_at=now
-                )
-                result.add(website_code, key, len(pks))
-        for reason, pks in self.waiting.items():
-            manager.filter(**{f"{pk}__in": pks}).update(sync_message=reason)
+        for reason, pks in self.failed.items():
+            manager.filter(**{f"{pk}__in": pks}, **pending).update(
+                **{status: SyncStatus.FAILED},
+                sync_message=reason,
+                hold_reason=HoldReason.NONE,
+                updated_at=now,
+            )
+            result.add(website_code, "failed", len(pks))
+        for (reason, hold), pks in self.skipped.items():
+            manager.filter(**{f"{pk}__in": pks}, **pending).update(
+                **{status: SyncStatus.SKIPPED}, sync_message=reason, hold_reason=hold, updated_at=now
+            )
+            result.add(website_code, "skipped", len(pks))
+        for (reason, hold), pks in self.waiting.items():
+            manager.filter(**{f"{pk}__in": pks}).update(sync_message=reason, hold_reason=hold)
             result.add(website_code, "waiting", len(pks))
         if self.failed:
             log.warning(
@@ -319,8 +332,7 @@ def was_imported(row: Any, stream: str = "sync") -> bool:
     settled after the row changed would otherwise stay on the platform for good. Rows whose import is
     still running are held first (:func:`hold_in_flight`), so the retire step is sent after it settles.
     """
-    cols = STREAMS[stream]
-    return getattr(row, cols["imported_at"]) is not None or getattr(row, cols["importer"]) is not None
+    return maybe_sent(row, COLUMNS[stream])
 
 
 def held_reason(importer_id: int) -> str:
@@ -364,7 +376,7 @@ def hold_in_flight(
     ``deleting`` (contacts: :func:`queued_contact_deletes`) holds the rows of emails whose platform
     delete is still queued, so the contact is sent again after that delete, not before it.
     """
-    col = STREAMS[stream]["importer"]
+    col = COLUMNS[stream].importer
     live = live_importers(getattr(row, col) for row in page)
     if not live and not deleting:
         return page
@@ -375,7 +387,11 @@ def hold_in_flight(
         if importer_id in live:
             outcomes.hold(row.pk, importer_id)
         elif delete_id is not None:
-            outcomes.wait(row.pk, f"held: the delete #{delete_id} of this contact is queued; sent after it")
+            outcomes.wait(
+                row.pk,
+                f"held: the delete #{delete_id} of this contact is queued; sent after it",
+                HoldReason.IN_FLIGHT,
+            )
         else:
             ready.append(row)
     return ready
@@ -383,8 +399,8 @@ def hold_in_flight(
 
 def unchanged(row: Any, hash_: str, stream: str = "sync") -> bool:
     """True when ``hash_`` is the hash last imported for this row."""
-    cols = STREAMS[stream]
-    return getattr(row, cols["imported_at"]) is not None and getattr(row, cols["hash"]) == hash_
+    cols = COLUMNS[stream]
+    return getattr(row, cols.imported_at) is not None and getattr(row, cols.hash) == hash_
 
 
 def chunks(items: Sequence[Any], size: int) -> list[Sequence[Any]]:

@@ -59,7 +59,7 @@ class Target:
 def targets(result: JobResult, website_code: str | None = None) -> list[Target]:
     """Every (account, collection) the catalogue goes to (see the module docstring)."""
     out: list[Target] = []
-    accounts: set[tuple[str, str]] = set()
+    accounts: set[object] = set()  # account keys already targeted
     for website, cfg in websites_for("sync_catalog", website_code):
         problems = cfg.problems()
         if problems:

@@ -24,7 +24,7 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 
 from dotsync.jobs.batching import Outcomes, WebsiteContext
-from dotsync.models import Contact, Order, Quote, Review, SyncStatus, Wishlist
+from dotsync.models import Contact, HoldReason, Order, Quote, Review, SyncStatus, Wishlist
 from dotsync.models.sync import canonical_email
 
 WAITING = "waiting for contact import"
@@ -91,7 +91,7 @@ class ContactGate:
         rest = []
         for row in page:
             if sendable(row) and self.surely_waits(row.email):
-                outcomes.wait(row.pk, WAITING)
+                outcomes.wait(row.pk, WAITING, HoldReason.WAITING_CONTACT)
             else:
                 rest.append(row)
         return rest
@@ -166,21 +166,21 @@ class ContactGate:
             what: the record kind in the skip reason ("anonymous review").
         """
         if self.suppressed(email):
-            outcomes.skip(pk, f"{what}: {SUPPRESSED}")
+            outcomes.skip(pk, f"{what}: {SUPPRESSED}", HoldReason.CONTACT_SUPPRESSED)
             return
         failed = self.contact_failed(email)
         if failed:
-            outcomes.skip(pk, f"{what}: {failed}")
+            outcomes.skip(pk, f"{what}: {failed}", HoldReason.CONTACT_FAILED)
             return
         if customer_id is not None:
             self.ensure(email, customer_id=customer_id, store_id=store_id)
-            outcomes.wait(pk, self.reason(email))
+            outcomes.wait(pk, self.reason(email), HoldReason.WAITING_CONTACT)
             return
         dead_end = self._dead_end(email)
         if dead_end:
             outcomes.skip(pk, f"{what}: {dead_end}")
         else:
-            outcomes.wait(pk, self.reason(email))
+            outcomes.wait(pk, self.reason(email), HoldReason.WAITING_CONTACT)
 
     def _dead_end(self, email: str) -> str:
         """Why this email's contact will never be imported in this website ('' when it can be)."""
@@ -219,7 +219,11 @@ class ContactGate:
             return
         if guest and not row.is_guest and row.customer_id is None and row.pk is not None:
             Contact.objects.filter(pk=row.pk).filter(~Q(sync_status=SyncStatus.NEW)).update(
-                is_guest=True, sync_status=SyncStatus.MODIFIED, sync_message="", updated_at=now
+                is_guest=True,
+                sync_status=SyncStatus.MODIFIED,
+                sync_message="",
+                hold_reason=HoldReason.NONE,
+                updated_at=now,
             )
             Contact.objects.filter(pk=row.pk, sync_status=SyncStatus.NEW).update(
                 is_guest=True, updated_at=now
@@ -238,7 +242,7 @@ class ContactGate:
 
 def _release_contact_failed(contact_pks: Sequence[int], back: dict[str, Any]) -> int:
     """Send again the records skipped with :data:`CONTACT_FAILED` for these (now imported) contacts."""
-    held = Q(sync_status=SyncStatus.SKIPPED, sync_message__endswith=CONTACT_FAILED)
+    held = Q(sync_status=SyncStatus.SKIPPED, hold_reason=HoldReason.CONTACT_FAILED)
     released = 0
     rows = list(Contact.objects.filter(pk__in=contact_pks).values_list("website_id", "email", "customer_id"))
     for website_id in {w for w, _, _ in rows}:
@@ -270,8 +274,13 @@ def release_held(contact_pks: Sequence[int]) -> int:
         The records released.
     """
     released, now = 0, timezone.now()
-    held = Q(sync_status=SyncStatus.SKIPPED, sync_message__endswith=SUPPRESSED)
-    back = {"sync_status": SyncStatus.MODIFIED, "sync_message": "", "updated_at": now}
+    held = Q(sync_status=SyncStatus.SKIPPED, hold_reason=HoldReason.CONTACT_SUPPRESSED)
+    back = {
+        "sync_status": SyncStatus.MODIFIED,
+        "sync_message": "",
+        "hold_reason": HoldReason.NONE,
+        "updated_at": now,
+    }
     for start in range(0, len(contact_pks), 500):
         released += _release_contact_failed(contact_pks[start : start + 500], back)
         returned = Contact.objects.filter(

@@ -23,7 +23,7 @@ from dotsync.jobs.contact_collections import ContactCollection, run_parts, sync_
 from dotsync.jobs.payloads import order as order_payload
 from dotsync.jobs.payloads import quote as quote_payload
 from dotsync.jobs.payloads.contact_csv import email_problem
-from dotsync.models import Order, Quote
+from dotsync.models import HoldReason, Order, Quote
 from dotsync.store.protocol import StoreAdapter
 
 JOB_ID = "orders"
@@ -103,10 +103,10 @@ def sync_orders(ctx: WebsiteContext, adapter: StoreAdapter, result: JobResult) -
                 outcomes.fail(row.pk, f"{problem}; orders are keyed to their contact's email")
                 continue
             if gate.suppressed(email):
-                outcomes.skip(row.pk, contact_gate.SUPPRESSED)
+                outcomes.skip(row.pk, contact_gate.SUPPRESSED, HoldReason.CONTACT_SUPPRESSED)
                 continue
             if gate.contact_failed(email):
-                outcomes.skip(row.pk, gate.contact_failed(email))
+                outcomes.skip(row.pk, gate.contact_failed(email), HoldReason.CONTACT_FAILED)
                 continue
             if not gate.ready(email):
                 gate.ensure(
@@ -114,7 +114,7 @@ def sync_orders(ctx: WebsiteContext, adapter: StoreAdapter, result: JobResult) -
                     customer_id=rec.customer_id,
                     store_id=rec.store_id or getattr(row, "store_id", None),
                 )
-                outcomes.wait(row.pk, gate.reason(email))
+                outcomes.wait(row.pk, gate.reason(email), HoldReason.WAITING_CONTACT)
                 continue
             record = order_payload.order_record(
                 rec,
