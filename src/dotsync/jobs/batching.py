@@ -37,14 +37,31 @@ from typing import Any
 from django.db import models
 from django.utils import timezone
 
-from dotsync.config import WebsiteSettings
+from dotsync.accounts import WebsiteContext
 from dotsync.exceptions import BatchConflict
 from dotsync.jobs.base import JobResult
 from dotsync.jobs.queue import live_importers, register_batch
-from dotsync.models import HoldReason, Importer, Store, SyncStatus, Website
+from dotsync.models import HoldReason, Importer, SyncStatus
 from dotsync.models.sync import COLUMNS, maybe_sent
 
 log = logging.getLogger("dotsync.jobs")
+
+__all__ = [
+    "Batch",
+    "Outcomes",
+    "WebsiteContext",
+    "add_record",
+    "chunks",
+    "delete_payload",
+    "held_reason",
+    "hold_in_flight",
+    "insight_batch",
+    "queued_contact_deletes",
+    "retire",
+    "single",
+    "unchanged",
+    "was_imported",
+]
 
 
 class Batch:
@@ -220,71 +237,37 @@ class Outcomes:
             )
 
 
-@dataclass
-class WebsiteContext:
-    """A website, its settings and its stores, read once per job run."""
+def insight_batch(
+    ctx: WebsiteContext,
+    *,
+    result: JobResult,
+    table: str,
+    collection: str,
+    collection_type: str,
+    scope: str = "contact",
+    import_type: str | None = None,
+    records_key: str = "insight",
+    exclusive: bool = True,
+) -> Batch:
+    """A ``Bulk_JSON`` batch for an insight collection, within the website's insight limits."""
+    from dotsync.models.importer import ImportMode
 
-    website: Website
-    cfg: WebsiteSettings
-    stores: dict[int, Store]
+    def render(records: list[Any]) -> dict[str, Any]:
+        return {"collection": collection, "scope": scope, "type": collection_type, "records": records}
 
-    @classmethod
-    def load(cls, website: Website, cfg: WebsiteSettings) -> WebsiteContext:
-        """Read the website's stores (with their Django sites)."""
-        qs = Store.objects.filter(website=website).select_related("site").order_by("id")
-        return cls(website, cfg, {s.pk: s for s in qs})
-
-    @property
-    def code(self) -> str:
-        """The website code (counters in :class:`JobResult` are keyed by it)."""
-        return self.website.code
-
-    def store(self, *store_ids: int | None) -> Store | None:
-        """The first of ``store_ids`` that is one of this website's stores, else the default store."""
-        for store_id in store_ids:
-            if store_id is not None and store_id in self.stores:
-                return self.stores[store_id]
-        default_id = getattr(self.website, "default_store_id", None)
-        if default_id in self.stores:
-            return self.stores[default_id]
-        return next(iter(self.stores.values()), None)
-
-    def store_name(self, *store_ids: int | None) -> str:
-        """The name of :meth:`store` (empty when the website has no store)."""
-        store = self.store(*store_ids)
-        return store.name if store is not None else ""
-
-    def insight_batch(
-        self,
-        *,
-        result: JobResult,
-        table: str,
-        collection: str,
-        collection_type: str,
-        scope: str = "contact",
-        import_type: str | None = None,
-        records_key: str = "insight",
-        exclusive: bool = True,
-    ) -> Batch:
-        """A ``Bulk_JSON`` batch for an insight collection, within this website's insight limits."""
-        from dotsync.models.importer import ImportMode
-
-        def render(records: list[Any]) -> dict[str, Any]:
-            return {"collection": collection, "scope": scope, "type": collection_type, "records": records}
-
-        return Batch(
-            website_id=self.website.pk,
-            import_type=import_type or collection,
-            import_mode=ImportMode.BULK_JSON,
-            table=table,
-            render=render,
-            max_records=self.cfg.batch(records_key),
-            max_bytes=self.cfg.batch("insight_bytes"),
-            base_bytes=len(json.dumps(render([]))),
-            result=result,
-            result_key=self.code,
-            exclusive=exclusive,
-        )
+    return Batch(
+        website_id=ctx.website.pk,
+        import_type=import_type or collection,
+        import_mode=ImportMode.BULK_JSON,
+        table=table,
+        render=render,
+        max_records=ctx.cfg.batch(records_key),
+        max_bytes=ctx.cfg.batch("insight_bytes"),
+        base_bytes=len(json.dumps(render([]))),
+        result=result,
+        result_key=ctx.code,
+        exclusive=exclusive,
+    )
 
 
 def single(
@@ -436,12 +419,7 @@ def retire(
     if scope == "contact" and not email:
         outcomes.skip(row.pk, f"{reason}; no email is known to delete it from the platform")
         return
-    payload = {
-        "collection": collection,
-        "scope": scope,
-        "key": key,
-        "email": email if scope == "contact" else None,
-    }
+    payload = delete_payload(collection, scope, key, email)
     if unchanged(row, payload_hash(payload)):
         outcomes.unchanged.append(row.pk)
         return
@@ -454,6 +432,20 @@ def retire(
         payload=payload,
     )
     result.add(ctx.code, "deletes")
+
+
+def delete_payload(collection: str, scope: str, key: str, email: str | None) -> dict[str, Any]:
+    """The ``Single_Delete`` payload of one insight record: the one place it is built.
+
+    Jobs (:func:`retire`, the catalogue) and store events (a record deleted in the store) use it,
+    so a delete queued by either has the same payload and hash.
+    """
+    return {
+        "collection": collection,
+        "scope": scope,
+        "key": key,
+        "email": email if scope == "contact" else None,
+    }
 
 
 def add_record(batch: Batch, outcomes: Outcomes, row_pk: int, row: Any, record: dict[str, Any]) -> None:

@@ -23,12 +23,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from dotsync.jobs.base import JobResult, iter_pending, websites_for
+from dotsync.accounts import RunContext, WebsiteContext, account_key
+from dotsync.jobs.base import Job, JobResult, JobScope, iter_pending
 from dotsync.jobs.batching import (
     Batch,
     Outcomes,
-    WebsiteContext,
     hold_in_flight,
+    insight_batch,
     single,
     unchanged,
     was_imported,
@@ -36,14 +37,13 @@ from dotsync.jobs.batching import (
 from dotsync.jobs.payloads import insight
 from dotsync.jobs.payloads import product as product_payload
 from dotsync.jobs.queue import enqueue_single, payload_hash
-from dotsync.models import Catalog
+from dotsync.jobs.streams import CATALOG
 from dotsync.models.importer import ImportMode
-from dotsync.platform.accounts import account_key
 from dotsync.store.registry import get_adapter
 
 JOB_ID = "catalog"
 SPEC_NAME = "catalog_sync"
-TABLE = Catalog._meta.db_table
+TABLE = CATALOG.table
 
 
 @dataclass
@@ -56,16 +56,22 @@ class Target:
     batch: Batch
 
 
-def targets(result: JobResult, website_code: str | None = None) -> list[Target]:
-    """Every (account, collection) the catalogue goes to (see the module docstring)."""
+def targets(
+    result: JobResult, website_code: str | None = None, run: RunContext | None = None
+) -> list[Target]:
+    """Every (account, collection) the catalogue goes to (see the module docstring).
+
+    ``run`` is the run's websites (resolved for ``website_code`` when not given).
+    """
     out: list[Target] = []
     accounts: set[object] = set()  # account keys already targeted
-    for website, cfg in websites_for("sync_catalog", website_code):
+    run = run or RunContext.resolve(website_code)
+    for ctx in run.websites_where(CATALOG.toggle):
+        website, cfg = ctx.website, ctx.cfg
         problems = cfg.problems()
         if problems:
             result.errors.extend(problems)
             continue
-        ctx = WebsiteContext.load(website, cfg)
         if cfg.catalog_level == "store":
             places = [
                 (product_payload.collection_name(website.code, s.code), s.site.domain if s.site else None)
@@ -80,17 +86,37 @@ def targets(result: JobResult, website_code: str | None = None) -> list[Target]:
                 (product_payload.DEFAULT_COLLECTION, store.site.domain if store and store.site else None)
             ]
         for collection, domain in places:
-            batch = ctx.insight_batch(
+            batch = insight_batch(
+                ctx,
                 result=result,
                 table=TABLE,
                 collection=collection,
-                collection_type=product_payload.COLLECTION_TYPE,
-                scope="account",
+                collection_type=CATALOG.collection.type,
+                scope=CATALOG.collection.scope,
                 records_key="catalog",
                 exclusive=False,  # a product's row rides in every target's batch
             )
             out.append(Target(ctx, collection, domain, batch))
     return out
+
+
+@dataclass(frozen=True)
+class CatalogJob(Job):
+    """The catalogue job: one product row rides in every target's batch (see the module docstring)."""
+
+    def run(self, ctx: RunContext) -> JobResult:
+        """Queue catalogue imports for every target of the context's websites."""
+        return _sync(self.id, ctx)
+
+
+JOB = CatalogJob(
+    JOB_ID,
+    SPEC_NAME,
+    "Products to Catalog_Default or one catalogue collection per store.",
+    JobScope.STORE,
+    default_frequency=15,
+    toggle=CATALOG.toggle,
+)
 
 
 def run(website_code: str | None = None) -> JobResult:
@@ -100,29 +126,29 @@ def run(website_code: str | None = None) -> JobResult:
         Counters per website: ``batches``, ``records``, ``unchanged``, ``failed``, ``skipped``,
         ``deletes``. Row outcomes are counted under the first target's website.
     """
-    result = JobResult(JOB_ID)
-    tgts = targets(result, website_code)
+    return JOB(website_code)
+
+
+def _sync(job_id: str, run: RunContext) -> JobResult:
+    result = JobResult(job_id)
+    tgts = targets(result, run=run)
     if not tgts:
         return result
     adapter = get_adapter()
     first = tgts[0].ctx
     page_size = min(t.ctx.cfg.batch("page") for t in tgts)
-    for page in iter_pending(Catalog, website_id=None, page_size=page_size):
-        outcomes = Outcomes(Catalog)
+    assert CATALOG.read is not None and CATALOG.build is not None and CATALOG.gone is not None
+    for page in iter_pending(CATALOG.model, website_id=None, page_size=page_size):
+        outcomes = Outcomes(CATALOG.model)
         page = hold_in_flight(page, outcomes)
-        records = {p.id: p for p in adapter.products([row.product_id for row in page])}
+        records = {p.id: p for p in CATALOG.read(adapter, [row.product_id for row in page])}
         for row in page:
             rec = records.get(row.product_id)
-            if rec is None or not rec.is_public:
-                _retire(
-                    tgts,
-                    outcomes,
-                    result,
-                    row,
-                    "the product no longer exists" if rec is None else "not public",
-                )
+            reason = CATALOG.gone(rec, first.cfg)
+            if rec is None or reason:
+                _retire(tgts, outcomes, result, row, reason)
                 continue
-            per_target = [product_payload.product_record(rec, domain=t.domain) for t in tgts]
+            per_target = [CATALOG.build(rec, domain=t.domain) for t in tgts]
             problem = insight.problem(per_target[0]["json"])
             if problem:
                 outcomes.fail(row.pk, f"the platform would reject this record: {problem}")
@@ -151,10 +177,8 @@ def _retire(tgts: list[Target], outcomes: Outcomes, result: JobResult, row: Any,
     if not was_imported(row):
         outcomes.skip(row.pk, reason)
         return
-    payloads = [
-        {"collection": t.collection, "scope": "account", "key": str(row.product_id), "email": None}
-        for t in tgts
-    ]
+    key = CATALOG.key(row, None)
+    payloads = [CATALOG.delete_payload(key, None, collection=t.collection) for t in tgts]
     hash_ = payload_hash(payloads)
     if unchanged(row, hash_):
         outcomes.unchanged.append(row.pk)
