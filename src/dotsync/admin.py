@@ -7,7 +7,8 @@
   validates the resulting configuration through :func:`dotsync.config.get_config` and shows every
   problem at once.
 * **Sync tables** (contacts, orders, quotes, wishlists, reviews, catalogue, importer queue):
-  read-only, filterable by website and state, without full-table counts.
+  read-only, filterable by website and state, without full-table counts. Each stream declares its
+  grid (:attr:`dotsync.jobs.stream.Stream.grid`); the importer queue's is here.
 """
 
 from __future__ import annotations
@@ -21,19 +22,10 @@ from django.db import IntegrityError, models, transaction
 from django.forms.models import construct_instance
 from django.http import HttpRequest
 
-from dotsync.models import (
-    Catalog,
-    Contact,
-    Importer,
-    NewsletterSubscriber,
-    Order,
-    Quote,
-    Review,
-    Store,
-    Website,
-    WebsiteConfig,
-    Wishlist,
-)
+from dotsync.admin_actions import install as install_actions
+from dotsync.jobs import streams
+from dotsync.jobs.stream import Stream
+from dotsync.models import Importer, NewsletterSubscriber, Store, Website, WebsiteConfig
 
 # --- websites and stores ------------------------------------------------------------------------------
 
@@ -252,88 +244,27 @@ class ReadOnlyGrid(admin.ModelAdmin):  # type: ignore[type-arg]
         return False
 
 
-SCOPED = ("website", "store")
+def _register_grid(stream: Stream) -> None:
+    """Register the read-only grid a stream declares (:attr:`~dotsync.jobs.stream.Stream.grid`)."""
+    grid = stream.grid
+    assert grid is not None
+    model = stream.model
+    attrs: dict[str, Any] = {
+        "__module__": __name__,
+        "__doc__": f"``{stream.table}``.",
+        "list_display": grid.list_display,
+        "list_filter": grid.list_filter,
+    }
+    if grid.search_fields:
+        attrs["search_fields"] = grid.search_fields
+    if grid.select_related:
+        attrs["list_select_related"] = grid.select_related
+    admin.site.register(model, type(f"{model.__name__}Admin", (ReadOnlyGrid,), attrs))
 
 
-@admin.register(Contact)
-class ContactAdmin(ReadOnlyGrid):
-    """``email_contact``."""
-
-    list_display = (
-        "email",
-        *SCOPED,
-        "customer_id",
-        "is_guest",
-        "is_subscriber",
-        "suppressed",
-        "sync_status",
-        "subscriber_sync_status",
-        "last_imported_at",
-    )
-    list_filter = (
-        "website",
-        "sync_status",
-        "subscriber_sync_status",
-        "is_guest",
-        "is_subscriber",
-        "suppressed",
-    )
-    list_select_related = SCOPED
-    search_fields = ("email",)
-
-
-@admin.register(Order)
-class OrderAdmin(ReadOnlyGrid):
-    """``email_order``."""
-
-    list_display = ("order_number", *SCOPED, "order_status", "email", "sync_status", "last_imported_at")
-    list_filter = ("website", "sync_status", "order_status")
-    list_select_related = SCOPED
-    search_fields = ("order_number", "email")
-
-
-@admin.register(Quote)
-class QuoteAdmin(ReadOnlyGrid):
-    """``email_quote``."""
-
-    list_display = (
-        "quote_id",
-        *SCOPED,
-        "email",
-        "item_count",
-        "is_active",
-        "quote_updated_at",
-        "sync_status",
-    )
-    list_filter = ("website", "sync_status", "is_active")
-    list_select_related = SCOPED
-    search_fields = ("email",)
-
-
-@admin.register(Wishlist)
-class WishlistAdmin(ReadOnlyGrid):
-    """``email_wishlist``."""
-
-    list_display = ("wishlist_id", *SCOPED, "customer_id", "item_count", "sync_status", "last_imported_at")
-    list_filter = ("website", "sync_status")
-    list_select_related = SCOPED
-
-
-@admin.register(Review)
-class ReviewAdmin(ReadOnlyGrid):
-    """``email_review``."""
-
-    list_display = ("review_id", *SCOPED, "customer_id", "sync_status", "last_imported_at")
-    list_filter = ("website", "sync_status")
-    list_select_related = SCOPED
-
-
-@admin.register(Catalog)
-class CatalogAdmin(ReadOnlyGrid):
-    """``email_catalog`` (the catalogue has no website)."""
-
-    list_display = ("product_id", "sync_status", "last_imported_at", "updated_at")
-    list_filter = ("sync_status",)
+for _stream in streams.ALL:
+    if _stream.grid is not None:
+        _register_grid(_stream)
 
 
 @admin.register(Importer)
@@ -362,6 +293,4 @@ class ImporterAdmin(ReadOnlyGrid):
 
 # --- actions: reset to pending, retry failed, platform message (dotsync.admin_actions) ------------------
 
-from dotsync.admin_actions import install as _install_actions  # noqa: E402
-
-_install_actions()
+install_actions()

@@ -16,43 +16,31 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin, messages
-from django.db import models
 from django.db.models import QuerySet
 from django.http import HttpRequest
-from django.utils import timezone
 
-from dotsync.models import Catalog, Contact, Importer, Order, Quote, Review, SyncStatus, Wishlist
+from dotsync.jobs.importer.state import reset_to_pending
+from dotsync.jobs.resync import SYNC_MODELS, resync
+from dotsync.models import Importer
 from dotsync.models.importer import ImportStatus
 
-SYNC_MODELS: tuple[type[models.Model], ...] = (Contact, Order, Quote, Wishlist, Review, Catalog)
-"""The sync tables whose grids get the actions."""
+__all__ = [
+    "SYNC_MODELS",
+    "has_resync_permission",
+    "install",
+    "platform_message",
+    "reset_imports_to_pending",
+    "reset_sync_to_pending",
+    "resync",
+    "retry_failed_imports",
+    "retry_failed_sync",
+]
 
 
 def has_resync_permission(modeladmin: admin.ModelAdmin, request: HttpRequest) -> bool:  # type: ignore[type-arg]
     """Whether the user may put rows back in the queue: the model's change permission."""
     opts = modeladmin.opts
     return bool(request.user.has_perm(f"{opts.app_label}.change_{opts.model_name}"))  # type: ignore[union-attr]
-
-
-def resync(queryset: QuerySet[Any], *, only_failed: bool) -> int:
-    """Mark sync rows modified so the next batching run sends them (both streams of contacts).
-
-    Also used by ``dotsync retry --failed``. Returns the rows (and subscriber streams) changed.
-    """
-    now = timezone.now()
-    statuses = (
-        [SyncStatus.FAILED] if only_failed else [SyncStatus.FAILED, SyncStatus.IMPORTED, SyncStatus.SKIPPED]
-    )
-    n = queryset.filter(sync_status__in=statuses).update(
-        sync_status=SyncStatus.MODIFIED, sync_message="", updated_at=now
-    )
-    if queryset.model is Contact:
-        n += (
-            queryset.filter(subscriber_sync_status__in=statuses)
-            .exclude(is_subscriber=False, suppressed=False)
-            .update(subscriber_sync_status=SyncStatus.MODIFIED, updated_at=now)
-        )
-    return n
 
 
 @admin.action(description="Reset to pending (send again)", permissions=["resync"])
@@ -76,8 +64,6 @@ def retry_failed_imports(
     modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet[Importer]
 ) -> None:  # type: ignore[type-arg]
     """Put the selected failed importer rows back in the queue."""
-    from dotsync.jobs.importer.state import reset_to_pending
-
     n = reset_to_pending(queryset.filter(import_status=ImportStatus.FAILED))
     modeladmin.message_user(request, f"{n} failed import(s) queued again.", messages.SUCCESS)
 
@@ -87,8 +73,6 @@ def reset_imports_to_pending(
     modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet[Importer]
 ) -> None:  # type: ignore[type-arg]
     """Put the selected importer rows (not yet imported) back in the queue as new."""
-    from dotsync.jobs.importer.state import reset_to_pending
-
     n = reset_to_pending(queryset)
     modeladmin.message_user(request, f"{n} import(s) queued again.", messages.SUCCESS)
 

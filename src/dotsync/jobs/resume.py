@@ -6,7 +6,7 @@
 * With ``failed``: ``FAILED`` importer rows go back to ``PENDING`` as new, their source rows
   re-attached (:func:`dotsync.jobs.importer.state.reset_to_pending`), then every sync row still
   ``FAILED`` (a record the platform rejected, a quarantined record) is marked modified, so the
-  batchers send it again (:func:`dotsync.admin_actions.resync`).
+  batchers send it again (:func:`dotsync.jobs.resync.resync`).
 
 The circuit breaker is per process, so a new run starts with it closed: nothing to reset.
 """
@@ -19,6 +19,8 @@ from typing import Any
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from dotsync.jobs.importer.state import reset_to_pending
+from dotsync.jobs.resync import SYNC_MODELS, resync
 from dotsync.models import Importer
 from dotsync.models.importer import ImportStatus, WaitReason
 
@@ -57,9 +59,6 @@ def resume(website_code: str | None = None, *, failed: bool = False) -> Resumed:
     Returns:
         The counts changed.
     """
-    from dotsync.admin_actions import SYNC_MODELS, resync
-    from dotsync.jobs.importer.state import reset_to_pending
-
     out = Resumed()
     importer_rows = _in_scope(Importer.objects.all(), website_code)
     out.deferred = importer_rows.filter(

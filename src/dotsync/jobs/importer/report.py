@@ -16,9 +16,9 @@ from typing import cast
 from django.db.models import Count, Q
 from django.utils import timezone
 
+from dotsync.jobs.status_lines import TableReport
 from dotsync.models import Importer
 from dotsync.models.importer import ImportStatus, WaitReason
-from dotsync.reporting import TableReport
 
 REASONS = [reason for reason in WaitReason if reason]
 QUEUE_LABELS = {
@@ -76,4 +76,4 @@ class ImporterQueueReport(TableReport):
 QUEUE_REPORT: TableReport = ImporterQueueReport(
     "email_importer.queue", Importer, "import_status", QUEUE_LABELS
 )
-"""Appended to :data:`dotsync.reporting.REPORTS`."""
+"""The last line of :data:`dotsync.reporting.REPORTS`."""
