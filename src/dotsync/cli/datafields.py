@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from dotsync.cli import setup_django
+from dotsync.cli.boot import setup_django
 from dotsync.cli.output import emit_json, table
 
 

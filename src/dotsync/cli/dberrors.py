@@ -1,4 +1,7 @@
-"""Turn database failures (and dotsync's own errors) into messages that tell the user what to do."""
+"""Turn database failures (and dotsync's own errors) into click errors that tell the user what to do.
+
+The database's label lives in :mod:`dotsync.dberrors` (the demo uses it too, without the CLI).
+"""
 
 from __future__ import annotations
 
@@ -7,15 +10,8 @@ from collections.abc import Iterator
 
 import click
 
-
-def database_label() -> str:
-    """Where the default database is, without credentials (for messages)."""
-    from django.conf import settings
-
-    db = settings.DATABASES["default"]
-    if "sqlite" in db["ENGINE"]:
-        return str(db["NAME"])
-    return f"{db.get('HOST') or 'localhost'}:{db.get('PORT') or 5432}/{db.get('NAME')}"
+from dotsync.cli.exitcodes import ConfigProblem
+from dotsync.dberrors import database_label
 
 
 @contextlib.contextmanager
@@ -27,7 +23,6 @@ def friendly_database_errors(*, needs_tables: bool = True) -> Iterator[None]:
     """
     from django.db.utils import DatabaseError
 
-    from dotsync.cli.exitcodes import ConfigProblem
     from dotsync.exceptions import ConfigurationError, DotsyncError
 
     try:

@@ -9,9 +9,10 @@ from typing import Any
 
 import click
 
-from dotsync.cli import setup_django
-from dotsync.cli.dberrors import database_label, friendly_database_errors
+from dotsync.cli.boot import setup_django
+from dotsync.cli.dberrors import friendly_database_errors
 from dotsync.cli.output import emit_json, err_console, table
+from dotsync.dberrors import database_label
 
 
 @dataclass

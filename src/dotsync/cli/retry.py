@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from dotsync.cli import setup_django
+from dotsync.cli.boot import setup_django
 from dotsync.cli.dberrors import friendly_database_errors
 from dotsync.cli.output import console, emit_json
 

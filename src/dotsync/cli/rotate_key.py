@@ -7,7 +7,7 @@ import sys
 
 import click
 
-from dotsync.cli import setup_django
+from dotsync.cli.boot import setup_django
 from dotsync.cli.dberrors import friendly_database_errors
 from dotsync.cli.exitcodes import ConfigProblem
 from dotsync.cli.output import console, emit_json

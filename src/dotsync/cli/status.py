@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import click
 
-from dotsync.cli import setup_django
-from dotsync.cli.dberrors import database_label, friendly_database_errors
+from dotsync.cli.boot import setup_django
+from dotsync.cli.dberrors import friendly_database_errors
 from dotsync.cli.output import console, emit_json
+from dotsync.dberrors import database_label
 
 
 def print_summary(summary: dict[str, object], *, title: str) -> None:

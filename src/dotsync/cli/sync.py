@@ -11,7 +11,7 @@ from typing import Any
 
 import click
 
-from dotsync.cli import setup_django
+from dotsync.cli.boot import setup_django
 from dotsync.cli.dberrors import friendly_database_errors
 from dotsync.cli.exitcodes import ExitCode
 from dotsync.cli.output import console, emit_json, err_console, table

@@ -80,7 +80,7 @@ def fresh_database() -> str:
     from django.conf import settings
     from django.db import connection
 
-    from dotsync.cli.dberrors import database_label
+    from dotsync.dberrors import database_label
 
     db = settings.DATABASES["default"]
     if "sqlite" in db["ENGINE"]:

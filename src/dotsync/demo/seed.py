@@ -1,7 +1,7 @@
 """Seed a realistic Oscar shop for the demo, deterministically from a seed.
 
 :func:`seed_shop` builds the standard scope (two websites, three stores, see
-:func:`dotsync.testing.scope.make_scope`), a catalogue with categories, variants and brands,
+:func:`dotsync.demo.scope.make_scope`), a catalogue with categories, variants and brands,
 customers with addresses, guests, newsletter subscribers in every status, orders across every
 status and store, open and abandoned baskets, wishlists and reviews.
 
@@ -37,10 +37,10 @@ from django.utils import timezone
 from oscar.core.loading import get_model
 
 from dotsync.demo import names
+from dotsync.demo import shop as builders
+from dotsync.demo.scope import Scope, make_scope
 from dotsync.models import NewsletterSubscriber, Store
 from dotsync.models.newsletter import SubscriberStatus
-from dotsync.testing import shop as builders
-from dotsync.testing.scope import Scope, make_scope
 
 logger = logging.getLogger(__name__)
 
@@ -166,7 +166,7 @@ class Seeder:
     def customers(self, count: int) -> list[Person]:
         """Registered customers with a default address (bulk-written users and addresses)."""
         self.report("customers", 0, count)
-        User = builders._user_model()
+        User = builders.user_model()
         UserAddress = get_model("address", "UserAddress")
         people = [self.person(i, "c") for i in range(count)]
         has_username = any(f.name == "username" for f in User._meta.get_fields())
