@@ -27,14 +27,14 @@ customer/guest stream and are marked skipped there.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
-from dotsync.jobs.base import JobResult, iter_pending, websites_for
+from dotsync.accounts import WebsiteContext
+from dotsync.jobs.base import JobResult, JobScope, iter_pending
 from dotsync.jobs.batching import (
     Batch,
     Outcomes,
-    WebsiteContext,
     hold_in_flight,
     queued_contact_deletes,
     single,
@@ -43,12 +43,13 @@ from dotsync.jobs.batching import (
 )
 from dotsync.jobs.payloads import contact_csv, datafields
 from dotsync.jobs.queue import payload_hash
+from dotsync.jobs.stream import Stream, StreamJob
+from dotsync.jobs.streams import CUSTOMERS, GUESTS, SUBSCRIBERS
 from dotsync.models import Contact, SyncStatus
 from dotsync.models.importer import ImportMode
 from dotsync.models.newsletter import SubscriberStatus
 from dotsync.store.protocol import StoreAdapter
 from dotsync.store.records import SalesData
-from dotsync.store.registry import get_adapter
 
 JOB_ID = "contacts"
 SPEC_NAME = "customer_subscriber_guest_sync"
@@ -67,24 +68,7 @@ def run(website_code: str | None = None) -> JobResult:
         Counters per website: ``batches``, ``records``, ``unchanged``, ``failed``, ``skipped``,
         ``unsubscribes``, ``no_address_book`` (streams not sent for want of an address book).
     """
-    result = JobResult(JOB_ID)
-    adapter: StoreAdapter | None = None
-    for website, cfg in websites_for(None, website_code):
-        problems = cfg.problems()
-        if problems:
-            result.errors.extend(problems)
-            continue
-        ctx = WebsiteContext.load(website, cfg)
-        if cfg.sync_customers or cfg.sync_guests:
-            adapter = adapter or get_adapter()
-        if cfg.sync_customers:
-            _customers(ctx, adapter, result)  # type: ignore[arg-type]
-        if cfg.sync_guests:
-            _guests(ctx, adapter, result)  # type: ignore[arg-type]
-        _neither(ctx, result)
-        if cfg.sync_subscribers:
-            _subscribers(ctx, result)
-    return result
+    return JOB(website_code)
 
 
 def _csv_batch(
@@ -158,20 +142,17 @@ def _add_row(
 
 
 def _stream(
+    stream: Stream,
     ctx: WebsiteContext,
     result: JobResult,
-    *,
-    book: str,
-    import_type: str,
-    keys: Iterable[str],
-    extra_filter: dict[str, Any],
     values_for_page: Callable[[list[Contact]], ValuesFor],
 ) -> None:
-    """Page through one stream's pending rows and batch their CSV rows."""
-    if _book_missing(ctx, result, book, f"sync_{book}"):
+    """Page through one customer/guest stream's pending rows and batch their CSV rows."""
+    book, import_type = stream.book.book, stream.book.import_type
+    if _book_missing(ctx, result, book, stream.toggle):
         return
     deleting = queued_contact_deletes(ctx.website.pk)
-    cols = datafields.columns(keys, ctx.cfg.data_field_mapping)
+    cols = datafields.columns(stream.book.keys, ctx.cfg.data_field_mapping)
     batch, head = _csv_batch(
         ctx,
         result,
@@ -182,7 +163,10 @@ def _stream(
         stream="sync",
     )
     for page in iter_pending(
-        Contact, website_id=ctx.website.pk, page_size=ctx.cfg.batch("page"), extra_filter=extra_filter
+        Contact,
+        website_id=ctx.website.pk,
+        page_size=ctx.cfg.batch("page"),
+        extra_filter=dict(stream.pending_filter),
     ):
         outcomes = Outcomes(Contact)
         page = hold_in_flight(page, outcomes, deleting=deleting)
@@ -267,15 +251,7 @@ def _customers(ctx: WebsiteContext, adapter: StoreAdapter, result: JobResult) ->
 
         return values
 
-    _stream(
-        ctx,
-        result,
-        book="customers",
-        import_type="Customer",
-        keys=datafields.CUSTOMER_KEYS,
-        extra_filter={"customer_id__isnull": False},
-        values_for_page=values_for_page,
-    )
+    _stream(CUSTOMERS, ctx, result, values_for_page)
 
 
 def _guests(ctx: WebsiteContext, adapter: StoreAdapter, result: JobResult) -> None:
@@ -298,15 +274,7 @@ def _guests(ctx: WebsiteContext, adapter: StoreAdapter, result: JobResult) -> No
 
         return values
 
-    _stream(
-        ctx,
-        result,
-        book="guests",
-        import_type="Guest",
-        keys=datafields.GUEST_KEYS,
-        extra_filter={"is_guest": True, "customer_id__isnull": True},
-        values_for_page=values_for_page,
-    )
+    _stream(GUESTS, ctx, result, values_for_page)
 
 
 def _store_id(row: Contact) -> int | None:
@@ -314,7 +282,7 @@ def _store_id(row: Contact) -> int | None:
     return store_id
 
 
-def _neither(ctx: WebsiteContext, result: JobResult) -> None:
+def _neither(ctx: WebsiteContext, adapter: StoreAdapter, result: JobResult) -> None:
     """Rows that are neither a customer nor a guest have nothing for the customer/guest stream."""
     n = (
         Contact.objects.filter(
@@ -333,16 +301,17 @@ def _neither(ctx: WebsiteContext, result: JobResult) -> None:
         result.add(ctx.code, "skipped", n)
 
 
-def _subscribers(ctx: WebsiteContext, result: JobResult) -> None:
-    if _book_missing(ctx, result, "subscribers", "sync_subscribers"):
+def _subscribers(ctx: WebsiteContext, adapter: StoreAdapter, result: JobResult) -> None:
+    book = SUBSCRIBERS.book
+    if _book_missing(ctx, result, book.book, SUBSCRIBERS.toggle):
         return
     deleting = queued_contact_deletes(ctx.website.pk)
-    cols = datafields.columns(datafields.SUBSCRIBER_KEYS, ctx.cfg.data_field_mapping)
+    cols = datafields.columns(book.keys, ctx.cfg.data_field_mapping)
     batch, head = _csv_batch(
         ctx,
         result,
-        book="subscribers",
-        import_type="Subscriber",
+        book=book.book,
+        import_type=book.import_type,
         names=[n for _, n in cols],
         opt_in=True,
         stream="subscriber",
@@ -377,8 +346,8 @@ def _subscribers(ctx: WebsiteContext, result: JobResult) -> None:
                     head,
                     row,
                     datafields.data_fields(values, cols),
-                    book="subscribers",
-                    book_id=ctx.cfg.address_book("subscribers"),
+                    book=book.book,
+                    book_id=ctx.cfg.address_book(book.book),
                     stream=stream,
                     opt_in_type=contact_csv.OPT_IN_DOUBLE if confirm else contact_csv.OPT_IN_SINGLE,
                 )
@@ -391,3 +360,13 @@ def _subscribers(ctx: WebsiteContext, result: JobResult) -> None:
                 outcomes.skip(row.pk, "not subscribed")
         outcomes.apply(result, ctx.code)
     batch.flush()
+
+
+JOB = StreamJob(
+    JOB_ID,
+    SPEC_NAME,
+    "Customers, guests and subscribers to their address books as CSV imports.",
+    JobScope.WEBSITE,
+    default_frequency=15,
+    parts=((CUSTOMERS, _customers), (GUESTS, _guests), (None, _neither), (SUBSCRIBERS, _subscribers)),
+)

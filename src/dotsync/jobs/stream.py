@@ -143,6 +143,17 @@ class Stream:
             raise TypeError(f"stream {self.name} imports into an address book, not a collection")
         return self.target
 
+    @property
+    def book(self) -> ContactBook:
+        """The address book of a contact stream.
+
+        Raises:
+            TypeError: an insight stream (it imports into a collection).
+        """
+        if not isinstance(self.target, ContactBook):
+            raise TypeError(f"stream {self.name} imports into a collection, not an address book")
+        return self.target
+
     def delete_payload(self, key: str, email: str | None, collection: str | None = None) -> dict[str, Any]:
         """The ``Single_Delete`` payload of one of this stream's records (the one place it is built).
 
