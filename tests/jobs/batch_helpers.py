@@ -8,7 +8,8 @@ from typing import Any
 
 from django.utils import timezone
 
-from dotsync.jobs.queue import Envelope, settle_imported
+from dotsync.jobs.queue import Envelope
+from dotsync.jobs.settle import settle_imported
 from dotsync.models import (
     Contact,
     Importer,

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from dotsync.jobs import queue
+from dotsync.jobs import settle
 from dotsync.jobs.base import JobResult
 from dotsync.jobs.batching import Outcomes, held_reason, hold_in_flight, was_imported
 from dotsync.models import Contact, Importer, SyncStatus
@@ -38,7 +38,7 @@ def test_a_row_changed_while_importing_is_held_until_its_import_settles(scope):
     assert ann.sync_message == held_reason(batch.pk)
 
     Importer.objects.filter(pk=batch.pk).update(import_status=ImportStatus.IMPORTING)
-    assert queue.settle_imported(batch) == 0  # nothing marked imported: ann changed meanwhile
+    assert settle.settle_imported(batch) == 0  # nothing marked imported: ann changed meanwhile
     ann.refresh_from_db()
     assert ann.sync_status == SyncStatus.MODIFIED  # still to send
     assert ann.importer_id is None and ann.last_imported_at is not None  # the import is recorded
@@ -50,7 +50,7 @@ def test_a_rejected_record_changed_while_importing_stays_pending(scope):
     (ann,) = contacts(scope.main, ["ann@example.com"])
     batch = contact_batch(scope.main, [ann])
     _modified(ann)
-    queue.settle_imported(batch, failed={ann.pk: "Rejected by the platform: invalid"})
+    settle.settle_imported(batch, failed={ann.pk: "Rejected by the platform: invalid"})
     ann.refresh_from_db()
     assert ann.sync_status == SyncStatus.MODIFIED and ann.importer_id is None
 

@@ -1,9 +1,12 @@
-"""The contract between the batching jobs and the importer: registering batches and settling them.
+"""The contract between the batching jobs and the importer: envelopes and registering batches.
 
 A batch moves its source rows to ``IMPORTING`` and creates its ``email_importer`` row **in one
-transaction**, so a crash leaves either both or neither. Only :func:`settle_imported` — called by
-the importer once the platform confirms the import — marks source rows ``IMPORTED``; a row changed
-by an observer meanwhile is back to ``MODIFIED`` and stays so.
+transaction**, so a crash leaves either both or neither. Only
+:func:`~dotsync.jobs.settle.settle_imported` — called by the importer once the platform confirms the
+import — marks source rows ``IMPORTED``; a row changed by an observer meanwhile is back to
+``MODIFIED`` and stays so. An envelope's source rows are addressed through its
+:class:`SyncSource` (the sync table's model and the stream's state columns), never by rebuilding
+them from the table name. This module knows nothing of the batching rules above it.
 
 ``import_data`` is a JSON envelope::
 
@@ -39,8 +42,9 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 from django.apps import apps
@@ -50,22 +54,11 @@ from django.utils import timezone
 from dotsync.crashpoints import crashpoint
 from dotsync.exceptions import BatchConflict
 from dotsync.models import Importer, SyncStatus
+from dotsync.models.sync import COLUMNS, StateColumns
 
-STREAMS: dict[str, dict[str, str]] = {
-    "sync": {
-        "status": "sync_status",
-        "hash": "payload_hash",
-        "importer": "importer_id",
-        "imported_at": "last_imported_at",
-    },
-    "subscriber": {
-        "status": "subscriber_sync_status",
-        "hash": "subscriber_payload_hash",
-        "importer": "subscriber_importer_id",
-        "imported_at": "subscriber_last_imported_at",
-    },
-}
-"""Column names of each sync stream. Every table has ``sync``; email_contact also has ``subscriber``."""
+STREAMS: dict[str, StateColumns] = COLUMNS
+"""Column names of each sync stream (:data:`dotsync.models.sync.COLUMNS`). Every table has ``sync``;
+email_contact also has ``subscriber``."""
 
 
 def canonical_json(payload: Any) -> str:
@@ -101,6 +94,43 @@ def model_for_table(table: str) -> type[models.Model]:
     raise LookupError(f"no dotsync model for table {table!r}")
 
 
+CHUNK = 500
+"""Source-row pks per statement."""
+
+
+@dataclass(frozen=True)
+class SyncSource:
+    """The source rows of an envelope's stream: their sync table's model and state columns."""
+
+    model: type[models.Model]
+    columns: StateColumns
+
+    @classmethod
+    def of(cls, table: str, stream: str = "sync") -> SyncSource:
+        """The source for a sync table name and stream key (``sync`` or ``subscriber``)."""
+        return _source(table, stream)
+
+    @property
+    def pk(self) -> str:
+        """The model's primary-key attribute name."""
+        assert self.model._meta.pk is not None
+        return str(self.model._meta.pk.attname)
+
+    def filter(self, **where: Any) -> models.QuerySet[Any]:
+        """The table's rows matching ``where`` (no pk restriction)."""
+        return self.model._default_manager.filter(**where)
+
+    def rows(self, pks: Iterable[int], **where: Any) -> Iterator[models.QuerySet[Any]]:
+        """The rows among ``pks`` matching ``where``, as one queryset per :data:`CHUNK` pks."""
+        for chunk in _chunks(pks, CHUNK):
+            yield self.filter(**{f"{self.pk}__in": chunk}, **where)
+
+
+@cache
+def _source(table: str, stream: str) -> SyncSource:
+    return SyncSource(model_for_table(table), COLUMNS[stream])
+
+
 @dataclass(frozen=True)
 class Envelope:
     """A parsed ``import_data`` envelope."""
@@ -109,6 +139,11 @@ class Envelope:
     stream: str
     rows: list[tuple[int, str]]
     payload: dict[str, Any]
+
+    @property
+    def source(self) -> SyncSource:
+        """The envelope's source rows' table and columns (only when it carries rows)."""
+        return SyncSource.of(self.table, self.stream)
 
     @staticmethod
     def text_of(importer: Importer) -> str:
@@ -237,16 +272,13 @@ def register_batch(
             updated_at=now,
         )
         if rows:
-            cols = STREAMS[stream]
-            model = model_for_table(table)
-            pk = model._meta.pk.attname  # type: ignore[union-attr]
+            source = envelope.source
+            cols = source.columns
             wanted = list(dict.fromkeys(r[0] for r in rows))
-            only_pending = {f"{cols['status']}__in": SyncStatus.pending()} if exclusive else {}
+            only_pending = {f"{cols.status}__in": SyncStatus.pending()} if exclusive else {}
             moved = 0
-            for chunk in _chunks(wanted, 500):
-                moved += model._default_manager.filter(**{f"{pk}__in": chunk}, **only_pending).update(
-                    **{cols["status"]: SyncStatus.IMPORTING, cols["importer"]: importer.pk}
-                )
+            for qs in source.rows(wanted, **only_pending):
+                moved += qs.update(**{cols.status: SyncStatus.IMPORTING, cols.importer: importer.pk})
             if moved != len(wanted) and exclusive:
                 raise BatchConflict(
                     f"{len(wanted) - moved} of the {len(wanted)} {table} rows of this {import_type} batch "
@@ -299,124 +331,6 @@ def enqueue_single(
         payload=payload,
         record_count=1,
     )
-
-
-def settle_imported(
-    importer: Importer, *, failed: dict[int, str] | None = None, envelope: Envelope | None = None
-) -> int:
-    """Mark an importer row's source rows imported, after the platform confirmed the import.
-
-    Rows named in ``failed`` (pk -> reason, e.g. per-record faults) are quarantined as ``FAILED``
-    with the reason instead. Rows an observer changed meanwhile (status no longer ``IMPORTING``)
-    keep their status; their hash still records what was sent. Returns the rows marked imported.
-    Call inside the transaction that marks the importer row done. Confirmed contacts that are back
-    from a suppression release the records held for them (:func:`~dotsync.jobs.contact_gate.release_held`).
-    ``envelope`` is the row's envelope when the caller has read it already (it is not read again).
-    """
-    envelope = envelope or Envelope.load(importer, records=False)
-    if not envelope.rows:
-        return 0
-    failed = failed or {}
-    cols = STREAMS[envelope.stream]
-    model = model_for_table(envelope.table)
-    pk = model._meta.pk.attname  # type: ignore[union-attr]
-    manager = model._default_manager
-    now = timezone.now()
-    settled = [(row_pk, h) for row_pk, h in envelope.rows if row_pk not in failed]
-    imported = 0
-    mine = {cols["importer"]: importer.pk}
-    for start in range(0, len(settled), SETTLE_CHUNK):
-        chunk = settled[start : start + SETTLE_CHUNK]
-        imported += manager.filter(
-            **{f"{pk}__in": [p for p, _ in chunk], cols["status"]: SyncStatus.IMPORTING}, **mine
-        ).update(**{cols["status"]: SyncStatus.IMPORTED}, sync_message="")
-        _record_hashes(model, cols, chunk, now, importer.pk)
-    for row_pk, reason in failed.items():
-        mine_now = manager.filter(**{pk: row_pk}, **mine)
-        # a row changed while importing stays pending: its new state is sent as usual
-        mine_now.filter(**{cols["status"]: SyncStatus.IMPORTING}).update(
-            **{cols["status"]: SyncStatus.FAILED}, sync_message=reason[:255]
-        )
-        mine_now.update(**{cols["importer"]: None})
-    if envelope.table == "email_contact":
-        from dotsync.jobs.contact_gate import release_held
-
-        release_held([p for p, _ in settled])
-    return imported
-
-
-SETTLE_CHUNK = 400
-"""Rows settled per statement (two parameters each: inside SQLite's 999-parameter limit)."""
-
-
-def _record_hashes(
-    model: type[models.Model],
-    cols: dict[str, str],
-    rows: Sequence[tuple[int, str]],
-    now: Any,
-    importer_pk: int,
-) -> None:
-    """Record each row's sent hash and import time, and detach it from ``importer_pk``: one statement.
-
-    Every row has its own hash, so this joins a ``VALUES`` list (``UPDATE ... FROM``: SQLite 3.33+ and
-    PostgreSQL) instead of one ``UPDATE`` per row.
-    """
-    from django.db import connection
-
-    opts = model._meta
-    q = connection.ops.quote_name
-    table = q(opts.db_table)
-    columns = {f.name: str(f.column) for f in opts.concrete_fields}
-    column = {key: q(columns[name]) for key, name in cols.items()}
-    assert opts.pk is not None
-    pk = q(str(opts.pk.column))
-    sql = (
-        f"WITH v(id, h) AS (VALUES {', '.join(['(%s, %s)'] * len(rows))}) "
-        f"UPDATE {table} SET {column['hash']} = v.h, {column['imported_at']} = %s, "
-        f"{column['importer']} = NULL "
-        f"FROM v WHERE {table}.{pk} = v.id AND {table}.{column['importer']} = %s"
-    )
-    params: list[Any] = [x for row in rows for x in row]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [*params, now, importer_pk])
-
-
-def settle_failed(importer: Importer, reason: str) -> int:
-    """Mark an importer row's source rows ``FAILED`` with the platform's reason (terminal failure).
-
-    Rows an observer changed meanwhile stay ``MODIFIED`` (they will be batched again anyway).
-    Returns the rows marked failed.
-    """
-    envelope = Envelope.load(importer)
-    if not envelope.rows:
-        return 0
-    cols = STREAMS[envelope.stream]
-    model = model_for_table(envelope.table)
-    pk = model._meta.pk.attname  # type: ignore[union-attr]
-    n = 0
-    for chunk in _chunks([r[0] for r in envelope.rows], 500):
-        qs = model._default_manager.filter(**{f"{pk}__in": chunk, cols["importer"]: importer.pk})
-        n += qs.filter(**{cols["status"]: SyncStatus.IMPORTING}).update(
-            **{cols["status"]: SyncStatus.FAILED}, sync_message=reason[:255]
-        )
-        qs.update(**{cols["importer"]: None})
-    return n
-
-
-def release(importer: Importer) -> int:
-    """Return an importer row's source rows to ``MODIFIED`` (e.g. when the row is split or cancelled)."""
-    envelope = Envelope.load(importer)
-    if not envelope.rows:
-        return 0
-    cols = STREAMS[envelope.stream]
-    model = model_for_table(envelope.table)
-    pk = model._meta.pk.attname  # type: ignore[union-attr]
-    n = 0
-    for chunk in _chunks([r[0] for r in envelope.rows], 500):
-        n += model._default_manager.filter(**{f"{pk}__in": chunk, cols["importer"]: importer.pk}).update(
-            **{cols["status"]: SyncStatus.MODIFIED, cols["importer"]: None}
-        )
-    return n
 
 
 def _chunks(items: Iterable[int], size: int) -> Iterable[list[int]]:

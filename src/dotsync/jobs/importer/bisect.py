@@ -23,38 +23,39 @@ from django.db import transaction
 from django.utils import timezone
 
 from dotsync.jobs import queue
+from dotsync.jobs.importer.operation import Operation
 from dotsync.jobs.importer.state import website_of
 from dotsync.jobs.payloads import contact_csv
 from dotsync.models import Importer
-from dotsync.models.importer import ImportMode, ImportStatus
+from dotsync.models.importer import ImportStatus
 
 Rows = list[tuple[int, str]]
 
 
-def record_count(row: Importer) -> int:
-    """How many records a bulk row sends."""
-    if row.import_mode not in (ImportMode.BULK, ImportMode.BULK_JSON):
+def record_count(row: Importer, op: Operation[Any] | None) -> int:
+    """How many records a row of operation ``op`` sends (1 for a call, or an unknown mode)."""
+    if op is None or op.count is None:
         return 1
-    return _count(row.import_mode, queue.Envelope.load(row).payload)
+    return op.count(queue.Envelope.load(row).payload)
 
 
-def split(row: Importer, reason: str) -> Importer:
+def split(row: Importer, reason: str, op: Operation[Any]) -> Importer:
     """Split a bulk row in two, atomically. Returns the new row (the second half).
 
     Args:
         row: a claimed or pending bulk row with at least two records.
         reason: why it was split, shown on both halves.
+        op: the row's operation; it must be splittable (``op.split``).
     """
-    envelope = queue.Envelope.load(row)
-    if row.import_mode == ImportMode.BULK_JSON:
-        first, second = _split_insight(envelope)
-    else:
-        first, second = _split_contacts(envelope)
+    if op.split is None or op.count is None:
+        raise ValueError(f"a {op.mode} row cannot be split")
+    count = op.count
+    first, second = op.split(queue.Envelope.load(row))
     now = timezone.now()
     note = f"Split after the platform rejected {row.record_count} records together: {reason}"[:1000]
     with transaction.atomic():
         row.import_data = first.dumps()
-        row.record_count = _count(row.import_mode, first.payload)
+        row.record_count = count(first.payload)
         row.payload_bytes = len(row.import_data.encode())
         row.import_status, row.import_id, row.import_started = ImportStatus.PENDING, "", None
         row.next_attempt_at, row.message, row.updated_at = None, note, now
@@ -64,7 +65,7 @@ def split(row: Importer, reason: str) -> Importer:
             website_id=website_of(row),
             import_mode=row.import_mode,
             import_data=second.dumps(),
-            record_count=_count(row.import_mode, second.payload),
+            record_count=count(second.payload),
             payload_bytes=len(second.dumps().encode()),
             retry_count=row.retry_count,
             message=note,
@@ -75,23 +76,23 @@ def split(row: Importer, reason: str) -> Importer:
     return twin
 
 
-def _count(mode: str, payload: dict[str, Any]) -> int:
-    if mode == ImportMode.BULK_JSON:
-        return len(payload.get("records") or [])
+def count_insight(payload: dict[str, Any]) -> int:
+    """Records in an insight batch's payload."""
+    return len(payload.get("records") or [])
+
+
+def count_contacts(payload: dict[str, Any]) -> int:
+    """Contacts in a contact batch's CSV."""
     return len(_csv_rows(payload.get("csv", ""))[1])
 
 
 def _repoint(envelope: queue.Envelope, *, from_pk: int, to_pk: int) -> None:
     if not envelope.rows:
         return
-    cols = queue.STREAMS[envelope.stream]
-    model = queue.model_for_table(envelope.table)
-    pk = model._meta.pk.attname  # type: ignore[union-attr]
-    pks = [p for p, _ in envelope.rows]
-    for start in range(0, len(pks), 500):
-        model._default_manager.filter(
-            **{f"{pk}__in": pks[start : start + 500], cols["importer"]: from_pk}
-        ).update(**{cols["importer"]: to_pk})
+    source = envelope.source
+    importer = source.columns.importer
+    for qs in source.rows([p for p, _ in envelope.rows], **{importer: from_pk}):
+        qs.update(**{importer: to_pk})
 
 
 def _halves(items: list[Any]) -> tuple[list[Any], list[Any]]:
@@ -111,7 +112,8 @@ def record_rows(envelope: queue.Envelope) -> dict[str, int]:
     return {}
 
 
-def _split_insight(envelope: queue.Envelope) -> tuple[queue.Envelope, queue.Envelope]:
+def split_insight(envelope: queue.Envelope) -> tuple[queue.Envelope, queue.Envelope]:
+    """Cut an insight batch's envelope in two halves, each with its records' source rows."""
     payload = envelope.payload
     records: list[dict[str, Any]] = list(payload.get("records") or [])
     if len(records) < 2:
@@ -146,7 +148,8 @@ def _csv_text(header: list[str], rows: list[list[str]]) -> str:
     return contact_csv.document(header, [contact_csv.line(r) for r in rows])
 
 
-def _split_contacts(envelope: queue.Envelope) -> tuple[queue.Envelope, queue.Envelope]:
+def split_contacts(envelope: queue.Envelope) -> tuple[queue.Envelope, queue.Envelope]:
+    """Cut a contact batch's envelope in two halves, each with its contacts' source rows."""
     payload = envelope.payload
     header, rows = _csv_rows(payload.get("csv", ""))
     if len(rows) < 2:

@@ -1,6 +1,6 @@
 """Which importer rows go next: per account, round-robin across its websites, oldest first in each.
 
-Websites that share an API user share one account (:func:`~dotsync.platform.accounts.account_key`):
+Websites that share an API user share one account (:class:`dotsync.accounts.Account`):
 one client, one rate-limit budget, one active-import cap. Within an account the queue is read one
 website at a time in turn, so one website's backlog, or a run of failures that keep being retried,
 never blocks another website (the Magento connector's issue #545). Rows whose ``next_attempt_at`` is
@@ -11,88 +11,46 @@ single-record rows have no cap and interleave with them.
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Iterator
 from datetime import datetime
 
-from dotsync.config import WebsiteSettings
+from dotsync.accounts import Account
+from dotsync.jobs.importer.operation import Kind
+from dotsync.jobs.importer.operations import CAPS, OPERATIONS, kind_of
 from dotsync.jobs.importer.state import due
-from dotsync.models import Importer, Website
-from dotsync.models.importer import ImportMode, ImportStatus
-from dotsync.platform.accounts import account_key
+from dotsync.models import Importer
+from dotsync.models.importer import ImportStatus
 
-CONTACT_IMPORT = "contact"
-INSIGHT_IMPORT = "insight"
-SINGLE = "single"
+CONTACT_IMPORT = Kind.CONTACT_IMPORT
+INSIGHT_IMPORT = Kind.INSIGHT_IMPORT
+SINGLE = Kind.CALL
 
-KIND_BY_MODE: dict[str, str] = {
-    ImportMode.BULK: CONTACT_IMPORT,
-    ImportMode.BULK_JSON: INSIGHT_IMPORT,
-}
-"""Bulk modes and the platform import they start; every other mode is a single-record call."""
+KIND_BY_MODE: dict[str, Kind] = {mode: op.kind for mode, op in OPERATIONS.items() if op.is_import}
+"""Bulk modes and the platform import they start (a view of :data:`.operations.OPERATIONS`)."""
 
-PLATFORM_CAPS: dict[str, int] = {CONTACT_IMPORT: 25, INSIGHT_IMPORT: 5}
+PLATFORM_CAPS: dict[Kind, int] = CAPS
 """The platform's concurrent-import limits per account: 25 contact imports, 5 insight bulk imports."""
 
 PAGE = 50
 """Queue rows read per website at a time."""
 
 
-def kind_of(mode: str) -> str:
-    """``contact``, ``insight`` or ``single`` for an import mode."""
-    return KIND_BY_MODE.get(mode, SINGLE)
+def caps(account: Account) -> dict[Kind, int]:
+    """Active-import caps per kind: the account's ``import_cap``, within the platform's own limits."""
+    return {kind: max(1, min(account.import_cap, limit)) for kind, limit in PLATFORM_CAPS.items()}
 
 
-@dataclass
-class Account:
-    """The websites served by one dotdigital account, and its settings (the first website's).
-
-    Attributes:
-        key: :func:`~dotsync.platform.accounts.account_key` of the account.
-        websites: the account's enabled websites with their settings, by website id.
-    """
-
-    key: tuple[str, str]
-    websites: list[tuple[Website, WebsiteSettings]] = field(default_factory=list)
-
-    @property
-    def cfg(self) -> WebsiteSettings:
-        """The settings that speak for the account (its first website's)."""
-        return self.websites[0][1]
-
-    @property
-    def website_ids(self) -> list[int]:
-        """Ids of the account's websites."""
-        return [w.pk for w, _ in self.websites]
-
-    def caps(self) -> dict[str, int]:
-        """Active-import caps per kind: ``max_active_imports``, within the platform's own limits.
-
-        When the account's websites disagree, the smallest setting wins.
-        """
-        wanted = min(cfg.max_active_imports for _, cfg in self.websites)
-        return {kind: max(1, min(wanted, limit)) for kind, limit in PLATFORM_CAPS.items()}
-
-    def active(self) -> dict[str, int]:
-        """Imports in progress on the platform (and claimed ones), per kind."""
-        counts = {kind: 0 for kind in PLATFORM_CAPS}
-        rows = Importer.objects.filter(
-            website_id__in=self.website_ids,
-            import_status=ImportStatus.IMPORTING,
-            import_mode__in=list(KIND_BY_MODE),
-        ).values_list("import_mode", flat=True)
-        for mode in rows.iterator():
-            counts[kind_of(mode)] += 1
-        return counts
-
-
-def group_accounts(websites: Iterable[tuple[Website, WebsiteSettings]]) -> list[Account]:
-    """Group websites by account, in website order."""
-    accounts: dict[tuple[str, str], Account] = {}
-    for website, cfg in websites:
-        key = account_key(cfg)
-        accounts.setdefault(key, Account(key)).websites.append((website, cfg))
-    return list(accounts.values())
+def active(account: Account) -> dict[Kind, int]:
+    """Imports in progress on the platform (and claimed ones), per kind."""
+    counts = {kind: 0 for kind in PLATFORM_CAPS}
+    rows = Importer.objects.filter(
+        website_id__in=account.website_ids,
+        import_status=ImportStatus.IMPORTING,
+        import_mode__in=list(KIND_BY_MODE),
+    ).values_list("import_mode", flat=True)
+    for mode in rows.iterator():
+        counts[kind_of(mode)] += 1
+    return counts
 
 
 class Queue:
@@ -105,12 +63,12 @@ class Queue:
     def __init__(self, website_ids: list[int], now: datetime, *, page: int = PAGE) -> None:
         self.now = now
         self.page = page
-        self.closed: set[str] = set()
+        self.closed: set[Kind] = set()
         self._buffers: dict[int, deque[Importer]] = {w: deque() for w in website_ids}
         self._last: dict[int, int] = {w: 0 for w in website_ids}
         self._exhausted: set[int] = set()
 
-    def close(self, kind: str) -> None:
+    def close(self, kind: Kind) -> None:
         """Stop offering rows of ``kind``."""
         self.closed.add(kind)
 

@@ -1,30 +1,28 @@
 """Poll an account's imports in progress and settle the finished ones.
 
 * still running (``NotFinished``, ``NotStarted``, ``Processing``...): left alone;
-* ``Finished`` (insight imports: ``Finished`` or ``Complete``): in one transaction the row becomes
-  ``IMPORTED`` with ``import_finished``, and its source rows are settled — ``IMPORTED`` with
-  ``last_imported_at`` and the hash of what was sent, except records the platform rejected, which
-  are quarantined ``FAILED`` with the platform's reason. A contact import's fault report is read
-  first (:mod:`.faults`), and its CSV is archived to ``var/export/email/archive/``;
+* ``Finished`` (insight imports: ``Finished`` or ``Complete``): the mode's ``confirm``
+  (:mod:`.bulk`) settles it: in one transaction the row becomes ``IMPORTED`` with ``import_finished``,
+  and its source rows are settled — ``IMPORTED`` with ``last_imported_at`` and the hash of what was
+  sent, except records the platform rejected, which are quarantined ``FAILED`` with the platform's
+  reason. A contact import's fault report is read first (:mod:`.faults`), and its CSV is archived to
+  ``var/export/email/archive/``;
 * a failure status (``RejectedByWatchdog``, ``Failed``...): a new import of the stored payload starts
   after a backoff (``wait_reason`` ``import_failed``), up to a limit; then the row and its source rows
   fail with the platform's status;
 * an import the platform no longer knows: the row is sent again (imports are upserts).
 
-Transient errors while polling leave the row as it is; the next run polls it again. While the
+Each row is polled through its import mode's :class:`~.operation.Operation` (``progress``, then
+``confirm``). Transient errors while polling leave the row as it is; the next run polls it again. While the
 account's circuit breaker is open, polling stops for the run (no call would be made anyway).
 """
 
 from __future__ import annotations
 
 import logging
-import os
 from datetime import timedelta
-from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from django.conf import settings
-from django.db import transaction
 from django.utils import timezone
 
 from dotsync.crashpoints import crashpoint
@@ -35,39 +33,22 @@ from dotsync.exceptions import (
     NotFoundError,
     RateLimitedError,
 )
-from dotsync.jobs import queue
 from dotsync.jobs.base import JobResult
-from dotsync.jobs.importer import faults, state
-from dotsync.jobs.importer.bisect import record_rows
+from dotsync.jobs.importer import state
+from dotsync.jobs.importer.bulk import REQUEUED
 from dotsync.jobs.importer.fairness import Account
+from dotsync.jobs.importer.operation import Operation
+from dotsync.jobs.importer.operations import operation
 from dotsync.jobs.importer.retry import describe
-from dotsync.models import Importer, SyncStatus
-from dotsync.models.importer import ImportMode, ImportStatus
+from dotsync.models import Importer
+from dotsync.models.importer import ImportStatus
 
 if TYPE_CHECKING:
     from dotsync.platform.dotdigital import DotdigitalClient
 
 logger = logging.getLogger(__name__)
 
-CONTACT_DONE = "finished"
-CONTACT_FAILED = frozenset(
-    s.lower()
-    for s in (
-        "RejectedByWatchdog",
-        "InvalidFileFormat",
-        "Unknown",
-        "Failed",
-        "ExceedsAllowedContactLimit",
-        "NotAvailableInThisVersion",
-    )
-)
-"""Contact import statuses that mean the import failed (lower case)."""
-
-MISSING_CONTACT_REASONS = frozenset({"contactemaildoesnotexist", "contactiddoesnotexist"})
-"""Insight failures that mean the record's contact was not on the platform yet."""
-
-REQUEUED = "Contact not on the platform yet; sending the record again."
-"""Note on a source row re-queued once after a missing-contact rejection. A second one quarantines it."""
+__all__ = ["OUTCOME_COUNTS", "REQUEUED", "REQUEUED_IMPORT", "poll_account"]
 
 
 def poll_account(
@@ -85,8 +66,8 @@ def poll_account(
     Returns:
         False when the platform throttled the account (the caller starts nothing this run).
     """
-    codes = {website.pk: cfg.website_code for website, cfg in account.websites}
-    retries = {website.pk: cfg.max_retries for website, cfg in account.websites}
+    codes = {w.website.pk: w.cfg.website_code for w in account.websites}
+    retries = {w.website.pk: w.cfg.max_retries for w in account.websites}
     recovered = state.recover_stale_claims(account.website_ids)
     if recovered:
         logger.warning("importer: %d stale claims returned to the queue", recovered)
@@ -99,10 +80,7 @@ def poll_account(
     for row in list(rows.defer("import_data").order_by("pk")):
         code = codes[state.website_of(row)]
         try:
-            if row.import_mode == ImportMode.BULK:
-                done = _poll_contacts(row, client)
-            else:
-                done = _poll_insight(row, client)
+            done = _poll(row, client, operation(row.import_mode))
         except NotFoundError as exc:
             if row.retry_count >= retries[state.website_of(row)]:
                 state.failed(row, f"The platform lost the import {row.import_id}: {describe(exc)}")
@@ -144,38 +122,20 @@ OUTCOME_COUNTS: dict[bool | str | None, str] = {
 """A poll's result -> the counter it adds to."""
 
 
-def _poll_contacts(row: Importer, client: DotdigitalClient) -> bool | str | None:
-    """Poll a contact import. Returns True when settled imported, False when failed, None while running."""
-    status = client.contact_import_status(row.import_id)
-    if status.lower() in CONTACT_FAILED:
-        return _platform_failed(row, status)
-    if status.lower() != CONTACT_DONE:
+def _poll(row: Importer, client: DotdigitalClient, op: Operation[Any]) -> bool | str | None:
+    """Poll one import. Returns True when settled imported, False when failed, None while running.
+
+    :data:`REQUEUED_IMPORT` when the platform failed the import and a new one will start.
+    """
+    if op.progress is None or op.confirm is None:
+        raise DotsyncError(f"import mode {op.mode!r} starts no import; there is nothing to poll")
+    progress = op.progress(row, client)
+    if progress.failed:
+        return _platform_failed(row, progress.status)
+    if not progress.finished:
         return None
     crashpoint("import_polled")
-    envelope = queue.Envelope.load(row)
-    note = ""
-    try:
-        report = faults.read_faults(
-            client.contact_import_faults(row.import_id), envelope.payload.get("emails") or {}
-        )
-    except DotsyncError as exc:
-        if exc.transient or _report_may_come(row, exc):
-            raise
-        report, note = faults.FaultOutcome(), f"Imported; the fault report was not available: {describe(exc)}"
-    row.import_file = archive(row, envelope)
-    now = timezone.now()
-    with transaction.atomic():
-        row.save(update_fields=["import_file"])
-        unsubscribed = faults.unsubscribe_suppressed(
-            state.website_of(row), report.suppressed, import_started=row.import_started or now, now=now
-        )
-        state.imported(row, failed=report.rejected, message=note, envelope=envelope)
-        _note_suppressed(envelope, report.suppressed)
-    if unsubscribed:
-        logger.info(
-            "importer: #%s: %d contacts suppressed by the platform, unsubscribed", row.pk, len(unsubscribed)
-        )
-    return True
+    return op.confirm(row, client, progress)
 
 
 def _platform_failed(row: Importer, status: str) -> bool | str:
@@ -184,108 +144,3 @@ def _platform_failed(row: Importer, status: str) -> bool | str:
         logger.warning("importer: platform failed #%s (%s); a new import starts later", row.pk, status)
         return REQUEUED_IMPORT
     return False
-
-
-REPORT_GRACE = timedelta(hours=1)
-"""How long after its start a finished import's missing fault report is waited for (polled again)."""
-
-
-def _report_may_come(row: Importer, exc: DotsyncError) -> bool:
-    """The report is "not processed yet" and the import is recent: poll again rather than lose it."""
-    not_ready = getattr(exc, "error_code", None) == "ERROR_IMPORT_REPORT_NOT_FOUND"
-    started = row.import_started or timezone.now()
-    return not_ready and timezone.now() - started < REPORT_GRACE
-
-
-def _note_suppressed(envelope: queue.Envelope, suppressed: dict[str, str]) -> None:
-    """Say on each suppressed contact's source row why the platform will not mail it."""
-    emails = envelope.payload.get("emails") or {}
-    if not suppressed or not envelope.table:
-        return
-    model = queue.model_for_table(envelope.table)
-    pk = model._meta.pk.attname  # type: ignore[union-attr]
-    for email, reason in suppressed.items():
-        if email in emails:
-            model._default_manager.filter(**{pk: emails[email]}).update(
-                sync_message=f"Suppressed on the platform: {reason}"[:255]
-            )
-
-
-def _poll_insight(row: Importer, client: DotdigitalClient) -> bool | str | None:
-    """Poll an insight import. Returns True when settled imported, False when failed, None while running."""
-    status = client.insight_import_status(row.import_id)
-    if status.failed:
-        return _platform_failed(row, status.status)
-    if not status.finished:
-        return None
-    crashpoint("import_polled")
-    if not status.failures:
-        state.imported(row)
-        return True
-    # the records are parsed only to map rejected records back to their rows
-    envelope = queue.Envelope.load(row)
-    by_key = record_rows(envelope)
-    rejected: dict[int, str] = {}
-    requeue: set[int] = set()
-    for failure in status.failures:
-        pk = by_key.get(str(failure.key))
-        if pk is None:
-            continue
-        details = "; ".join(failure.details)
-        rejected[pk] = f"Rejected by the platform: {failure.reason}" + (f" ({details})" if details else "")
-        if failure.reason.lower() in MISSING_CONTACT_REASONS:
-            requeue.add(pk)
-    with transaction.atomic():
-        first_time = _first_rejections(envelope, requeue)
-        state.imported(row, failed=rejected, envelope=envelope)
-        _requeue(envelope, first_time)
-    return True
-
-
-def _first_rejections(envelope: queue.Envelope, pks: set[int]) -> list[int]:
-    """The rows among ``pks`` not re-queued for a missing contact before."""
-    if not pks or not envelope.table:
-        return []
-    model = queue.model_for_table(envelope.table)
-    pk = model._meta.pk.attname  # type: ignore[union-attr]
-    again = set(
-        model._default_manager.filter(**{f"{pk}__in": pks, "sync_message": REQUEUED}).values_list(
-            pk, flat=True
-        )
-    )
-    return [p for p in pks if p not in again]
-
-
-def _requeue(envelope: queue.Envelope, pks: list[int]) -> None:
-    """Send these rows again with the next batch: their contact should exist by then."""
-    if not pks:
-        return
-    cols = queue.STREAMS[envelope.stream]
-    model = queue.model_for_table(envelope.table)
-    pk = model._meta.pk.attname  # type: ignore[union-attr]
-    model._default_manager.filter(**{f"{pk}__in": pks, cols["status"]: SyncStatus.FAILED}).update(
-        **{cols["status"]: SyncStatus.MODIFIED}, sync_message=REQUEUED
-    )
-
-
-def archive_dir() -> Path:
-    """``<var>/export/email/archive`` (``DOTSYNC_VAR_DIR`` or the ``VAR_DIR`` setting, else ``./var``)."""
-    var = getattr(settings, "VAR_DIR", None) or os.environ.get("DOTSYNC_VAR_DIR") or "var"
-    return Path(var) / "export" / "email" / "archive"
-
-
-def archive(row: Importer, envelope: queue.Envelope) -> str:
-    """Write a finished contact import's CSV to the archive; returns its path (empty if none)."""
-    text = envelope.payload.get("csv")
-    if not text:
-        return ""
-    from dotsync.models import Website
-
-    code = Website.objects.filter(pk=state.website_of(row)).values_list("code", flat=True).first() or str(
-        state.website_of(row)
-    )
-    folder = archive_dir()
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"{code}_{row.import_type}_{row.pk}.csv".lower()
-    path.write_text(text, encoding="utf-8")
-    return str(path)

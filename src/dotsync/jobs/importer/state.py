@@ -20,7 +20,8 @@ from django.utils import timezone
 
 from dotsync.jobs import queue
 from dotsync.jobs.importer.retry import BACKOFF, describe
-from dotsync.models import Importer, SyncStatus
+from dotsync.jobs.settle import reattach, settle_failed, settle_imported
+from dotsync.models import Importer
 from dotsync.models.importer import ImportStatus, WaitReason
 
 CLAIM_TIMEOUT = timedelta(minutes=15)
@@ -147,7 +148,7 @@ def imported(
         row.import_status, row.import_finished, row.updated_at = ImportStatus.IMPORTED, now, now
         row.import_started = row.import_started or now
         row.message, row.next_attempt_at = message[:MESSAGE_MAX], None
-        return queue.settle_imported(row, failed=failed, envelope=envelope)
+        return settle_imported(row, failed=failed, envelope=envelope)
 
 
 def failed(row: Importer, reason: str) -> int:
@@ -168,7 +169,7 @@ def failed(row: Importer, reason: str) -> int:
             return 0
         row.import_status, row.message, row.updated_at = ImportStatus.FAILED, reason[:MESSAGE_MAX], now
         row.import_finished, row.next_attempt_at = now, None
-        return queue.settle_failed(row, reason)
+        return settle_failed(row, reason)
 
 
 def retry_later(row: Importer, exc: Exception, reason: WaitReason, *, count: bool = True) -> None:
@@ -273,29 +274,4 @@ def reset_to_pending(rows: QuerySet[Importer]) -> int:
                 message="",
                 updated_at=now,
             )
-    return n
-
-
-def reattach(row: Importer) -> int:
-    """Re-attach a failed row's source rows to it, so retrying the row settles them again.
-
-    Only source rows still ``FAILED`` and carried by no other row come back (as ``IMPORTING``); a
-    row an observer changed since is already back in the batchers' hands. Returns the rows re-attached.
-    """
-    envelope = queue.Envelope.load(row)
-    if not envelope.rows:
-        return 0
-    cols = queue.STREAMS[envelope.stream]
-    model = queue.model_for_table(envelope.table)
-    pk = model._meta.pk.attname  # type: ignore[union-attr]
-    pks = [p for p, _ in envelope.rows]
-    n = 0
-    for start in range(0, len(pks), 500):
-        n += model._default_manager.filter(
-            **{
-                f"{pk}__in": pks[start : start + 500],
-                cols["status"]: SyncStatus.FAILED,
-                cols["importer"]: None,
-            }
-        ).update(**{cols["status"]: SyncStatus.IMPORTING, cols["importer"]: row.pk}, sync_message="")
     return n
