@@ -36,7 +36,8 @@ from dotsync.jobs.batching import (
 )
 from dotsync.jobs.payloads import insight
 from dotsync.jobs.payloads import product as product_payload
-from dotsync.jobs.queue import enqueue_single, payload_hash
+from dotsync.jobs.queue import payload_hash
+from dotsync.jobs.stream import queue_delete
 from dotsync.jobs.streams import CATALOG
 from dotsync.models.importer import ImportMode
 from dotsync.store.registry import get_adapter
@@ -195,10 +196,5 @@ def _retire(tgts: list[Target], outcomes: Outcomes, result: JobResult, row: Any,
                 hash_=hash_,
             )
         else:
-            enqueue_single(
-                website_id=t.ctx.website.pk,
-                import_type=t.collection,
-                import_mode=ImportMode.SINGLE_DELETE,
-                payload=payload,
-            )
+            queue_delete(CATALOG, t.ctx.website.pk, key=key, email=None, collection=t.collection)
         result.add(t.ctx.code, "deletes")

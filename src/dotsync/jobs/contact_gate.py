@@ -23,7 +23,8 @@ from django.db.models import Q
 from django.db.models.functions import Lower
 from django.utils import timezone
 
-from dotsync.jobs.batching import Outcomes, WebsiteContext
+from dotsync.accounts import WebsiteContext
+from dotsync.jobs.batching import Outcomes
 from dotsync.models import Contact, HoldReason, Order, Quote, Review, SyncStatus, Wishlist
 from dotsync.models.sync import canonical_email
 

@@ -16,8 +16,10 @@ from dotsync.accounts import RunContext, WebsiteContext
 from dotsync.config import WebsiteSettings
 from dotsync.jobs.base import Job, JobResult
 from dotsync.jobs.batching import delete_payload
+from dotsync.jobs.queue import enqueue_single
 from dotsync.jobs.status_lines import TableReport
-from dotsync.models import SyncState
+from dotsync.models import Importer, SyncState
+from dotsync.models.importer import ImportMode
 from dotsync.models.sync import SYNC_COLUMNS, StateColumns
 from dotsync.store.protocol import StoreAdapter
 from dotsync.store.registry import get_adapter
@@ -162,6 +164,33 @@ class Stream:
         """
         target = self.collection
         return delete_payload(collection or target.name, target.scope, key, email)
+
+
+def queue_delete(
+    stream: Stream,
+    website_id: int,
+    *,
+    key: str,
+    email: str | None,
+    collection: str | None = None,
+    after: Sequence[int] = (),
+) -> Importer:
+    """Queue a ``Single_Delete`` of one of ``stream``'s records that no sync row carries.
+
+    For jobs and store events alike (a job deleting a record its row carries queues it with
+    :func:`~dotsync.jobs.batching.retire`, same payload). ``collection`` names a collection other
+    than the declared one (the catalogue's per-store collections); ``after`` lists importer rows
+    to settle first.
+    """
+    payload = stream.delete_payload(key, email, collection)
+    if after:
+        payload["after"] = list(after)
+    return enqueue_single(
+        website_id=website_id,
+        import_type=payload["collection"],
+        import_mode=ImportMode.SINGLE_DELETE,
+        payload=payload,
+    )
 
 
 Part = Callable[[WebsiteContext, StoreAdapter, JobResult], None]
