@@ -215,7 +215,7 @@ class RunContext:
         As :attr:`enabled`, a website whose ``toggle`` could not be read is included, so the caller
         reports its problems: callers refuse a website whose settings have problems.
         """
-        if toggle is None:
+        if not toggle:
             return list(self.enabled)
         return [w for w in self.enabled if getattr(w.cfg, toggle) or toggle in w.cfg.invalid]
 

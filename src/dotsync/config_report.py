@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from dotsync.accounts import RunContext
 from dotsync.config import global_problems
 from dotsync.crypto import default_key_warning
-from dotsync.jobs.base import websites_for
 
 
 def configuration_warnings() -> list[str]:
@@ -14,6 +14,7 @@ def configuration_warnings() -> list[str]:
     """
     out = [w for w in (default_key_warning(),) if w]
     out += [f"every website is refused until this is fixed: {p}" for p in global_problems()]
-    for _website, cfg in websites_for(None):
+    for website in RunContext.resolve().enabled:
+        cfg = website.cfg
         out += [f"website {cfg.website_code} is refused: {p}" for p in cfg.problems(include_global=False)]
     return out

@@ -139,7 +139,7 @@ def _sync_one(job: str, website_code: str | None, *, as_json: bool) -> ExitCode:
     from dotsync.jobs import health
     from dotsync.jobs.registry import JOBS
 
-    result = JOBS[job].run(website_code)
+    result = JOBS[job](website_code)
     report = {**result.as_dict(), **health.check(website_code).as_dict(), "failed": result.total("failed")}
     code = exit_code(report)
     if as_json:

@@ -17,9 +17,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from dotsync.accounts import RunContext
 from dotsync.config import WebsiteSettings
 from dotsync.exceptions import PlatformError
-from dotsync.jobs.base import websites_for
 from dotsync.jobs.payloads import datafields
 from dotsync.models import WebsiteConfig
 
@@ -95,18 +95,20 @@ def automap(
 ) -> list[AutomapResult]:
     """Run :func:`automap_website` for every enabled website (or just ``website_code``).
 
+    Args:
+        website_code: only this website.
+        client_for: the client to use for a website's settings (tests); None: its account's client.
+
     Raises:
         ConfigurationError: a website's settings are invalid (every problem is listed).
         LookupError: ``website_code`` names no enabled website.
     """
-    if client_for is None:
-        from dotsync.platform.accounts import client_for as default_client_for
-
-        client_for = default_client_for
+    ctx = RunContext.resolve(website_code)
     out = []
-    for _website, cfg in websites_for(None, website_code):
-        cfg.validate()
-        out.append(automap_website(cfg, client_for(cfg)))
+    for website in ctx.enabled:
+        cfg = website.cfg.validate()
+        client = client_for(cfg) if client_for is not None else ctx.account_of(website.website.pk).client()
+        out.append(automap_website(cfg, client))
     if website_code and not out:
         raise LookupError(
             f"website {website_code!r} does not exist or dotsync is not enabled for it; "

@@ -1,14 +1,22 @@
-"""What every job shares: its result, the websites it runs for, and keyset paging over sync rows."""
+"""What every job shares: its declaration, its result, the websites it runs for, keyset paging over rows.
+
+A :class:`Job` declares the id, the specification's name, the scope, the default frequency, the lock
+key and the toggle of one job; :mod:`dotsync.jobs.registry` lists them, and ``dotsync sync JOB``, the
+runner and the scheduler read only that list. A job runs with a :class:`~dotsync.accounts.RunContext`
+(websites and accounts resolved once); calling it with a website code resolves its own.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import enum
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import models
 
-from dotsync.config import WebsiteSettings, get_config
+from dotsync.accounts import RunContext
+from dotsync.config import WebsiteSettings
 from dotsync.models import SyncStatus, Website
 
 
@@ -34,6 +42,71 @@ class JobResult:
         return {"job": self.job, "counts": self.counts, "errors": self.errors}
 
 
+class JobScope(enum.StrEnum):
+    """What one unit of a job's work is (and what its lock covers)."""
+
+    WEBSITE = "website"
+    ACCOUNT = "account"
+    STORE = "store"
+
+
+@dataclass(frozen=True)
+class Job:
+    """One job: what it is called, what it covers, how often it runs and what switches it off.
+
+    Attributes:
+        id: the job id (``dotsync sync ID``, ``job_frequencies`` keys), e.g. ``"orders"``.
+        spec_name: the specification's name for it, e.g. ``"order_and_quote_sync"``.
+        summary: one line for ``dotsync sync --help``.
+        scope: per website, per account or per store.
+        default_frequency: minutes between runs when ``job_frequencies`` does not say.
+        toggle: the :class:`~dotsync.config.WebsiteSettings` switch the whole job obeys (None: each
+            of its streams has its own).
+    """
+
+    id: str
+    spec_name: str
+    summary: str
+    scope: JobScope
+    default_frequency: int
+    toggle: str | None = None
+
+    def lock_key(self, unit: str = "") -> str:
+        """The lock name for the whole job, or for one unit of it (a website code, an account key)."""
+        return f"dotsync:job:{self.id}" + (f":{unit}" if unit else "")
+
+    def frequency(self, cfg: WebsiteSettings) -> int:
+        """Minutes between runs for a website: its ``job_frequencies`` entry, else the default."""
+        return cfg.job_frequencies.get(self.id, self.default_frequency)
+
+    def run(self, ctx: RunContext) -> JobResult:
+        """Run once for the context's websites."""
+        raise NotImplementedError
+
+    def __call__(self, website_code: str | None = None) -> JobResult:
+        """Run once for every enabled website (or ``website_code``), resolving them first."""
+        return self.run(RunContext.resolve(website_code))
+
+
+@dataclass(frozen=True)
+class EntryJob(Job):
+    """A job whose module entry point ``run(website_code)`` still resolves its own websites.
+
+    Attributes:
+        entry: the module's ``run``.
+    """
+
+    entry: Callable[[str | None], JobResult] = field(kw_only=True)
+
+    def run(self, ctx: RunContext) -> JobResult:
+        """Call the module's ``run`` for the context's website code."""
+        return self.entry(ctx.website_code)
+
+    def __call__(self, website_code: str | None = None) -> JobResult:
+        """Call the module's ``run`` (it resolves its websites itself)."""
+        return self.entry(website_code)
+
+
 def websites_for(
     toggle: str | None, website_code: str | None = None
 ) -> Iterator[tuple[Website, WebsiteSettings]]:
@@ -48,16 +121,8 @@ def websites_for(
     :meth:`WebsiteSettings.problems` is not empty (:meth:`WebsiteSettings.validate` raises with every
     problem listed). An unreadable switch is never taken as on.
     """
-    qs = Website.objects.order_by("id")
-    if website_code:
-        qs = qs.filter(code=website_code)
-    for website in qs.iterator():
-        cfg = get_config(website)
-        if not cfg.enabled and "enabled" not in cfg.invalid:
-            continue
-        if toggle and not getattr(cfg, toggle) and toggle not in cfg.invalid:
-            continue
-        yield website, cfg
+    for ctx in RunContext.resolve(website_code).websites_where(toggle):
+        yield ctx.website, ctx.cfg
 
 
 def iter_pending(

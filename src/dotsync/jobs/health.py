@@ -1,6 +1,6 @@
 """What state each account of the websites in scope is in after a run, for reports and exit codes.
 
-Read from the process's cached clients (:mod:`dotsync.platform.accounts`): whether the platform
+Read from the process's cached clients (:mod:`dotsync.accounts`): whether the platform
 refused the credentials on its last answer, and whether the account's circuit breaker is open (and
 why). Nothing is called: an account this run never called is ``idle``.
 """
@@ -11,8 +11,7 @@ import enum
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from dotsync.jobs.base import websites_for
-from dotsync.platform import accounts
+from dotsync.accounts import RunContext
 from dotsync.platform.dotdigital.policy import STATUS_RULES
 from dotsync.platform.dotdigital.reachability import hint
 
@@ -75,19 +74,18 @@ class Health:
         }
 
 
-def check(website_code: str | None = None) -> Health:
-    """The health of the enabled websites in scope (``--website CODE``, or all)."""
-    health = Health()
-    groups: dict[tuple[str, str], tuple[Any, list[str]]] = {}
-    for _website, cfg in websites_for(None, website_code):
-        health.websites += 1
-        problems = cfg.problems()
-        if problems:
-            health.config_problems.extend(problems)
-            continue
-        groups.setdefault(accounts.account_key(cfg), (cfg, []))[1].append(cfg.website_code)
-    for cfg, codes in groups.values():
-        client = accounts.cached_client(cfg)
+def check(website_code: str | None = None, *, ctx: RunContext | None = None) -> Health:
+    """The health of the enabled websites in scope (``--website CODE``, or all).
+
+    Args:
+        website_code: only this website.
+        ctx: the run's websites and accounts (None: resolved here for ``website_code``).
+    """
+    ctx = ctx or RunContext.resolve(website_code)
+    health = Health(websites=len(ctx.enabled), config_problems=list(ctx.problems))
+    for account in ctx.accounts:
+        codes = [w.cfg.website_code for w in account.websites]
+        client = account.cached_client()
         if client is None:
             health.accounts.append(AccountHealth(codes, AccountState.IDLE))
         elif client.stats.credentials_refused:

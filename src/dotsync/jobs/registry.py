@@ -1,7 +1,8 @@
 """Every job dotsync runs, by id, with the name the specification uses for it.
 
-``dotsync sync JOB`` and the scheduler look jobs up here. Each ``run`` takes an optional website
-code and returns a :class:`~dotsync.jobs.base.JobResult`.
+``dotsync sync JOB``, the runner and the scheduler read only this list. Each entry is a
+:class:`~dotsync.jobs.base.Job`: call it with an optional website code, or ``job.run(ctx)`` with a
+:class:`~dotsync.accounts.RunContext`; either returns a :class:`~dotsync.jobs.base.JobResult`.
 
 =========================  ==================================  ============================================
 job id                     specification name                  what it does
@@ -16,53 +17,60 @@ job id                     specification name                  what it does
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
-
 from dotsync.jobs import catalog, contacts, importer, orders, reviews_and_wishlists
-from dotsync.jobs.base import JobResult
+from dotsync.jobs.base import EntryJob, Job, JobScope
+from dotsync.jobs.importer import ImporterJob
 
-
-@dataclass(frozen=True)
-class JobSpec:
-    """A job: its id, the specification's name for it, its entry point and a one-line summary."""
-
-    id: str
-    spec_name: str
-    run: Callable[[str | None], JobResult]
-    summary: str
-
-
-JOBS: dict[str, JobSpec] = {
-    contacts.JOB_ID: JobSpec(
+ALL: tuple[Job, ...] = (
+    EntryJob(
         contacts.JOB_ID,
         contacts.SPEC_NAME,
-        contacts.run,
         "Customers, guests and subscribers to their address books as CSV imports.",
+        JobScope.WEBSITE,
+        default_frequency=15,
+        entry=contacts.run,
     ),
-    orders.JOB_ID: JobSpec(
+    EntryJob(
         orders.JOB_ID,
         orders.SPEC_NAME,
-        orders.run,
         "Orders to the Orders collection and baskets to the Quote collection.",
+        JobScope.WEBSITE,
+        default_frequency=15,
+        entry=orders.run,
     ),
-    reviews_and_wishlists.JOB_ID: JobSpec(
+    EntryJob(
         reviews_and_wishlists.JOB_ID,
         reviews_and_wishlists.SPEC_NAME,
-        reviews_and_wishlists.run,
         "Reviews and wishlists to the Reviews and Wishlist collections.",
+        JobScope.WEBSITE,
+        default_frequency=15,
+        entry=reviews_and_wishlists.run,
     ),
-    catalog.JOB_ID: JobSpec(
+    EntryJob(
         catalog.JOB_ID,
         catalog.SPEC_NAME,
-        catalog.run,
         "Products to Catalog_Default or one catalogue collection per store.",
+        JobScope.STORE,
+        default_frequency=15,
+        toggle="sync_catalog",
+        entry=catalog.run,
     ),
-}
-JOBS[importer.JOB] = JobSpec(
     importer.JOB,
-    "importer",
-    importer.run,
-    "Sends queued imports and single-record calls to dotdigital and settles what it confirms.",
 )
-"""Job id -> :class:`JobSpec`. The importer comes last: ``sync all`` runs the others, then drains it."""
+"""Every job. ``sync all`` runs the batching jobs in this order (``contacts`` moved last), then the
+importer, which drains what they queue."""
+
+JOBS: dict[str, Job] = {job.id: job for job in ALL}
+"""Job id -> :class:`~dotsync.jobs.base.Job`."""
+
+DEFAULT_JOB_FREQUENCIES: dict[str, int] = {job.id: job.default_frequency for job in ALL}
+"""Job id -> minutes between runs when ``job_frequencies`` does not say (the jobs' declarations).
+
+:data:`dotsync.config.DEFAULT_JOB_FREQUENCIES` (the settings layer, which cannot import the jobs) must
+agree: ``tests/jobs/test_registry.py`` checks it.
+"""
+
+
+def batching_jobs() -> list[Job]:
+    """Every job but the importer, in registry order."""
+    return [job for job in ALL if not isinstance(job, ImporterJob)]

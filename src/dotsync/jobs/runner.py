@@ -32,8 +32,10 @@ from typing import Any
 from django.db.models import Min, Q
 from django.utils import timezone
 
+from dotsync import accounts
+from dotsync.accounts import RunContext
 from dotsync.jobs import importer
-from dotsync.jobs.base import JobResult, websites_for
+from dotsync.jobs.base import JobResult
 from dotsync.jobs.health import Health
 from dotsync.jobs.health import check as check_health
 from dotsync.models import Importer
@@ -191,6 +193,8 @@ def run_batchers(
     website_code: str | None = None,
     progress: Progress | None = None,
     after_each: Callable[[], None] | None = None,
+    *,
+    ctx: RunContext | None = None,
 ) -> dict[str, JobResult]:
     """Run every batching job once (every registered job but the importer), the contacts job last.
 
@@ -202,18 +206,19 @@ def run_batchers(
         website_code: only this website; None for every enabled website.
         progress: called before each job.
         after_each: called after each job (``sync all`` starts the job's imports there).
+        ctx: the run's websites and accounts (None: resolved here for ``website_code``).
     """
-    from dotsync.jobs.registry import JOBS
+    from dotsync.jobs.registry import batching_jobs
 
+    ctx = ctx or RunContext.resolve(website_code)
     results: dict[str, JobResult] = {}
-    order = sorted(JOBS, key=lambda job_id: job_id == CONTACTS_LAST)  # stable: registry order otherwise
-    for job_id in order:
-        spec = JOBS[job_id]
-        if job_id == importer.JOB:
-            continue
+    order = sorted(
+        batching_jobs(), key=lambda job: job.id == CONTACTS_LAST
+    )  # stable: registry order otherwise
+    for job in order:
         if progress:
-            progress({"phase": "batch", "job": job_id})
-        results[job_id] = spec.run(website_code)
+            progress({"phase": "batch", "job": job.id})
+        results[job.id] = job.run(ctx)
         if after_each:
             after_each()
     return results
@@ -228,17 +233,23 @@ def drain(
     summary: SyncSummary | None = None,
     sleep: Callable[[float], None] = time.sleep,
     stall: Stall | None = None,
+    ctx: RunContext | None = None,
 ) -> SyncSummary:
-    """Run the importer until the queue of the websites in scope drains (or a limit is reached)."""
+    """Run the importer until the queue of the websites in scope drains (or a limit is reached).
+
+    ``ctx`` is the run's websites and accounts (None: resolved here for ``website_code``); every round
+    uses it, so settings are read once per drain.
+    """
     summary = summary or SyncSummary()
     stall = stall or Stall()
     summary.drained, summary.stopped = False, ""
-    website_ids = [w.pk for w, _ in websites_for(None, website_code)]
+    ctx = ctx or RunContext.resolve(website_code)
+    website_ids = ctx.website_ids
     started = time.monotonic()
     deadline = None if timeout is None else started + timeout
     pace = Pace()
     while True:
-        result = importer.run(website_code, poll_min_age=pace.estimate)
+        result = importer.run(ctx=ctx, poll_min_age=pace.estimate)
         summary.rounds += 1
         summary.add(result)
         pace.learn(result)
@@ -354,15 +365,11 @@ def _imported(summary: SyncSummary) -> int:
 
 def api_calls() -> int:
     """Calls made so far by this process's cached clients."""
-    from dotsync.platform import accounts
-
     return sum(client.stats.calls for client in accounts.clients())
 
 
 def _next_probe() -> float:
     """Seconds until the first open circuit breaker of this process lets a probe through (0: none open)."""
-    from dotsync.platform import accounts
-
     now = time.time()
     waits = [c.breaker.reopens_at - now for c in accounts.clients() if c.breaker.is_open]
     return max(0.0, min(waits)) if waits else 0.0
@@ -370,8 +377,6 @@ def _next_probe() -> float:
 
 def api_answers() -> int:
     """Calls the platform answered (anything but a 5xx or no answer) so far, across cached clients."""
-    from dotsync.platform import accounts
-
     return sum(client.stats.answered for client in accounts.clients())
 
 
@@ -402,20 +407,24 @@ def sync_all(
         the queue drained and why the loop stopped, what remains, API calls made and time taken,
         rows failed in this run, and the websites' health (``websites``, ``config_problems``,
         ``accounts`` with each account's state, cause and hint).
+
+    The websites, their settings and accounts are resolved once, when the run starts (API passwords
+    are decrypted once): settings edited during a run apply from the next run.
     """
     clock = time.monotonic()
     calls_before = api_calls()
     summary = SyncSummary()
     stall = Stall(stall_limit)
+    ctx = RunContext.resolve(website_code)
 
     def start_imports() -> None:
         # the platform processes a job's imports while the next job batches (polling waits for drain)
-        summary.add(importer.run(website_code, poll=False))
+        summary.add(importer.run(ctx=ctx, poll=False))
 
     for _ in range(MAX_PASSES):
         waiting = 0
         if batch:
-            for job_id, result in run_batchers(website_code, progress, start_imports).items():
+            for job_id, result in run_batchers(website_code, progress, start_imports, ctx=ctx).items():
                 _fold_job(summary.jobs, job_id, result)
                 summary.errors.extend(e for e in result.errors if e not in summary.errors)
                 waiting += result.total("waiting")
@@ -432,12 +441,13 @@ def sync_all(
             summary=summary,
             sleep=sleep,
             stall=stall,
+            ctx=ctx,
         )
         if not (batch and waiting and summary.drained and _imported(summary) > imported_before):
             break  # nothing was waiting for this pass's imports
     summary.api_calls = api_calls() - calls_before
     summary.elapsed = time.monotonic() - clock
-    summary.health = check_health(website_code)
+    summary.health = check_health(website_code, ctx=ctx)
     for account in summary.health.accounts:
         line = account.line()
         if line and line not in summary.errors:

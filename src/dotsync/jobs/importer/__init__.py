@@ -29,22 +29,60 @@ converges on exactly the store's data in the platform.
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 
+from dotsync.accounts import RunContext
 from dotsync.exceptions import DotsyncError
-from dotsync.jobs.base import JobResult, websites_for
-from dotsync.jobs.importer.fairness import group_accounts
+from dotsync.jobs.base import Job, JobResult, JobScope
 from dotsync.jobs.importer.poll import poll_account
 from dotsync.jobs.importer.start import Budget, start_account
-from dotsync.platform.accounts import client_for
 
 logger = logging.getLogger(__name__)
 
-JOB = "importer"
+
+@dataclass(frozen=True)
+class ImporterJob(Job):
+    """The importer: one unit of work per dotdigital account."""
+
+    def run(
+        self,
+        ctx: RunContext,
+        *,
+        max_starts: int | None = None,
+        poll_min_age: float | None = None,
+        poll: bool = True,
+    ) -> JobResult:
+        """Run the importer once for the context's accounts (see :func:`run` for the arguments)."""
+        result = JobResult(self.id)
+        result.errors.extend(ctx.problems)
+        budget = Budget(max_starts)
+        for account in ctx.accounts:
+            try:
+                client = account.client()
+                if not poll or poll_account(account, client, result, min_age=poll_min_age):
+                    start_account(account, client, result, budget)
+            except Exception as exc:  # one account's trouble never stops the others
+                if isinstance(exc, DotsyncError):
+                    logger.warning("importer: account of website(s) %s skipped: %s", account.codes, exc)
+                else:
+                    logger.exception("importer: account of website(s) %s failed", account.codes)
+                result.errors.append(f"website(s) {account.codes}: {exc}")
+        return result
+
+
+JOB = ImporterJob(
+    "importer",
+    "importer",
+    "Sends queued imports and single-record calls to dotdigital and settles what it confirms.",
+    JobScope.ACCOUNT,
+    default_frequency=5,
+)
 
 
 def run(
     website_code: str | None = None,
     *,
+    ctx: RunContext | None = None,
     max_starts: int | None = None,
     poll_min_age: float | None = None,
     poll: bool = True,
@@ -53,6 +91,8 @@ def run(
 
     Args:
         website_code: only this website (``--website CODE``); None for every enabled website.
+        ctx: the run's websites and accounts, already resolved (``sync all`` passes one per run);
+            None resolves them for ``website_code``.
         max_starts: at most this many platform calls that start work (bulk starts and single-record
             calls) in this run; None for no limit beyond the accounts' caps.
         poll_min_age: only poll imports started at least this many seconds ago (the runner passes
@@ -64,25 +104,6 @@ def run(
         Counts per website: ``imported``, ``failed``, ``in_progress``, ``started``, ``sent``,
         ``waiting``, ``retrying``, ``split``, ``resent``; errors name the website and what to do.
     """
-    result = JobResult(JOB)
-    websites = []
-    for website, cfg in websites_for(None, website_code):
-        problems = cfg.problems()
-        if problems:
-            result.errors.extend(problems)
-            continue
-        websites.append((website, cfg))
-    budget = Budget(max_starts)
-    for account in group_accounts(websites):
-        try:
-            client = client_for(account.cfg)
-            if not poll or poll_account(account, client, result, min_age=poll_min_age):
-                start_account(account, client, result, budget)
-        except Exception as exc:  # one account's trouble never stops the others
-            codes = ", ".join(cfg.website_code for _, cfg in account.websites)
-            if isinstance(exc, DotsyncError):
-                logger.warning("importer: account of website(s) %s skipped: %s", codes, exc)
-            else:
-                logger.exception("importer: account of website(s) %s failed", codes)
-            result.errors.append(f"website(s) {codes}: {exc}")
-    return result
+    if ctx is None:
+        ctx = RunContext.resolve(website_code)
+    return JOB.run(ctx, max_starts=max_starts, poll_min_age=poll_min_age, poll=poll)
