@@ -9,8 +9,8 @@ Every trial, from a copy of one small shop (SQLite file, tables from the models)
    data fields and history installed, then a few seeded random store changes through Oscar's flows,
    observers on (subscribe, unsubscribe, delete a subscription, place, advance, cancel, rename);
 2. **faults**: random sandbox knobs (import delay and polls, 5xx rate) for the rest of the trial;
-3. **killed sync**: ``sync all`` in a child process, ``SIGKILL``\\ ed after a random 0.2-4 s (unless
-   it ended first);
+3. **killed sync**: ``sync all`` in a child process, ``SIGKILL``\\ ed a random 0-3 s into the sync
+   (unless it ended first);
 4. **more changes** (a child): another seeded batch, while the killed run's imports are in flight;
    unsubscribes and cancellations of records whose first import is on its way are the issue-8 race;
 5. **drain** (a child): faults off, ``dotsync retry``'s resume (deferred rows due now) and ``sync all``
@@ -191,6 +191,7 @@ def child(argv: list[str]) -> None:
     elif mode == "sync":
         from dotsync.jobs.runner import sync_all
 
+        print("ready", flush=True)  # Django is up: the kill clock starts now
         out = {"drained": sync_all(timeout=60)["drained"]}
     elif mode == "drain":
         out = drain()
@@ -225,14 +226,20 @@ def child_env() -> dict[str, str]:
 
 
 def killed_sync(db: Path, after: float) -> bool:
-    """``sync all`` SIGKILLed ``after`` seconds in (True when it was killed, False when it ended first)."""
+    """``sync all`` SIGKILLed ``after`` seconds after it starts (True: killed; False: it ended first).
+
+    The clock starts when the child says Django is set up, so the kill lands in the sync itself.
+    """
     proc = subprocess.Popen(
         [sys.executable, __file__, "--child", str(db), "sync"],
         cwd=ROOT,
-        stdout=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
         env=child_env(),
+        text=True,
     )
+    assert proc.stdout is not None
+    proc.stdout.readline()  # "ready" (or EOF if the child died)
     try:
         proc.wait(timeout=after)
         return False
@@ -302,7 +309,7 @@ def trial(i: int, seed: int, template: Path, tmp: Path, sandbox: Any, url: str) 
         "seed": seed,
     }
     sandbox.set_faults(**faults)
-    kill_after = round(rng.uniform(0.2, 4.0), 2)
+    kill_after = round(rng.uniform(0.0, 3.0), 2)
     killed = killed_sync(db, kill_after)
     second = run_child(db, "mutate", str(seed + 1), str(rng.randint(3, 8)))
     sandbox.set_faults(reset=True, import_delay=0.05)
@@ -349,7 +356,7 @@ def write_doc(summary: dict[str, Any]) -> None:
         "`bench/soak.py` (`make soak` runs 100 trials after the long model-based run). Each trial: a copy "
         "of the small shop, seeded random store changes in `main_en` (subscribe, unsubscribe, delete a "
         "subscription, place, advance, cancel, rename), `sync all` in a child process SIGKILLed at a "
-        "random moment (0.2-4 s after it starts), random sandbox faults (import delay 0-2 s, 0-3 polls, "
+        "random moment (0-3 s into `sync all`), random sandbox faults (import delay 0-2 s, 0-3 polls, "
         "0-20 % 5xx), more changes while the killed run's imports are in flight, then a drain (faults "
         "off, deferred rows resumed). The trial's subscribers, customers and orders are compared with "
         "the `main` account: lost (missing), duplicated (stored twice), stale (another state than the "
