@@ -28,9 +28,9 @@ from dotsync.config import SCHEMA, env_name, get_config
 from dotsync.config_types import boolean
 from dotsync.crypto import DEFAULT_SECRET_KEY, allow_default_key, decrypt, encrypt
 from dotsync.exceptions import ConfigurationError
+from dotsync.install.sandbox_accounts import SandboxAccount, configure_website
 from dotsync.jobs import contacts, orders
 from dotsync.models import Order, SyncStatus, WebsiteConfig
-from dotsync.platform.sandbox_setup import SandboxAccount, configure_website
 from tests.jobs.batch_helpers import batches, enable, imported_contact, order_row
 
 BOOL_KEYS = sorted(k for k, parse in SCHEMA.items() if parse is boolean)

@@ -23,9 +23,9 @@ from typing import Any
 import httpx
 
 from dotsync.crypto import allow_default_key
+from dotsync.install.sandbox_accounts import BOOKS, SandboxAccount, configure_websites
 from dotsync.models import Contact, Website
 from dotsync.platform.sandbox.control import SandboxControl, SandboxError
-from dotsync.platform.sandbox_setup import BOOKS, SandboxAccount, configure_websites
 
 SUPPRESSED_PER_WEBSITE = 2
 """Seeded contacts per website suppressed in the sandbox before the sync."""

@@ -1,4 +1,4 @@
-"""Point websites at the sandbox (tests, benchmarks): see :mod:`dotsync.platform.sandbox_setup`.
+"""Point websites at the sandbox (tests, benchmarks): see :mod:`dotsync.install.sandbox_accounts`.
 
 ::
 
@@ -10,7 +10,7 @@ This module only re-exports the reusable code, which the demo uses too.
 
 from __future__ import annotations
 
-from dotsync.platform.sandbox_setup import (
+from dotsync.install.sandbox_accounts import (
     BOOKS,
     SandboxAccount,
     SandboxLike,

@@ -7,7 +7,7 @@ from typing import Any
 
 from starlette.responses import Response
 
-from dotsync.platform.sandbox.contacts import by_id, contact_from_body, contact_json, resubscribe_to
+from dotsync.platform.sandbox.contacts import by_id, contact_from_body, contact_json, lookup, resubscribe_to
 from dotsync.platform.sandbox.context import Api, Ctx, enum, get, no_content, ok
 from dotsync.platform.sandbox.datafields import fields_of
 from dotsync.platform.sandbox.errors import ApiError, not_found
@@ -127,7 +127,20 @@ async def resubscribe_no_challenge(ctx: Ctx) -> Response:
     return await resubscribe_to(ctx, False, int(book["id"]))
 
 
+async def contact_address_books(ctx: Ctx) -> Response:
+    """``GET /v2/contacts/{id}/address-books``."""
+    row = lookup(ctx, str(ctx.path_int("id")))
+    select, skip = ctx.paging()
+    books = ctx.store.all(
+        "SELECT b.* FROM address_books b JOIN memberships m ON m.address_book_id = b.id "
+        "WHERE m.contact_id = ? ORDER BY b.id LIMIT ? OFFSET ?",
+        (row["id"], select, skip),
+    )
+    return ok([book_json(ctx.store, b) for b in books])
+
+
 ROUTES = [
+    Api("GET", "/v2/contacts/{id}/address-books", contact_address_books),
     Api("GET", "/v2/address-books", list_books),
     Api("POST", "/v2/address-books", create_book),
     Api("GET", "/v2/address-books/{id}", get_book),

@@ -282,20 +282,6 @@ async def delete_contact(ctx: Ctx) -> Response:
     return no_content()
 
 
-async def contact_address_books(ctx: Ctx) -> Response:
-    """``GET /v2/contacts/{id}/address-books``."""
-    from dotsync.platform.sandbox.addressbooks import book_json
-
-    row = lookup(ctx, str(ctx.path_int("id")))
-    select, skip = ctx.paging()
-    books = ctx.store.all(
-        "SELECT b.* FROM address_books b JOIN memberships m ON m.address_book_id = b.id "
-        "WHERE m.contact_id = ? ORDER BY b.id LIMIT ? OFFSET ?",
-        (row["id"], select, skip),
-    )
-    return ok([book_json(ctx.store, b) for b in books])
-
-
 def suppress_in_account(
     store: Store, account_id: int, email: str, reason: str = "Unsubscribed"
 ) -> sqlite3.Row:
@@ -468,7 +454,6 @@ ROUTES = [
     Api("POST", "/v2/contacts/resubscribe-with-no-challenge", resubscribe_no_challenge),
     Api("GET", "/v2/contacts/suppressed-since/{date}", suppressed_since),
     Api("GET", "/v2/contacts/modified-since/{date}", modified_since),
-    Api("GET", "/v2/contacts/{id}/address-books", contact_address_books),
     Api("GET", "/v2/contacts/{identifier}", get_contact),
     Api("PUT", "/v2/contacts/{id}", update_contact),
     Api("DELETE", "/v2/contacts/{id}", delete_contact),

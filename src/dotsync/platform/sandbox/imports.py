@@ -43,6 +43,7 @@ from dotsync.platform.sandbox.context import Api, Ctx, csv_response, enum, get, 
 from dotsync.platform.sandbox.datafields import NAME_RE, RESTRICTED_NAMES, coerce, fields_of
 from dotsync.platform.sandbox.errors import ApiError, not_found
 from dotsync.platform.sandbox.faults import Faults
+from dotsync.platform.sandbox.processing import poll, register
 from dotsync.platform.sandbox.storage import Store, dumps
 
 MERGE_OPTIONS = ("Overwrite", "OnlyOverwriteIfNotEmpty", "OnlyOverwriteIfContactDataNotPopulated")
@@ -320,8 +321,6 @@ def process_contact_import(store: Store, faults: Faults, row: sqlite3.Row) -> No
 
 def find_import(ctx: Ctx, kind: str = "contacts") -> sqlite3.Row:
     """The caller's import by the ``{importId}`` path parameter, after counting a poll."""
-    from dotsync.platform.sandbox.processing import poll
-
     row = poll(ctx.store, ctx.faults.faults, ctx.account_id, ctx.path("importId"), kind)
     if row is None:
         raise not_found("ERROR_IMPORT_NOT_FOUND")
@@ -362,3 +361,5 @@ ROUTES = [
     Api("GET", "/v2/contacts/import/{importId}/report", import_report),
     Api("GET", "/v2/contacts/import/{importId}/report-faults", import_report_faults),
 ]
+
+register("contacts", process_contact_import)

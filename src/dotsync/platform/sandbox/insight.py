@@ -24,6 +24,7 @@ from dotsync.platform.sandbox.contacts import by_email, by_id
 from dotsync.platform.sandbox.context import Api, Ctx, int32, no_content, ok
 from dotsync.platform.sandbox.errors import ApiError, V3Error
 from dotsync.platform.sandbox.faults import Faults
+from dotsync.platform.sandbox.processing import poll, register
 from dotsync.platform.sandbox.storage import Store, dumps, iso
 
 COLLECTION_RE = re.compile(r"^[-A-Za-z_][-A-Za-z0-9_]{1,255}$")
@@ -281,8 +282,6 @@ def process_insight_import(store: Store, faults: Faults, row: sqlite3.Row) -> No
 
 async def import_status(ctx: Ctx) -> Response:
     """``GET /insightData/v3/import/{importId}``: ``NotStarted`` until processed, then ``Finished``."""
-    from dotsync.platform.sandbox.processing import poll
-
     row = poll(ctx.store, ctx.faults.faults, ctx.account_id, ctx.path("importId"), "insight")
     if row is None:
         raise V3Error(
@@ -455,3 +454,5 @@ ROUTES = [
     Api("DELETE", ACCOUNT_RECORD, delete_account_record),
     Api("DELETE", "/v2/contacts/transactional-data/{collectionName}/{key}", delete_v2_record),
 ]
+
+register("insight", process_insight_import)

@@ -11,11 +11,24 @@ from __future__ import annotations
 import logging
 import sqlite3
 import time
+from collections.abc import Callable
 
 from dotsync.platform.sandbox.faults import Faults
 from dotsync.platform.sandbox.storage import Store
 
 log = logging.getLogger("dotsync.sandbox")
+
+Processor = Callable[[Store, Faults, sqlite3.Row], None]
+"""Applies one due import of its kind to the account's state."""
+
+PROCESSORS: dict[str, Processor] = {}
+"""Import kind (``contacts``, ``insight``) -> its processor. Each kind's module registers its own when it is
+imported (:mod:`.imports`, :mod:`.insight`); :mod:`.app` imports them all, so every kind is registered."""
+
+
+def register(kind: str, processor: Processor) -> None:
+    """Make ``processor`` apply the due imports of ``kind``."""
+    PROCESSORS[kind] = processor
 
 
 def _process(store: Store, faults: Faults, row: sqlite3.Row) -> None:
@@ -24,14 +37,8 @@ def _process(store: Store, faults: Faults, row: sqlite3.Row) -> None:
     A stored import is processed by whichever request of its account comes next (and by
     ``/sandbox/state``), so an exception here would poison all of them, across restarts.
     """
-    from dotsync.platform.sandbox.imports import process_contact_import
-    from dotsync.platform.sandbox.insight import process_insight_import
-
     try:
-        if row["kind"] == "contacts":
-            process_contact_import(store, faults, row)
-        else:
-            process_insight_import(store, faults, row)
+        PROCESSORS[row["kind"]](store, faults, row)
     except Exception:  # a bug or a bad stored row: log it, settle the import, keep the account usable
         log.exception("sandbox import %s could not be processed; marked Failed", row["id"])
         store.run("UPDATE imports SET status = 'Failed' WHERE id = ?", (row["id"],))

@@ -97,7 +97,7 @@ def configure_websites(
     Returns:
         Website code -> its account.
     """
-    from dotsync.platform.accounts import reset_clients
+    from dotsync.accounts import reset_clients
     from dotsync.platform.dotdigital import clear_endpoint_cache
 
     out: dict[str, SandboxAccount] = {}
