@@ -56,10 +56,6 @@ from dotsync.exceptions import BatchConflict
 from dotsync.models import Importer, SyncStatus
 from dotsync.models.sync import COLUMNS, StateColumns
 
-STREAMS: dict[str, StateColumns] = COLUMNS
-"""Column names of each sync stream (:data:`dotsync.models.sync.COLUMNS`). Every table has ``sync``;
-email_contact also has ``subscriber``."""
-
 
 def canonical_json(payload: Any) -> str:
     """A record's canonical JSON: sorted keys, compact, non-JSON values as strings."""

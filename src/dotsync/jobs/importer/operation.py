@@ -78,6 +78,8 @@ class Operation(Generic[P]):
         confirm: settle a finished import's row and source rows; True when imported.
         count: how many records a payload holds (None: one).
         split: cut a rejected batch's envelope in two halves (None: it cannot be split).
+        waits_for_carrier: a row is not started while an import it names in its payload's ``after``
+            is unsettled (a delete or an email change of a record that import is still creating).
     """
 
     mode: str
@@ -89,6 +91,7 @@ class Operation(Generic[P]):
     confirm: Callable[[Importer, DotdigitalClient, Progress], bool] | None = None
     count: Callable[[dict[str, Any]], int] | None = None
     split: Callable[[Envelope], tuple[Envelope, Envelope]] | None = None
+    waits_for_carrier: bool = False
 
     @property
     def splittable(self) -> bool:

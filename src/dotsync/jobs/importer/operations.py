@@ -8,13 +8,12 @@ type below, plus its value in :class:`~dotsync.models.importer.ImportMode`.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, NotRequired, TypedDict
 
 from dotsync.exceptions import DotsyncError
 from dotsync.jobs import queue
 from dotsync.jobs.importer import bisect, bulk, calls
-from dotsync.jobs.importer.operation import Kind, Operation, Started
+from dotsync.jobs.importer.operation import Kind, Operation, P, Started
 from dotsync.models.importer import ImportMode
 
 if TYPE_CHECKING:
@@ -87,15 +86,18 @@ class EmailChange(TypedDict):
     after: NotRequired[list[int]]
 
 
-def call(handler: calls.Handler) -> Callable[[DotdigitalClient, Importer, WebsiteSettings], Started]:
-    """A call mode's start: run its :mod:`.calls` handler on the row's payload; the note settles the row."""
+def call_operation(mode: str, payload: type[P], handler: calls.Handler) -> Operation[P]:
+    """A call mode: its :mod:`.calls` handler runs on the row's payload and its note settles the row.
+
+    A call waits for an unsettled import its payload names in ``after`` (``waits_for_carrier``).
+    """
 
     def start(client: DotdigitalClient, row: Importer, cfg: WebsiteSettings) -> Started:
         return Started(note=handler(client, queue.Envelope.load(row).payload, cfg))
 
     start.__name__ = start.__qualname__ = handler.__name__
     start.__doc__ = handler.__doc__
-    return start
+    return Operation(mode, payload, Kind.CALL, start, waits_for_carrier=True)
 
 
 CONTACT_CSV = Operation(
@@ -120,19 +122,15 @@ INSIGHT_BULK = Operation(
     count=bisect.count_insight,
     split=bisect.split_insight,
 )
-INSIGHT_UPSERT = Operation(ImportMode.SINGLE, InsightRecord, Kind.CALL, call(calls.insight_upsert))
-INSIGHT_DELETE = Operation(ImportMode.SINGLE_DELETE, InsightRecordRef, Kind.CALL, call(calls.insight_delete))
-CONTACT_UPDATE = Operation(ImportMode.CONTACT_UPDATE, ContactFields, Kind.CALL, call(calls.contact_update))
-CONTACT_DELETE = Operation(ImportMode.CONTACT_DELETE, EmailOnly, Kind.CALL, call(calls.contact_delete))
-CONTACT_EMAIL_UPDATE = Operation(
-    ImportMode.CONTACT_EMAIL_UPDATE, EmailChange, Kind.CALL, call(calls.contact_email_update)
+INSIGHT_UPSERT = call_operation(ImportMode.SINGLE, InsightRecord, calls.insight_upsert)
+INSIGHT_DELETE = call_operation(ImportMode.SINGLE_DELETE, InsightRecordRef, calls.insight_delete)
+CONTACT_UPDATE = call_operation(ImportMode.CONTACT_UPDATE, ContactFields, calls.contact_update)
+CONTACT_DELETE = call_operation(ImportMode.CONTACT_DELETE, EmailOnly, calls.contact_delete)
+CONTACT_EMAIL_UPDATE = call_operation(
+    ImportMode.CONTACT_EMAIL_UPDATE, EmailChange, calls.contact_email_update
 )
-UNSUBSCRIBE = Operation(
-    ImportMode.SUBSCRIBER_UNSUBSCRIBE, EmailOnly, Kind.CALL, call(calls.subscriber_unsubscribe)
-)
-RESUBSCRIBE = Operation(
-    ImportMode.SUBSCRIBER_RESUBSCRIBED, EmailOnly, Kind.CALL, call(calls.subscriber_resubscribe)
-)
+UNSUBSCRIBE = call_operation(ImportMode.SUBSCRIBER_UNSUBSCRIBE, EmailOnly, calls.subscriber_unsubscribe)
+RESUBSCRIBE = call_operation(ImportMode.SUBSCRIBER_RESUBSCRIBED, EmailOnly, calls.subscriber_resubscribe)
 
 ALL: tuple[Operation[Any], ...] = (
     CONTACT_CSV,

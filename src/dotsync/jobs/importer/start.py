@@ -80,7 +80,8 @@ def start_account(account: Account, client: DotdigitalClient, result: JobResult,
         if kind is not Kind.CALL and active[kind] >= caps[kind]:
             rows.close(kind)
             continue
-        if kind is Kind.CALL and queue.waits_for(row):
+        op = OPERATIONS.get(row.import_mode)
+        if (op is None or op.waits_for_carrier) and queue.waits_for(row):
             continue  # its record is still being imported: sent once that import settles
         if not state.claim(row):
             continue
