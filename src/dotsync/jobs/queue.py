@@ -17,22 +17,12 @@ them from the table name. This module knows nothing of the batching rules above 
       "payload": {...}                   # what the importer sends; its shape depends on import_mode
     }
 
-Payload shapes by mode:
-
-* contact ``Bulk``: ``{"address_book": "customers"|"subscribers"|"guests", "address_book_id": int,
-  "csv": "<text>", "emails": {email: pk}}``
-* insight ``Bulk_JSON``: ``{"collection": "Orders", "scope": "contact"|"account", "type": "orders",
-  "records": [{"key": ..., "contactIdentity": {...}, "json": {...}}]}``; ``records[i]`` belongs to
-  ``rows[i]``, unless an optional ``"keys": {record_key: pk}`` says otherwise (the importer maps
-  per-record failures back to source rows this way)
-* ``Contact_Update``: ``{"email": str, "data_fields": {...}, "address_book_id": int | None}``
-* ``Contact_Delete``: ``{"email": str}``
-* ``Contact_Email_Update``: ``{"old_email": str, "email": str}``
-* ``Subscriber_Unsubscribe`` / ``Subscriber_Resubscribed``: ``{"email": str}``
-* ``Single`` (one insight upsert): ``{"collection": str, "scope": "contact"|"account", "key": str,
-  "email": str | None, "json": {...}}``
-* ``Single_Delete`` (one insight delete): ``{"collection": str, "scope": "contact"|"account",
-  "key": str, "email": str | None}``
+The payload's shape for each mode is a ``TypedDict`` of :mod:`dotsync.jobs.importer.operations`,
+declared with the mode's :class:`~dotsync.jobs.importer.operation.Operation` (``ContactCsv``,
+``InsightBatch``, ``InsightRecord``, ``InsightRecordRef``, ``ContactFields``, ``EmailOnly``,
+``EmailChange``). An insight batch's ``records[i]`` belongs to ``rows[i]``, unless an optional
+``"keys": {record_key: pk}`` says otherwise (the importer maps per-record failures back to source
+rows this way). A call's payload may name in ``"after"`` the imports it must wait for.
 
 Observers enqueue single modes with :func:`enqueue_single`; the importer sends them through the
 same queue, fairness and retry rules as bulk imports.
@@ -317,7 +307,7 @@ def enqueue_single(
     table: str = "",
     rows: Sequence[tuple[int, str]] = (),
 ) -> Importer:
-    """Queue one single-record call (see the payload shapes in the module docstring)."""
+    """Queue one single-record call (payload shapes: :mod:`dotsync.jobs.importer.operations`)."""
     return register_batch(
         website_id=website_id,
         import_type=import_type,

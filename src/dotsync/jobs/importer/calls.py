@@ -1,6 +1,6 @@
 """Call modes: one platform call (or two) per importer row, settled as soon as it returns.
 
-Each handler takes the client, the row's payload (shapes in :mod:`dotsync.jobs.queue`) and the
+Each handler takes the client, the row's payload (shapes in :mod:`.operations`) and the
 website's settings, and returns the note recorded on the row once it is ``IMPORTED``. Errors are
 raised and handled by the importer like a bulk start's (same retry rules). A delete of something the
 platform does not hold succeeds with a note: there is nothing left to delete.

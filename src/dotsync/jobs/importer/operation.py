@@ -69,7 +69,7 @@ class Operation(Generic[P]):
 
     Attributes:
         mode: the ``import_mode`` value stored on the row.
-        payload: the payload's ``TypedDict`` (the shapes in :mod:`dotsync.jobs.queue`).
+        payload: the payload's ``TypedDict`` (declared in :mod:`.operations`).
         kind: contact import, insight import or call.
         platform_cap: the platform's concurrent-import limit per account for this kind (None: calls).
         start: how a claimed row is sent. A start reads the row's payload itself: an insight batch is

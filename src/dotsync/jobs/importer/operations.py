@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 class ContactCsv(TypedDict):
     """Contact ``Bulk``: a CSV for one address book, and which source row each email is."""
 
-    address_book: str
+    address_book: str  # "customers", "subscribers" or "guests" (address_book_id wins when given)
     address_book_id: NotRequired[int]
     csv: str
     emails: dict[str, int]
@@ -34,11 +34,11 @@ class ContactCsv(TypedDict):
 class InsightBatch(TypedDict):
     """Insight ``Bulk_JSON``: records of one collection (``records[i]`` is ``rows[i]`` unless ``keys``)."""
 
-    collection: str
-    scope: str
-    type: str
-    records: list[Any]
-    keys: NotRequired[dict[str, int]]
+    collection: str  # e.g. "Orders"
+    scope: str  # "contact" or "account"
+    type: str  # e.g. "orders"
+    records: list[Any]  # {"key": ..., "contactIdentity": {...}, "json": {...}}, always the last member
+    keys: NotRequired[dict[str, int]]  # record key -> source-row pk, when not by position
 
 
 class InsightRecord(TypedDict):
