@@ -13,10 +13,10 @@ from typing import Any
 
 import pytest
 
+from dotsync import accounts as platform_accounts
 from dotsync.models import Importer, NewsletterSubscriber
 from dotsync.models.importer import ImportMode, ImportStatus
 from dotsync.models.newsletter import SubscriberStatus
-from dotsync.platform import accounts as platform_accounts
 from dotsync.platform.dotdigital import DotdigitalClient
 from dotsync.testing.shop import set_order_status
 from tests.e2e.conftest import run_sync

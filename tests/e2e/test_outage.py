@@ -20,12 +20,12 @@ import pytest
 import time_machine
 from django.utils import timezone
 
+from dotsync.accounts import client_for
 from dotsync.config import get_config
 from dotsync.jobs.runner import sync_all
 from dotsync.models import Contact, Importer, NewsletterSubscriber, Order, SyncStatus
 from dotsync.models.importer import ImportStatus
 from dotsync.models.newsletter import SubscriberStatus
-from dotsync.platform.accounts import client_for
 from dotsync.testing.shop import set_order_status
 from tests.e2e.conftest import run_sync
 from tests.e2e.expected import BOOKS, assert_landed, collections

@@ -7,10 +7,10 @@ import json
 import pytest
 from click.testing import CliRunner
 
+from dotsync.accounts import reset_clients
 from dotsync.cli import main
 from dotsync.config import get_config
 from dotsync.jobs.automap import SENT_KEYS, automap
-from dotsync.platform.accounts import reset_clients
 from dotsync.testing.sandbox_fixtures import SANDBOX_PASSWORD, SANDBOX_USER
 from tests.jobs.batch_helpers import enable
 

@@ -81,7 +81,7 @@ def test_a_website_with_broken_credentials_does_not_stop_the_others(scope, sandb
 
     cfg.set_api_password(accounts["main"].password)  # fixed: `dotsync retry` (here: due now) resumes it
     cfg.save()
-    from dotsync.platform.accounts import reset_clients
+    from dotsync.accounts import reset_clients
 
     reset_clients()
     Importer.objects.filter(pk=first.pk).update(next_attempt_at=timezone.now())

@@ -9,12 +9,12 @@ import pytest
 import time_machine
 from django.utils import timezone
 
+from dotsync.accounts import client_for
 from dotsync.config import get_config
 from dotsync.jobs import importer
 from dotsync.jobs.importer import state
 from dotsync.models import Contact, Importer, SyncStatus
 from dotsync.models.importer import ImportStatus
-from dotsync.platform.accounts import client_for
 from dotsync.testing.platform_setup import configure_websites
 from tests.jobs.importer_helpers import contact_batch, contacts, drain, no_import_retries
 

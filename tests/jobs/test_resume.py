@@ -8,10 +8,10 @@ import pytest
 from click.testing import CliRunner
 from django.utils import timezone
 
+from dotsync.accounts import reset_clients
 from dotsync.cli import main
 from dotsync.models import Contact, Importer, SyncStatus, WebsiteConfig
 from dotsync.models.importer import ImportStatus
-from dotsync.platform.accounts import reset_clients
 from dotsync.testing.platform_setup import configure_websites
 from tests.jobs.importer_helpers import contact_batch, contacts, drain, no_import_retries
 

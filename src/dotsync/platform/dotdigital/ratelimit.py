@@ -3,7 +3,7 @@
 dotdigital tracks limits per account: 2,000 calls per rolling hour on the flat scheme, per-minute tiers
 on the tiered one (only Low/Basic = 35/min is published). A :class:`RateLimiter` holds a *sliding-window*
 budget per key (the client uses ``"<base url>|<api user>"``, the same identity as
-:func:`dotsync.platform.accounts.account_key`) and a *penalty box*: after a 429 the client calls
+:class:`~dotsync.platform.dotdigital.models.AccountKey`) and a *penalty box*: after a 429 the client calls
 :meth:`RateLimiter.penalize`, and every caller of that key waits, not only the one that was throttled.
 
 Two implementations:

@@ -14,7 +14,7 @@ States:
 * **half-open**: the cool-down is over: one call (the probe) goes through; while it runs, others are
   still held. An answer closes the breaker and resets the cool-down; a failure opens it again.
 
-The breaker lives in the account's client, which :mod:`dotsync.platform.accounts` caches per process,
+The breaker lives in the account's client, which :mod:`dotsync.accounts` caches per process,
 so every job of the account shares it, and region discovery failing for a row holds every later row
 too. Nothing is persisted: a new process starts closed (``dotsync retry`` needs no reset).
 The clock is the wall clock (``time.time``), so tests move it with time-machine.
