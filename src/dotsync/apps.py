@@ -1,4 +1,4 @@
-"""Django app configuration: connects the store observers when Django is ready."""
+"""Django app configuration: installs the store-event sink and connects the store observers."""
 
 from __future__ import annotations
 
@@ -13,7 +13,14 @@ class DotsyncConfig(AppConfig):
     default_auto_field = "django.db.models.AutoField"
 
     def ready(self) -> None:
-        """Connect observers to the store's signals (they mark rows; they never call the platform)."""
-        from dotsync import observers
+        """Install dotsync's store-event sink, then connect Oscar's observers to the store's signals.
 
+        The observers report events to the sink (:mod:`dotsync.jobs.events`), which marks rows and
+        queues platform deletes; nothing here calls the platform.
+        """
+        from dotsync.jobs import events
+        from dotsync.store import events as store_events
+        from dotsync.store.oscar import observers
+
+        store_events.install(events.SINK)
         observers.connect()

@@ -31,7 +31,7 @@ def setup(db_path: str) -> None:
 def build() -> None:
     from django.core.management import call_command
 
-    from dotsync.observers import muted
+    from dotsync.store.oscar.observers import muted
     from dotsync.testing.scope import make_scope
     from dotsync.testing.shop import build_shop, make_customer, make_wishlist, place_order
 

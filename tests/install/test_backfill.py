@@ -91,7 +91,7 @@ def test_unknown_table_is_refused_with_the_valid_names(db):
 
 def test_on_the_demo_shop_every_sync_table_matches_the_store(db):
     from dotsync.demo.seed import seed_shop
-    from dotsync.observers import muted
+    from dotsync.store.oscar.observers import muted
 
     with muted():
         seed_shop(11, 60, 180)

@@ -66,8 +66,8 @@ def test_a_pointer_to_a_finished_import_is_not_a_hold_but_still_maybe_sent(scope
 
 
 def test_a_contact_whose_delete_is_still_queued_is_held_until_the_delete_settles(scope):
+    from dotsync.jobs import events as rows
     from dotsync.jobs.batching import queued_contact_deletes
-    from dotsync.observers import rows
 
     rows.queue_contact_delete(scope.main.pk, "ann@example.com")  # the customer was deleted
     (ann,) = contacts(scope.main, ["ann@example.com"])  # and came back before the delete was made

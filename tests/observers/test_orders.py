@@ -7,8 +7,8 @@ from decimal import Decimal
 
 from oscar.core.loading import get_model
 
+from dotsync.jobs import events as rows
 from dotsync.models import Contact, Order, SyncStatus
-from dotsync.observers import rows
 
 
 def test_order_placed_creates_order_row_and_customer_contact(scope, customer, place_order, committed):

@@ -5,9 +5,9 @@ from __future__ import annotations
 from django.db.models.signals import post_save
 from oscar.test import factories
 
-from dotsync import observers
 from dotsync.models import Catalog, Contact
-from dotsync.observers import receivers
+from dotsync.store.oscar import observers
+from dotsync.store.oscar.observers import receivers
 
 ISSUE_EVENTS = {
     # the events the issue lists, each mapped to dotsync's event names
@@ -65,7 +65,7 @@ def test_muted_context_silences_observers(scope, committed):
 def test_handlers_take_a_handful_of_queries(
     scope, customer, product, place_order, django_assert_max_num_queries
 ):
-    from dotsync.observers import handlers
+    from dotsync.store.oscar.observers import handlers
 
     with observers.muted():
         order = place_order(customer)

@@ -195,8 +195,8 @@ def run_demo(
         DemoError: a step cannot run here (the message says what to do).
     """
     from dotsync.install import backfill
-    from dotsync.observers import muted
     from dotsync.reporting import sync_summary
+    from dotsync.store.oscar.observers import muted
 
     say = step or (lambda _msg: None)
     timings: dict[str, float] = {}

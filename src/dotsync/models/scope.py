@@ -6,7 +6,21 @@ to one Django ``Site`` (Oscar's ``Order.site``). Every scoped sync row carries b
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from django.db import models
+
+
+def fallback_store(default_store_id: int | None, store_ids: Iterable[int]) -> int | None:
+    """A website's store for a record nothing else places: its ``default_store``, else its lowest-id store.
+
+    The one rule, used by the Oscar adapter's :class:`~dotsync.store.oscar.scope.StoreMap` (and the history
+    SQL it parameterises) and the observers' :func:`~dotsync.store.oscar.scope.default_store`;
+    ``tests/store/test_scope_rule.py`` runs the same cases through all of them.
+    """
+    if default_store_id is not None:
+        return default_store_id
+    return min(store_ids, default=None)
 
 
 class Website(models.Model):

@@ -13,7 +13,10 @@ history SQL (:mod:`dotsync.store.oscar.history`):
 * **subscriber** -> the ``newsletter_subscriber`` row's own store and its website.
 * **basket, wishlist, review** -> the store of the owner's last order, else the default store
   (anonymous reviews: the default store). Observers capture the store from the request at event
-  time; these rules apply to history and to entity reads.
+  time (:func:`resolve_store`); these rules apply to history and to entity reads.
+
+The default store is :func:`dotsync.models.scope.fallback_store`; :func:`store_for_site`,
+:func:`default_store` and :func:`resolve_store` are the same rules for one event (the observers).
 """
 
 from __future__ import annotations
@@ -21,9 +24,11 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from django.db.models import Max, Q
+from django.db.models import Max, Q, Subquery
 
 from dotsync.models import Store, Website
+from dotsync.models.scope import fallback_store
+from dotsync.store.events import StoreRef
 from dotsync.store.oscar.models import oscar_models
 
 
@@ -43,9 +48,8 @@ class StoreMap:
         website = Website.objects.order_by("id").values_list("id", "default_store_id").first()
         default_website_id = default_store_id = None
         if website is not None:
-            default_website_id, default_store_id = website
-            if default_store_id is None:
-                default_store_id = next((s for s, w, _ in stores if w == default_website_id), None)
+            default_website_id, default = website
+            default_store_id = fallback_store(default, (s for s, w, _ in stores if w == default_website_id))
         return cls(
             site_to_store={site: store for store, _, site in stores if site is not None},
             store_website={store: web for store, web, _ in stores},
@@ -92,3 +96,40 @@ class StoreMap:
         )
         found = dict(Order._default_manager.filter(id__in=last).values_list("user_id", "site_id"))
         return {uid: self.order_store(found[uid]) if uid in found else self.default_store_id for uid in ids}
+
+
+def store_for_site(site_id: int | None) -> StoreRef | None:
+    """The store bound to a Django Site id (one query), or None."""
+    if site_id is None:
+        return None
+    row = Store.objects.filter(site_id=site_id).values_list("id", "website_id").first()
+    return StoreRef(*row) if row else None
+
+
+def default_store() -> StoreRef | None:
+    """The default website's (lowest id) :func:`~dotsync.models.scope.fallback_store`."""
+    website = Website.objects.order_by("id").values_list("id", "default_store_id").first()
+    if website is None:
+        return None
+    website_id, store_id = website
+    if store_id is None:
+        store_id = fallback_store(
+            None, Store.objects.filter(website_id=website_id).values_list("id", flat=True)
+        )
+    return StoreRef(store_id, website_id) if store_id is not None else None
+
+
+def last_order_store(user_id: int | None) -> StoreRef | None:
+    """The store of the customer's last order (highest id; one query), or None."""
+    if user_id is None:
+        return None
+    last_site = (
+        oscar_models().Order._default_manager.filter(user_id=user_id).order_by("-id").values("site_id")[:1]
+    )
+    row = Store.objects.filter(site_id=Subquery(last_site)).values_list("id", "website_id").first()
+    return StoreRef(*row) if row else None
+
+
+def resolve_store(site_id: int | None, user_id: int | None) -> StoreRef | None:
+    """An event's store: the request's store, else the customer's last order store, else the default store."""
+    return store_for_site(site_id) or last_order_store(user_id) or default_store()

@@ -1,33 +1,29 @@
 """What each observer does once the store's transaction has committed.
 
 A handler takes the ids a receiver captured, reads the few current values it needs from the shop
-(a handful of queries), and upserts its sync row through :mod:`dotsync.observers.rows`. Reading at
+(a handful of queries), and reports the change to dotsync's store-event sink
+(:func:`dotsync.store.events.sink`), which marks the sync rows and queues platform deletes. Reading at
 commit time, not at signal time, makes handlers idempotent and order-independent: ten line saves
 in one basket give ten identical upserts, and a wishlist deleted in the same transaction as its
 lines leaves no row behind.
 
-These handlers read Oscar's models (resolved with ``get_model``, so forked apps work). The
-``website_id`` of sync rows comes from a field factory the type stubs cannot see, hence a few
-``type: ignore[attr-defined]``.
+These handlers read Oscar's models (resolved with ``get_model``, so forked apps work) and the store's
+scope (:mod:`dotsync.store.oscar.scope`); they never write a sync row themselves.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.db.models import Subquery
-from django.utils import timezone
 
-from dotsync.config import get_config
-from dotsync.models import Catalog, Contact, Quote, Review, Store, Website, Wishlist
-from dotsync.models.newsletter import NewsletterSubscriber, SubscriberStatus
+from dotsync.models import Quote, Store
+from dotsync.models.newsletter import NewsletterSubscriber
 from dotsync.models.sync import canonical_email
-from dotsync.observers import rows
-from dotsync.observers.rows import StoreRef
-from dotsync.observers.scope import default_store, store_for_site
+from dotsync.store.events import StoreRef, sink
+from dotsync.store.oscar.scope import default_store, resolve_store, store_for_site
 
 logger = logging.getLogger("dotsync.observers")
 
@@ -42,21 +38,6 @@ def _active_statuses() -> tuple[str, ...]:
     from dotsync.store.oscar.history import ACTIVE_BASKET_STATUSES
 
     return ACTIVE_BASKET_STATUSES
-
-
-def last_order_store(user_id: int | None) -> StoreRef | None:
-    """The store of the customer's last order (highest id; one query), or None."""
-    if user_id is None:
-        return None
-    order = _model("order", "Order")
-    last_site = order.objects.filter(user_id=user_id).order_by("-id").values("site_id")[:1]
-    row = Store.objects.filter(site_id=Subquery(last_site)).values_list("id", "website_id").first()
-    return StoreRef(*row) if row else None
-
-
-def resolve_store(site_id: int | None, user_id: int | None) -> StoreRef | None:
-    """The request's store, else the customer's last order store, else the default store."""
-    return store_for_site(site_id) or last_order_store(user_id) or default_store()
 
 
 # --- customers ------------------------------------------------------------------------------------
@@ -76,28 +57,15 @@ def sync_customer(user_id: int, site_id: int | None = None) -> None:
     if store is None:
         return
     email = canonical_email(email)  # a change of case only is no email change for the platform
-    for old in Contact.objects.filter(customer_id=user_id).exclude(email=email):
-        if rows.was_sent(old):
-            rows.queue_contact_email_update(
-                old.website_id,  # type: ignore[attr-defined]
-                old.email,
-                email,
-                after=rows.in_flight(old),
-            )
-        if Contact.objects.filter(email=email, website_id=old.website_id).exists():  # type: ignore[attr-defined]
-            old.delete()
-        else:
-            Contact.objects.filter(pk=old.pk).update(email=email)
-    rows.upsert_contact(email, store, customer_id=user_id)
-    rows.touch_customer_contacts(user_id, except_website=store.website_id)
+    events = sink()
+    events.customer_email_changed(user_id, email)
+    events.upsert_contact(email, store, customer_id=user_id)
+    events.touch_customer_contacts(user_id, except_website=store.website_id)
 
 
 def customer_deleted(user_id: int, email: str) -> None:
-    """A customer was deleted: drop their contact rows and queue a platform delete for sent ones."""
-    for row in Contact.objects.filter(customer_id=user_id):
-        if rows.was_sent(row):
-            rows.queue_contact_delete(row.website_id, row.email, after=rows.in_flight(row))  # type: ignore[attr-defined]
-        row.delete()
+    """A customer was deleted: their contact rows go (and the platform is told where it holds them)."""
+    sink().customer_deleted(user_id)
     logger.info("customer %s deleted: contact rows removed", user_id)
 
 
@@ -122,7 +90,7 @@ def sync_subscription(subscriber_id: int) -> None:
     store = _store_ref(store_id)
     if store is None:
         return
-    rows.upsert_subscription(email, store, status=status, customer_id=customer_id, changed_at=changed_at)
+    sink().upsert_subscription(email, store, status=status, customer_id=customer_id, changed_at=changed_at)
 
 
 def subscription_deleted(email: str, store_id: int) -> None:
@@ -144,17 +112,7 @@ def subscription_deleted(email: str, store_id: int) -> None:
     if other is not None:
         sync_subscription(other)
         return
-    row = Contact.objects.filter(email=canonical_email(email), website_id=store.website_id).first()
-    if row is None:
-        return
-    if row.customer_id is not None or row.is_guest:
-        rows.upsert_subscription(
-            email, store, status=SubscriberStatus.UNSUBSCRIBED, customer_id=row.customer_id, changed_at=None
-        )
-        return
-    if rows.was_sent(row) or row.subscriber_last_imported_at:
-        rows.queue_contact_delete(row.website_id, row.email, after=rows.in_flight(row))  # type: ignore[attr-defined]
-    row.delete()
+    sink().subscription_removed(email, store)
 
 
 # --- orders ---------------------------------------------------------------------------------------
@@ -179,7 +137,8 @@ def sync_order(order_id: int) -> None:
     if store is None:
         return
     email = user_email if user_id is not None else guest_email
-    rows.upsert_order(
+    events = sink()
+    events.upsert_order(
         order_id,
         store,
         number=number,
@@ -188,7 +147,7 @@ def sync_order(order_id: int) -> None:
         email=email or "",
         quote_id=basket_id,
     )
-    rows.upsert_contact(email or "", store, customer_id=user_id, is_guest=user_id is None)
+    events.upsert_contact(email or "", store, customer_id=user_id, is_guest=user_id is None)
 
 
 # --- baskets --------------------------------------------------------------------------------------
@@ -212,12 +171,12 @@ def sync_quote(basket_id: int, site_id: int | None = None) -> None:
     if owner_id is None:  # an anonymous basket has no email to sync (the history skips it too)
         return
     count = _model("basket", "Line").objects.filter(basket_id=basket_id).count()
-    if count == 0 and not Quote.objects.filter(quote_id=basket_id).exists():
+    if count == 0 and not Quote.objects.filter(quote_id=basket_id).exists():  # never had a row: none now
         return
     store = resolve_store(site_id, owner_id)
     if store is None:
         return
-    rows.upsert_quote(
+    sink().upsert_quote(
         basket_id,
         store,
         customer_id=owner_id,
@@ -232,7 +191,7 @@ def basket_status(basket_id: int) -> None:
     """A basket was saved (submitted, merged, frozen): keep its quote row's active flag in step."""
     status = _model("basket", "Basket").objects.filter(pk=basket_id).values_list("status", flat=True).first()
     if status is not None:
-        rows.set_quote_active(basket_id, status in _active_statuses())
+        sink().set_quote_active(basket_id, status in _active_statuses())
 
 
 # --- wishlists ------------------------------------------------------------------------------------
@@ -252,37 +211,22 @@ def sync_wishlist(wishlist_id: int, site_id: int | None = None) -> None:
     store = resolve_store(site_id, owner_id)
     if store is None:
         return
-    rows.upsert_wishlist(wishlist_id, store, customer_id=owner_id, item_count=count)
+    sink().upsert_wishlist(wishlist_id, store, customer_id=owner_id, item_count=count)
 
 
 def wishlist_deleted(wishlist_id: int, owner_id: int | None) -> None:
-    """A wishlist was deleted: drop its row and queue a platform delete if it was sent."""
-    _insight_source_deleted(Wishlist.objects.filter(wishlist_id=wishlist_id), "Wishlist", owner_id)
+    """A wishlist was deleted: its row goes, and its platform record if it was sent."""
+    sink().record_deleted("wishlists", wishlist_id, owner_email=_email_of(owner_id))
 
 
-def _insight_source_deleted(found: Any, collection: str, owner_id: int | None) -> bool:
-    """Drop the sync row of a deleted store record and queue the platform delete if it was sent.
+def _email_of(user_id: int | None) -> Callable[[], str | None]:
+    """Reads a record owner's email, when the sink needs it (one query; None for no owner)."""
 
-    Args:
-        found: a queryset of the record's sync row (keyed ``<entity>_id``).
-        collection: the record's collection.
-        owner_id: the owner's user id, for the email of the contact-scoped delete (None: delete by key).
-
-    Returns:
-        True when a row was found.
-    """
-    row = found.first()
-    if row is None:
-        return False
-    key = getattr(row, {"Wishlist": "wishlist_id", "Reviews": "review_id", "Quote": "quote_id"}[collection])
-    if rows.was_sent(row):
+    def read() -> str | None:
         users = get_user_model()._default_manager
-        email = users.filter(pk=owner_id).values_list("email", flat=True).first() if owner_id else None
-        rows.queue_insight_delete(
-            row.website_id, collection, str(key), email=email or None, after=rows.in_flight(row)
-        )
-    row.delete()
-    return True
+        return users.filter(pk=user_id).values_list("email", flat=True).first() if user_id else None
+
+    return read
 
 
 # --- reviews --------------------------------------------------------------------------------------
@@ -299,29 +243,28 @@ def sync_review(review_id: int, site_id: int | None = None) -> None:
     if review is None:
         return
     status, user_id = review
+    events = sink()
     if status != review_model.APPROVED:
-        Review.objects.filter(review_id=review_id, sync_status=rows.NEW).delete()
-        withdrawn = Review.objects.filter(review_id=review_id).exclude(sync_status=rows.MODIFIED)
-        if withdrawn.update(sync_status=rows.MODIFIED, updated_at=timezone.now()) and user_id is not None:
-            rows.touch_customer_contacts(user_id)
+        events.review_withdrawn(review_id, user_id)
         return
     store = resolve_store(site_id, user_id)
     if store is None:
         return
-    rows.upsert_review(review_id, store, customer_id=user_id, move_store=site_id is not None)
+    events.upsert_review(review_id, store, customer_id=user_id, move_store=site_id is not None)
     if user_id is not None:
-        rows.touch_customer_contacts(user_id)
+        events.touch_customer_contacts(user_id)
 
 
 def review_deleted(review_id: int, user_id: int | None) -> None:
-    """A review was deleted: drop its row, queue its delete from ``Reviews`` if it was sent."""
-    if _insight_source_deleted(Review.objects.filter(review_id=review_id), "Reviews", user_id) and user_id:
-        rows.touch_customer_contacts(user_id)
+    """A review was deleted: its row goes, and its ``Reviews`` record if it was sent."""
+    events = sink()
+    if events.record_deleted("reviews", review_id, owner_email=_email_of(user_id)) and user_id:
+        events.touch_customer_contacts(user_id)
 
 
 def basket_deleted(basket_id: int, owner_id: int | None) -> None:
-    """A basket was deleted: drop its quote row, queue its delete from ``Quote`` if it was sent."""
-    _insight_source_deleted(Quote.objects.filter(quote_id=basket_id), "Quote", owner_id)
+    """A basket was deleted: its quote row goes, and its ``Quote`` record if it was sent."""
+    sink().record_deleted("quotes", basket_id, owner_email=_email_of(owner_id))
 
 
 # --- catalogue ------------------------------------------------------------------------------------
@@ -338,23 +281,9 @@ def sync_products(product_ids: Iterable[int | None]) -> None:
         targets.append(pk)
         if parent_id is not None:
             targets.append(parent_id)
-    rows.upsert_catalog(targets)
+    sink().upsert_catalog(targets)
 
 
 def product_deleted(product_id: int) -> None:
-    """A product was deleted: drop its catalog row and queue a delete in every catalog it was sent to."""
-    row = Catalog.objects.filter(product_id=product_id).first()
-    if row is None:
-        return
-    if rows.was_sent(row):
-        after = rows.in_flight(row)
-        for website in Website.objects.all():
-            if get_config(website).catalog_level == "store":
-                collections = [
-                    f"Catalog_{website.code}_{s.code}" for s in Store.objects.filter(website=website)
-                ]
-            else:
-                collections = ["Catalog_Default"]
-            for collection in collections:
-                rows.queue_insight_delete(website.pk, collection, str(product_id), after=after)
-    row.delete()
+    """A product was deleted: its catalog row goes, and its record in every catalog it was sent to."""
+    sink().product_deleted(product_id)

@@ -1,6 +1,13 @@
-"""Store-agnostic writes the observers make: upsert a sync row, mark it modified, queue a delete.
+"""The store-event entry point: dotsync's implementation of :class:`dotsync.store.events.StoreEvents`.
 
-Every function here takes plain values (ids, emails, statuses), so it knows nothing about the shop.
+A store adapter's observers report what changed in the store (:func:`dotsync.store.events.sink`, which
+is :data:`SINK` once the app is ready); this module turns each report into sync-row writes: upsert a
+row, mark it modified, and, for a record deleted in the store that the platform may hold
+(:func:`was_sent`), queue its platform delete through the stream that owns it
+(:func:`dotsync.jobs.stream.queue_delete`) or the contact operations (``Contact_Delete``,
+``Contact_Email_Update``). Nothing here calls the platform.
+
+Every row write takes plain values (ids, emails, statuses), so it knows nothing about the shop.
 Each is one or two SQL statements, portable between SQLite and PostgreSQL (``INSERT … ON CONFLICT``).
 
 Status rule for an upsert: an inserted row is ``NEW``; an existing row becomes ``MODIFIED``, except a
@@ -9,28 +16,28 @@ row that is still ``NEW`` (never sent), which stays ``NEW`` so it goes out with 
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
 from django.db import connection, models
 from django.utils import timezone
 
-from dotsync.models import Catalog, Contact, Order, Quote, Review, SyncStatus, Wishlist
+from dotsync.config import get_config
+from dotsync.jobs import streams
+from dotsync.jobs.payloads.product import collection_name
+from dotsync.jobs.queue import enqueue_single, live_importers
+from dotsync.jobs.stream import Stream, queue_delete
+from dotsync.models import Catalog, Contact, Order, Quote, Review, Store, SyncStatus, Website, Wishlist
 from dotsync.models.importer import ImportMode
-from dotsync.models.sync import canonical_email
+from dotsync.models.newsletter import SubscriberStatus
+from dotsync.models.sync import canonical_email, maybe_sent
+from dotsync.store.events import StoreRef
+
+__all__ = ["SINK", "Sink", "StoreRef"]
 
 NEW = int(SyncStatus.NEW)
 MODIFIED = int(SyncStatus.MODIFIED)
-
-
-@dataclass(frozen=True)
-class StoreRef:
-    """A dotsync store and the website it belongs to."""
-
-    store_id: int
-    website_id: int
 
 
 def _q(name: str) -> str:
@@ -149,8 +156,6 @@ def upsert_subscription(
     ``MODIFIED`` (``NEW`` on insert), except for an unsubscribe of an already suppressed contact: the
     platform told us, so there is nothing to send back.
     """
-    from dotsync.models.newsletter import SubscriberStatus
-
     if not email:
         return
     email = canonical_email(email)
@@ -362,16 +367,11 @@ SyncRow = Contact | Order | Quote | Wishlist | Review | Catalog
 def was_sent(row: SyncRow) -> bool:
     """True when the platform may hold this row's record, so deleting it there needs a call.
 
-    A row an import carries (settled or not) counts: its status is past ``NEW``, or its importer
-    column is set.
+    :func:`dotsync.models.sync.maybe_sent` with ``any_stream=True``: a row an import carries (settled
+    or not) counts, and so does a row whose status is past ``NEW``, a set subscriber importer or a
+    known platform contact id.
     """
-    return (
-        bool(row.last_imported_at)
-        or row.sync_status != NEW
-        or row.importer_id is not None
-        or getattr(row, "subscriber_importer_id", None) is not None
-        or bool(getattr(row, "contact_id", ""))
-    )
+    return maybe_sent(row, any_stream=True)
 
 
 def in_flight(row: SyncRow) -> list[int]:
@@ -380,8 +380,6 @@ def in_flight(row: SyncRow) -> list[int]:
     A call queued about the row's record (a delete, an email change) names them as ``after``, so the
     importer sends it only once they settle: sent earlier, the import would re-create the record.
     """
-    from dotsync.jobs.queue import live_importers
-
     ids = [row.importer_id, getattr(row, "subscriber_importer_id", None)]
     return sorted(live_importers(ids))
 
@@ -395,8 +393,6 @@ def queue_contact_delete(website_id: int, email: str, *, after: Sequence[int] = 
 
     ``after``: importer rows to settle first (see :func:`in_flight`).
     """
-    from dotsync.jobs.queue import enqueue_single
-
     enqueue_single(
         website_id=website_id,
         import_type="Contact",
@@ -412,8 +408,6 @@ def queue_contact_email_update(
 
     ``after``: importer rows to settle first (see :func:`in_flight`).
     """
-    from dotsync.jobs.queue import enqueue_single
-
     enqueue_single(
         website_id=website_id,
         import_type="Contact",
@@ -434,8 +428,6 @@ def queue_insight_delete(
         email: the contact the record belongs to (contact-scoped collections), else None.
         after: importer rows to settle first (see :func:`in_flight`).
     """
-    from dotsync.jobs.queue import enqueue_single
-
     enqueue_single(
         website_id=website_id,
         import_type=collection,
@@ -450,3 +442,190 @@ def queue_insight_delete(
             after,
         ),
     )
+
+
+# --- store events that remove or re-key records ---------------------------------------------------
+
+
+def customer_email_changed(customer_id: int, email: str) -> None:
+    """A customer's (canonical) email is now ``email``: move their rows under other emails to it.
+
+    Each old row takes the new email, or gives way to an existing row for it; an email update is
+    queued where the platform may know the old address (after the imports carrying the row).
+    """
+    for old in Contact.objects.filter(customer_id=customer_id).exclude(email=email):
+        if was_sent(old):
+            queue_contact_email_update(
+                old.website_id,  # type: ignore[attr-defined]
+                old.email,
+                email,
+                after=in_flight(old),
+            )
+        if Contact.objects.filter(email=email, website_id=old.website_id).exists():  # type: ignore[attr-defined]
+            old.delete()
+        else:
+            Contact.objects.filter(pk=old.pk).update(email=email)
+
+
+def customer_deleted(customer_id: int) -> None:
+    """A customer was deleted: drop their contact rows and queue a platform delete for sent ones."""
+    for row in Contact.objects.filter(customer_id=customer_id):
+        if was_sent(row):
+            queue_contact_delete(row.website_id, row.email, after=in_flight(row))  # type: ignore[attr-defined]
+        row.delete()
+
+
+def subscription_removed(email: str, store: StoreRef) -> None:
+    """The website's last subscription of ``email`` was deleted.
+
+    A customer or guest contact is unsubscribed (and the platform told); a subscriber-only contact is
+    deleted, and a platform delete queued if it was sent.
+    """
+    row = Contact.objects.filter(email=canonical_email(email), website_id=store.website_id).first()
+    if row is None:
+        return
+    if row.customer_id is not None or row.is_guest:
+        upsert_subscription(
+            email, store, status=SubscriberStatus.UNSUBSCRIBED, customer_id=row.customer_id, changed_at=None
+        )
+        return
+    if was_sent(row) or row.subscriber_last_imported_at:
+        queue_contact_delete(row.website_id, row.email, after=in_flight(row))  # type: ignore[attr-defined]
+    row.delete()
+
+
+def review_withdrawn(review_id: int, customer_id: int | None) -> None:
+    """A review is no longer approved: drop an unsent row, mark a sent one modified (the job deletes it).
+
+    The author's contact is marked modified too (review count).
+    """
+    Review.objects.filter(review_id=review_id, sync_status=NEW).delete()
+    withdrawn = Review.objects.filter(review_id=review_id).exclude(sync_status=MODIFIED)
+    if withdrawn.update(sync_status=MODIFIED, updated_at=timezone.now()) and customer_id is not None:
+        touch_customer_contacts(customer_id)
+
+
+DELETABLE: dict[str, Stream] = {s.name: s for s in (streams.QUOTES, streams.WISHLISTS, streams.REVIEWS)}
+"""The insight streams whose store records an observer reports deleted, by stream name."""
+
+
+def record_deleted(stream: str, key: int, *, owner_email: Callable[[], str | None]) -> bool:
+    """A store record of ``stream`` was deleted: drop its row, queue its platform delete if it was sent.
+
+    The delete goes through the stream (:func:`~dotsync.jobs.stream.queue_delete`, the jobs' payload).
+    A record whose owner has no email keeps the account-scoped delete it always had.
+
+    Returns:
+        True when a row was found.
+    """
+    target = DELETABLE[stream]
+    row: Any = target.model._default_manager.filter(**{target.source_id: key}).first()
+    if row is None:
+        return False
+    if was_sent(row):
+        email = owner_email() or None
+        after = in_flight(row)
+        if email:
+            queue_delete(target, row.website_id, key=str(key), email=email, after=after)
+        else:
+            queue_insight_delete(row.website_id, target.collection.name, str(key), after=after)
+    row.delete()
+    return True
+
+
+def product_deleted(product_id: int) -> None:
+    """A product was deleted: drop its catalog row and queue a delete in every catalog it was sent to."""
+    row = Catalog.objects.filter(product_id=product_id).first()
+    if row is None:
+        return
+    if was_sent(row):
+        after = in_flight(row)
+        for website in Website.objects.all():
+            if get_config(website).catalog_level == "store":
+                collections = [
+                    collection_name(website.code, s.code) for s in Store.objects.filter(website=website)
+                ]
+            else:
+                collections = [collection_name()]
+            for collection in collections:
+                queue_delete(
+                    streams.CATALOG,
+                    website.pk,
+                    key=str(product_id),
+                    email=None,
+                    collection=collection,
+                    after=after,
+                )
+    row.delete()
+
+
+class Sink:
+    """:class:`dotsync.store.events.StoreEvents` over this module's functions (same names, same arguments).
+
+    Each method looks its function up when called, so a test that patches ``events.upsert_order``
+    patches what the observers call.
+    """
+
+    def upsert_contact(self, *args: Any, **kwargs: Any) -> None:
+        """:func:`upsert_contact`."""
+        upsert_contact(*args, **kwargs)
+
+    def touch_customer_contacts(self, *args: Any, **kwargs: Any) -> int:
+        """:func:`touch_customer_contacts`."""
+        return touch_customer_contacts(*args, **kwargs)
+
+    def customer_email_changed(self, *args: Any, **kwargs: Any) -> None:
+        """:func:`customer_email_changed`."""
+        customer_email_changed(*args, **kwargs)
+
+    def customer_deleted(self, *args: Any, **kwargs: Any) -> None:
+        """:func:`customer_deleted`."""
+        customer_deleted(*args, **kwargs)
+
+    def upsert_subscription(self, *args: Any, **kwargs: Any) -> None:
+        """:func:`upsert_subscription`."""
+        upsert_subscription(*args, **kwargs)
+
+    def subscription_removed(self, *args: Any, **kwargs: Any) -> None:
+        """:func:`subscription_removed`."""
+        subscription_removed(*args, **kwargs)
+
+    def upsert_order(self, *args: Any, **kwargs: Any) -> None:
+        """:func:`upsert_order`."""
+        upsert_order(*args, **kwargs)
+
+    def upsert_quote(self, *args: Any, **kwargs: Any) -> None:
+        """:func:`upsert_quote`."""
+        upsert_quote(*args, **kwargs)
+
+    def set_quote_active(self, *args: Any, **kwargs: Any) -> int:
+        """:func:`set_quote_active`."""
+        return set_quote_active(*args, **kwargs)
+
+    def upsert_wishlist(self, *args: Any, **kwargs: Any) -> None:
+        """:func:`upsert_wishlist`."""
+        upsert_wishlist(*args, **kwargs)
+
+    def upsert_review(self, *args: Any, **kwargs: Any) -> None:
+        """:func:`upsert_review`."""
+        upsert_review(*args, **kwargs)
+
+    def review_withdrawn(self, *args: Any, **kwargs: Any) -> None:
+        """:func:`review_withdrawn`."""
+        review_withdrawn(*args, **kwargs)
+
+    def upsert_catalog(self, *args: Any, **kwargs: Any) -> None:
+        """:func:`upsert_catalog`."""
+        upsert_catalog(*args, **kwargs)
+
+    def record_deleted(self, *args: Any, **kwargs: Any) -> bool:
+        """:func:`record_deleted`."""
+        return record_deleted(*args, **kwargs)
+
+    def product_deleted(self, *args: Any, **kwargs: Any) -> None:
+        """:func:`product_deleted`."""
+        product_deleted(*args, **kwargs)
+
+
+SINK = Sink()
+"""The store-event sink :meth:`dotsync.apps.DotsyncConfig.ready` installs."""

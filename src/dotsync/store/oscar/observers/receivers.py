@@ -3,7 +3,7 @@
 Each receiver returns at once when ``raw`` is set (fixtures being loaded) or observers are muted
 (:func:`muted`), captures the ids it needs (and the request's Site, when a request is at hand),
 and registers a ``transaction.on_commit`` callback that runs a handler from
-:mod:`dotsync.observers.handlers`. The callback runs in its own savepoint; any exception is logged
+:mod:`dotsync.store.oscar.observers.handlers`. The callback runs in its own savepoint; any exception is logged
 (operation and ids only) and swallowed. A receiver's own capture step is guarded the same way, so
 Oscar's ``send()`` signals (``order_placed``, ``basket_addition``, ``review_added``) can never fail
 a checkout because of dotsync.
@@ -20,7 +20,7 @@ from typing import Any
 
 from django.db import transaction
 
-from dotsync.observers import handlers
+from dotsync.store.oscar.observers import handlers
 
 logger = logging.getLogger("dotsync.observers")
 
@@ -42,7 +42,7 @@ def defer(event: str, handler: Callable[..., None], *args: Any) -> None:
 
     Args:
         event: the event name, for the log.
-        handler: the work to do (looked up on :mod:`dotsync.observers.handlers` at call time).
+        handler: the work to do (looked up on :mod:`dotsync.store.oscar.observers.handlers` at call time).
         *args: ids only (never a model instance or personal data: they appear in the log).
     """
 
