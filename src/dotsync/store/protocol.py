@@ -1,8 +1,13 @@
 """The store port: the small protocol every store adapter implements.
 
-An adapter reads entities by id in batches and describes its history as SQL; dotsync's jobs never
-touch the shop's models directly. The reference implementation is :mod:`dotsync.store.oscar`. A
-new adapter proves itself by enabling :mod:`dotsync.testing.contract` in a few lines.
+An adapter reads entities by id in batches, describes its history as SQL, writes unsubscribes back
+and reports store events through :mod:`dotsync.store.events`; dotsync's jobs never touch the shop's
+models directly. The reference implementation is :mod:`dotsync.store.oscar`. A new adapter proves
+itself by enabling :mod:`dotsync.testing.contract` in a few lines (docs/store-adapters.md).
+
+Newsletter subscriptions are dotsync's own table (:mod:`dotsync.store.newsletter`), so the port has no
+subscriber read; which store a shop site belongs to is the adapter's own business (its observers and
+history), so the port has no site lookup either.
 
 History for the install backfill is described by :class:`HistorySource`: a SQL ``SELECT`` whose
 columns are the target sync table's columns, restricted to a source-id range, so the install runs
@@ -25,7 +30,6 @@ from dotsync.store.records import (
     Quote,
     Review,
     SalesData,
-    Subscriber,
     Wishlist,
 )
 
@@ -41,7 +45,6 @@ HISTORY_TABLES: tuple[str, ...] = (
 
 ENTITIES: tuple[str, ...] = (
     "customers",
-    "subscribers",
     "orders",
     "quotes",
     "wishlists",
@@ -135,10 +138,6 @@ class StoreAdapter(Protocol):
         """Customers with these ids, with default billing and delivery addresses."""
         ...
 
-    def subscribers(self, ids: Iterable[int]) -> Iterator[Subscriber]:
-        """Newsletter subscriptions with these ids."""
-        ...
-
     def orders(self, ids: Iterable[int]) -> Iterator[Order]:
         """Orders with these ids, with lines, addresses, totals, payment and status history."""
         ...
@@ -181,11 +180,6 @@ class StoreAdapter(Protocol):
     # --- history --------------------------------------------------------------------------------------
     def history(self, table: str) -> tuple[HistorySource, ...]:
         """The history sources for a sync table in :data:`HISTORY_TABLES`, in the order to apply them."""
-        ...
-
-    # --- scope ----------------------------------------------------------------------------------------
-    def store_for_site(self, site_id: int | None) -> int | None:
-        """The dotsync store id bound to the shop's site id, if any (no fallback)."""
         ...
 
     # --- write-back -----------------------------------------------------------------------------------

@@ -39,7 +39,7 @@ from django.utils import timezone
 
 from dotsync import models as sync
 from dotsync.models.newsletter import SubscriberStatus
-from dotsync.store import records
+from dotsync.store import newsletter, records
 from dotsync.store.protocol import ENTITIES, HISTORY_TABLES, StoreAdapter, stream
 from dotsync.testing.scope import Scope, make_scope
 
@@ -92,7 +92,7 @@ class ContractShop:
         history: sync table -> natural key (see :data:`HISTORY_KEYS`; a 1-tuple key is given as
             the bare value) -> expected column values. Rows not listed must not appear.
         guests: website id -> {guest email: store id} for :meth:`StoreAdapter.guests`.
-        sites: site id -> store id (None when no store is bound) for ``store_for_site``.
+        sites: site id -> store id (None when no store is bound).
         website_stores: website id -> its store ids.
     """
 
@@ -297,12 +297,6 @@ class StoreAdapterContract:
             want = {e: (website_id, s) for e, s in expected.guests.get(website_id, {}).items()}
             assert got == want
 
-    def test_store_for_site(self, adapter: StoreAdapter, expected: ContractShop) -> None:
-        """Sites map to their bound store; no site maps to nothing."""
-        assert adapter.store_for_site(None) is None
-        for site_id, store_id in expected.sites.items():
-            assert adapter.store_for_site(site_id) == store_id
-
     # --- write-back ---------------------------------------------------------------------------------------
     def test_unsubscribe_respects_unless_changed_after(
         self, adapter: StoreAdapter, expected: ContractShop
@@ -310,7 +304,7 @@ class StoreAdapterContract:
         """A subscription changed after ``unless_changed_after`` is kept; an older one is unsubscribed."""
         subs = [
             s
-            for s in adapter.subscribers(list(expected.subscribers))
+            for s in newsletter.read_subscribers(list(expected.subscribers))
             if s.status == SubscriberStatus.SUBSCRIBED
         ]
         assert subs, "the contract shop needs a subscribed subscriber"
@@ -322,7 +316,7 @@ class StoreAdapterContract:
             [sub.email], [sub.store_id], at, unless_changed_after=changed - timedelta(seconds=1)
         )
         assert kept == {sub.email: False}
-        assert next(iter(adapter.subscribers([sub.id]))).status == SubscriberStatus.SUBSCRIBED
+        assert next(iter(newsletter.read_subscribers([sub.id]))).status == SubscriberStatus.SUBSCRIBED
 
         done = adapter.unsubscribe(
             [sub.email, "nobody@example.invalid"],
@@ -331,7 +325,7 @@ class StoreAdapterContract:
             unless_changed_after=changed + timedelta(seconds=1),
         )
         assert done == {sub.email: True}
-        after = next(iter(adapter.subscribers([sub.id])))
+        after = next(iter(newsletter.read_subscribers([sub.id])))
         assert after.status == SubscriberStatus.UNSUBSCRIBED
         assert after.change_status_at == at
 

@@ -16,7 +16,6 @@ from typing import Any
 from django.db.models import Max, Min, Prefetch, QuerySet
 from django.db.models.functions import Lower
 
-from dotsync.models import NewsletterSubscriber
 from dotsync.store import newsletter
 from dotsync.store.oscar import decimals, mapping
 from dotsync.store.oscar.history import history_sources
@@ -35,7 +34,6 @@ from dotsync.store.records import (
     Review,
     SalesData,
     StatusChange,
-    Subscriber,
     Wishlist,
     WishlistItem,
 )
@@ -151,10 +149,6 @@ class OscarAdapter:
                 billing_address=mapping.address(billing),
                 delivery_address=mapping.address(shipping),
             )
-
-    def subscribers(self, ids: Iterable[int]) -> Iterator[Subscriber]:
-        """Rows of dotsync's ``newsletter_subscriber`` table."""
-        return newsletter.read_subscribers(_ids(ids))
 
     def orders(self, ids: Iterable[int]) -> Iterator[Order]:
         """Orders with lines, addresses, discounts, payment sources and status history."""
@@ -492,7 +486,6 @@ class OscarAdapter:
         m = self.m
         models = {
             "customers": m.User,
-            "subscribers": NewsletterSubscriber,
             "orders": m.Order,
             "quotes": m.Basket,
             "wishlists": m.WishList,
@@ -512,10 +505,6 @@ class OscarAdapter:
     def history(self, table: str) -> tuple[HistorySource, ...]:
         """SQL sources for a sync table (see :mod:`dotsync.store.oscar.history`)."""
         return history_sources(table)
-
-    def store_for_site(self, site_id: int | None) -> int | None:
-        """The store bound to a Django site id, if any."""
-        return StoreMap.load().store_for_site(site_id)
 
     def unsubscribe(
         self, emails: Sequence[str], store_ids: Sequence[int], at: datetime, *, unless_changed_after: datetime
