@@ -81,7 +81,8 @@ def test_a_website_with_problems_is_reported_and_left_out_of_the_accounts(scope)
     assert RunContext.resolve("outlet").accounts == []
 
 
-def test_sync_all_reads_settings_and_decrypts_passwords_once_per_run(scope, sandbox, monkeypatch):
+@pytest.mark.parametrize("batch", [False, True])
+def test_sync_all_reads_settings_and_decrypts_passwords_once_per_run(scope, sandbox, monkeypatch, batch):
     configure_websites(sandbox, scope.websites, shared_account=True, max_active_imports=1)
     for i in range(3):  # one import at a time: several importer rounds
         contact_batch(scope.main, contacts(scope.main, [f"a{i}@example.com"]))
@@ -95,7 +96,7 @@ def test_sync_all_reads_settings_and_decrypts_passwords_once_per_run(scope, sand
 
     monkeypatch.setattr(crypto, "decrypt", counting)  # WebsiteConfig.get_api_password imports it at call
 
-    summary = runner.sync_all(batch=False, sleep=lambda _s: None)
+    summary = runner.sync_all(batch=batch, sleep=lambda _s: None)
 
     assert summary["drained"] and summary["rounds"] > 1
     assert len(decrypted) == 2  # one per website, for the whole run

@@ -9,7 +9,7 @@ runner and the scheduler read only that list. A job runs with a :class:`~dotsync
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -86,25 +86,6 @@ class Job:
     def __call__(self, website_code: str | None = None) -> JobResult:
         """Run once for every enabled website (or ``website_code``), resolving them first."""
         return self.run(RunContext.resolve(website_code))
-
-
-@dataclass(frozen=True)
-class EntryJob(Job):
-    """A job whose module entry point ``run(website_code)`` still resolves its own websites.
-
-    Attributes:
-        entry: the module's ``run``.
-    """
-
-    entry: Callable[[str | None], JobResult] = field(kw_only=True)
-
-    def run(self, ctx: RunContext) -> JobResult:
-        """Call the module's ``run`` for the context's website code."""
-        return self.entry(ctx.website_code)
-
-    def __call__(self, website_code: str | None = None) -> JobResult:
-        """Call the module's ``run`` (it resolves its websites itself)."""
-        return self.entry(website_code)
 
 
 def websites_for(

@@ -18,45 +18,10 @@ job id                     specification name                  what it does
 from __future__ import annotations
 
 from dotsync.jobs import catalog, contacts, importer, orders, reviews_and_wishlists
-from dotsync.jobs.base import EntryJob, Job, JobScope
+from dotsync.jobs.base import Job
 from dotsync.jobs.importer import ImporterJob
 
-ALL: tuple[Job, ...] = (
-    EntryJob(
-        contacts.JOB_ID,
-        contacts.SPEC_NAME,
-        "Customers, guests and subscribers to their address books as CSV imports.",
-        JobScope.WEBSITE,
-        default_frequency=15,
-        entry=contacts.run,
-    ),
-    EntryJob(
-        orders.JOB_ID,
-        orders.SPEC_NAME,
-        "Orders to the Orders collection and baskets to the Quote collection.",
-        JobScope.WEBSITE,
-        default_frequency=15,
-        entry=orders.run,
-    ),
-    EntryJob(
-        reviews_and_wishlists.JOB_ID,
-        reviews_and_wishlists.SPEC_NAME,
-        "Reviews and wishlists to the Reviews and Wishlist collections.",
-        JobScope.WEBSITE,
-        default_frequency=15,
-        entry=reviews_and_wishlists.run,
-    ),
-    EntryJob(
-        catalog.JOB_ID,
-        catalog.SPEC_NAME,
-        "Products to Catalog_Default or one catalogue collection per store.",
-        JobScope.STORE,
-        default_frequency=15,
-        toggle="sync_catalog",
-        entry=catalog.run,
-    ),
-    importer.JOB,
-)
+ALL: tuple[Job, ...] = (contacts.JOB, orders.JOB, reviews_and_wishlists.JOB, catalog.JOB, importer.JOB)
 """Every job. ``sync all`` runs the batching jobs in this order (``contacts`` moved last), then the
 importer, which drains what they queue."""
 
