@@ -12,7 +12,7 @@ from dotsync.demo.seed import seed_shop
 from dotsync.models import NewsletterSubscriber, Store
 from dotsync.models.newsletter import SubscriberStatus
 from dotsync.store.oscar import OscarAdapter
-from dotsync.store.protocol import stream
+from dotsync.store.oscar.adapter import stream
 from dotsync.testing.contract import apply_history, history_rows
 
 Order = get_model("order", "Order")

@@ -51,7 +51,7 @@ ENTITIES: tuple[str, ...] = (
     "reviews",
     "products",
 )
-"""Entity kinds with integer ids: the batch-read method names, and what :meth:`StoreAdapter.ids` pages."""
+"""Entity kinds with integer ids: the batch-read method names."""
 
 
 @dataclass(frozen=True)
@@ -172,11 +172,6 @@ class StoreAdapter(Protocol):
         """
         ...
 
-    # --- streaming ------------------------------------------------------------------------------------
-    def ids(self, entity: str, *, after: int = 0, limit: int = 500) -> list[int]:
-        """The next page of ids of an :data:`ENTITIES` kind, ascending, strictly greater than ``after``."""
-        ...
-
     # --- history --------------------------------------------------------------------------------------
     def history(self, table: str) -> tuple[HistorySource, ...]:
         """The history sources for a sync table in :data:`HISTORY_TABLES`, in the order to apply them."""
@@ -193,23 +188,3 @@ class StoreAdapter(Protocol):
         emails with no subscription in these stores are absent.
         """
         ...
-
-
-def stream(adapter: StoreAdapter, entity: str, *, page_size: int = 500) -> Iterator[Any]:
-    """Every record of an :data:`ENTITIES` kind, read in keyset pages of ``page_size`` ids.
-
-    Memory stays bounded by one page whatever the table size.
-
-    Raises:
-        ValueError: for an unknown entity kind.
-    """
-    if entity not in ENTITIES:
-        raise ValueError(f"Unknown entity {entity!r}; expected one of {', '.join(ENTITIES)}.")
-    read: Callable[[Iterable[int]], Iterator[Any]] = getattr(adapter, entity)
-    after = 0
-    while True:
-        page = adapter.ids(entity, after=after, limit=page_size)
-        if not page:
-            return
-        yield from read(page)
-        after = page[-1]

@@ -14,10 +14,9 @@ read from it (:class:`ContractShop`)::
             ...  # create a few customers, orders, ... in your shop; state the expectations
 
 The suite checks protocol conformance; entity reads by id (canonical record types, ids and
-emails; missing ids absent; a bounded number of queries whatever the batch size); keyset
-streaming (every id once, in order, for several page sizes); history sources (run in narrow id
-chunks, they select every entity exactly once into each sync table with the expected scope and
-flags, and re-running changes nothing); guests per website; site-to-store mapping; and the
+emails; missing ids absent; a bounded number of queries whatever the batch size); history sources
+(run in narrow id chunks, they select every entity exactly once into each sync table with the
+expected scope and flags, and re-running changes nothing); guests per website; and the
 ``unsubscribe`` write-back, including ``unless_changed_after``.
 
 The tests need pytest-django's ``db`` fixture and dotsync's tables; the websites and stores come
@@ -40,7 +39,7 @@ from django.utils import timezone
 from dotsync import models as sync
 from dotsync.models.newsletter import SubscriberStatus
 from dotsync.store import newsletter, records
-from dotsync.store.protocol import ENTITIES, HISTORY_TABLES, StoreAdapter, stream
+from dotsync.store.protocol import ENTITIES, HISTORY_TABLES, StoreAdapter
 from dotsync.testing.scope import Scope, make_scope
 
 RECORD_TYPES: dict[str, type] = {
@@ -148,9 +147,6 @@ def history_rows(table: str, columns: Iterable[str]) -> dict[Hashable, dict[str,
 class StoreAdapterContract:
     """The standard tests every store adapter must pass. Subclass it as ``Test<Name>Contract``."""
 
-    page_sizes: tuple[int, ...] = (1, 2, 1000)
-    """Keyset page sizes the streaming tests use."""
-
     history_chunks: tuple[int, ...] = (1, 3, 1_000_000)
     """History id-chunk widths: 1 puts every source row in its own statement."""
 
@@ -227,30 +223,6 @@ class StoreAdapterContract:
         assert len(every.captured_queries) <= max(singles) + 1, (
             f"{entity}: up to {max(singles)} queries for 1 id, {len(every.captured_queries)} for {len(ids)}"
         )
-
-    # --- streaming ----------------------------------------------------------------------------------------
-    @pytest.mark.parametrize("entity", ENTITIES)
-    def test_keyset_pages_cover_every_id_once(
-        self, adapter: StoreAdapter, expected: ContractShop, entity: str
-    ) -> None:
-        """``ids`` pages ascend, never repeat an id, and together list every entity."""
-        for size in self.page_sizes:
-            seen: list[int] = []
-            after = 0
-            while page := adapter.ids(entity, after=after, limit=size):
-                assert len(page) <= size
-                assert page == sorted(page) and page[0] > after
-                seen.extend(page)
-                after = page[-1]
-            assert len(seen) == len(set(seen))
-            assert sorted(seen) == sorted(expected.entity(entity))
-
-    def test_stream_reads_every_record(self, adapter: StoreAdapter, expected: ContractShop) -> None:
-        """:func:`~dotsync.store.protocol.stream` yields each order once across pages."""
-        ids = [o.id for o in stream(adapter, "orders", page_size=2)]
-        assert sorted(ids) == sorted(expected.orders)
-        with pytest.raises(ValueError, match="Unknown entity"):
-            list(stream(adapter, "nothing"))
 
     # --- history ------------------------------------------------------------------------------------------
     @pytest.mark.parametrize("table", HISTORY_TABLES)

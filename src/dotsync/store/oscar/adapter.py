@@ -8,7 +8,7 @@ whatever the number of ids. Scope (which dotsync store an entity belongs to) fol
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -481,7 +481,7 @@ class OscarAdapter:
         """Per-email aggregates (see :func:`dotsync.store.oscar.sales.sales_data`)."""
         return iter(sales_data(list(emails), store_ids, statuses).values())
 
-    # --- streaming -------------------------------------------------------------------------------------
+    # --- keyset pages (not part of the port: :func:`stream`, for tools and tests) ------------------------
     def _entity_queryset(self, entity: str) -> QuerySet[Any]:
         m = self.m
         models = {
@@ -511,3 +511,23 @@ class OscarAdapter:
     ) -> Mapping[str, bool]:
         """Bulk-unsubscribe in ``newsletter_subscriber`` (:func:`dotsync.store.newsletter.unsubscribe`)."""
         return newsletter.unsubscribe(emails, store_ids, at, unless_changed_after=unless_changed_after)
+
+
+def stream(adapter: OscarAdapter, entity: str, *, page_size: int = 500) -> Iterator[Any]:
+    """Every record of an :data:`~dotsync.store.protocol.ENTITIES` kind, read in keyset pages of ids.
+
+    Memory stays bounded by one page whatever the table size (tools and tests; dotsync's jobs read by id).
+
+    Raises:
+        ValueError: for an unknown entity kind.
+    """
+    if entity not in ENTITIES:
+        raise ValueError(f"Unknown entity {entity!r}; expected one of {', '.join(ENTITIES)}.")
+    read: Callable[[Iterable[int]], Iterator[Any]] = getattr(adapter, entity)
+    after = 0
+    while True:
+        page = adapter.ids(entity, after=after, limit=page_size)
+        if not page:
+            return
+        yield from read(page)
+        after = page[-1]
