@@ -27,7 +27,7 @@ from dotsync.config import get_config
 from dotsync.jobs import streams
 from dotsync.jobs.payloads.product import collection_name
 from dotsync.jobs.queue import enqueue_single, live_importers
-from dotsync.jobs.stream import Stream, queue_delete
+from dotsync.jobs.stream import Collection, Stream, queue_delete
 from dotsync.models import Catalog, Contact, Order, Quote, Review, Store, SyncStatus, Website, Wishlist
 from dotsync.models.importer import ImportMode
 from dotsync.models.newsletter import SubscriberStatus
@@ -505,8 +505,8 @@ def review_withdrawn(review_id: int, customer_id: int | None) -> None:
         touch_customer_contacts(customer_id)
 
 
-DELETABLE: dict[str, Stream] = {s.name: s for s in (streams.QUOTES, streams.WISHLISTS, streams.REVIEWS)}
-"""The insight streams whose store records an observer reports deleted, by stream name."""
+DELETABLE: dict[str, Stream] = {s.name: s for s in streams.ALL if isinstance(s.target, Collection)}
+"""The insight streams by name: an observer reports their deleted store records to :func:`record_deleted`."""
 
 
 def record_deleted(stream: str, key: int, *, owner_email: Callable[[], str | None]) -> bool:
