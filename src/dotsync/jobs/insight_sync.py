@@ -9,8 +9,8 @@ platform yet held back by the :class:`~dotsync.jobs.contact_gate.ContactGate` (a
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from functools import partial
+from typing import Any
 
 from dotsync.accounts import WebsiteContext
 from dotsync.jobs import contact_gate
@@ -40,15 +40,18 @@ def sync(stream: Stream, ctx: WebsiteContext, adapter: StoreAdapter, result: Job
         collection_type=target.type,
         scope=target.scope,
     )
+
+    def sendable(row: Any) -> bool:
+        return spec.defer is not None and spec.defer(row, cfg)
+
     for page in iter_pending(stream.model, website_id=ctx.website.pk, page_size=cfg.batch("page")):
         outcomes = Outcomes(stream.model)
         page = hold_in_flight(page, outcomes)
         gate = contact_gate.ContactGate.load(ctx, [getattr(row, "email", "") for row in page])
         if spec.defer is not None:
-            defer = spec.defer
-            page = gate.defer(page, outcomes, sendable=lambda row: defer(row, cfg))  # noqa: B023
-        ids: Sequence[int] = [getattr(row, stream.source_id) for row in page]
-        records = {rec.id: rec for rec in stream.read(adapter, list(ids))}
+            page = gate.defer(page, outcomes, sendable=sendable)
+        ids = [getattr(row, stream.source_id) for row in page]
+        records = {rec.id: rec for rec in stream.read(adapter, ids)}
         gate.extend(rec.email for rec in records.values())
         for row in page:
             rec = records.get(getattr(row, stream.source_id))
@@ -85,7 +88,7 @@ def sync(stream: Stream, ctx: WebsiteContext, adapter: StoreAdapter, result: Job
             add_record(batch, outcomes, row.pk, row, record)
         gate.flush()
         outcomes.apply(result, ctx.code)
-        del page, records, gate, outcomes  # freed before the next page is read: one page in memory
+        del page, ids, records, gate, outcomes  # freed before the next page is read: one page in memory
     batch.flush()
 
 
