@@ -12,7 +12,6 @@ import sys
 from pathlib import Path
 
 import grimp
-import pytest
 
 SRC = Path(__file__).resolve().parents[1] / "src" / "dotsync"
 
@@ -105,12 +104,8 @@ def test_only_the_test_kit_imports_the_test_kit():
     assert found == []
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="until the last two re-exports go: platform/accounts.py (tests/e2e/test_storms.py imports it) "
-    "and dotsync/observers (bench/soak.py imports muted from it)",
-)
 def test_the_layer_contract_holds():
+    """``lint-imports`` with the contract in pyproject.toml (``make lint`` runs it too)."""
     from importlinter.cli import lint_imports
 
     assert lint_imports(config_filename=str(SRC.parents[1] / "pyproject.toml"), no_cache=True) == 0
