@@ -136,11 +136,13 @@ def exit_code(summary: dict[str, Any]) -> ExitCode:
 
 
 def _sync_one(job: str, website_code: str | None, *, as_json: bool) -> ExitCode:
+    from dotsync.accounts import RunContext
     from dotsync.jobs import health
     from dotsync.jobs.registry import JOBS
 
-    result = JOBS[job](website_code)
-    report = {**result.as_dict(), **health.check(website_code).as_dict(), "failed": result.total("failed")}
+    ctx = RunContext.resolve(website_code)  # the job and the health check share one read of the settings
+    result = JOBS[job].run(ctx)
+    report = {**result.as_dict(), **health.check(ctx=ctx).as_dict(), "failed": result.total("failed")}
     code = exit_code(report)
     if as_json:
         emit_json({**report, "exit_code": int(code)})
