@@ -291,7 +291,7 @@ def waits_for(importer: Importer) -> set[int]:
     """The unsettled importer rows a queued single call must wait for (its payload's ``after``).
 
     Observers queue a delete or an email change of a record that an import is still creating with
-    ``after`` naming that import (:func:`dotsync.observers.rows.in_flight`); the importer starts the
+    ``after`` naming that import (:func:`dotsync.jobs.events.in_flight`); the importer starts the
     call only once this is empty, so the import cannot re-create the record after the call.
     """
     after = Envelope.load(importer).payload.get("after") or []
