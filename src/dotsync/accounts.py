@@ -30,6 +30,7 @@ __all__ = [
     "cached_client",
     "client_for",
     "clients",
+    "group_accounts",
     "reset_clients",
 ]
 
@@ -131,7 +132,7 @@ class Account:
         A cached client is rebuilt when the password changed since it was made (compared in
         constant time), so a long-running scheduler picks up new credentials without a restart.
         """
-        first = self.websites[0].cfg
+        first = self.websites[0].cfg  # one API user has one password and endpoint: as client_for did
         return _client(
             self.key,
             first.api_password,
