@@ -18,11 +18,11 @@ import pytest
 import time_machine
 from django.utils import timezone
 
+from dotsync.accounts import client_for, reset_clients
 from dotsync.config import get_config
 from dotsync.jobs.runner import sync_all
 from dotsync.models import Importer, WebsiteConfig
 from dotsync.models.importer import ImportStatus
-from dotsync.accounts import client_for, reset_clients
 from tests.e2e.expected import assert_landed
 from tests.e2e.platform_view import view
 
