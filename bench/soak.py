@@ -72,7 +72,7 @@ def build() -> None:
     """The small e2e shop plus the trial's customers (one processing order each), observers muted."""
     from django.core.management import call_command
 
-    from dotsync.observers import muted
+    from dotsync.store.oscar.observers import muted
     from dotsync.testing.scope import make_scope
     from dotsync.testing.shop import build_shop, make_customer, place_order
 

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 from dotsync.config import WebsiteSettings, get_config
 from dotsync.crypto import secrets_equal
 from dotsync.models import Store, Website
+from dotsync.models.scope import fallback_store
 from dotsync.platform.dotdigital.models import AccountKey
 
 if TYPE_CHECKING:
@@ -72,9 +73,8 @@ class WebsiteContext:
             if store_id is not None and store_id in self.stores:
                 return self.stores[store_id]
         default_id = getattr(self.website, "default_store_id", None)
-        if default_id in self.stores:
-            return self.stores[default_id]
-        return next(iter(self.stores.values()), None)
+        store_id = fallback_store(default_id if default_id in self.stores else None, self.stores)
+        return None if store_id is None else self.stores[store_id]
 
     def store_name(self, *store_ids: int | None) -> str:
         """The name of :meth:`store` (empty when the website has no store)."""
