@@ -18,6 +18,7 @@ every problem, and the jobs refuse a website that has any.
 
 from __future__ import annotations
 
+import enum
 import os
 import re
 from dataclasses import dataclass, field, fields
@@ -105,8 +106,9 @@ DEFAULT_JOB_FREQUENCIES: dict[str, int] = {
 
 The jobs declare their own defaults (``Job.default_frequency``, collected in
 :data:`dotsync.jobs.registry.DEFAULT_JOB_FREQUENCIES`); this settings layer cannot import the jobs, so it
-repeats them, and ``tests/jobs/test_registry.py`` fails when the two disagree. Nothing schedules by it
-yet: the runtime issue's scheduler reads ``Job.frequency(cfg)``.
+repeats them, and ``tests/jobs/test_registry.py`` fails when the two disagree. The scheduler
+(:mod:`dotsync.runtime.scheduler`) reads ``Job.frequency(cfg)``; ``0`` (or ``"disabled"`` in
+``job_frequencies``) switches a job off for the website.
 """
 
 DEFAULTS: dict[str, Any] = {
@@ -164,7 +166,9 @@ SCHEMA: dict[str, types.Parser] = {
     "order_statuses": types.names,
     "sales_data_order_statuses": types.names,
     "batch_sizes": types.int_map(DEFAULT_BATCH_SIZES, "records or bytes", '{"contacts": 500}'),
-    "job_frequencies": types.int_map(DEFAULT_JOB_FREQUENCIES, "minutes", '{"orders": 30}'),
+    "job_frequencies": types.int_map(
+        DEFAULT_JOB_FREQUENCIES, "minutes", '{"orders": 30, "catalog": "disabled"}', disabled=True
+    ),
     "data_field_mapping": types.name_map(DEFAULT_DATA_FIELD_MAPPING, _DATAFIELD_NAME_RE, '{"title": ""}'),
     "catalog_level": types.choice(("default", "store")),
     "max_active_imports": types.whole_number(1, 25),
@@ -259,6 +263,15 @@ class WebsiteSettings:
         return int(self.batch_sizes.get(key, DEFAULT_BATCH_SIZES[key]))
 
 
+class Layer(enum.StrEnum):
+    """A source of setting values, lowest first (see the module docstring)."""
+
+    DEFAULTS = "defaults"
+    SETTINGS = "settings.DOTSYNC"
+    ENVIRONMENT = "environment"
+    WEBSITE = "website row"
+
+
 @dataclass
 class _Layers:
     """Values resolved so far, with the keys and problems of values that could not be parsed."""
@@ -266,24 +279,37 @@ class _Layers:
     values: dict[str, Any]
     invalid: set[str] = field(default_factory=set)
     problems: list[str] = field(default_factory=list)
+    sources: dict[str, list[tuple[Layer, str]]] = field(default_factory=dict)
+    key_problems: dict[str, list[str]] = field(default_factory=dict)
 
-    def apply(self, key: str, raw: Any, source: str) -> None:
-        """Parse ``raw`` (from ``source``) for ``key`` and lay it over the current value."""
+    def apply(self, key: str, raw: Any, source: str, layer: Layer) -> None:
+        """Parse ``raw`` (from ``source``, in ``layer``) for ``key`` and lay it over the current value."""
         try:
             value = SCHEMA[key](raw)
         except (ValueError, TypeError) as exc:
-            self.invalid.add(key)
-            self.problems.append(f"{source} {exc}")
+            self.fail(key, [f"{source} {exc}"])
             return
         self.values[key] = {**self.values[key], **value} if key in _MAPS else value
+        self.sources.setdefault(key, []).append((layer, source))
+
+    def fail(self, key: str, problems: list[str]) -> None:
+        """Record that ``key``'s value from a source could not be used, and why."""
+        self.invalid.add(key)
+        self.problems.extend(problems)
+        self.key_problems.setdefault(key, []).extend(problems)
 
     def unknown(self, key: Any, source: str) -> None:
         """Report a key that is not a setting."""
-        import difflib
+        self.problems.append(unknown_key_problem(key, source))
 
-        close = difflib.get_close_matches(str(key), list(SCHEMA), n=1)
-        hint = f"; did you mean {close[0]!r}?" if close else ""
-        self.problems.append(f"{source} is not a dotsync setting{hint}")
+
+def unknown_key_problem(key: Any, source: str) -> str:
+    """The problem of a key (from ``source``) that is not a setting, with the closest setting's name."""
+    import difflib
+
+    close = difflib.get_close_matches(str(key), list(SCHEMA), n=1)
+    hint = f"; did you mean {close[0]!r}?" if close else ""
+    return f"{source} is not a dotsync setting{hint}"
 
 
 def env_name(key: str) -> str:
@@ -301,13 +327,13 @@ def _global_layers() -> _Layers:
         configured = {}
     for key, raw in configured.items():
         if key in SCHEMA:
-            layers.apply(key, raw, f"settings.DOTSYNC[{key!r}]")
+            layers.apply(key, raw, f"settings.DOTSYNC[{key!r}]", Layer.SETTINGS)
         else:
             layers.unknown(key, f"settings.DOTSYNC[{types.show(key)}]")
     for key in SCHEMA:
         raw = os.environ.get(env_name(key))
         if raw is not None:
-            layers.apply(key, raw, f"environment variable {env_name(key)}")
+            layers.apply(key, raw, f"environment variable {env_name(key)}", Layer.ENVIRONMENT)
     return layers
 
 
@@ -328,16 +354,16 @@ def _apply_row(layers: _Layers, row: Any, code: str) -> None:
             if row.api_password_encrypted:
                 try:
                     layers.values[key] = row.get_api_password()
+                    layers.sources.setdefault(key, []).append((Layer.WEBSITE, f"{source} api_password"))
                 except ConfigurationError as exc:
-                    layers.invalid.add(key)
-                    layers.problems.extend(f"{source} {p}" for p in exc.problems)
+                    layers.fail(key, [f"{source} {p}" for p in exc.problems])
             continue
         if not hasattr(row, key):
             continue
         value = getattr(row, key)
         if value is None or value == "":
             continue  # inherits
-        layers.apply(key, value, f"{source} {key}")
+        layers.apply(key, value, f"{source} {key}", Layer.WEBSITE)
     extra = row.extra
     if extra is None:
         return
@@ -346,15 +372,65 @@ def _apply_row(layers: _Layers, row: Any, code: str) -> None:
         return
     for key, value in extra.items():
         if key == "api_password":  # never kept in plain text: say where it goes, never show it
-            layers.invalid.add(key)
-            layers.problems.append(
-                f"{source} extra['api_password'] must not hold the password (it would be stored in plain "
-                "text); remove it and type the password in the admin's password field, which encrypts it"
+            layers.fail(
+                key,
+                [
+                    f"{source} extra['api_password'] must not hold the password (it would be stored in plain "
+                    "text); remove it and type the password in the admin's password field, which encrypts it"
+                ],
             )
         elif key in SCHEMA:
-            layers.apply(key, value, f"{source} extra[{key!r}]")
+            layers.apply(key, value, f"{source} extra[{key!r}]", Layer.WEBSITE)
         else:
             layers.unknown(key, f"{source} extra[{types.show(key)}]")
+
+
+def _website_layers(website: Any) -> tuple[_Layers, int]:
+    """The layers of a :class:`~dotsync.models.Website`, and how many of their problems are global."""
+    from dotsync.models import WebsiteConfig
+
+    layers = _global_layers()
+    global_count = len(layers.problems)
+    row = WebsiteConfig.objects.filter(website=website).first()
+    if row is not None:
+        _apply_row(layers, row, website.code)
+    for key in layers.invalid & {k for k, parse in SCHEMA.items() if parse is types.boolean}:
+        layers.values[key] = False  # an unreadable switch is off, never on
+    return layers, global_count
+
+
+@dataclass(frozen=True)
+class Provenance:
+    """A setting's resolved value and where it comes from (``dotsync config get``)."""
+
+    key: str
+    value: Any = field(repr=False)
+    sources: tuple[tuple[Layer, str], ...]
+    """Every source that set the value, lowest first (a map merges them all); empty: the default."""
+    problems: tuple[str, ...]
+    """Values of this key that could not be used, each naming its source (the layer below is kept)."""
+
+    @property
+    def layer(self) -> Layer:
+        """The layer the value comes from (the highest one that set it)."""
+        return self.sources[-1][0] if self.sources else Layer.DEFAULTS
+
+
+def explain(website: Any = None) -> dict[str, Provenance]:
+    """Every setting's value and source: the global defaults, or those of ``website`` (a Website or None).
+
+    The values are those :func:`get_config` resolves; ``api_password`` is in plain text, never show it.
+    """
+    layers = _global_layers() if website is None else _website_layers(website)[0]
+    return {
+        key: Provenance(
+            key=key,
+            value=layers.values[key],
+            sources=tuple(layers.sources.get(key, ())),
+            problems=tuple(layers.key_problems.get(key, ())),
+        )
+        for key in SCHEMA
+    }
 
 
 def get_config(website: Any) -> WebsiteSettings:
@@ -363,17 +439,11 @@ def get_config(website: Any) -> WebsiteSettings:
     Never raises for a bad value: every problem is kept, naming its source, and reported by
     :meth:`WebsiteSettings.problems` / :meth:`WebsiteSettings.validate`.
     """
-    from dotsync.models import Website, WebsiteConfig
+    from dotsync.models import Website
 
     if not isinstance(website, Website):
         website = Website.objects.get(pk=website)
-    layers = _global_layers()
-    global_count = len(layers.problems)
-    row = WebsiteConfig.objects.filter(website=website).first()
-    if row is not None:
-        _apply_row(layers, row, website.code)
-    for key in layers.invalid & {k for k, parse in SCHEMA.items() if parse is types.boolean}:
-        layers.values[key] = False  # an unreadable switch is off, never on
+    layers, global_count = _website_layers(website)
     known = {f.name for f in fields(WebsiteSettings)}
     kwargs = {k: v for k, v in layers.values.items() if k in known}
     kwargs["order_statuses"] = tuple(kwargs["order_statuses"])
