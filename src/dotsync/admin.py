@@ -25,7 +25,7 @@ from django.http import HttpRequest
 from dotsync.admin_actions import install as install_actions
 from dotsync.jobs import streams
 from dotsync.jobs.stream import Stream
-from dotsync.models import Importer, NewsletterSubscriber, Store, Website, WebsiteConfig
+from dotsync.models import Importer, JobRun, NewsletterSubscriber, Store, Website, WebsiteConfig
 
 # --- websites and stores ------------------------------------------------------------------------------
 
@@ -289,6 +289,15 @@ class ImporterAdmin(ReadOnlyGrid):
     list_filter = ("website", "import_status", "wait_reason", "import_type", "import_mode")
     list_select_related = ("website",)
     exclude = ("import_data", "import_file")
+
+
+@admin.register(JobRun)
+class JobRunAdmin(ReadOnlyGrid):
+    """``email_job_run``: every job run (``dotsync run``) and its outcome; written by the runtime only."""
+
+    list_display = ("id", "job_id", "scope", "outcome", "started_at", "finished_at", "error")
+    list_filter = ("job_id", "outcome", "scope")
+    date_hierarchy = "started_at"
 
 
 # --- actions: reset to pending, retry failed, platform message (dotsync.admin_actions) ------------------

@@ -184,8 +184,11 @@ def _unknown(key: Any, known: Collection[str]) -> str:
     return f"has the unknown key {show(key)}{hint}"
 
 
-def int_map(known: Collection[str], unit: str, example: str) -> Parser:
-    """A JSON object from keys in ``known`` to positive whole numbers of ``unit``."""
+def int_map(known: Collection[str], unit: str, example: str, *, disabled: bool = False) -> Parser:
+    """A JSON object from keys in ``known`` to positive whole numbers of ``unit``.
+
+    With ``disabled``, ``0`` or ``"disabled"`` is accepted too, and read as 0 (switched off).
+    """
 
     def parse(value: Any) -> dict[str, int]:
         obj = _object(value, example)
@@ -194,6 +197,8 @@ def int_map(known: Collection[str], unit: str, example: str) -> Parser:
         for key, item in obj.items():
             if key not in known:
                 problems.append(_unknown(key, known))
+            elif disabled and (item == "disabled" or (item == 0 and not isinstance(item, bool))):
+                out[key] = 0
             elif isinstance(item, bool) or not isinstance(item, int) or item <= 0:
                 problems.append(f"[{key!r}] must be a positive whole number of {unit}, not {show(item)}")
             else:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from dotsync.cli import datafields, demo, install, retry, rotate_key, sandbox, status, sync
+from dotsync.cli import datafields, demo, install, jobs, retry, rotate_key, run, sandbox, status, sync
 
 COMMANDS: list[click.Command] = [
     *install.COMMANDS,
@@ -12,6 +12,8 @@ COMMANDS: list[click.Command] = [
     *demo.COMMANDS,
     *sandbox.COMMANDS,
     *sync.COMMANDS,
+    *run.COMMANDS,
+    *jobs.COMMANDS,
     *datafields.COMMANDS,
     *rotate_key.COMMANDS,
     *retry.COMMANDS,

@@ -7,6 +7,7 @@ this package: ``from dotsync.models import Contact``.
 from dotsync.models.automation import AbandonedCart, Automation, Campaign
 from dotsync.models.importer import Importer
 from dotsync.models.newsletter import NewsletterSubscriber
+from dotsync.models.runtime import JobLease, JobRun, RunOutcome
 from dotsync.models.scope import Store, Website, WebsiteConfig
 from dotsync.models.support import ContactConsent, CouponAttribute, FailedAuth, InstallProgress
 from dotsync.models.sync import (
@@ -33,10 +34,13 @@ __all__ = [
     "HoldReason",
     "Importer",
     "InstallProgress",
+    "JobLease",
+    "JobRun",
     "NewsletterSubscriber",
     "Order",
     "Quote",
     "Review",
+    "RunOutcome",
     "Store",
     "SyncState",
     "SyncStatus",

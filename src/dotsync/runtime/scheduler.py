@@ -1,0 +1,200 @@
+"""The embedded scheduler behind ``dotsync run``: every registered job, per unit, at its frequency.
+
+Each job runs per unit of its scope (:func:`dotsync.runtime.runs.units`) every ``job.frequency(cfg)``
+minutes (per website; an account's unit takes the shortest frequency of its websites; 0 is
+disabled). A unit's first run is offset at random within its interval, so many shops do not call the
+platform at the same second (the reference's randomised cron offsets). APScheduler's
+``BackgroundScheduler`` fires the runs, one at a time (one worker thread); each run goes through
+:func:`~dotsync.runtime.runs.run_job` (lock, ``email_job_run``).
+
+``dotsync run --once`` runs every *due* unit once: one that never ran, or whose last run started at
+least its frequency ago (:func:`due`).
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import threading
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.triggers.interval import IntervalTrigger
+from django.db import close_old_connections
+from django.utils import timezone
+
+from dotsync.accounts import RunContext
+from dotsync.jobs.base import JobScope
+from dotsync.jobs.registry import ALL
+from dotsync.models import JobRun
+from dotsync.runtime.runs import Unit, last_run, run_job, units
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class Entry:
+    """One scheduled unit: a job for a website or account, every ``minutes`` (0: disabled)."""
+
+    unit: Unit
+    minutes: int
+    offset: float = 0.0
+    """Seconds after the scheduler starts before the first run (random within the interval)."""
+
+    @property
+    def job_id(self) -> str:
+        """The job's id."""
+        return self.unit.job.id
+
+    @property
+    def label(self) -> str:
+        """The unit's label (website code or account label)."""
+        return self.unit.label
+
+    @property
+    def interval(self) -> timedelta:
+        """The time between runs."""
+        return timedelta(minutes=self.minutes)
+
+
+def frequency(unit: Unit) -> int:
+    """Minutes between a unit's runs: its website's, or the shortest enabled one of its account's websites."""
+    freqs = [unit.job.frequency(w.cfg) for w in unit.ctx.websites or unit.ctx.enabled]
+    if unit.job.scope is JobScope.ACCOUNT:
+        on = [f for f in freqs if f > 0]
+        return min(on) if on else 0
+    return freqs[0] if freqs else unit.job.default_frequency
+
+
+def plan(ctx: RunContext | None = None, rng: random.Random | None = None) -> list[Entry]:
+    """Every registered job's units with their frequency and a random first-run offset, in registry order."""
+    ctx = ctx if ctx is not None else RunContext.resolve()
+    rng = rng or random.Random()
+    out: list[Entry] = []
+    for job in ALL:
+        for unit in units(job, ctx):
+            minutes = frequency(unit)
+            out.append(Entry(unit, minutes, rng.uniform(0, minutes * 60) if minutes else 0.0))
+    return out
+
+
+def due(entry: Entry, now: datetime | None = None) -> bool:
+    """True when an enabled unit never ran, or its last run started at least its frequency ago."""
+    if entry.minutes <= 0:
+        return False
+    last = last_run(entry.job_id, entry.label)
+    return last is None or last.started_at + entry.interval <= (now or timezone.now())
+
+
+def next_run(entry: Entry, now: datetime | None = None) -> datetime | None:
+    """When the unit is next due (``now`` when it is due already; None when disabled)."""
+    if entry.minutes <= 0:
+        return None
+    now = now or timezone.now()
+    last = last_run(entry.job_id, entry.label)
+    if last is None:
+        return now
+    return max(now, last.started_at + entry.interval)
+
+
+def run_once(entries: list[Entry] | None = None, now: datetime | None = None) -> list[JobRun]:
+    """``dotsync run --once``: run every due unit once, in registry order."""
+    entries = plan() if entries is None else entries
+    return [run_job(e.unit) for e in entries if due(e, now)]
+
+
+def _fire(entry: Entry) -> None:
+    close_old_connections()
+    try:
+        # the context is resolved afresh for each run: settings edited meanwhile apply now
+        ctx = RunContext.resolve()
+        fresh = {u.label: u for u in units(entry.unit.job, ctx)}.get(entry.label)
+        if fresh is None:
+            logger.info("job %s [%s]: no longer enabled, not run", entry.job_id, entry.label)
+            return
+        run_job(fresh)
+    finally:
+        close_old_connections()
+
+
+def build(entries: list[Entry], now: datetime | None = None, scheduler: Any = None) -> Any:
+    """An APScheduler scheduler (not started) with one interval job per enabled entry.
+
+    Each entry's first run is ``now`` plus its offset, then every ``minutes``; runs never overlap
+    within the process (one worker, ``max_instances=1``; missed runs coalesce into one).
+    """
+    now = now or timezone.now()
+    sched = scheduler or BackgroundScheduler(
+        executors={"default": {"type": "threadpool", "max_workers": 1}},
+        job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
+        timezone="UTC",
+    )
+    for entry in entries:
+        if entry.minutes <= 0:
+            continue
+        trigger = IntervalTrigger(
+            minutes=entry.minutes, start_date=now + timedelta(seconds=entry.offset), timezone="UTC"
+        )
+        sched.add_job(_fire, trigger, args=[entry], id=f"{entry.job_id}:{entry.label}", name=entry.job_id)
+    return sched
+
+
+def first_runs(sched: Any, now: datetime) -> dict[str, datetime]:
+    """Scheduler job id -> its first fire time after ``now`` (what ``build`` planned)."""
+    return {job.id: job.trigger.get_next_fire_time(None, now) for job in sched.get_jobs()}
+
+
+def serve(stop: threading.Event, entries: list[Entry] | None = None) -> None:
+    """Run the scheduler until ``stop`` is set, then let the running step finish and stop."""
+    sched = build(plan() if entries is None else entries)
+    sched.start()
+    logger.info("dotsync run: %d scheduled job(s)", len(sched.get_jobs()))
+    try:
+        stop.wait()
+    finally:
+        sched.shutdown(wait=True)  # the running step finishes; run_job releases its lock
+
+
+def job_rows(now: datetime | None = None) -> list[dict[str, Any]]:
+    """``dotsync jobs``: one row per job and unit (a job with no enabled unit gets one row, unit "")."""
+    now = now or timezone.now()
+    ctx = RunContext.resolve()
+    entries = plan(ctx)
+    rows: list[dict[str, Any]] = []
+    for job in ALL:
+        mine = [e for e in entries if e.job_id == job.id]
+        if not mine:
+            rows.append(_row(job.id, job.spec_name, job.scope, "", [], job.default_frequency, None, None))
+        for e in mine:
+            last = last_run(e.job_id, e.label)
+            websites = [w.code for w in e.unit.ctx.websites or e.unit.ctx.enabled]
+            rows.append(
+                _row(job.id, job.spec_name, job.scope, e.label, websites, e.minutes, last, next_run(e, now))
+            )
+    return rows
+
+
+def _row(
+    job_id: str,
+    spec_name: str,
+    scope: str,
+    unit: str,
+    websites: list[str],
+    minutes: int,
+    last: JobRun | None,
+    nxt: datetime | None,
+) -> dict[str, Any]:
+    return {
+        "id": job_id,
+        "spec_name": spec_name,
+        "scope": str(scope),
+        "unit": unit,
+        "websites": websites,
+        "frequency": minutes,
+        "last_run": last.started_at.isoformat() if last else None,
+        "finished": last.finished_at.isoformat() if last and last.finished_at else None,
+        "outcome": last.outcome if last else None,
+        "next_run": nxt.isoformat() if nxt else None,
+    }
