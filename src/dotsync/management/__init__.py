@@ -1,0 +1,1 @@
+"""Django management commands of dotsync (``python manage.py dotsync ...`` in a host shop)."""
