@@ -4,7 +4,19 @@ from __future__ import annotations
 
 import click
 
-from dotsync.cli import datafields, demo, install, jobs, retry, rotate_key, run, sandbox, status, sync
+from dotsync.cli import (
+    config_cmd,
+    datafields,
+    demo,
+    install,
+    jobs,
+    retry,
+    rotate_key,
+    run,
+    sandbox,
+    status,
+    sync,
+)
 
 COMMANDS: list[click.Command] = [
     *install.COMMANDS,
@@ -15,6 +27,7 @@ COMMANDS: list[click.Command] = [
     *run.COMMANDS,
     *jobs.COMMANDS,
     *datafields.COMMANDS,
+    *config_cmd.COMMANDS,
     *rotate_key.COMMANDS,
     *retry.COMMANDS,
 ]
