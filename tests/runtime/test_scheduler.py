@@ -1,0 +1,115 @@
+"""The scheduler's plan: units per scope, frequencies per website (0/"disabled" off), random offsets
+within the interval, first runs, due and next runs (the clock moved with time-machine, never slept)."""
+
+from __future__ import annotations
+
+import random
+from datetime import timedelta
+from typing import Any
+
+import pytest
+import time_machine
+from django.utils import timezone
+
+from dotsync.jobs.registry import ALL, JOBS
+from dotsync.models import JobRun, RunOutcome
+from dotsync.runtime import scheduler
+from dotsync.runtime.runs import account_label, units
+from dotsync.testing.platform_setup import configure_websites
+from dotsync.testing.scope import Scope
+
+
+@pytest.fixture
+def configured(scope: Scope, sandbox: Any) -> Scope:
+    """Both websites on their own sandbox account; ``outlet`` runs orders every 5 minutes, no catalog."""
+    configure_websites(sandbox, [scope.main])
+    configure_websites(sandbox, [scope.outlet], job_frequencies={"orders": 5, "catalog": "disabled"})
+    return scope
+
+
+def by_key(entries: list[scheduler.Entry]) -> dict[tuple[str, str], scheduler.Entry]:
+    return {(e.job_id, e.label): e for e in entries}
+
+
+def test_plan_has_every_job_per_unit_with_its_frequency(configured: Scope) -> None:
+    entries = by_key(scheduler.plan(rng=random.Random(1)))
+    accounts = {e.label for e in entries.values() if e.unit.job.id == "importer"}
+    assert len(accounts) == 2 and all(a.startswith("account:") for a in accounts)
+    assert "@" not in "".join(accounts)  # the API user is not shown
+    for job in ALL:
+        if job.id != "importer":
+            assert sorted(label for jid, label in entries if jid == job.id) == ["main", "outlet"]
+    assert entries[("orders", "main")].minutes == 15
+    assert entries[("orders", "outlet")].minutes == 5
+    assert entries[("catalog", "outlet")].minutes == 0  # "disabled"
+    assert {entries[("importer", a)].minutes for a in accounts} == {5}
+
+
+def test_offsets_are_random_within_the_interval_and_set_the_first_runs(configured: Scope) -> None:
+    entries = scheduler.plan(rng=random.Random(7))
+    enabled = [e for e in entries if e.minutes]
+    assert all(0 <= e.offset < e.minutes * 60 for e in enabled)
+    assert len({round(e.offset, 3) for e in enabled}) == len(enabled)  # not all at the same second
+    with time_machine.travel("2026-01-05 10:00:00+00:00", tick=False):
+        now = timezone.now()
+        sched = scheduler.build(entries, now=now)
+        first = scheduler.first_runs(sched, now)
+        assert "catalog:outlet" not in first  # disabled: never scheduled
+        for e in enabled:
+            assert first[f"{e.job_id}:{e.label}"] == now + timedelta(seconds=e.offset)
+        orders = sched.get_job("orders:outlet").trigger
+        later = orders.get_next_fire_time(first["orders:outlet"], first["orders:outlet"])
+        assert later - first["orders:outlet"] == timedelta(minutes=5)
+
+
+def test_due_and_next_run_follow_the_last_start(configured: Scope) -> None:
+    entry = by_key(scheduler.plan())[("orders", "outlet")]
+    with time_machine.travel("2026-01-05 10:00:00+00:00", tick=False) as clock:
+        now = timezone.now()
+        assert scheduler.due(entry) and scheduler.next_run(entry) == now  # never ran
+        JobRun.objects.create(job_id="orders", scope="outlet", started_at=now, outcome="success")
+        clock.shift(timedelta(minutes=4, seconds=59))
+        assert not scheduler.due(entry)
+        assert scheduler.next_run(entry) == now + timedelta(minutes=5)
+        clock.shift(timedelta(seconds=1))
+        assert scheduler.due(entry)
+        # a "locked" run is not a start of this unit's work: it does not push the next run
+        JobRun.objects.create(job_id="orders", scope="outlet", started_at=timezone.now(), outcome="locked")
+        assert scheduler.due(entry)
+
+
+def test_disabled_is_never_due(configured: Scope) -> None:
+    entry = by_key(scheduler.plan())[("catalog", "outlet")]
+    assert not scheduler.due(entry) and scheduler.next_run(entry) is None
+
+
+def test_job_rows_list_every_job_and_unit(configured: Scope) -> None:
+    now = timezone.now()
+    JobRun.objects.create(
+        job_id="orders", scope="main", started_at=now, finished_at=now, outcome=RunOutcome.FAILED, error="x"
+    )
+    rows = scheduler.job_rows()
+    assert {r["id"] for r in rows} == set(JOBS)
+    orders_main = next(r for r in rows if r["id"] == "orders" and r["unit"] == "main")
+    assert orders_main["spec_name"] == "order_and_quote_sync" and orders_main["scope"] == "website"
+    assert orders_main["outcome"] == "failed" and orders_main["frequency"] == 15
+    assert orders_main["next_run"] == (now + timedelta(minutes=15)).isoformat()
+    importer = [r for r in rows if r["id"] == "importer"]
+    assert {r["unit"] for r in importer} == {account_label(a) for a in _ctx_accounts()}
+
+
+def _ctx_accounts() -> list[Any]:
+    from dotsync.accounts import RunContext
+
+    return RunContext.resolve().accounts
+
+
+def test_units_follow_the_scope(configured: Scope) -> None:
+    from dotsync.accounts import RunContext
+
+    ctx = RunContext.resolve()
+    assert [u.label for u in units(JOBS["orders"], ctx)] == ["main", "outlet"]
+    one = units(JOBS["orders"], ctx)[0].ctx
+    assert [w.code for w in one.websites] == ["main"] and len(one.accounts) == 1
+    per_account = units(JOBS["importer"], ctx)
+    assert [[w.code for w in u.ctx.websites] for u in per_account] == [["main"], ["outlet"]]
