@@ -113,6 +113,18 @@ def test_a_configuration_the_admin_would_refuse_is_refused_and_rolled_back(scope
     assert WebsiteConfig.objects.get(website=scope.main).enabled is None
 
 
+def test_a_row_broken_before_can_be_fixed_one_key_at_a_time(scope):
+    WebsiteConfig.objects.filter(website=scope.main).update(extra={"timeout": "soon", "max_retries": -1})
+    result = config("set", "--json", "--website", "main", "max_retries", "3")  # timeout is still broken
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["website_problems"] == [
+        f"website main's row: extra['timeout'] {parser_message('timeout', 'soon')}"
+    ]
+    assert config("set", "--website", "main", "timeout", "30").exit_code == 0
+    assert WebsiteConfig.objects.get(website=scope.main).extra == {"timeout": 30.0, "max_retries": 3}
+    assert config("set", "--website", "main", "timeout", "-5").exit_code == 2  # a new problem: refused
+
+
 def test_refusals_without_website_unknown_key_or_website(scope):
     result = config("set", "timeout", "5")
     assert result.exit_code == 2 and "add --website CODE" in result.output and "DOTSYNC_" in result.output

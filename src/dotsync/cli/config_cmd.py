@@ -169,10 +169,12 @@ def _write(row: WebsiteConfig, key: str, value: Any, *, unset: bool) -> list[str
 
 
 def _save(website: Website, key: str, parsed: Any, password: str | None, *, unset: bool) -> list[str]:
-    """Write ``key`` on the website's row if its whole configuration is then valid (as the admin does).
+    """Write ``key`` on the website's row unless that adds a problem to its configuration.
 
-    All or nothing: on any problem (a value, the default SECRET_KEY, the resolved configuration) the
-    transaction is rolled back and :class:`~dotsync.exceptions.ConfigurationError` lists the problems.
+    The whole configuration is resolved and checked as the admin does (:func:`dotsync.config.get_config`),
+    without the global problems a row cannot fix. Problems the row had before do not block the change
+    (so a broken row can be fixed one key at a time); a new one rolls everything back and
+    :class:`~dotsync.exceptions.ConfigurationError` lists it, as does the public default SECRET_KEY.
     """
     from django.db import transaction
 
@@ -180,6 +182,7 @@ def _save(website: Website, key: str, parsed: Any, password: str | None, *, unse
     from dotsync.exceptions import ConfigurationError
     from dotsync.models import WebsiteConfig
 
+    before = set(get_config(website).problems(include_global=False))
     with transaction.atomic():
         row, _ = WebsiteConfig.objects.select_for_update().get_or_create(website=website)
         notes: list[str] = []
@@ -188,7 +191,7 @@ def _save(website: Website, key: str, parsed: Any, password: str | None, *, unse
         else:
             notes = _write(row, key, parsed, unset=unset)
         row.save()
-        problems = get_config(website).problems(include_global=False)
+        problems = [p for p in get_config(website).problems(include_global=False) if p not in before]
         if problems:
             raise ConfigurationError(problems)  # leaving the block rolls the row back
     return notes
@@ -220,7 +223,7 @@ def set_command(website_code: str | None, unset: bool, as_json: bool, key: str, 
             "command without it and type it at the hidden prompt, or pass it on stdin"
         )
     setup_django()
-    from dotsync.config import SCHEMA, explain
+    from dotsync.config import SCHEMA, explain, get_config
 
     with friendly_database_errors():
         website = _website(website_code)
@@ -240,11 +243,14 @@ def set_command(website_code: str | None, unset: bool, as_json: bool, key: str, 
                 raise ConfigProblem(f"website {website.code}'s row: {label} {exc}") from None
         notes = _save(website, key, parsed, password, unset=unset)
         entry = _entry(explain(website)[key], website)
+        left = get_config(website).problems(include_global=False)  # the row had them before this change
     if as_json:
-        emit_json({**entry, "notes": notes})
+        emit_json({**entry, "notes": notes, "website_problems": left})
         return
     for note in notes:
         console.print(f"Note: {note}", highlight=False, soft_wrap=True)
+    for problem in left:
+        console.print(f"[yellow]Still to fix:[/yellow] {problem}", highlight=False, soft_wrap=True)
     action = "unset" if unset else "set"
     console.print(
         f"{key} {action} for website {website.code}: {_text(entry['value'])} ({_where(entry)})",

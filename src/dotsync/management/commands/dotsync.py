@@ -46,20 +46,23 @@ class Command(BaseCommand):
         """From ``manage.py``: hand the arguments to click, which prints, prompts and exits as the script."""
         from dotsync.cli.main import main
 
-        prog = f"{os.path.basename(argv[0])} {argv[1]}"
+        name = os.path.basename(argv[0])
+        prog = f"{'python -m django' if name == '__main__.py' else name} {argv[1]}"  # as Django names it
         main.main(args=dotsync_args(argv[2:]), prog_name=prog, standalone_mode=True)
 
     def handle(self, *args: str, **options: Any) -> None:
         """From :func:`~django.core.management.call_command`: run it, a click error as a CommandError.
 
-        Output goes to ``sys.stdout`` (click's), not to ``call_command``'s ``stdout`` argument.
+        Output goes to ``sys.stdout`` (click's), not to ``call_command``'s ``stdout`` argument; a command
+        that exits with ``SystemExit`` (``sync`` with its exit code) raises it to the caller.
         """
         from dotsync.cli.main import main
 
         try:
-            main.main(args=list(args), prog_name="dotsync", standalone_mode=False)
+            code = main.main(args=list(args), prog_name="dotsync", standalone_mode=False)
         except click.ClickException as exc:
             raise CommandError(exc.format_message(), returncode=exc.exit_code) from exc
-        except click.exceptions.Exit as exc:
-            if exc.exit_code:
-                raise CommandError(f"dotsync exited with {exc.exit_code}", returncode=exc.exit_code) from exc
+        except click.Abort as exc:
+            raise CommandError("Aborted.") from exc
+        if isinstance(code, int) and code:  # a ctx.exit(code) inside the command
+            raise CommandError(f"dotsync exited with code {code}", returncode=code)
