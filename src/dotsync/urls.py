@@ -1,6 +1,16 @@
-"""URLs of the standalone project: the Django admin is dotsync's configuration screen."""
+"""URLs of the standalone project: the admin, ``/metrics``, ``/healthz`` and the admin's static files.
+
+A host shop does not use this module: it includes :mod:`dotsync.web.urls` for ``/metrics`` and
+``/healthz`` and serves static files its own way.
+"""
 
 from django.contrib import admin
-from django.urls import path
+from django.contrib.staticfiles.views import serve
+from django.urls import include, path, re_path
 
-urlpatterns = [path("admin/", admin.site.urls)]
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("", include("dotsync.web.urls")),
+    # standalone only: static files from the apps' static/ folders, without collectstatic (admin traffic)
+    re_path(r"^static/(?P<path>.*)$", serve, {"insecure": True}),
+]

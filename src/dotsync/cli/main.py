@@ -14,6 +14,7 @@ from dotsync.cli import (
     rotate_key,
     run,
     sandbox,
+    serve,
     status,
     sync,
 )
@@ -30,6 +31,7 @@ COMMANDS: list[click.Command] = [
     *config_cmd.COMMANDS,
     *rotate_key.COMMANDS,
     *retry.COMMANDS,
+    *serve.COMMANDS,
 ]
 """Every subcommand, in the order they are registered."""
 

@@ -22,6 +22,7 @@ from dotsync.platform.dotdigital.policy import Action, Rule, rule_for_exception,
 from dotsync.platform.dotdigital.ratelimit import RateLimiter
 from dotsync.platform.dotdigital.reachability import Unreachable, diagnose
 from dotsync.platform.dotdigital.reachability import hint as unreachable_hint
+from dotsync.platform.dotdigital.transport import observers
 from dotsync.platform.dotdigital.transport.breaker import Breaker
 from dotsync.platform.dotdigital.transport.retry import RetryPolicy
 
@@ -159,7 +160,8 @@ class Transport:
                 self.stats.held += 1
                 raise
             try:
-                self.limiter.acquire(self.limiter_key, max_wait=self.retry.max_rate_limit_wait)
+                waited = self.limiter.acquire(self.limiter_key, max_wait=self.retry.max_rate_limit_wait)
+                observers.notify_rate_limit_wait(operation, waited)
                 error, rule, response = self._attempt(
                     operation, method, url, json=json, content=content, params=params
                 )
@@ -186,6 +188,7 @@ class Transport:
                 wait,
             )
             self.stats.retries += 1
+            observers.notify_retry(operation)
             self.stats.slept += wait
             self._sleep(wait)
             attempt += 1
@@ -230,10 +233,12 @@ class Transport:
                 operation=operation,
             )
             failure.unreachable = kind
+            observers.notify_call(operation, observers.UNREACHABLE)
             failure.__cause__ = exc
             logger.info("dotdigital %s: %s after %.0f ms", operation, type(exc).__name__, _ms(started))
             return failure, rule, None
         elapsed = _ms(started)
+        observers.notify_call(operation, str(response.status_code))
         if response.is_success:
             logger.debug("dotdigital %s: HTTP %d in %.0f ms", operation, response.status_code, elapsed)
             self._respect_spent_budget(response)

@@ -1,0 +1,83 @@
+"""``dotsync serve`` as a real process: /healthz, /metrics and the admin login over HTTP, then SIGTERM."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[2]
+SCHEMA = """
+import django
+django.setup()
+from django.apps import apps
+from django.db import connection
+with connection.schema_editor() as editor:
+    for model in apps.get_models():
+        meta = model._meta
+        if meta.managed and not meta.proxy and not meta.swapped:
+            editor.create_model(model)
+from django.contrib.sites.models import Site
+Site.objects.get_or_create(pk=1, defaults={"domain": "example.com", "name": "example.com"})
+"""
+"""Every table, created from the models (Oscar's ~150 migrations take tens of seconds here), and the Site."""
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _wait_for_port(port: int, proc: subprocess.Popen[str], deadline: float) -> None:
+    while time.monotonic() < deadline:
+        assert proc.poll() is None, proc.communicate()[1][-2000:]
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                return
+        except OSError:
+            time.sleep(0.05)  # polling the port, not waiting for behaviour
+    raise AssertionError(f"dotsync serve did not listen on {port} in time")
+
+
+def test_serve_answers_healthz_metrics_and_the_admin_then_stops_on_sigterm(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "DOTSYNC_METRICS_TOKEN"}}
+    env.update(DATABASE_URL=f"sqlite:///{tmp_path / 'serve.sqlite3'}", DOTSYNC_VAR_DIR=str(tmp_path / "var"))
+    subprocess.run([sys.executable, "-c", SCHEMA], cwd=ROOT, env=env, check=True, timeout=60)
+    port = _free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "dotsync", "serve", "--port", str(port), "--log-level", "info"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        _wait_for_port(port, proc, time.monotonic() + 30)
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=10) as http:
+            health = http.get("/healthz")
+            assert health.status_code == 200 and health.json()["database"] == "ok"
+            metrics = http.get("/metrics")
+            assert metrics.status_code == 200
+            names = ("dotsync_database_up 1.0", "dotsync_rows", "dotsync_queue_depth", "dotsync_api_calls")
+            assert all(name in metrics.text for name in names), metrics.text
+            login = http.get("/admin/login/")
+            assert login.status_code == 200 and 'name="password"' in login.text
+            css = http.get("/static/admin/css/base.css")  # the admin's static files, standalone
+            assert css.status_code == 200 and "text/css" in css.headers["content-type"]
+            assert http.get("/static/admin/css/nope.css").status_code == 404
+        proc.send_signal(signal.SIGTERM)
+        # uvicorn shuts down gracefully, then re-raises the signal it caught: the exit status says SIGTERM
+        assert proc.wait(timeout=15) in (0, -signal.SIGTERM)
+        assert "Finished server process" in proc.communicate(timeout=5)[1]
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(timeout=10)
