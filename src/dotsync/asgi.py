@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from importlib import import_module
 
 from django.core.asgi import get_asgi_application
 
@@ -10,4 +11,4 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "dotsync.settings")
 
 application = get_asgi_application()
 
-import dotsync.web.metrics  # noqa: E402, F401 - counts this process's API calls from the start
+import_module("dotsync.web.metrics")  # after Django's setup: counts this process's API calls from the start

@@ -6,6 +6,7 @@ import datetime as dt
 from typing import Any
 
 import pytest
+from click.testing import CliRunner
 from django.apps import apps
 from django.db import OperationalError
 from django.test import Client
@@ -14,7 +15,11 @@ from prometheus_client.parser import text_string_to_metric_families
 
 import dotsync.web.metrics  # noqa: F401 - registers the API call counters before the sync below
 from dotsync import __version__
+from dotsync.cli import main
+from dotsync.exceptions import ServerError
 from dotsync.models import Importer, Website
+from dotsync.platform.dotdigital import DotdigitalClient
+from dotsync.platform.dotdigital.ratelimit import InProcessRateLimiter
 from dotsync.reporting import sync_summary
 from dotsync.web.access import TOKEN_ENV
 from tests.e2e.conftest import _var_dir, run_sync  # noqa: F401 - fixtures
@@ -139,3 +144,44 @@ def test_metrics_answer_loopback_or_the_bearer_token(
     if status == 403:
         assert TOKEN_ENV.encode() in response.content and b"dotsync_" not in response.content
     assert client.get("/healthz", REMOTE_ADDR=remote).status_code == 200  # health is open to all
+
+
+def test_metrics_count_retries_and_rate_limit_waits_of_this_process(
+    client: Client, sandbox: Any, sandbox_account: tuple[str, str]
+) -> None:
+    now = [0.0]
+
+    def sleep(seconds: float) -> None:  # a fake clock: waits pass at once
+        now[0] += seconds
+
+    limiter = InProcessRateLimiter(1, 60.0, sleep=sleep, clock=lambda: now[0])
+    before = scrape(client)
+    with DotdigitalClient(*sandbox_account, base_url=sandbox.url, limiter=limiter, sleep=sleep) as api:
+        api.account_info()  # first call of the window: no wait
+        sandbox.set_faults(error_rate=1.0, error_status=503)
+        try:
+            with pytest.raises(ServerError):
+                api.account_info()  # waits for the budget, then 503 and retried until it gives up
+        finally:
+            sandbox.set_faults(reset=True)
+    after = scrape(client)
+
+    def delta(name: str, **labels: str) -> float:
+        key = (name, tuple(sorted(labels.items())))
+        return after.get(key, 0.0) - before.get(key, 0.0)
+
+    operation = "account.info"
+    assert delta("dotsync_api_calls_total", operation=operation, status="200") == 1
+    assert delta("dotsync_api_calls_total", operation=operation, status="503") == 6  # 1 + max_retries
+    assert delta("dotsync_api_retries_total", operation=operation) == 5
+    assert delta("dotsync_api_rate_limit_waits_total", operation=operation) >= 1
+    assert delta("dotsync_api_rate_limit_wait_seconds_total", operation=operation) >= 59
+
+
+def test_createsuperuser_gives_a_first_admin_login(client: Client, monkeypatch: Any) -> None:
+    monkeypatch.setenv("DJANGO_SUPERUSER_PASSWORD", "a-long-test-password-4242")
+    args = ["createsuperuser", "--noinput", "--username", "admin", "--email", "admin@example.com"]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 0, result.output
+    assert client.login(username="admin", password="a-long-test-password-4242")
+    assert client.get("/admin/").status_code == 200

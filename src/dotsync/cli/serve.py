@@ -54,7 +54,7 @@ def createsuperuser(ctx: click.Context) -> None:
     from django.core.management import execute_from_command_line
 
     setup_django()
-    execute_from_command_line(["dotsync createsuperuser", "createsuperuser", *ctx.args])
+    execute_from_command_line(["dotsync", "createsuperuser", *ctx.args])
 
 
 COMMANDS: list[click.Command] = [serve, createsuperuser]
