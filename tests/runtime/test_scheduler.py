@@ -53,7 +53,7 @@ def test_offsets_are_random_within_the_interval_and_set_the_first_runs(configure
     with time_machine.travel("2026-01-05 10:00:00+00:00", tick=False):
         now = timezone.now()
         sched = scheduler.build(entries, now=now)
-        first = scheduler.first_runs(sched, now)
+        first = scheduler.first_runs(sched)
         assert "catalog:outlet" not in first  # disabled: never scheduled
         for e in enabled:
             assert first[f"{e.job_id}:{e.label}"] == now + timedelta(seconds=e.offset)

@@ -92,8 +92,14 @@ def next_run(entry: Entry, now: datetime | None = None) -> datetime | None:
     """When the unit is next due (``now`` when it is due already; None when disabled)."""
     if entry.minutes <= 0:
         return None
+    return next_after(entry, last_run(entry.job_id, entry.label), now)
+
+
+def next_after(entry: Entry, last: JobRun | None, now: datetime | None = None) -> datetime | None:
+    """:func:`next_run` given the unit's last run (read by the caller, e.g. many in one query)."""
+    if entry.minutes <= 0:
+        return None
     now = now or timezone.now()
-    last = last_run(entry.job_id, entry.label)
     if last is None:
         return now
     return max(now, last.started_at + entry.interval)
@@ -134,16 +140,24 @@ def build(entries: list[Entry], now: datetime | None = None, scheduler: Any = No
     for entry in entries:
         if entry.minutes <= 0:
             continue
-        trigger = IntervalTrigger(
-            minutes=entry.minutes, start_date=now + timedelta(seconds=entry.offset), timezone="UTC"
+        first = now + timedelta(seconds=entry.offset)
+        trigger = IntervalTrigger(minutes=entry.minutes, start_date=first, timezone="UTC")
+        # next_run_time given: a first run already past when the scheduler starts still runs (the
+        # trigger alone would skip to the next interval)
+        sched.add_job(
+            _fire,
+            trigger,
+            args=[entry],
+            id=f"{entry.job_id}:{entry.label}",
+            name=entry.job_id,
+            next_run_time=first,
         )
-        sched.add_job(_fire, trigger, args=[entry], id=f"{entry.job_id}:{entry.label}", name=entry.job_id)
     return sched
 
 
-def first_runs(sched: Any, now: datetime) -> dict[str, datetime]:
-    """Scheduler job id -> its first fire time after ``now`` (what ``build`` planned)."""
-    return {job.id: job.trigger.get_next_fire_time(None, now) for job in sched.get_jobs()}
+def first_runs(sched: Any) -> dict[str, datetime]:
+    """Scheduler job id -> its first run time (what :func:`build` planned)."""
+    return {job.id: job.next_run_time for job in sched.get_jobs()}
 
 
 def serve(stop: threading.Event, entries: list[Entry] | None = None) -> None:
