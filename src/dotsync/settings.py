@@ -149,7 +149,9 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "loggers": {
-        "dotsync": {"handlers": ["console"], "level": os.environ.get("DOTSYNC_LOG_LEVEL", "WARNING")}
+        "dotsync": {"handlers": ["console"], "level": os.environ.get("DOTSYNC_LOG_LEVEL", "WARNING")},
+        # a 500 under `dotsync serve` leaves its traceback on stderr (Django logs it only when DEBUG)
+        "django.request": {"handlers": ["console"], "level": "ERROR", "propagate": False},
     },
 }
 

@@ -49,7 +49,6 @@ def _wait_for_port(port: int, proc: subprocess.Popen[str], deadline: float) -> N
 def test_serve_answers_healthz_metrics_and_the_admin_then_stops_on_sigterm(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "DOTSYNC_METRICS_TOKEN"}}
     env.update(DATABASE_URL=f"sqlite:///{tmp_path / 'serve.sqlite3'}", DOTSYNC_VAR_DIR=str(tmp_path / "var"))
-    subprocess.run([sys.executable, "-c", SCHEMA], cwd=ROOT, env=env, check=True, timeout=60)
     port = _free_port()
     proc = subprocess.Popen(
         [sys.executable, "-m", "dotsync", "serve", "--port", str(port), "--log-level", "info"],
@@ -62,6 +61,12 @@ def test_serve_answers_healthz_metrics_and_the_admin_then_stops_on_sigterm(tmp_p
     try:
         _wait_for_port(port, proc, time.monotonic() + 30)
         with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=10) as http:
+            # an empty database answers (healthy) but has no tables: the scrape says so and still answers
+            assert http.get("/healthz").status_code == 200
+            empty = http.get("/metrics")
+            assert empty.status_code == 200 and "dotsync_database_up 0.0" in empty.text
+            assert "dotsync_rows" not in empty.text
+            subprocess.run([sys.executable, "-c", SCHEMA], cwd=ROOT, env=env, check=True, timeout=60)
             health = http.get("/healthz")
             assert health.status_code == 200 and health.json()["database"] == "ok"
             metrics = http.get("/metrics")
