@@ -74,7 +74,7 @@ def _no_stray_settings(monkeypatch):
         ("DOTSYNC_ORDER_STATUSES", ""),
         ("DOTSYNC_SALES_DATA_ORDER_STATUSES", "complete,,processing"),
         ("DOTSYNC_BATCH_SIZES", '{"contact": 5}'),
-        ("DOTSYNC_JOB_FREQUENCIES", '{"orders": 0}'),
+        ("DOTSYNC_JOB_FREQUENCIES", '{"orders": -1}'),
     ],
 )
 def test_a_bad_environment_value_is_a_configuration_error_naming_it(scope, monkeypatch, variable, value):
