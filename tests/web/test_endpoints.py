@@ -17,7 +17,7 @@ import dotsync.web.metrics  # noqa: F401 - registers the API call counters befor
 from dotsync import __version__
 from dotsync.cli import main
 from dotsync.exceptions import ServerError
-from dotsync.models import Importer, Website
+from dotsync.models import Importer, JobRun, Website
 from dotsync.platform.dotdigital import DotdigitalClient
 from dotsync.platform.dotdigital.ratelimit import InProcessRateLimiter
 from dotsync.reporting import sync_summary
@@ -92,15 +92,11 @@ def test_metrics_report_the_synced_shop_rows_queue_and_api_calls(client: Client,
     assert statuses <= {"200", "201", "202", "204", "404"} and "200" in statuses
 
 
-def test_metrics_report_job_runs_when_the_runtime_records_them(client: Client, db: None) -> None:
-    try:
-        job_run = apps.get_model("dotsync", "JobRun")
-    except LookupError:
-        pytest.skip("the runtime's JobRun table is not installed")
+def test_metrics_report_job_runs_by_outcome_last_duration_and_last_success(client: Client, db: None) -> None:
     start = dt.datetime(2026, 11, 30, 12, 0, tzinfo=dt.UTC)
     runs = [("success", 0, 30), ("failed", 60, 65), ("success", 120, 130), ("locked", 130, 130)]
     for outcome, begin, end in runs:
-        job_run._default_manager.create(
+        JobRun.objects.create(
             job_id="order_sync",
             scope="main",
             started_at=start + dt.timedelta(seconds=begin),
@@ -185,3 +181,26 @@ def test_createsuperuser_gives_a_first_admin_login(client: Client, monkeypatch: 
     assert result.exit_code == 0, result.output
     assert client.login(username="admin", password="a-long-test-password-4242")
     assert client.get("/admin/").status_code == 200
+
+
+def test_metrics_report_the_api_usage_every_process_recorded_in_the_last_24_hours(client: Client) -> None:
+    try:
+        usage = apps.get_model("dotsync", "ApiUsage")
+    except LookupError:
+        pytest.skip("the dashboard's email_api_usage table is not installed")
+    hour = timezone.now().replace(minute=0, second=0, microsecond=0)
+    rows = [(0, "2xx", 40, 0), (1, "2xx", 2, 0), (2, "4xx", 5, 3), (30, "2xx", 999, 0)]  # 30 h ago: out
+    for hours_ago, status, calls, throttled in rows:
+        usage._default_manager.create(
+            account="apiuser@sandbox",
+            hour=hour - dt.timedelta(hours=hours_ago),
+            operation="contacts.import",
+            status_class=status,
+            calls=calls,
+            throttled=throttled,
+        )
+    samples = scrape(client)
+    labels = (("account", "apiuser@sandbox"), ("operation", "contacts.import"))
+    assert samples[("dotsync_api_calls_last_24h", (*labels, ("status_class", "2xx")))] == 42
+    assert samples[("dotsync_api_calls_last_24h", (*labels, ("status_class", "4xx")))] == 5
+    assert samples[("dotsync_api_throttled_last_24h", (("account", "apiuser@sandbox"),))] == 3

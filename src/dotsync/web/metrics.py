@@ -5,12 +5,13 @@ Two sources:
 * :class:`DatabaseCollector` reads the database at scrape time with a few grouped queries: rows per
   sync table, website and state (the tables ``dotsync status`` reports, :data:`dotsync.reporting.REPORTS`),
   the importer queue's depth and the age of its oldest pending row, and, from ``email_job_run``, job runs
-  by outcome, each job's last duration and last successful finish. Every process (and every uvicorn
-  worker) reports the same numbers.
+  by outcome, each job's last duration and last successful finish, and, from ``email_api_usage`` when
+  it is installed, the API calls of every dotsync process in the last 24 hours. Every process (and every
+  uvicorn worker) reports the same numbers.
 * :class:`ApiCallCounters` counts this process's dotdigital calls by operation and status, retries and
   rate-limit waits. The platform transport reports them through
-  :mod:`dotsync.platform.dotdigital.transport.observers`; they are process-local, so they show the calls
-  made by the process that serves ``/metrics``.
+  :mod:`dotsync.platform.dotdigital.transport.observers`; they are process-local (per uvicorn worker),
+  so they show the calls made by the process that serves ``/metrics``.
 """
 
 from __future__ import annotations
@@ -20,8 +21,9 @@ import logging
 from collections.abc import Iterable, Iterator
 
 from django.apps import apps
+from django.core.exceptions import FieldError
 from django.db import DatabaseError
-from django.db.models import Count, Max, Min, Model, OuterRef, Q, Subquery
+from django.db.models import Count, Max, Min, Model, OuterRef, Q, Subquery, Sum
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from django.views.decorators.http import require_GET
@@ -29,7 +31,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, g
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
-from dotsync.models import Importer, Website
+from dotsync.models import Importer, JobRun, RunOutcome, Website
 from dotsync.models.importer import ImportStatus
 from dotsync.platform.dotdigital.transport import observers
 from dotsync.reporting import REPORTS
@@ -41,10 +43,10 @@ REGISTRY = CollectorRegistry(auto_describe=False)
 """dotsync's own registry: what ``/metrics`` exposes (not prometheus-client's global one)."""
 
 
-def _job_run_model() -> type[Model] | None:
-    """The ``JobRun`` model of the runtime, or None while it is not installed."""
+def _usage_model() -> type[Model] | None:
+    """The ``ApiUsage`` model of the dashboard's usage record, or None while it is not installed."""
     try:
-        return apps.get_model("dotsync", "JobRun")
+        return apps.get_model("dotsync", "ApiUsage")
     except LookupError:
         return None
 
@@ -56,7 +58,7 @@ class DatabaseCollector(Collector):
         """Every database metric; a database error yields ``dotsync_database_up 0`` instead."""
         up = GaugeMetricFamily("dotsync_database_up", "1 when the database answered the scrape's queries.")
         try:
-            families = [*self._rows(), *self._queue(), *self._job_runs()]
+            families = [*self._rows(), *self._queue(), *self._job_runs(), *self._usage()]
         except DatabaseError as exc:
             logger.warning("metrics: the database does not answer (%s)", type(exc).__name__)
             up.add_metric([], 0)
@@ -109,10 +111,7 @@ class DatabaseCollector(Collector):
 
     @staticmethod
     def _job_runs() -> Iterator[Metric]:
-        job_run = _job_run_model()
-        if job_run is None:
-            return
-        manager = job_run._default_manager
+        manager = JobRun.objects
         runs = CounterMetricFamily(
             "dotsync_job_runs", "Recorded job runs by job and outcome.", labels=["job", "outcome"]
         )
@@ -125,7 +124,7 @@ class DatabaseCollector(Collector):
             labels=["job", "scope"],
         )
         successes = (
-            manager.filter(outcome="success", finished_at__isnull=False)
+            manager.filter(outcome=RunOutcome.SUCCESS, finished_at__isnull=False)
             .values_list("job_id", "scope")
             .annotate(last=Max("finished_at"))
             .order_by()
@@ -147,8 +146,45 @@ class DatabaseCollector(Collector):
             "job_id", "scope", "outcome", "started_at", "finished_at"
         )
         for job, scope, outcome, started, finished in last_runs:
+            assert finished is not None  # filtered above
             duration.add_metric([job, scope, outcome], max(0.0, (finished - started).total_seconds()))
         yield duration
+
+    @staticmethod
+    def _usage() -> Iterator[Metric]:
+        usage = _usage_model()
+        if usage is None:
+            return
+        calls = GaugeMetricFamily(
+            "dotsync_api_calls_last_24h",
+            "dotdigital API requests of every dotsync process in the last 24 hours (whole hours, from "
+            "email_api_usage), by account, operation and status class.",
+            labels=["account", "operation", "status_class"],
+        )
+        throttled = GaugeMetricFamily(
+            "dotsync_api_throttled_last_24h",
+            "Rate-limit answers (HTTP 429) in the last 24 hours, by account.",
+            labels=["account"],
+        )
+        since = timezone.now() - dt.timedelta(hours=24)
+        try:
+            rows = list(
+                usage._default_manager.filter(hour__gte=since)
+                .values_list("account", "operation", "status_class")
+                .annotate(n=Sum("calls"), limited=Sum("throttled"))
+                .order_by()
+            )
+        except FieldError:  # the usage table changed shape: the other metrics still answer
+            logger.exception("metrics: email_api_usage has not the expected columns")
+            return
+        per_account: dict[str, int] = {}
+        for account, operation, status, n, limited in rows:
+            calls.add_metric([account, operation, status], n)
+            per_account[account] = per_account.get(account, 0) + limited
+        for account, n in per_account.items():
+            throttled.add_metric([account], n)
+        yield calls
+        yield throttled
 
 
 class ApiCallCounters:
