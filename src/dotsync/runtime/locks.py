@@ -13,6 +13,7 @@ TTL has passed.
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import socket
 import threading
@@ -25,6 +26,8 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from dotsync.models import JobLease
+
+logger = logging.getLogger(__name__)
 
 DEFAULT_TTL = timedelta(minutes=10)
 """How long a lease lasts without renewal: how soon a dead holder's lock is taken over."""
@@ -140,7 +143,11 @@ class Heartbeat:
     def _beat(self) -> None:
         try:
             while not self._stop.wait(self.every):
-                self.lock.renew()
+                try:
+                    if not self.lock.renew():
+                        logger.warning("lock %s: lost (taken over after its TTL)", self.lock.key)
+                except Exception:  # a busy database: the next beat tries again, well within the TTL
+                    logger.warning("lock %s: renewal failed, retrying", self.lock.key, exc_info=True)
         finally:
             connection.close()  # this thread's own database connection
 
