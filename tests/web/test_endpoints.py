@@ -8,8 +8,9 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 from django.apps import apps
-from django.db import OperationalError
+from django.db import OperationalError, connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from prometheus_client.parser import text_string_to_metric_families
 
@@ -20,7 +21,7 @@ from dotsync.exceptions import ServerError
 from dotsync.models import Importer, JobRun, Website
 from dotsync.platform.dotdigital import DotdigitalClient
 from dotsync.platform.dotdigital.ratelimit import InProcessRateLimiter
-from dotsync.reporting import sync_summary
+from dotsync.reporting import REPORTS, sync_summary
 from dotsync.web.access import TOKEN_ENV
 from tests.e2e.conftest import _var_dir, run_sync  # noqa: F401 - fixtures
 from tests.e2e.conftest import accounts as accounts  # the fixture
@@ -64,7 +65,10 @@ def test_metrics_report_the_synced_shop_rows_queue_and_api_calls(client: Client,
     Importer.objects.filter(import_status=Importer.Status.PENDING).update(
         created_at=timezone.now() - dt.timedelta(minutes=5)
     )
-    samples = scrape(client)
+    with CaptureQueriesContext(connection) as queries:
+        samples = scrape(client)
+    # aggregates only: one query per reported table, plus a fixed few (websites, queue, job runs, usage)
+    assert len(queries) <= len(REPORTS) + 8, [q["sql"][:80] for q in queries]
 
     assert samples[("dotsync_database_up", ())] == 1
     # every count of `dotsync status` is a dotsync_rows sample, and nothing else is
