@@ -18,6 +18,7 @@ from dotsync.crypto import secrets_equal
 from dotsync.models import Store, Website
 from dotsync.models.scope import fallback_store
 from dotsync.platform.dotdigital.models import AccountKey
+from dotsync.usage import watch
 
 if TYPE_CHECKING:
     from dotsync.platform.dotdigital import DotdigitalClient
@@ -250,6 +251,7 @@ def _client(
         timeout=timeout,
         max_retries=max_retries,
     )
+    watch(client, f"{key.api_user} at {key.base_url}")
     _clients[key] = (client, password)
     return client
 

@@ -23,6 +23,7 @@ from django.forms.models import construct_instance
 from django.http import HttpRequest
 
 from dotsync.admin_actions import install as install_actions
+from dotsync.dashboard import install as install_dashboard
 from dotsync.jobs import streams
 from dotsync.jobs.stream import Stream
 from dotsync.models import Importer, JobRun, NewsletterSubscriber, Store, Website, WebsiteConfig
@@ -303,3 +304,7 @@ class JobRunAdmin(ReadOnlyGrid):
 # --- actions: reset to pending, retry failed, platform message (dotsync.admin_actions) ------------------
 
 install_actions()
+
+# --- the dashboard (dotsync.dashboard): /admin/dotsync/dashboard/, linked on the admin index -----------
+
+install_dashboard()

@@ -32,7 +32,7 @@ from typing import Any
 from django.db.models import Min, Q
 from django.utils import timezone
 
-from dotsync import accounts
+from dotsync import accounts, usage
 from dotsync.accounts import RunContext
 from dotsync.jobs import importer
 from dotsync.jobs.base import JobResult
@@ -446,6 +446,7 @@ def sync_all(
         if not (batch and waiting and summary.drained and _imported(summary) > imported_before):
             break  # nothing was waiting for this pass's imports
     summary.api_calls = api_calls() - calls_before
+    usage.flush_all()  # the run's API usage per hour, for the dashboard
     summary.elapsed = time.monotonic() - clock
     summary.health = check_health(website_code, ctx=ctx)
     for account in summary.health.accounts:

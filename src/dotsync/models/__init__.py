@@ -21,9 +21,11 @@ from dotsync.models.sync import (
     SyncStatus,
     Wishlist,
 )
+from dotsync.models.usage import ApiUsage
 
 __all__ = [
     "AbandonedCart",
+    "ApiUsage",
     "Automation",
     "Campaign",
     "Catalog",

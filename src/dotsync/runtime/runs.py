@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 
 from django.utils import timezone
 
+from dotsync import usage
 from dotsync.accounts import Account, RunContext
 from dotsync.jobs.base import Job, JobResult, JobScope
 from dotsync.models import JobRun, RunOutcome
@@ -134,6 +135,7 @@ def run_job(
                 logger.exception("job %s [%s] failed", job.id, unit.label)
                 run.outcome = RunOutcome.FAILED
                 run.error = redact(f"{type(exc).__name__}: {exc}")
+        usage.flush_all()  # the run's API usage per hour, for the dashboard
         run.finished_at = timezone.now()
         run.save(update_fields=["outcome", "counts", "error", "finished_at"])
         return run

@@ -35,6 +35,7 @@ from dotsync.exceptions import NotFoundError, PayloadTooLargeError
 from dotsync.platform.dotdigital.models import AccountKey, ImportFault, InsightImportStatus
 from dotsync.platform.dotdigital.ratelimit import RateLimiter, default_limiter
 from dotsync.platform.dotdigital.transport import Breaker, CallStats, RetryPolicy, Transport
+from dotsync.platform.dotdigital.transport.observers import CallObserver
 
 logger = logging.getLogger("dotsync.platform.dotdigital")
 
@@ -207,6 +208,11 @@ class DotdigitalClient:
     def stats(self) -> CallStats:
         """Counters of calls, retries, throttles and time slept."""
         return self._transport.stats
+
+    @property
+    def observers(self) -> list[CallObserver]:
+        """This client's own call observers (see :mod:`.transport.observers`); append to register one."""
+        return self._transport.observers
 
     @property
     def breaker(self) -> Breaker:

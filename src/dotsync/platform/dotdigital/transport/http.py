@@ -110,6 +110,8 @@ class Transport:
         self.limiter = limiter
         self.limiter_key = limiter_key
         self.stats = CallStats()
+        self.observers: list[observers.CallObserver] = []
+        """This transport's own call observers (told of each answer after the process-wide ones)."""
         self._sleep = sleep
         self._http = httpx.Client(
             auth=httpx.BasicAuth(api_user, api_password),
@@ -233,12 +235,12 @@ class Transport:
                 operation=operation,
             )
             failure.unreachable = kind
-            observers.notify_call(operation, observers.UNREACHABLE)
+            observers.notify_call(operation, observers.UNREACHABLE, self.observers)
             failure.__cause__ = exc
             logger.info("dotdigital %s: %s after %.0f ms", operation, type(exc).__name__, _ms(started))
             return failure, rule, None
         elapsed = _ms(started)
-        observers.notify_call(operation, str(response.status_code))
+        observers.notify_call(operation, str(response.status_code), self.observers)
         if response.is_success:
             logger.debug("dotdigital %s: HTTP %d in %.0f ms", operation, response.status_code, elapsed)
             self._respect_spent_budget(response)

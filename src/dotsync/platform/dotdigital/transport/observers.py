@@ -11,6 +11,7 @@ An observer that raises is logged and otherwise ignored: counting never breaks a
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from typing import Protocol
 
 logger = logging.getLogger(__name__)
@@ -55,10 +56,19 @@ def _each(method: str, *args: object) -> None:
             logger.exception("call observer %r failed in %s", observer, method)
 
 
-def notify_call(operation: str, status: str) -> None:
-    """Tell every observer that a request for ``operation`` was answered with ``status``."""
+def notify_call(operation: str, status: str, local: Sequence[CallObserver] = ()) -> None:
+    """Tell every observer that a request for ``operation`` was answered with ``status``.
+
+    ``local`` are one transport's own observers (:attr:`Transport.observers`, e.g. the per-account
+    usage counter ``dotsync.usage`` registers); they are told after the process-wide ones.
+    """
     if _observers:
         _each("call", operation, status)
+    for observer in local:
+        try:
+            observer.call(operation, status)
+        except Exception:  # counting never breaks a call
+            logger.exception("call observer %r failed in call", observer)
 
 
 def notify_retry(operation: str) -> None:
