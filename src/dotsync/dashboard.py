@@ -194,7 +194,7 @@ def failed_rows() -> list[dict[str, Any]]:
 def context(now: datetime | None = None) -> dict[str, Any]:
     """Everything the page shows (also what tests compare with ``dotsync status --json``)."""
     now = now or timezone.now()
-    summary = sync_summary()
+    summary = sync_summary(emails=False)
     columns, rows = summary_rows(summary)
     return {
         "summary": summary,

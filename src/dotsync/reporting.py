@@ -27,8 +27,12 @@ REPORTS: list[TableReport] = [
 queue split further (:mod:`dotsync.jobs.importer.report`)."""
 
 
-def sync_summary() -> dict[str, Any]:
+def sync_summary(*, emails: bool = True) -> dict[str, Any]:
     """Rows per sync table per website, split by state.
+
+    Args:
+        emails: also report ``emails`` (reads every contact's email: off for the admin dashboard,
+            which runs aggregate queries only).
 
     Returns:
         ``{"websites": [codes], "tables": {name: {website_code: {state: n, "total": n}}},
@@ -42,7 +46,7 @@ def sync_summary() -> dict[str, Any]:
     return {
         "websites": list(websites.values()),
         "tables": {report.name: report.counts(websites) for report in REPORTS},
-        "emails": case_report(),
+        **({"emails": case_report()} if emails else {}),
     }
 
 
