@@ -17,9 +17,12 @@ from django.urls import reverse
 
 from dotsync import usage
 from dotsync.cli import main
+from dotsync.exceptions import PlatformError
 from dotsync.jobs.runner import sync_all
 from dotsync.models import ApiUsage, Importer, JobRun, Order, SyncStatus
 from dotsync.models.importer import ImportStatus
+from dotsync.platform.dotdigital import DotdigitalClient
+from dotsync.platform.dotdigital.ratelimit import InProcessRateLimiter
 from dotsync.runtime.scheduler import plan
 from dotsync.testing.shop import make_customer, make_product, place_order
 from tests.e2e.conftest import _var_dir, run_sync  # noqa: F401 - fixtures
@@ -203,3 +206,33 @@ def test_usage_is_flushed_in_batches_not_per_call(db: None, monkeypatch: Any) ->
     recorder.call("contacts.get", "200")
     assert recorder.flush() == 1
     assert ApiUsage.objects.get(status_class="2xx").calls == 4  # the hour's bucket grew: one upsert
+
+
+def test_rate_limited_answers_are_charted_as_429s(
+    staff: Client, sandbox: Any, sandbox_account: tuple[str, str]
+) -> None:
+    now = [0.0]
+
+    def sleep(seconds: float) -> None:  # a fake clock: waits pass at once (the sandbox's minute does not)
+        now[0] += seconds
+
+    limiter = InProcessRateLimiter(100, 60.0, sleep=sleep, clock=lambda: now[0])
+    with DotdigitalClient(*sandbox_account, base_url=sandbox.url, limiter=limiter, sleep=sleep) as api:
+        usage.watch(api, "dashboard-test at sandbox")
+        sandbox.set_faults(rate_limit_per_minute=1)
+        try:
+            api.account_info()  # the minute's one call
+            with pytest.raises(PlatformError):
+                api.account_info()  # 429, retried (a fake sleep: the minute never passes) until it gives up
+        finally:
+            sandbox.set_faults(reset=True)
+    usage.flush_all()
+    throttled = ApiUsage.objects.get(account="dashboard-test at sandbox", status_class="4xx")
+    assert throttled.throttled == throttled.calls > 1
+
+    response = staff.get(URL)
+    assert response.context["usage"]["total_throttled"] == throttled.throttled
+    html = response.content.decode()
+    assert f'<span data-usage="throttled">{throttled.throttled}</span>' in html
+    assert re.search(r'<rect class="bar throttled" [^>]*height="60"', html)  # this hour, full height
+    assert re.search(rf"<td>account.info</td><td>4xx</td><td[^>]*>{throttled.calls}</td>", html)
