@@ -27,7 +27,7 @@ from django.utils import timezone
 
 from dotsync.accounts import RunContext
 from dotsync.jobs.base import JobScope
-from dotsync.jobs.registry import ALL
+from dotsync.jobs.registry import ALL, JOBS
 from dotsync.models import JobRun
 from dotsync.runtime.runs import Unit, last_run, run_job, units
 
@@ -111,16 +111,24 @@ def run_once(entries: list[Entry] | None = None, now: datetime | None = None) ->
     return [run_job(e.unit) for e in entries if due(e, now)]
 
 
+def run_unit(job_id: str, label: str) -> JobRun | None:
+    """Run one job for the unit labelled ``label`` through :func:`run_job`, the context resolved afresh.
+
+    Settings edited since the plan was made apply now; None (nothing run) when the unit is no longer
+    enabled. The embedded scheduler and the Celery task (:mod:`dotsync.celery`) both run units here.
+    """
+    ctx = RunContext.resolve()
+    fresh = {u.label: u for u in units(JOBS[job_id], ctx)}.get(label)
+    if fresh is None:
+        logger.info("job %s [%s]: no longer enabled, not run", job_id, label)
+        return None
+    return run_job(fresh)
+
+
 def _fire(entry: Entry) -> None:
     close_old_connections()
     try:
-        # the context is resolved afresh for each run: settings edited meanwhile apply now
-        ctx = RunContext.resolve()
-        fresh = {u.label: u for u in units(entry.unit.job, ctx)}.get(entry.label)
-        if fresh is None:
-            logger.info("job %s [%s]: no longer enabled, not run", entry.job_id, entry.label)
-            return
-        run_job(fresh)
+        run_unit(entry.job_id, entry.label)
     finally:
         close_old_connections()
 
