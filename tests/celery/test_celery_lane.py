@@ -9,9 +9,10 @@ in the test process on loopback. Every wait polls with a deadline; the subproces
 
 Status (2026-11-30): the worker, beat, locked-run and drain parts work; the run fails on the shop's
 contents: main's customers book also holds bob@example.com (an outlet customer), which the in-process
-e2e sync (tests/e2e/test_sync_shop.py, ``db`` not ``transactional_db``) does not send. Not yet known
-whether this is the committed-transaction path (on_commit observers fire here) or the per-unit jobs;
-until it is understood this lane is not in ``.ci/run``.
+e2e sync (tests/e2e/test_sync_shop.py, ``db`` not ``transactional_db``) does not send. Cause found, not
+Celery's: with ``transactional_db`` the shop fixture's commits fire the on_commit store observers, which
+give bob a Contact row on website ``main`` as well as ``outlet`` (probe: under ``db`` bob has one row,
+outlet; under ``transactional_db`` two). Until that is settled this lane is not in ``.ci/run``.
 """
 
 from __future__ import annotations
