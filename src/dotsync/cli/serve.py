@@ -51,10 +51,13 @@ def serve(host: str, port: int, workers: int, log_level: str) -> None:
 @click.pass_context
 def createsuperuser(ctx: click.Context) -> None:
     """Create an admin login: Django's createsuperuser (its options pass through; see --help)."""
-    from django.core.management import execute_from_command_line
+    from django.core.management import CommandError, call_command
 
     setup_django()
-    execute_from_command_line(["dotsync", "createsuperuser", *ctx.args])
+    try:  # call_command, not execute_from_command_line: that one closes every connection when done
+        call_command("createsuperuser", *ctx.args)
+    except CommandError as exc:
+        raise click.ClickException(str(exc)) from exc
 
 
 COMMANDS: list[click.Command] = [serve, createsuperuser]
