@@ -32,8 +32,44 @@ class Automation(models.Model):
         ]
 
 
+class CampaignSendStatus(models.IntegerChoices):
+    """Where an ``email_campaign`` row is (the reference's 0..3, plus ``REVIEW``).
+
+    ``PROCESSING`` rows are claimed: with an empty ``send_id`` the send call may have been made by a
+    run that crashed before recording it, and the next run looks the send up before anything else.
+    ``REVIEW`` is for a row whose send the platform cannot confirm or deny after such a crash: it is
+    never sent again automatically (an operator decides, from the admin grid).
+    """
+
+    PENDING = 0, "pending"
+    PROCESSING = 1, "processing"
+    SENT = 2, "sent"
+    FAILED = 3, "failed"
+    REVIEW = 4, "review"
+
+
+class CampaignFailReason(models.TextChoices):
+    """Why an ``email_campaign`` row failed (or awaits review); the platform's text is in ``message``."""
+
+    NONE = "", "none"
+    MISSING_DATA = "missing_data", "no campaign id or email"
+    SUPPRESSED = "suppressed", "contact suppressed"
+    CONTACT_ERROR = "contact_error", "contact could not be created"
+    SEND_REFUSED = "send_refused", "the platform refused the send"
+    SEND_CANCELLED = "send_cancelled", "the send was cancelled on the platform"
+    NO_SEND_ID = "no_send_id", "no send id returned"
+    CANCELLED = "cancelled", "cancelled in dotsync"
+    UNCONFIRMED = "unconfirmed", "send not confirmable after an interrupted run"
+    STALE = "stale", "still processing after 2 hours"
+
+
 class Campaign(models.Model):
-    """``email_campaign``: a queued single-campaign send."""
+    """``email_campaign``: a queued single-campaign send.
+
+    ``claimed_at`` and ``platform_contact_id`` are written, with ``send_status=PROCESSING``, in their own
+    committed transaction before the send call; ``send_id`` is recorded in the transaction that stores
+    the call's result (the ``campaigns`` job, :mod:`dotsync.jobs.automation.campaigns`).
+    """
 
     campaign_id = models.BigIntegerField()
     email = models.CharField(max_length=255)
@@ -49,13 +85,27 @@ class Campaign(models.Model):
     )
     event_name = models.CharField(max_length=255, blank=True, default="")
     send_id = models.CharField(max_length=255, blank=True, default="")
-    send_status = models.SmallIntegerField(default=0, help_text="0 pending, 1 processing, 2 sent, 3 failed")
+    send_status = models.SmallIntegerField(
+        choices=CampaignSendStatus.choices, default=CampaignSendStatus.PENDING
+    )
+    fail_reason = models.CharField(
+        max_length=32, choices=CampaignFailReason.choices, blank=True, default=CampaignFailReason.NONE
+    )
+    claimed_at = models.DateTimeField(
+        null=True, blank=True, help_text="when a run claimed the row to send it"
+    )
+    platform_contact_id = models.BigIntegerField(
+        null=True, blank=True, help_text="the dotdigital contact id the send went (or goes) to"
+    )
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
         db_table = "email_campaign"
-        indexes = [models.Index(fields=["send_status", "website", "id"], name="email_campaign_sel")]
+        indexes = [
+            models.Index(fields=["send_status", "website", "id"], name="email_campaign_sel"),
+            models.Index(fields=["email", "event_name", "send_status"], name="email_campaign_email"),
+        ]
 
 
 class AbandonedCart(models.Model):
