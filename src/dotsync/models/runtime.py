@@ -53,3 +53,32 @@ class JobLease(models.Model):
 
     def __str__(self) -> str:
         return f"{self.key} held by {self.owner} until {self.expires_at:%Y-%m-%d %H:%M:%S}"
+
+
+class JobNudge(models.Model):
+    """``email_job_nudge``: a committed store change asks for a job to run soon for one website.
+
+    The fast path: the store's observers write one row per (job, website) after their commit (a
+    second change before the row is taken keeps the first row and its time, so a burst is one
+    nudge); the scheduler of ``dotsync run`` reads the table every half second, takes the rows whose
+    debounce window has passed (deleting them, so one scheduler runs each) and brings the job and the
+    website's importer forward. Any process can write a nudge: the shop is not ``dotsync run``.
+
+    Attributes:
+        job_id: the job's id (:data:`dotsync.jobs.registry.JOBS` key).
+        website: the website whose unit should run.
+        nudged_at: the first change not yet taken (the debounce window starts here).
+    """
+
+    job_id = models.CharField(max_length=64)
+    website = models.ForeignKey("dotsync.Website", on_delete=models.CASCADE, related_name="+")
+    nudged_at = models.DateTimeField()
+
+    class Meta:
+        db_table = "email_job_nudge"
+        constraints = [
+            models.UniqueConstraint(fields=["job_id", "website"], name="email_job_nudge_job_website")
+        ]
+
+    def __str__(self) -> str:
+        return f"nudge {self.job_id}[{self.website_id}] at {self.nudged_at:%H:%M:%S}"  # type: ignore[attr-defined]
