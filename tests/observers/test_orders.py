@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from decimal import Decimal
 
+from django.utils import timezone
 from oscar.core.loading import get_model
 
 from dotsync.jobs import events as rows
@@ -102,3 +103,50 @@ def test_a_guest_who_registers_keeps_the_guest_flag_and_gains_the_customer_id(sc
     contact = Contact.objects.get(email="later@example.com")
     assert (contact.customer_id, contact.is_guest) == (user.pk, True)
     assert Order.objects.filter(email="later@example.com").count() == 2
+
+
+def test_first_order_elsewhere_drops_the_default_store_placeholder(scope, place_order, committed):
+    """A customer made with no request lands on the default website; ordering on outlet moves them.
+
+    The history backfill places a customer in their last order's store, so the never-sent fallback
+    row on ``main`` must not outlive the first outlet order (found by the Celery lane's exactly-once
+    check: bob@example.com was in main's customers book too).
+    """
+    with committed():
+        bob = factories_user("bob@example.com")
+    assert list(Contact.objects.filter(customer_id=bob.pk).values_list("website_id", flat=True)) == [
+        scope.main.pk
+    ]
+    with committed():
+        place_order(bob, site=scope.outlet_en.site)
+    rows = list(Contact.objects.filter(customer_id=bob.pk).values_list("website_id", "store_id"))
+    assert rows == [(scope.outlet.pk, scope.outlet_en.pk)]
+
+
+def test_a_placeholder_the_platform_may_hold_or_with_orders_there_stays(scope, place_order, committed):
+    """Only never-sent rows holding nothing go: a sent row, or one with an order in its website, stays."""
+    with committed():
+        bob = factories_user("bob@example.com")
+    Contact.objects.filter(customer_id=bob.pk).update(
+        sync_status=SyncStatus.IMPORTED, last_imported_at=timezone.now()
+    )
+    with committed():
+        place_order(bob, site=scope.outlet_en.site)
+    assert set(Contact.objects.filter(customer_id=bob.pk).values_list("website_id", flat=True)) == {
+        scope.main.pk,
+        scope.outlet.pk,
+    }
+    with committed():
+        eve = factories_user("eve@example.com")
+        place_order(eve)  # an order on main (no site: the default store)
+        place_order(eve, site=scope.outlet_en.site)
+    assert set(Contact.objects.filter(customer_id=eve.pk).values_list("website_id", flat=True)) == {
+        scope.main.pk,
+        scope.outlet.pk,
+    }
+
+
+def factories_user(email: str):
+    from oscar.test import factories
+
+    return factories.UserFactory(email=email, username=email.split("@")[0])

@@ -139,6 +139,39 @@ def touch_customer_contacts(customer_id: int, *, except_website: int | None = No
     return qs.filter(sync_status__gt=NEW).update(sync_status=MODIFIED, updated_at=now)
 
 
+def customer_moved(customer_id: int, website_id: int) -> int:
+    """A customer ordered in ``website_id``: drop their placeholder contact rows in other websites.
+
+    The scope rule places a customer in the store of their last order, else the default store
+    (:mod:`dotsync.store.oscar.scope`). A customer saved before any order (an account made in the
+    shell or the admin, or registered on another website) got a row by that fallback. Once they order
+    elsewhere, such a row is a placeholder the history backfill would never have made, so it goes,
+    but only while it holds nothing: never sent on either stream, not a subscriber or guest, and no
+    order of the customer in that website. A row the platform may hold stays (and stays synced).
+    Set-based: one DELETE, whose conditions also exclude a row a job claimed meanwhile. Returns the
+    number of rows removed.
+    """
+    orders_there = Order.objects.filter(customer_id=customer_id, website_id=models.OuterRef("website_id"))
+    placeholders = (
+        Contact.objects.filter(
+            customer_id=customer_id,
+            sync_status=NEW,
+            importer_id__isnull=True,
+            last_imported_at__isnull=True,
+            subscriber_importer_id__isnull=True,
+            subscriber_last_imported_at__isnull=True,
+            contact_id="",
+            is_subscriber=False,
+            is_guest=False,
+            subscriber_status__isnull=True,
+        )
+        .exclude(website_id=website_id)
+        .exclude(models.Exists(orders_there))
+    )
+    deleted, _ = placeholders.delete()
+    return deleted
+
+
 def upsert_subscription(
     email: str,
     store: StoreRef,
@@ -573,6 +606,10 @@ class Sink:
     def touch_customer_contacts(self, *args: Any, **kwargs: Any) -> int:
         """:func:`touch_customer_contacts`."""
         return touch_customer_contacts(*args, **kwargs)
+
+    def customer_moved(self, *args: Any, **kwargs: Any) -> int:
+        """:func:`customer_moved`."""
+        return customer_moved(*args, **kwargs)
 
     def customer_email_changed(self, *args: Any, **kwargs: Any) -> None:
         """:func:`customer_email_changed`."""

@@ -47,6 +47,9 @@ class StoreEvents(Protocol):
     def customer_email_changed(self, customer_id: int, email: str) -> None:
         """A customer's email is now ``email``: their rows under another email follow it."""
 
+    def customer_moved(self, customer_id: int, website_id: int) -> int:
+        """A customer ordered in ``website_id``: their never-sent placeholder rows in other websites go."""
+
     def customer_deleted(self, customer_id: int) -> None:
         """A customer was deleted."""
 

@@ -8,6 +8,9 @@ history SQL (:mod:`dotsync.store.oscar.history`):
 * **order** -> the store bound to ``Order.site`` (``dotsync_store.site_id``); an order with no
   site, or on a site no store is bound to, falls back to the default store.
 * **customer** -> the store of their last order (highest order id), else the default store.
+  Observers also keep a customer's row in every website they ordered in or registered on with a
+  request; a row made by the default-store fallback goes when the customer first orders elsewhere,
+  while it is still unsent and holds nothing (:func:`dotsync.jobs.events.customer_moved`).
 * **guest** -> one per (email, website) over orders with no user; the store of their last such
   order in the website.
 * **subscriber** -> the ``newsletter_subscriber`` row's own store and its website.

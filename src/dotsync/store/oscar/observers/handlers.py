@@ -122,7 +122,8 @@ def sync_order(order_id: int) -> None:
     """An order was placed, saved, changed status, cancelled or refunded: upsert its row.
 
     The row is marked modified, and so is the buyer's contact (a customer, or a guest flagged
-    ``is_guest``).
+    ``is_guest``). A customer's placeholder rows in other websites (made by the default-store
+    fallback, never sent, holding nothing) go, as the history would never have made them.
     """
     order = (
         _model("order", "Order")
@@ -148,6 +149,8 @@ def sync_order(order_id: int) -> None:
         quote_id=basket_id,
     )
     events.upsert_contact(email or "", store, customer_id=user_id, is_guest=user_id is None)
+    if user_id is not None:
+        events.customer_moved(user_id, store.website_id)
 
 
 # --- baskets --------------------------------------------------------------------------------------
