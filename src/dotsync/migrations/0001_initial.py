@@ -188,6 +188,18 @@ class Migration(migrations.Migration):
             field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='dotsync.store'),
         ),
         migrations.CreateModel(
+            name='StoreConfig',
+            fields=[
+                ('id', models.AutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('overrides', models.JSONField(blank=True, help_text="Store-scope setting key to its value (the rest inherit the website's).", null=True)),
+                ('updated_at', models.DateTimeField(auto_now=True)),
+                ('store', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='config', to='dotsync.store')),
+            ],
+            options={
+                'db_table': 'dotsync_store_config',
+            },
+        ),
+        migrations.CreateModel(
             name='Website',
             fields=[
                 ('id', models.AutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
@@ -228,6 +240,8 @@ class Migration(migrations.Migration):
                 ('fail_reason', models.CharField(blank=True, choices=[('', 'none'), ('missing_data', 'no campaign id or email'), ('suppressed', 'contact suppressed'), ('contact_error', 'contact could not be created'), ('send_refused', 'the platform refused the send'), ('send_cancelled', 'the send was cancelled on the platform'), ('no_send_id', 'no send id returned'), ('cancelled', 'cancelled in dotsync'), ('unconfirmed', 'send not confirmable after an interrupted run'), ('stale', 'still processing after 2 hours')], default='', max_length=32)),
                 ('claimed_at', models.DateTimeField(blank=True, help_text='when a run claimed the row to send it', null=True)),
                 ('platform_contact_id', models.BigIntegerField(blank=True, help_text='the dotdigital contact id the send went (or goes) to', null=True)),
+                ('step', models.SmallIntegerField(blank=True, help_text='abandoned-cart series step (1, 2 or 3) of a Lost Basket row', null=True)),
+                ('series', models.SmallIntegerField(default=1, help_text='which series of the basket (a basket whose items changed starts a new one)')),
                 ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
                 ('updated_at', models.DateTimeField(default=django.utils.timezone.now)),
                 ('store', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='dotsync.store')),
@@ -270,6 +284,8 @@ class Migration(migrations.Migration):
                 ('abandoned_cart_number', models.SmallIntegerField(default=0)),
                 ('items_count', models.SmallIntegerField(default=0)),
                 ('items_ids', models.CharField(blank=True, default='', max_length=255)),
+                ('series', models.SmallIntegerField(default=1, help_text="the basket's series: a new one starts when its items change after a send")),
+                ('next_due_at', models.DateTimeField(blank=True, help_text='when the next step of the series is due (null: none is)', null=True)),
                 ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
                 ('updated_at', models.DateTimeField(default=django.utils.timezone.now)),
                 ('store', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='dotsync.store')),
@@ -349,6 +365,21 @@ class Migration(migrations.Migration):
                 'db_table': 'newsletter_subscriber',
                 'indexes': [models.Index(fields=['customer_id'], name='newsletter_subscriber_customer')],
                 'constraints': [models.UniqueConstraint(fields=('subscriber_email', 'store'), name='newsletter_subscriber_email_store_uniq')],
+            },
+        ),
+        migrations.CreateModel(
+            name='AutomationWindow',
+            fields=[
+                ('id', models.AutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('job_id', models.CharField(max_length=64)),
+                ('key', models.CharField(max_length=64)),
+                ('window_end', models.DateTimeField()),
+                ('updated_at', models.DateTimeField(default=django.utils.timezone.now)),
+                ('store', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='dotsync.store')),
+            ],
+            options={
+                'db_table': 'email_automation_window',
+                'constraints': [models.UniqueConstraint(fields=('job_id', 'store', 'key'), name='email_automation_window_uniq')],
             },
         ),
         migrations.CreateModel(
@@ -511,9 +542,25 @@ class Migration(migrations.Migration):
             model_name='campaign',
             index=models.Index(fields=['email', 'event_name', 'send_status'], name='email_campaign_email'),
         ),
+        migrations.AddConstraint(
+            model_name='campaign',
+            constraint=models.UniqueConstraint(condition=models.Q(('event_name', 'Lost Basket')), fields=('quote_id', 'series', 'step'), name='email_campaign_cart_step_uniq'),
+        ),
+        migrations.AddConstraint(
+            model_name='campaign',
+            constraint=models.UniqueConstraint(condition=models.Q(('event_name', 'Order Review')), fields=('website', 'order_increment_id'), name='email_campaign_review_uniq'),
+        ),
         migrations.AddIndex(
             model_name='automation',
             index=models.Index(fields=['enrolment_status', 'website', 'automation_type'], name='email_automation_sel'),
+        ),
+        migrations.AddIndex(
+            model_name='abandonedcart',
+            index=models.Index(fields=['store', 'status', 'next_due_at'], name='email_abandoned_cart_due'),
+        ),
+        migrations.AddConstraint(
+            model_name='abandonedcart',
+            constraint=models.UniqueConstraint(fields=('quote_id',), name='email_abandoned_cart_quote_uniq'),
         ),
         migrations.AddIndex(
             model_name='wishlist',

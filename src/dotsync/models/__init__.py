@@ -4,11 +4,18 @@ Every table name here is part of dotsync's interface (``db_table`` is fixed). Im
 this package: ``from dotsync.models import Contact``.
 """
 
-from dotsync.models.automation import AbandonedCart, Automation, Campaign
+from dotsync.models.automation import (
+    AbandonedCart,
+    Automation,
+    AutomationWindow,
+    Campaign,
+    CampaignEvent,
+    CartStatus,
+)
 from dotsync.models.importer import Importer
 from dotsync.models.newsletter import NewsletterSubscriber
 from dotsync.models.runtime import JobLease, JobNudge, JobRun, RunOutcome
-from dotsync.models.scope import Store, Website, WebsiteConfig
+from dotsync.models.scope import Store, StoreConfig, Website, WebsiteConfig
 from dotsync.models.support import ContactConsent, CouponAttribute, FailedAuth, InstallProgress
 from dotsync.models.sync import (
     Catalog,
@@ -27,7 +34,10 @@ __all__ = [
     "AbandonedCart",
     "ApiUsage",
     "Automation",
+    "AutomationWindow",
     "Campaign",
+    "CampaignEvent",
+    "CartStatus",
     "Catalog",
     "Contact",
     "ContactConsent",
@@ -45,6 +55,7 @@ __all__ = [
     "Review",
     "RunOutcome",
     "Store",
+    "StoreConfig",
     "SyncState",
     "SyncStatus",
     "Website",

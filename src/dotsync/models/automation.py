@@ -97,6 +97,12 @@ class Campaign(models.Model):
     platform_contact_id = models.BigIntegerField(
         null=True, blank=True, help_text="the dotdigital contact id the send went (or goes) to"
     )
+    step = models.SmallIntegerField(
+        null=True, blank=True, help_text="abandoned-cart series step (1, 2 or 3) of a Lost Basket row"
+    )
+    series = models.SmallIntegerField(
+        default=1, help_text="which series of the basket (a basket whose items changed starts a new one)"
+    )
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now)
 
@@ -106,6 +112,25 @@ class Campaign(models.Model):
             models.Index(fields=["send_status", "website", "id"], name="email_campaign_sel"),
             models.Index(fields=["email", "event_name", "send_status"], name="email_campaign_email"),
         ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["quote_id", "series", "step"],
+                condition=models.Q(event_name="Lost Basket"),
+                name="email_campaign_cart_step_uniq",
+            ),
+            models.UniqueConstraint(
+                fields=["website", "order_increment_id"],
+                condition=models.Q(event_name="Order Review"),
+                name="email_campaign_review_uniq",
+            ),
+        ]
+
+
+class CampaignEvent(models.TextChoices):
+    """``email_campaign.event_name``: what queued the send (the reference's names)."""
+
+    LOST_BASKET = "Lost Basket", "Lost Basket"
+    ORDER_REVIEW = "Order Review", "Order Review"
 
 
 class AbandonedCart(models.Model):
@@ -124,8 +149,51 @@ class AbandonedCart(models.Model):
     abandoned_cart_number = models.SmallIntegerField(default=0)
     items_count = models.SmallIntegerField(default=0)
     items_ids = models.CharField(max_length=255, blank=True, default="")
+    series = models.SmallIntegerField(
+        default=1, help_text="the basket's series: a new one starts when its items change after a send"
+    )
+    next_due_at = models.DateTimeField(
+        null=True, blank=True, help_text="when the next step of the series is due (null: none is)"
+    )
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
         db_table = "email_abandoned_cart"
+        constraints = [models.UniqueConstraint(fields=["quote_id"], name="email_abandoned_cart_quote_uniq")]
+        indexes = [
+            models.Index(fields=["store", "status", "next_due_at"], name="email_abandoned_cart_due"),
+        ]
+
+
+class CartStatus(models.TextChoices):
+    """``email_abandoned_cart.status`` (the reference's values)."""
+
+    SENT = "Sent", "Sent"
+    PENDING_OPT_IN = "PendingOptIn", "PendingOptIn"
+    CONFIRMED = "Confirmed", "Confirmed"
+    EXPIRED = "Expired", "Expired"
+
+
+class AutomationWindow(models.Model):
+    """``email_automation_window``: where the last successful pass of an automation job's window ended.
+
+    One row per (job, store, key) (``key`` names the pass, e.g. ``series1:customers``). The next pass
+    starts exactly there, so stacked or late runs neither repeat nor skip a record. The row is moved
+    in the same transaction as the rows the pass queued.
+    """
+
+    job_id = models.CharField(max_length=64)
+    store = models.ForeignKey("dotsync.Store", on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=64)
+    window_end = models.DateTimeField()
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        db_table = "email_automation_window"
+        constraints = [
+            models.UniqueConstraint(fields=["job_id", "store", "key"], name="email_automation_window_uniq")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.job_id}[{self.key}] store {self.store_id} up to {self.window_end:%Y-%m-%d %H:%M:%S}"

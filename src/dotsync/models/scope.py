@@ -116,3 +116,26 @@ class WebsiteConfig(models.Model):
         from dotsync.crypto import decrypt
 
         return decrypt(self.api_password_encrypted) if self.api_password_encrypted else ""
+
+
+class StoreConfig(models.Model):
+    """Per-store settings: overrides of the website's for the keys that may differ per store.
+
+    ``overrides`` maps a store-scope key (:data:`dotsync.config.STORE_SCHEMA`) to its value, parsed like
+    every other source. Resolve through :func:`dotsync.config.get_store_config` (store > website >
+    defaults), never read it directly.
+    """
+
+    store = models.OneToOneField(Store, on_delete=models.CASCADE, related_name="config")
+    overrides = models.JSONField(
+        null=True,
+        blank=True,
+        help_text="Store-scope setting key to its value (the rest inherit the website's).",
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        db_table = "dotsync_store_config"
+
+    def __str__(self) -> str:
+        return f"Configuration of store {self.store}"
