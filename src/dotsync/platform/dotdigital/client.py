@@ -797,6 +797,28 @@ class DotdigitalClient:
         )
         return send
 
+    def campaign_contact_activity(self, campaign_id: int, contact_id: int) -> dict[str, Any] | None:
+        """Return a contact's send report for a campaign, or None if it was not sent to them.
+
+        ``GET /v2/campaigns/{campaignId}/activities/{contactId}`` (``ApiCampaignContactSummary``, with
+        ``dateSent``). A 404 naming the campaign or the contact (``ERROR_CAMPAIGN_NOT_FOUND``,
+        ``ERROR_CONTACT_NOT_FOUND``) is raised: the report cannot tell then.
+
+        Raises:
+            NotFoundError: the campaign or the contact does not exist.
+        """
+        try:
+            activity: dict[str, Any] = self._json(
+                "campaigns.contact_activity",
+                "GET",
+                f"/v2/campaigns/{_seg(campaign_id)}/activities/{_seg(contact_id)}",
+            )
+        except NotFoundError as exc:
+            if exc.error_code in ("ERROR_CAMPAIGN_NOT_FOUND", "ERROR_CONTACT_NOT_FOUND"):
+                raise
+            return None
+        return activity
+
     # -- programs --------------------------------------------------------------------------------------
 
     def list_programs(self) -> list[dict[str, Any]]:

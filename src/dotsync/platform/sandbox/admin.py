@@ -163,6 +163,12 @@ def account_state(store: Store, account: sqlite3.Row) -> dict[str, Any]:
             for i in store.all("SELECT * FROM imports WHERE account_id = ? ORDER BY created", (account_id,))
         ],
         "campaign_sends": sends,
+        "deliveries": [
+            {"send_id": d["send_id"], "campaign_id": d["campaign_id"], "email": d["email"]}
+            for d in store.all(
+                "SELECT * FROM campaign_deliveries WHERE account_id = ? ORDER BY rowid", (account_id,)
+            )
+        ],
         "programs": [
             {"id": p["id"], "name": p["name"], "status": p["status"]}
             for p in store.all("SELECT * FROM programs WHERE account_id = ? ORDER BY id", (account_id,))
@@ -243,6 +249,7 @@ EMPTY_LISTS = (
     "data_fields",
     "imports",
     "campaign_sends",
+    "deliveries",
     "programs",
     "enrolments",
     "sms",

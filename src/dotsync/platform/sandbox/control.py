@@ -85,6 +85,14 @@ class SandboxControl:
         result: dict[str, Any] = accounts[username]
         return result
 
+    def deliveries(self, username: str) -> dict[tuple[int, str], int]:
+        """How many times each (campaign id, email) was sent to in an account (every send, every contact)."""
+        counts: dict[tuple[int, str], int] = {}
+        for d in self.account(username).get("deliveries", []):
+            key = (int(d["campaign_id"]), str(d["email"]))
+            counts[key] = counts.get(key, 0) + 1
+        return counts
+
     def contacts(self, username: str) -> dict[str, dict[str, Any]]:
         """One account's contacts keyed by lower-cased email."""
         return {c["email"].lower(): c for c in self.account(username)["contacts"]}

@@ -111,6 +111,16 @@ CREATE TABLE IF NOT EXISTS campaign_sends (
     created REAL NOT NULL,
     ready_at REAL NOT NULL
 );
+CREATE TABLE IF NOT EXISTS campaign_deliveries (
+    send_id TEXT NOT NULL,
+    account_id INTEGER NOT NULL,
+    campaign_id INTEGER NOT NULL,
+    contact_id INTEGER NOT NULL,
+    email TEXT NOT NULL,
+    created REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS campaign_deliveries_contact
+    ON campaign_deliveries (account_id, campaign_id, contact_id);
 CREATE TABLE IF NOT EXISTS programs (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     account_id INTEGER NOT NULL,
@@ -168,6 +178,7 @@ TABLES = (
     "insight_records",
     "campaigns",
     "campaign_sends",
+    "campaign_deliveries",
     "programs",
     "enrolments",
     "program_members",
