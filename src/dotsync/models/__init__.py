@@ -13,6 +13,7 @@ from dotsync.models.automation import (
     CartStatus,
 )
 from dotsync.models.importer import Importer
+from dotsync.models.monitor import MonitorAlert, NotifyStatus
 from dotsync.models.newsletter import NewsletterSubscriber
 from dotsync.models.runtime import JobLease, JobNudge, JobRun, RunOutcome
 from dotsync.models.scope import Store, StoreConfig, Website, WebsiteConfig
@@ -49,7 +50,9 @@ __all__ = [
     "JobLease",
     "JobNudge",
     "JobRun",
+    "MonitorAlert",
     "NewsletterSubscriber",
+    "NotifyStatus",
     "Order",
     "Quote",
     "Review",

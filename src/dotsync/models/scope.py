@@ -96,6 +96,18 @@ class WebsiteConfig(models.Model):
     batch_sizes = models.JSONField(null=True, blank=True, help_text="Overrides of the batch-size defaults.")
     job_frequencies = models.JSONField(null=True, blank=True, help_text="Job id to minutes between runs.")
     data_field_mapping = models.JSONField(null=True, blank=True, help_text="Store field to data-field name.")
+    alert_emails = models.BooleanField(
+        null=True, blank=True, help_text="Email the alert recipients what the monitor job finds."
+    )
+    alert_recipients = models.CharField(
+        max_length=1000,
+        blank=True,
+        default="",
+        help_text="Staff user ids or staff email addresses, separated by commas.",
+    )
+    alert_window = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Minutes the monitor looks back; it runs and emails once per window."
+    )
     extra = models.JSONField(null=True, blank=True, help_text="Any other setting key to its value.")
     updated_at = models.DateTimeField(auto_now=True)
 
