@@ -88,7 +88,6 @@ DEFAULT_BATCH_SIZES: dict[str, int] = {
 
 RESERVED_JOB_FREQUENCIES: dict[str, int] = {
     "abandoned_carts": 5,
-    "campaigns": 5,
     "automation": 15,
     "cleaner": 60 * 24,
 }
@@ -100,6 +99,7 @@ DEFAULT_JOB_FREQUENCIES: dict[str, int] = {
     "reviews_and_wishlists": 15,
     "catalog": 15,
     "importer": 5,
+    "campaigns": 5,
     **RESERVED_JOB_FREQUENCIES,
 }
 """Job id -> minutes between runs: the known ``job_frequencies`` keys (any other key is a problem).

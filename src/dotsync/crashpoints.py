@@ -8,7 +8,9 @@ power cut or an OOM kill would. The points:
 * ``batch_registered``: a batching job has just committed a batch (importer row + source rows
   ``importing``);
 * ``import_started``: the platform accepted a bulk import, before its id is recorded locally;
-* ``import_polled``: a poll found an import finished, before it is settled locally.
+* ``import_polled``: a poll found an import finished, before it is settled locally;
+* ``campaign_claimed``: the campaigns job committed its claim of a group of rows, before the send call;
+* ``campaign_sent``: the platform accepted a campaign send, before its send id is recorded locally.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ import signal
 from collections import Counter
 
 ENV = "DOTSYNC_TEST_CRASH_AT"
-POINTS = ("batch_registered", "import_started", "import_polled")
+POINTS = ("batch_registered", "import_started", "import_polled", "campaign_claimed", "campaign_sent")
 
 _hits: Counter[str] = Counter()
 

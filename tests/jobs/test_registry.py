@@ -19,9 +19,11 @@ pytestmark = pytest.mark.django_db
 
 def test_the_registry_is_the_list_of_jobs_and_their_defaults_are_the_settings_defaults():
     ids = [job.id for job in registry.ALL]
-    assert ids == ["contacts", "orders", "reviews_and_wishlists", "catalog", "importer"]
+    assert ids[:5] == ["contacts", "orders", "reviews_and_wishlists", "catalog", "importer"]
+    assert "campaigns" in ids  # issue 11: the automation jobs
     assert list(registry.JOBS) == ids
-    assert [job.id for job in registry.batching_jobs()] == ids[:-1]
+    batching = [job.id for job in registry.batching_jobs()]
+    assert batching[:4] == ids[:4] and "importer" not in batching and "campaigns" in batching
     assert isinstance(registry.JOBS["importer"], ImporterJob)
     assert registry.JOBS["importer"].scope is JobScope.ACCOUNT
     # the settings layer cannot import the jobs: its table must agree with their declarations

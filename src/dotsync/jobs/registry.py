@@ -12,16 +12,25 @@ job id                     specification name                  what it does
 ``reviews_and_wishlists``  ``reviews_and_wishlist``            ``Reviews`` and ``Wishlist`` collections
 ``catalog``                ``catalog_sync``                    products -> ``Catalog_Default``/per store
 ``importer``               ``importer``                        drains ``email_importer`` into dotdigital
+``campaigns``              ``ddg_automation_campaign``         queued ``email_campaign`` sends, exactly once
 =========================  ==================================  ============================================
 """
 
 from __future__ import annotations
 
 from dotsync.jobs import catalog, contacts, importer, orders, reviews_and_wishlists
+from dotsync.jobs.automation import campaigns
 from dotsync.jobs.base import Job
 from dotsync.jobs.importer import ImporterJob
 
-ALL: tuple[Job, ...] = (contacts.JOB, orders.JOB, reviews_and_wishlists.JOB, catalog.JOB, importer.JOB)
+ALL: tuple[Job, ...] = (
+    contacts.JOB,
+    orders.JOB,
+    reviews_and_wishlists.JOB,
+    catalog.JOB,
+    importer.JOB,
+    campaigns.JOB,
+)
 """Every job. ``sync all`` runs the batching jobs in this order (``contacts`` moved last), then the
 importer, which drains what they queue."""
 
