@@ -89,7 +89,6 @@ DEFAULT_BATCH_SIZES: dict[str, int] = {
 RESERVED_JOB_FREQUENCIES: dict[str, int] = {
     "abandoned_carts": 5,
     "automation": 15,
-    "cleaner": 60 * 24,
 }
 """Jobs announced but not built yet: their ``job_frequencies`` keys are accepted (not a problem), unused."""
 
@@ -99,6 +98,9 @@ DEFAULT_JOB_FREQUENCIES: dict[str, int] = {
     "reviews_and_wishlists": 15,
     "catalog": 15,
     "importer": 5,
+    "unsubscriber": 15,
+    "resubscriber": 15,
+    "cleaner": 60 * 24 * 30,
     "campaigns": 5,
     **RESERVED_JOB_FREQUENCIES,
 }
@@ -137,6 +139,7 @@ DEFAULTS: dict[str, Any] = {
     "max_active_imports": 20,  # per account, inside the platform's 25
     "max_retries": 5,
     "timeout": 121.0,
+    "cleaner_retention_days": 30,  # the cleaner deletes finished work older than this
 }
 
 _ENDPOINT_RE = re.compile(
@@ -174,6 +177,7 @@ SCHEMA: dict[str, types.Parser] = {
     "max_active_imports": types.whole_number(1, 25),
     "max_retries": types.whole_number(0, 100),
     "timeout": types.seconds,
+    "cleaner_retention_days": types.whole_number(1, 3650),
 }
 """How every setting key is parsed (see :mod:`dotsync.config_types` for the rules)."""
 
@@ -217,6 +221,7 @@ class WebsiteSettings:
     max_active_imports: int
     max_retries: int
     timeout: float
+    cleaner_retention_days: int = 30
     invalid: frozenset[str] = frozenset()
     global_problems: tuple[str, ...] = ()
     row_problems: tuple[str, ...] = ()

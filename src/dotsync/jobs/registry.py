@@ -12,6 +12,9 @@ job id                     specification name                  what it does
 ``reviews_and_wishlists``  ``reviews_and_wishlist``            ``Reviews`` and ``Wishlist`` collections
 ``catalog``                ``catalog_sync``                    products -> ``Catalog_Default``/per store
 ``importer``               ``importer``                        drains ``email_importer`` into dotdigital
+``unsubscriber``           ``unsubscribe``                     platform suppressions -> store unsubscribed
+``resubscriber``           ``platform_modified_contacts``      platform resubscriptions -> store subscribed
+``cleaner``                ``cleaner``                         finished queue/automation rows past retention
 ``campaigns``              ``ddg_automation_campaign``         queued ``email_campaign`` sends, exactly once
 =========================  ==================================  ============================================
 """
@@ -19,7 +22,7 @@ job id                     specification name                  what it does
 from __future__ import annotations
 
 from dotsync.jobs import catalog, contacts, importer, orders, reviews_and_wishlists
-from dotsync.jobs.automation import campaigns
+from dotsync.jobs.automation import campaigns, cleaner, resubscriber, unsubscriber
 from dotsync.jobs.base import Job
 from dotsync.jobs.importer import ImporterJob
 
@@ -30,6 +33,9 @@ ALL: tuple[Job, ...] = (
     catalog.JOB,
     importer.JOB,
     campaigns.JOB,
+    unsubscriber.JOB,
+    resubscriber.JOB,
+    cleaner.JOB,
 )
 """Every job. ``sync all`` runs the batching jobs in this order (``contacts`` moved last), then the
 importer, which drains what they queue."""

@@ -81,3 +81,45 @@ def unsubscribe(
                 result[email] = True
     logger.info("newsletter unsubscribe: %d emails asked, %d changed", len(unique), sum(result.values()))
     return result
+
+
+def resubscribe(taken_back: Mapping[str, datetime], store_ids: Sequence[int]) -> dict[str, int]:
+    """Subscribe again, in these stores, the emails the platform took back (its ``LASTSUBSCRIBED``).
+
+    Only rows currently unsubscribed change, and only when their last change in the store
+    (``change_status_at``) is older than the platform's resubscription: an unsubscribe made in the
+    store since then wins. Changed rows get status subscribed and ``change_status_at`` = the
+    platform's time. Emails are matched case-insensitively; bulk ``UPDATE``, so no store signal fires
+    (the caller records the change on ``email_contact``).
+
+    Args:
+        taken_back: lower-cased email -> when the platform resubscribed it.
+        store_ids: the stores whose subscriptions may change (usually a website's stores).
+
+    Returns:
+        lower-cased email -> the number of its rows subscribed again (emails with none are absent).
+    """
+    from django.db.models.functions import Lower
+
+    result: dict[str, int] = {}
+    keys = sorted(taken_back)
+    for start in range(0, len(keys), CHUNK):
+        chunk = keys[start : start + CHUNK]
+        with transaction.atomic():
+            rows = list(
+                NewsletterSubscriber.objects.select_for_update()
+                .annotate(_email=Lower("subscriber_email"))
+                .filter(_email__in=chunk, store_id__in=list(store_ids))
+                .filter(subscriber_status=SubscriberStatus.UNSUBSCRIBED)
+                .values_list("subscriber_id", "_email", "change_status_at")
+            )
+            for pk, email, changed_at in rows:
+                at = taken_back[email]
+                if changed_at is not None and changed_at >= at:
+                    continue  # unsubscribed in the store after the platform took them back
+                NewsletterSubscriber.objects.filter(pk=pk).update(
+                    subscriber_status=SubscriberStatus.SUBSCRIBED, change_status_at=at
+                )
+                result[email] = result.get(email, 0) + 1
+    logger.info("newsletter resubscribe: %d emails asked, %d changed", len(keys), len(result))
+    return result

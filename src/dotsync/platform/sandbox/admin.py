@@ -8,6 +8,8 @@ Anyone else gets 403, so ``POST /sandbox/accounts`` cannot be used to probe for 
 * ``GET  /sandbox/state[?account=USER]``  JSON state (see :func:`account_state`) and the request log
 * ``POST /sandbox/accounts {"username", "password"}``  create an account (idempotent)
 * ``POST /sandbox/suppress {"email"[, "account"][, "reason"]}``  suppress in one account, or globally
+* ``POST /sandbox/resubscribe {"email", "account"}``  the contact resubscribes in one account (no challenge):
+  ``Subscribed``, ``LASTSUBSCRIBED`` now; 409 when the address is globally suppressed
 * ``GET|POST /sandbox/faults {...}``  show / change the fault knobs (``"reset": true`` restores startup knobs)
 * ``POST /sandbox/reset``  clear all state; start-up accounts and knobs come back
 """
@@ -35,6 +37,8 @@ from dotsync.platform.sandbox.boot import Boot
 from dotsync.platform.sandbox.campaigns import recipients, send_status
 from dotsync.platform.sandbox.contacts import (
     GLOBAL_STATUS,
+    globally_suppressed,
+    resubscribe_in_account,
     status_of,
     suppress_globally,
     suppress_in_account,
@@ -422,6 +426,33 @@ def routes(store: Store, faults: FaultState, boot: Boot, control_token: str | No
             }
         )
 
+    async def resubscribe(request: Request) -> Response:
+        try:
+            body = await body_of(request)
+        except ValueError as err:
+            return JSONResponse({"error": str(err)}, status_code=400)
+        email = body.get("email")
+        if not isinstance(email, str) or not valid_email(email):
+            return JSONResponse({"error": "email must be a valid address"}, status_code=400)
+        username = body.get("account")
+        account = store.one("SELECT * FROM accounts WHERE username = ?", (username,))
+        if account is None:
+            return JSONResponse(
+                {"error": f"no account {username!r}; create it with POST /sandbox/accounts"}, 404
+            )
+        if globally_suppressed(store, email):
+            return JSONResponse({"error": "the address is globally suppressed"}, status_code=409)
+        row = resubscribe_in_account(store, int(account["id"]), email)
+        return JSONResponse(
+            {
+                "email": email,
+                "account": username,
+                "status": status_of(store, row),
+                "contact_id": row["id"],
+                "last_subscribed": json.loads(row["data_fields"]).get("LASTSUBSCRIBED"),
+            }
+        )
+
     async def get_faults(request: Request) -> Response:
         return JSONResponse(faults.faults.as_dict())
 
@@ -448,6 +479,7 @@ def routes(store: Store, faults: FaultState, boot: Boot, control_token: str | No
         ("/sandbox/state", state, "GET"),
         ("/sandbox/accounts", accounts, "POST"),
         ("/sandbox/suppress", suppress, "POST"),
+        ("/sandbox/resubscribe", resubscribe, "POST"),
         ("/sandbox/faults", get_faults, "GET"),
         ("/sandbox/faults", set_faults, "POST"),
         ("/sandbox/reset", reset, "POST"),

@@ -4,6 +4,10 @@ Suppression model (reference §9.5): a suppressed email cannot be created, updat
 (``ERROR_CONTACT_SUPPRESSED``), cannot be deleted, is hidden from ``GET /v2/contacts/{id}`` (but returned,
 with its status, by ``GET /v2/contacts/{email}``), and is listed by ``suppressed-since``. Global suppression
 (``POST /sandbox/suppress`` without an account) shows as status ``Suppressed`` in every account.
+
+A contact taken back (``resubscribe`` without a challenge, or ``POST /sandbox/resubscribe``) gets the
+platform's system data field ``LASTSUBSCRIBED`` (the time, as the platform writes it:
+``2020-01-01 09:40:18.527000+00:00``) and a new ``modified`` time, so ``modified-since`` lists it.
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ from __future__ import annotations
 import json
 import re
 import sqlite3
+from datetime import UTC, datetime
 from typing import Any
 
 from starlette.responses import Response
@@ -18,7 +23,7 @@ from starlette.responses import Response
 from dotsync.platform.sandbox.context import Api, Ctx, enum, get, int32, no_content, ok
 from dotsync.platform.sandbox.datafields import coerce_many, fields_of
 from dotsync.platform.sandbox.errors import ApiError, bad_request, not_found
-from dotsync.platform.sandbox.storage import Store, dumps, iso, parse_iso
+from dotsync.platform.sandbox.storage import Store, dumps, iso, parse_iso, utcnow
 
 EMAIL_RE = re.compile(
     r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$"
@@ -28,6 +33,8 @@ EMAIL_TYPES = ("PlainText", "Html")
 ACTIVE_STATUSES = frozenset({"Subscribed", "PendingOptIn"})
 GLOBAL_STATUS = "Suppressed"
 SUPPRESSED_MESSAGE = "Contact is suppressed. ERROR_CONTACT_SUPPRESSED"
+LAST_SUBSCRIBED = "LASTSUBSCRIBED"
+"""The platform's system data field: when the contact last subscribed (set on a resubscription)."""
 
 
 def valid_email(email: Any) -> bool:
@@ -62,6 +69,8 @@ def contact_json(
             value = values.get(f["name"], f["defaultValue"])
             if value is not None:
                 data_fields.append({"key": f["name"], "value": wire_value(value)})
+        if values.get(LAST_SUBSCRIBED) and LAST_SUBSCRIBED.lower() not in fields:
+            data_fields.append({"key": LAST_SUBSCRIBED, "value": str(values[LAST_SUBSCRIBED])})
     return {
         "id": int(row["id"]),
         "email": row["email"],
@@ -365,17 +374,38 @@ async def _resubscribe_contact(ctx: Ctx, challenge: bool) -> Response:
         if row is None:
             row = suppress_in_account(ctx.store, ctx.account_id, email)
         return ok({"contact": contact_json(ctx.store, row), "status": "ContactChallenged"})
-    now = iso()
-    if row is None:
-        row, _ = upsert(ctx.store, ctx.account_id, email)
-    else:
-        ctx.store.run(
-            "UPDATE contacts SET status = 'Subscribed', suppressed_at = NULL, modified = ? WHERE id = ?",
-            (now, row["id"]),
-        )
-        row = by_id(ctx.store, ctx.account_id, int(row["id"]))
-        assert row is not None
+    row = resubscribe_in_account(ctx.store, ctx.account_id, email)
     return ok({"contact": contact_json(ctx.store, row), "status": "ContactAdded"})
+
+
+def last_subscribed_value(when: datetime | None = None) -> str:
+    """``LASTSUBSCRIBED`` as the platform writes it: ``2020-01-01 09:40:18.527000+00:00``."""
+    return (when or utcnow()).astimezone(UTC).isoformat(sep=" ", timespec="microseconds")
+
+
+def resubscribe_in_account(store: Store, account_id: int, email: str) -> sqlite3.Row:
+    """Take an address back in one account without a challenge (creating the contact if needed).
+
+    The contact becomes ``Subscribed``, its account suppression is lifted, ``LASTSUBSCRIBED`` is set to
+    now and ``modified`` moves. A globally suppressed address stays ``Suppressed`` (the caller checks).
+    """
+    now = utcnow()
+    with store.tx() as conn:
+        row = conn.execute(
+            "SELECT * FROM contacts WHERE account_id = ? AND email_key = ?", (account_id, email.lower())
+        ).fetchone()
+        if row is None:
+            contact_id, _ = insert_contact(conn, account_id, email, "Html", "Unknown", {})
+            row = conn.execute("SELECT * FROM contacts WHERE id = ?", (contact_id,)).fetchone()
+        values = json.loads(row["data_fields"])
+        values[LAST_SUBSCRIBED] = last_subscribed_value(now)
+        conn.execute(
+            "UPDATE contacts SET status = 'Subscribed', suppressed_at = NULL, data_fields = ?, modified = ? "
+            "WHERE id = ?",
+            (dumps(values), iso(now), row["id"]),
+        )
+        fresh: sqlite3.Row = conn.execute("SELECT * FROM contacts WHERE id = ?", (row["id"],)).fetchone()
+        return fresh
 
 
 async def resubscribe(ctx: Ctx) -> Response:

@@ -6,6 +6,7 @@ Example::
     sb.reset()
     sb.create_account("apiuser-main@apiconnector.com", "secret")
     sb.suppress("gone@example.com")                  # global suppression
+    sb.resubscribe("back@example.com", "apiuser-main@apiconnector.com")
     sb.set_faults(rate_limit_per_minute=30)
     contacts = sb.contacts("apiuser-main@apiconnector.com")
 """
@@ -110,6 +111,17 @@ class SandboxControl:
         if reason is not None:
             body["reason"] = reason
         result: dict[str, Any] = self._call("POST", "/sandbox/suppress", json=body)
+        return result
+
+    def resubscribe(self, email: str, account: str) -> dict[str, Any]:
+        """The contact resubscribes in one account (as if confirmed): ``Subscribed``, ``LASTSUBSCRIBED`` now.
+
+        Returns:
+            ``{"email", "account", "status", "contact_id", "last_subscribed"}``.
+        """
+        result: dict[str, Any] = self._call(
+            "POST", "/sandbox/resubscribe", json={"email": email, "account": account}
+        )
         return result
 
     def set_faults(self, reset: bool = False, **knobs: Any) -> dict[str, Any]:

@@ -1,0 +1,1 @@
+"""Tests of the marketing automation jobs (issue 11)."""
