@@ -16,11 +16,12 @@ class DotsyncConfig(AppConfig):
         """Install dotsync's store-event sink, then connect Oscar's observers to the store's signals.
 
         The observers report events to the sink (:mod:`dotsync.jobs.events`), which marks rows and
-        queues platform deletes; nothing here calls the platform.
+        queues platform deletes, and nudge the jobs that send them (:mod:`dotsync.jobs.nudge`); nothing
+        here calls the platform.
         """
-        from dotsync.jobs import events
+        from dotsync.jobs import events, nudge
         from dotsync.store import events as store_events
         from dotsync.store.oscar import observers
 
-        store_events.install(events.SINK)
+        store_events.install(nudge.nudging(events.SINK))  # each event also nudges its job (fast path)
         observers.connect()

@@ -13,7 +13,7 @@ from functools import partial
 from typing import Any
 
 from dotsync.accounts import WebsiteContext
-from dotsync.jobs import contact_gate
+from dotsync.jobs import contact_gate, singles
 from dotsync.jobs.base import JobResult, iter_pending
 from dotsync.jobs.batching import Outcomes, add_record, hold_in_flight, insight_batch, retire
 from dotsync.jobs.payloads.contact_csv import email_problem
@@ -39,6 +39,14 @@ def sync(stream: Stream, ctx: WebsiteContext, adapter: StoreAdapter, result: Job
         collection=target.name,
         collection_type=target.type,
         scope=target.scope,
+    )
+    batch = singles.insight_sender(  # a nudged run: singles below N pending records
+        batch,
+        model=stream.model,
+        collection=target.name,
+        collection_type=target.type,
+        scope=target.scope,
+        batch_sizes=cfg.batch_sizes,
     )
 
     def sendable(row: Any) -> bool:

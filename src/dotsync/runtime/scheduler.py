@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from apscheduler.events import EVENT_JOB_MAX_INSTANCES
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 from django.db import close_old_connections
@@ -29,6 +30,7 @@ from dotsync.accounts import RunContext
 from dotsync.jobs.base import JobScope
 from dotsync.jobs.registry import ALL, JOBS
 from dotsync.models import JobRun
+from dotsync.runtime.fastpath import NUDGES_JOB, POLL_SECONDS, FastPath
 from dotsync.runtime.runs import Unit, last_run, run_job, units
 
 logger = logging.getLogger(__name__)
@@ -133,18 +135,42 @@ def _fire(entry: Entry) -> None:
         close_old_connections()
 
 
-def build(entries: list[Entry], now: datetime | None = None, scheduler: Any = None) -> Any:
+def build(
+    entries: list[Entry],
+    now: datetime | None = None,
+    scheduler: Any = None,
+    fastpath: FastPath | None = None,
+) -> Any:
     """An APScheduler scheduler (not started) with one interval job per enabled entry.
 
     Each entry's first run is ``now`` plus its offset, then every ``minutes``; runs never overlap
     within the process (one worker, ``max_instances=1``; missed runs coalesce into one).
+
+    With ``fastpath`` (:mod:`dotsync.runtime.fastpath`), runs go through :meth:`FastPath.fire`, and a
+    ``dotsync:nudges`` job (its own thread) reads the store's nudges every half second and brings
+    the nudged units forward.
     """
     now = now or timezone.now()
     sched = scheduler or BackgroundScheduler(
-        executors={"default": {"type": "threadpool", "max_workers": 1}},
+        executors={
+            "default": {"type": "threadpool", "max_workers": 1},
+            "nudges": {"type": "threadpool", "max_workers": 1},
+        },
         job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
         timezone="UTC",
     )
+    fire: Any = _fire
+    if fastpath is not None:
+        fastpath.sched = sched
+        fire = fastpath.fire
+        sched.add_job(
+            fastpath.tick,
+            IntervalTrigger(seconds=POLL_SECONDS, timezone="UTC"),
+            id=NUDGES_JOB,
+            name="nudges",
+            executor="nudges",
+        )
+        sched.add_listener(fastpath.on_max_instances, EVENT_JOB_MAX_INSTANCES)
     for entry in entries:
         if entry.minutes <= 0:
             continue
@@ -153,7 +179,7 @@ def build(entries: list[Entry], now: datetime | None = None, scheduler: Any = No
         # next_run_time given: a first run already past when the scheduler starts still runs (the
         # trigger alone would skip to the next interval)
         sched.add_job(
-            _fire,
+            fire,
             trigger,
             args=[entry],
             id=f"{entry.job_id}:{entry.label}",
@@ -164,13 +190,14 @@ def build(entries: list[Entry], now: datetime | None = None, scheduler: Any = No
 
 
 def first_runs(sched: Any) -> dict[str, datetime]:
-    """Scheduler job id -> its first run time (what :func:`build` planned)."""
-    return {job.id: job.next_run_time for job in sched.get_jobs()}
+    """Scheduler job id -> its first run time (what :func:`build` planned; not the nudge reader)."""
+    return {job.id: job.next_run_time for job in sched.get_jobs() if job.id != NUDGES_JOB}
 
 
 def serve(stop: threading.Event, entries: list[Entry] | None = None) -> None:
-    """Run the scheduler until ``stop`` is set, then let the running step finish and stop."""
-    sched = build(plan() if entries is None else entries)
+    """Run the scheduler, with the fast path, until ``stop`` is set; the running step finishes, then stop."""
+    entries = plan() if entries is None else entries
+    sched = build(entries, fastpath=FastPath(entries, run=run_unit))
     sched.start()
     logger.info("dotsync run: %d scheduled job(s)", len(sched.get_jobs()))
     try:
