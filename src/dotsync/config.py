@@ -84,6 +84,7 @@ DEFAULT_BATCH_SIZES: dict[str, int] = {
     "insight": 4000,  # insight records per v3 import
     "insight_bytes": 45 * 1024 * 1024,  # under the platform's 50 MB request limit
     "catalog": 5000,
+    "singles_below": 10,  # a nudged run sends fewer pending records than this as single calls
 }
 
 RESERVED_JOB_FREQUENCIES: dict[str, int] = {
