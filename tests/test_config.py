@@ -312,6 +312,17 @@ def _check(cfg: config.WebsiteSettings, key: str, source: str, raw: Any) -> None
         assert any(p.startswith(source + " ") for p in problems), (key, raw, problems)
         return
     assert not any(p.startswith(source) for p in problems), (key, raw, problems)
+    if key in config.STORE_SCHEMA:  # store-scope keys: the website's value, a store may override it
+        value = cfg.store_scope[key]
+        if key in BOOL_KEYS:
+            assert isinstance(value, bool)
+        elif key.endswith("_id") or "_campaign_" in key:
+            assert value is None or (isinstance(value, int) and not isinstance(value, bool) and value > 0)
+        elif key == "review_order_status":
+            assert isinstance(value, str) and value and value == value.strip()
+        else:
+            assert isinstance(value, int) and not isinstance(value, bool) and value >= 0
+        return
     value = getattr(cfg, key)
     if key in BOOL_KEYS:
         assert isinstance(value, bool)

@@ -14,6 +14,7 @@
 from __future__ import annotations
 
 import copy
+import json
 from typing import Any
 
 from django import forms
@@ -26,7 +27,15 @@ from dotsync.admin_actions import install as install_actions
 from dotsync.dashboard import install as install_dashboard
 from dotsync.jobs import streams
 from dotsync.jobs.stream import Stream
-from dotsync.models import Importer, JobRun, NewsletterSubscriber, Store, Website, WebsiteConfig
+from dotsync.models import (
+    Importer,
+    JobRun,
+    NewsletterSubscriber,
+    Store,
+    StoreConfig,
+    Website,
+    WebsiteConfig,
+)
 
 # --- websites and stores ------------------------------------------------------------------------------
 
@@ -308,3 +317,122 @@ install_actions()
 # --- the dashboard (dotsync.dashboard): /admin/dotsync/dashboard/, linked on the admin index -----------
 
 install_dashboard()
+
+
+# --- store-scope configuration ---------------------------------------------------------------------------
+
+
+class StoreConfigForm(forms.ModelForm):  # type: ignore[type-arg]
+    """A store's overrides, refused when they make a problem (as ``dotsync config set --store`` does)."""
+
+    class Meta:
+        model = StoreConfig
+        fields = ("store", "overrides")
+
+    def clean(self) -> dict[str, Any]:
+        """Resolve the store's settings with these overrides (rolled back) and list every problem."""
+        cleaned: dict[str, Any] = super().clean() or {}
+        if self.errors or not cleaned.get("store"):
+            return cleaned
+        from dotsync.config import get_store_config
+
+        candidate = construct_instance(self, copy.copy(self.instance))
+        problems: list[str] = []
+        try:
+            with transaction.atomic():
+                candidate.save()
+                problems = list(get_store_config(candidate.store).row_problems)
+                raise _Rollback
+        except _Rollback:
+            pass
+        except IntegrityError:  # a second configuration for the store: Django reports it
+            return cleaned
+        for problem in problems:
+            self.add_error("overrides", problem)
+        return cleaned
+
+
+@admin.register(StoreConfig)
+class StoreConfigAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    """Per-store settings: abandoned carts, review requests, programme ids (the rest are the website's)."""
+
+    form = StoreConfigForm
+    list_display = ("store", "overridden", "updated_at")
+    readonly_fields = ("resolved", "updated_at")
+    fields = ("store", "overrides", "resolved", "updated_at")
+
+    @admin.display(description="overridden keys")
+    def overridden(self, obj: StoreConfig) -> str:
+        """The keys this store sets itself."""
+        return ", ".join(sorted(obj.overrides)) if isinstance(obj.overrides, dict) else ""
+
+    @admin.display(description="resolved store settings")
+    def resolved(self, obj: StoreConfig) -> str:
+        """Every store-scope setting's value and where it comes from (store row, website row, defaults)."""
+        from django.utils.html import format_html, format_html_join
+
+        from dotsync.config import STORE_SCHEMA, explain
+
+        if obj.pk is None:
+            return "-"
+        items = explain(store=obj.store)
+        rows = format_html_join(
+            "",
+            "<tr><td>{}</td><td>{}</td><td>{}</td></tr>",
+            (
+                (
+                    key,
+                    json.dumps(items[key].value),
+                    ", ".join(label for _, label in items[key].sources) or "defaults",
+                )
+                for key in STORE_SCHEMA
+            ),
+        )
+        return format_html("<table><tr><th>key</th><th>value</th><th>source</th></tr>{}</table>", rows)
+
+
+# --- campaign sends (email_campaign): filters, the platform's message, retry and cancel -------------------
+
+
+@admin.action(description="Retry (failed or review rows: send again)", permissions=["resync"])
+def retry_campaigns(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet[Any]) -> None:  # type: ignore[type-arg]
+    """Queue the selected failed and review rows again (:func:`dotsync.jobs.automation.campaigns.retry`)."""
+    n = campaign_sends.retry(queryset)
+    modeladmin.message_user(request, f"{n} campaign row(s) queued to be sent again.", messages.SUCCESS)
+
+
+@admin.action(description="Cancel (pending or review rows: never send)", permissions=["resync"])
+def cancel_campaigns(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet[Any]) -> None:  # type: ignore[type-arg]
+    """Cancel the selected pending and review rows (:func:`dotsync.jobs.automation.campaigns.cancel`)."""
+    n = campaign_sends.cancel(queryset)
+    modeladmin.message_user(request, f"{n} campaign row(s) cancelled.", messages.SUCCESS)
+
+
+@admin.register(Campaign)
+class CampaignAdmin(ReadOnlyGrid):
+    """``email_campaign``: queued campaign sends, their state, reason and the platform's message."""
+
+    list_display = (
+        "id",
+        "website",
+        "store",
+        "event_name",
+        "campaign_id",
+        "email",
+        "send_status",
+        "fail_reason",
+        "message",
+        "send_id",
+        "claimed_at",
+        "sent_at",
+        "created_at",
+    )
+    list_filter = ("website", "send_status", "fail_reason", "event_name", "campaign_id")
+    search_fields = ("email", "send_id", "order_increment_id")
+    list_select_related = ("website", "store")
+    date_hierarchy = "created_at"
+    actions = (retry_campaigns, cancel_campaigns)
+
+    def has_resync_permission(self, request: HttpRequest) -> bool:
+        """Retry and cancel need the change permission on ``email_campaign``."""
+        return has_resync_permission(self, request)

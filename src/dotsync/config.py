@@ -22,6 +22,7 @@ import enum
 import os
 import re
 from dataclasses import dataclass, field, fields
+from datetime import timedelta
 from typing import Any
 
 from dotsync import config_types as types
@@ -75,6 +76,7 @@ DEFAULT_DATA_FIELD_MAPPING: dict[str, str] = {
     "last_brand_pur": "LAST_BRAND_PUR",
     "website_name": "WEBSITE_NAME",
     "store_name": "STORE_NAME",
+    "abandoned_prod_name": "ABANDONED_PROD_NAME",  # sent by the abandoned_carts job, not the contact imports
 }
 
 DEFAULT_BATCH_SIZES: dict[str, int] = {
@@ -103,6 +105,7 @@ DEFAULT_JOB_FREQUENCIES: dict[str, int] = {
     "resubscriber": 15,
     "cleaner": 60 * 24 * 30,
     "campaigns": 5,
+    "review_requests": 15,
     **RESERVED_JOB_FREQUENCIES,
 }
 """Job id -> minutes between runs: the known ``job_frequencies`` keys (any other key is a problem).
@@ -113,6 +116,80 @@ repeats them, and ``tests/jobs/test_registry.py`` fails when the two disagree. T
 (:mod:`dotsync.runtime.scheduler`) reads ``Job.frequency(cfg)``; ``0`` (or ``"disabled"`` in
 ``job_frequencies``) switches a job off for the website.
 """
+
+AUDIENCES: tuple[str, ...] = ("customers", "guests")
+"""The abandoned-cart audiences: baskets of customers, and of guests (no account, an email known)."""
+
+CART_STEPS: tuple[int, ...] = (1, 2, 3)
+"""The abandoned-cart series steps."""
+
+
+def _cart_defaults() -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for audience in AUDIENCES:
+        for n in CART_STEPS:
+            out[f"ac_{audience}_enabled_{n}"] = False
+            out[f"ac_{audience}_send_after_{n}"] = 15 if n == 1 else 1  # step 1: minutes; 2 and 3: hours
+            out[f"ac_{audience}_campaign_{n}"] = None
+    return out
+
+
+PROGRAMMES: tuple[str, ...] = (
+    "customer",
+    "subscriber",
+    "first_order",
+    "order",
+    "guest_order",
+    "review",
+    "wishlist",
+)
+"""The enrolment programmes a store names by id (``programme_<name>_id``; reference §4.5)."""
+
+STORE_DEFAULTS: dict[str, Any] = {
+    **_cart_defaults(),
+    "ac_allow_non_subscribers": False,
+    "ac_cart_limit": 0,  # hours; 0 = no limit
+    "ac_program_id": None,
+    "ac_program_send_after": 15,  # minutes
+    "review_enabled": False,
+    "review_order_status": "complete",
+    "review_delay_days": 1,
+    "review_campaign_id": None,
+    "review_allow_non_subscribers": False,
+    **{f"programme_{name}_id": None for name in PROGRAMMES},
+}
+"""Settings that may differ per store (reference §8: the abandoned-cart series, the programme ids, the
+review settings). Every layer may set them; a store's :class:`~dotsync.models.StoreConfig` row overrides
+its website's value (:func:`get_store_config`)."""
+
+
+def _store_schema() -> dict[str, types.Parser]:
+    out: dict[str, types.Parser] = {}
+    for key in STORE_DEFAULTS:
+        if key.endswith("_id") or "_campaign_" in key:
+            out[key] = types.optional_id
+        elif key.startswith("ac_") and "_send_after_1" in key:
+            out[key] = types.whole_number(1, 1440)  # minutes
+        elif key.startswith("ac_") and "_send_after_" in key:
+            out[key] = types.whole_number(1, 720)  # hours
+        elif isinstance(STORE_DEFAULTS[key], bool):
+            out[key] = types.boolean
+    out["ac_cart_limit"] = types.whole_number(0, 8760)
+    out["ac_program_send_after"] = types.whole_number(1, 1440)
+    out["review_order_status"] = _status_name
+    out["review_delay_days"] = types.whole_number(0, 365)
+    return out
+
+
+def _status_name(value: Any) -> str:
+    name = types.text(value)
+    if not name:
+        raise ValueError("must name an order status")
+    return name
+
+
+STORE_SCHEMA: dict[str, types.Parser] = _store_schema()
+"""How every store-scope setting is parsed (part of :data:`SCHEMA`)."""
 
 DEFAULTS: dict[str, Any] = {
     "enabled": False,
@@ -141,6 +218,7 @@ DEFAULTS: dict[str, Any] = {
     "max_retries": 5,
     "timeout": 121.0,
     "cleaner_retention_days": 30,  # the cleaner deletes finished work older than this
+    **STORE_DEFAULTS,
 }
 
 _ENDPOINT_RE = re.compile(
@@ -179,6 +257,7 @@ SCHEMA: dict[str, types.Parser] = {
     "max_retries": types.whole_number(0, 100),
     "timeout": types.seconds,
     "cleaner_retention_days": types.whole_number(1, 3650),
+    **STORE_SCHEMA,
 }
 """How every setting key is parsed (see :mod:`dotsync.config_types` for the rules)."""
 
@@ -226,6 +305,9 @@ class WebsiteSettings:
     invalid: frozenset[str] = frozenset()
     global_problems: tuple[str, ...] = ()
     row_problems: tuple[str, ...] = ()
+    store_scope: dict[str, Any] = field(default_factory=dict)
+    """The website's values of the store-scope keys (:data:`STORE_SCHEMA`); a store's row may override
+    them (:func:`get_store_config`)."""
 
     def problems(self, *, include_global: bool = True) -> list[str]:
         """Every problem with these settings (empty when valid), each naming its source.
@@ -276,6 +358,7 @@ class Layer(enum.StrEnum):
     SETTINGS = "settings.DOTSYNC"
     ENVIRONMENT = "environment"
     WEBSITE = "website row"
+    STORE = "store row"
 
 
 @dataclass
@@ -422,12 +505,17 @@ class Provenance:
         return self.sources[-1][0] if self.sources else Layer.DEFAULTS
 
 
-def explain(website: Any = None) -> dict[str, Provenance]:
-    """Every setting's value and source: the global defaults, or those of ``website`` (a Website or None).
+def explain(website: Any = None, store: Any = None) -> dict[str, Provenance]:
+    """Every setting's value and source: the global defaults, or those of ``website`` or ``store``.
 
+    With ``store`` (a :class:`~dotsync.models.Store`), the store-scope keys come from its row when it
+    sets them (:attr:`Layer.STORE`), else from its website's; the other keys are the website's.
     The values are those :func:`get_config` resolves; ``api_password`` is in plain text, never show it.
     """
-    layers = _global_layers() if website is None else _website_layers(website)[0]
+    if store is not None:
+        layers = _store_layers(store)[0]
+    else:
+        layers = _global_layers() if website is None else _website_layers(website)[0]
     return {
         key: Provenance(
             key=key,
@@ -457,6 +545,7 @@ def get_config(website: Any) -> WebsiteSettings:
     for key in _MAPS:
         kwargs[key] = dict(kwargs[key])
     kwargs["timeout"] = float(kwargs["timeout"])
+    kwargs["store_scope"] = {key: layers.values[key] for key in STORE_SCHEMA}
     return WebsiteSettings(
         website_id=website.pk,
         website_code=website.code,
@@ -464,4 +553,131 @@ def get_config(website: Any) -> WebsiteSettings:
         global_problems=tuple(layers.problems[:global_count]),
         row_problems=tuple(layers.problems[global_count:]),
         **kwargs,
+    )
+
+
+# --- store scope ------------------------------------------------------------------------------------
+
+
+def _apply_store_row(layers: _Layers, row: Any, store: Any) -> None:
+    source = f"store {store.code}'s row:"
+    overrides = row.overrides
+    if overrides is None:
+        return
+    if not isinstance(overrides, dict):
+        layers.problems.append(
+            f"{source} overrides must be a JSON object of settings, not {types.show(overrides)}"
+        )
+        return
+    for key, value in overrides.items():
+        if key in STORE_SCHEMA:
+            layers.apply(key, value, f"{source} overrides[{key!r}]", Layer.STORE)
+        elif key in SCHEMA:
+            layers.problems.append(
+                f"{source} overrides[{key!r}] is a website setting, the same for every store of the "
+                "website: set it on the website"
+            )
+        else:
+            layers.unknown(key, f"{source} overrides[{types.show(key)}]")
+
+
+def _store_layers(store: Any) -> tuple[_Layers, int]:
+    """The layers of a :class:`~dotsync.models.Store`: its website's, then its row's overrides."""
+    from dotsync.models import StoreConfig
+
+    layers, global_count = _website_layers(store.website)
+    row = StoreConfig.objects.filter(store=store).first()
+    if row is not None:
+        _apply_store_row(layers, row, store)
+    for key in layers.invalid & {k for k, parse in STORE_SCHEMA.items() if parse is types.boolean}:
+        layers.values[key] = False  # an unreadable switch is off, never on
+    return layers, global_count
+
+
+@dataclass(frozen=True)
+class CartStep:
+    """One step of an abandoned-cart series in a store: is it on, when is it due, which campaign."""
+
+    audience: str
+    number: int
+    enabled: bool
+    delay: timedelta
+    """Step 1: after the basket's last change (minutes); steps 2 and 3: after it too (hours), as the
+    reference counts them."""
+    campaign_id: int | None
+
+
+@dataclass(frozen=True)
+class StoreSettings:
+    """The resolved settings of one store: its website's, with the store-scope keys laid over them.
+
+    Build with :func:`get_store_config`. ``values`` holds every key of :data:`STORE_SCHEMA`.
+    """
+
+    store_id: int
+    store_code: str
+    website: WebsiteSettings
+    values: dict[str, Any]
+    invalid: frozenset[str] = frozenset()
+    row_problems: tuple[str, ...] = ()
+
+    def problems(self, *, include_global: bool = True) -> list[str]:
+        """The website's problems and the store row's (empty when valid)."""
+        return [*self.website.problems(include_global=include_global), *self.row_problems]
+
+    def cart_step(self, audience: str, number: int) -> CartStep:
+        """Step ``number`` (1-3) of the ``customers`` or ``guests`` series."""
+        after = int(self.values[f"ac_{audience}_send_after_{number}"])
+        return CartStep(
+            audience=audience,
+            number=number,
+            enabled=bool(self.values[f"ac_{audience}_enabled_{number}"]),
+            delay=timedelta(minutes=after) if number == 1 else timedelta(hours=after),
+            campaign_id=self.values[f"ac_{audience}_campaign_{number}"],
+        )
+
+    def cart_series_on(self, audience: str) -> bool:
+        """True when any step of the audience's series is on (the reference runs series 1 then)."""
+        return any(self.cart_step(audience, n).enabled for n in CART_STEPS)
+
+    @property
+    def cart_limit(self) -> timedelta:
+        """No second Lost Basket send to an email within this time (zero: no limit)."""
+        return timedelta(hours=int(self.values["ac_cart_limit"]))
+
+    @property
+    def allow_non_subscribers(self) -> bool:
+        """Abandoned-cart emails go to contacts who are not subscribed too."""
+        return bool(self.values["ac_allow_non_subscribers"])
+
+
+def get_store_config(store: Any, website: WebsiteSettings | None = None) -> StoreSettings:
+    """Resolve the settings of ``store`` (a Store or its id): store > website > defaults.
+
+    Args:
+        store: the store.
+        website: its website's settings when the caller has them (a job's run context), so they are
+            not resolved (nor the API password decrypted) again.
+
+    Never raises for a bad value: problems name their source, as :func:`get_config`'s do.
+    """
+    from dotsync.models import Store, StoreConfig
+
+    if not isinstance(store, Store):
+        store = Store.objects.select_related("website").get(pk=store)
+    if website is None:
+        website = get_config(store.website)
+    layers = _Layers(dict(website.store_scope))
+    row = StoreConfig.objects.filter(store=store).first()
+    if row is not None:
+        _apply_store_row(layers, row, store)
+    for key in layers.invalid & {k for k, parse in STORE_SCHEMA.items() if parse is types.boolean}:
+        layers.values[key] = False  # an unreadable switch is off, never on
+    return StoreSettings(
+        store_id=store.pk,
+        store_code=store.code,
+        website=website,
+        values={key: layers.values[key] for key in STORE_SCHEMA},
+        invalid=frozenset(layers.invalid),
+        row_problems=tuple(layers.problems),
     )

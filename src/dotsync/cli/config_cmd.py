@@ -25,7 +25,7 @@ from dotsync.cli.output import console, emit_json, err_console
 
 if TYPE_CHECKING:
     from dotsync.config import Provenance
-    from dotsync.models import Website, WebsiteConfig
+    from dotsync.models import Store, Website, WebsiteConfig
 
 PASSWORD = "api_password"
 """The write-only key."""
@@ -57,7 +57,7 @@ def _shown(key: str, value: Any) -> Any:
     return list(value) if isinstance(value, tuple) else value
 
 
-def _entry(item: Provenance, website: Website | None) -> dict[str, Any]:
+def _entry(item: Provenance, website: Website | None, store: Store | None = None) -> dict[str, Any]:
     entry: dict[str, Any] = {
         "key": item.key,
         "value": _shown(item.key, item.value),
@@ -65,10 +65,34 @@ def _entry(item: Provenance, website: Website | None) -> dict[str, Any]:
         "sources": [label for _, label in item.sources],
         "problems": list(item.problems),
     }
-    if website is not None:
+    if store is not None:
+        entry["store"] = store.code
+        entry["website"] = store.website.code
+        entry["inherited"] = item.layer != "store row"
+    elif website is not None:
         entry["website"] = website.code
         entry["inherited"] = item.layer != "website row"
     return entry
+
+
+def _store(code: str) -> Store:
+    from dotsync.models import Store
+
+    store = Store.objects.select_related("website").filter(code=code).first()
+    if store is None:
+        known = ", ".join(Store.objects.order_by("code").values_list("code", flat=True)) or "none"
+        raise ConfigProblem(f"no store {code!r} (stores: {known})")
+    return store
+
+
+def _check_store_key(key: str) -> None:
+    from dotsync.config import STORE_SCHEMA
+
+    if key not in STORE_SCHEMA:
+        raise ConfigProblem(
+            f"{key!r} is a website setting, the same for every store of a website: use --website "
+            "(`dotsync config get --store CODE` lists the store settings)"
+        )
 
 
 def _text(value: Any) -> str:
@@ -84,26 +108,41 @@ def config_group() -> None:
 @click.option(
     "--website", "website_code", metavar="CODE", help="A website's resolved value (else the default)."
 )
+@click.option(
+    "--store", "store_code", metavar="CODE", help="A store's resolved store-scope settings (store > website)."
+)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @click.argument("key", required=False)
-def get_command(website_code: str | None, as_json: bool, key: str | None) -> None:
+def get_command(website_code: str | None, store_code: str | None, as_json: bool, key: str | None) -> None:
     """Show KEY (or every setting): its value and where it comes from. The API password shows as set/not set.
 
     Without --website: the global default and its source (defaults, settings.DOTSYNC, environment). With
-    --website: the website's value, from its row or inherited.
+    --website: the website's value, from its row or inherited. With --store: the store-scope settings
+    (abandoned carts, review requests, programme ids), from the store's row or inherited from its website.
     """
     setup_django()
-    from dotsync.config import explain
+    from dotsync.config import STORE_SCHEMA, explain
 
+    if website_code and store_code:
+        raise ConfigProblem("give --website or --store, not both (a store's website is known)")
     if key is not None:
         _check_key(key)
+        if store_code:
+            _check_store_key(key)
     with friendly_database_errors():
         website = _website(website_code) if website_code else None
-        items = explain(website)
-    entries = [_entry(item, website) for k, item in items.items() if key is None or k == key]
+        store = _store(store_code) if store_code else None
+        items = explain(website, store=store)
+    entries = [
+        _entry(item, website, store)
+        for k, item in items.items()
+        if (key is None or k == key) and (store is None or k in STORE_SCHEMA)
+    ]
     if as_json:
         if key is not None:
             emit_json(entries[0])
+        elif store is not None:
+            emit_json({"store": store_code, "settings": {e["key"]: e for e in entries}})
         else:
             emit_json({"website": website_code, "settings": {e["key"]: e for e in entries}})
         return
@@ -113,7 +152,13 @@ def get_command(website_code: str | None, as_json: bool, key: str | None) -> Non
         return
     from rich.table import Table
 
-    scope = f"website {website_code}" if website_code else "global defaults"
+    scope = (
+        f"store {store_code}"
+        if store_code
+        else f"website {website_code}"
+        if website_code
+        else "global defaults"
+    )
     t = Table(title=f"dotsync config: {scope}", title_justify="left")
     for column in ("key", "value", "source"):
         t.add_column(column, overflow="fold")
@@ -197,24 +242,89 @@ def _save(website: Website, key: str, parsed: Any, password: str | None, *, unse
     return notes
 
 
+def _save_store(store: Store, key: str, parsed: Any, *, unset: bool) -> None:
+    """Write ``key`` in the store's overrides unless that adds a problem (as :func:`_save` does)."""
+    from django.db import transaction
+
+    from dotsync.config import get_store_config
+    from dotsync.exceptions import ConfigurationError
+    from dotsync.models import StoreConfig
+
+    before = set(get_store_config(store).problems(include_global=False))
+    with transaction.atomic():
+        row, _ = StoreConfig.objects.select_for_update().get_or_create(store=store)
+        overrides = dict(row.overrides) if isinstance(row.overrides, dict) else {}
+        if unset:
+            overrides.pop(key, None)
+        else:
+            overrides[key] = list(parsed) if isinstance(parsed, tuple) else parsed
+        row.overrides = overrides or None
+        row.save()
+        problems = [p for p in get_store_config(store).problems(include_global=False) if p not in before]
+        if problems:
+            raise ConfigurationError(problems)
+
+
+def _set_store(store_code: str, unset: bool, as_json: bool, key: str, value: str | None) -> None:
+    _check_store_key(key)
+    setup_django()
+    from dotsync.config import SCHEMA, explain, get_store_config
+
+    with friendly_database_errors():
+        store = _store(store_code)
+        unset = unset or value is None
+        parsed: Any = None
+        if not unset:
+            try:
+                parsed = SCHEMA[key](value)
+            except (ValueError, TypeError) as exc:
+                raise ConfigProblem(f"store {store.code}'s row: overrides[{key!r}] {exc}") from None
+        _save_store(store, key, parsed, unset=unset)
+        entry = _entry(explain(store=store)[key], None, store)
+        left = get_store_config(store).problems(include_global=False)
+    if as_json:
+        emit_json({**entry, "notes": [], "store_problems": left})
+        return
+    for problem in left:
+        console.print(f"[yellow]Still to fix:[/yellow] {problem}", highlight=False, soft_wrap=True)
+    action = "unset" if unset else "set"
+    console.print(
+        f"{key} {action} for store {store.code}: {_text(entry['value'])} ({_where(entry)})",
+        highlight=False,
+        soft_wrap=True,
+    )
+
+
 @config_group.command("set")
-@click.option("--website", "website_code", metavar="CODE", help="The website whose row to write (required).")
+@click.option("--website", "website_code", metavar="CODE", help="The website whose row to write.")
+@click.option(
+    "--store", "store_code", metavar="CODE", help="The store whose row to write (store-scope keys only)."
+)
 @click.option("--unset", is_flag=True, help="Remove the website's value: it inherits the default again.")
 @click.option("--json", "as_json", is_flag=True, help="Print the new value and its source as JSON.")
 @click.argument("key")
 @click.argument("value", required=False)
-def set_command(website_code: str | None, unset: bool, as_json: bool, key: str, value: str | None) -> None:
-    """Set KEY to VALUE for a website; without VALUE (or with --unset) the website inherits again.
+def set_command(
+    website_code: str | None, store_code: str | None, unset: bool, as_json: bool, key: str, value: str | None
+) -> None:
+    """Set KEY to VALUE for a website (or a store); without VALUE (or with --unset) it inherits again.
 
     VALUE is parsed like DOTSYNC_<KEY> (true/false, numbers, JSON arrays or objects for maps, which
     replace the website's map). The API password is never given on the command line: it is read from a
     hidden prompt, or the first line of stdin (`... set --website main api_password < file`); remove it
-    with --unset.
+    with --unset. With --store, only the store-scope keys (`dotsync config get --store CODE` lists them)
+    are written, in the store's row; the others are the website's.
     """
     _check_key(key)
+    if website_code and store_code:
+        raise ConfigProblem("give --website or --store, not both (a store's website is known)")
+    if store_code:
+        _set_store(store_code, unset, as_json, key, value)
+        return
     if not website_code:
         raise ConfigProblem(
-            "`dotsync config set` writes a website's settings: add --website CODE. Global defaults come "
+            "`dotsync config set` writes a website's (or a store's) settings: add --website CODE or --store "
+            "CODE. Global defaults come "
             "from settings.DOTSYNC and DOTSYNC_<KEY> environment variables (see the README), not the database"
         )
     if key == PASSWORD and value is not None:

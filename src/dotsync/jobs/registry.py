@@ -15,6 +15,8 @@ job id                     specification name                  what it does
 ``unsubscriber``           ``unsubscribe``                     platform suppressions -> store unsubscribed
 ``resubscriber``           ``platform_modified_contacts``      platform resubscriptions -> store subscribed
 ``cleaner``                ``cleaner``                         finished queue/automation rows past retention
+``abandoned_carts``        ``abandoned_cart``                  abandoned-cart series 1-3 -> Lost Basket rows
+``review_requests``        ``review_reminder``                 orders past the review delay -> Order Review
 ``campaigns``              ``ddg_automation_campaign``         queued ``email_campaign`` sends, exactly once
 =========================  ==================================  ============================================
 """
@@ -22,7 +24,14 @@ job id                     specification name                  what it does
 from __future__ import annotations
 
 from dotsync.jobs import catalog, contacts, importer, orders, reviews_and_wishlists
-from dotsync.jobs.automation import campaigns, cleaner, resubscriber, unsubscriber
+from dotsync.jobs.automation import (
+    abandoned_carts,
+    campaigns,
+    cleaner,
+    resubscriber,
+    review_requests,
+    unsubscriber,
+)
 from dotsync.jobs.base import Job
 from dotsync.jobs.importer import ImporterJob
 
@@ -32,6 +41,8 @@ ALL: tuple[Job, ...] = (
     reviews_and_wishlists.JOB,
     catalog.JOB,
     importer.JOB,
+    abandoned_carts.JOB,
+    review_requests.JOB,
     campaigns.JOB,
     unsubscriber.JOB,
     resubscriber.JOB,

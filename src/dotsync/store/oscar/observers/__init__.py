@@ -56,6 +56,7 @@ EVENTS: tuple[str, ...] = (
     "basket_line_changed",
     "basket_addition",
     "basket_saved",
+    "guest_checkout_email",
     "wishlist_line_added",
     "wishlist_line_removed",
     "wishlist_deleted",
@@ -128,6 +129,9 @@ def connections() -> list[Connection]:
         ),
         Connection(("basket_addition",), get_class("basket.signals", "basket_addition"), r.basket_addition),
         Connection(("basket_saved",), db.post_save, r.basket_saved, get_model("basket", "Basket")),
+        Connection(
+            ("guest_checkout_email",), get_class("checkout.signals", "start_checkout"), r.start_checkout
+        ),
         Connection(
             ("wishlist_line_added",), db.post_save, r.wishlist_line_changed, get_model("wishlists", "Line")
         ),

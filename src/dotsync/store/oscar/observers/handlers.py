@@ -123,7 +123,8 @@ def sync_order(order_id: int) -> None:
 
     The row is marked modified, and so is the buyer's contact (a customer, or a guest flagged
     ``is_guest``). A customer's placeholder rows in other websites (made by the default-store
-    fallback, never sent, holding nothing) go, as the history would never have made them.
+    fallback, never sent, holding nothing) go, and the never-sent quote row of the basket it came
+    from moves to the order's store, as the history would place them.
     """
     order = (
         _model("order", "Order")
@@ -149,6 +150,8 @@ def sync_order(order_id: int) -> None:
         quote_id=basket_id,
     )
     events.upsert_contact(email or "", store, customer_id=user_id, is_guest=user_id is None)
+    if basket_id is not None:
+        events.basket_ordered(basket_id, store)
     if user_id is not None:
         events.customer_moved(user_id, store.website_id)
 
@@ -171,8 +174,10 @@ def sync_quote(basket_id: int, site_id: int | None = None) -> None:
     if basket is None:
         return
     owner_id, email, status = basket
-    if owner_id is None:  # an anonymous basket has no email to sync (the history skips it too)
-        return
+    if owner_id is None:  # an anonymous basket syncs only once a guest gave an email (guest_basket_email)
+        email = Quote.objects.filter(quote_id=basket_id).values_list("email", flat=True).first()
+        if not email:
+            return
     count = _model("basket", "Line").objects.filter(basket_id=basket_id).count()
     if count == 0 and not Quote.objects.filter(quote_id=basket_id).exists():  # never had a row: none now
         return
@@ -186,6 +191,32 @@ def sync_quote(basket_id: int, site_id: int | None = None) -> None:
         email=email or "",
         item_count=count,
         is_active=status in _active_statuses(),
+        move_store=site_id is not None,
+    )
+
+
+def guest_basket_email(basket_id: int, site_id: int | None, email: str) -> None:
+    """A guest gave ``email`` at checkout: their anonymous basket gets a quote row with it (guest baskets).
+
+    A basket with an owner already has its row (the owner's email); an empty basket gets none, so it never
+    creates a contact. Later line changes keep the row in step (:func:`sync_quote` reads the email back).
+    """
+    basket = _model("basket", "Basket").objects.filter(pk=basket_id).values_list("owner_id", "status").first()
+    if basket is None or basket[0] is not None or not email:
+        return
+    count = _model("basket", "Line").objects.filter(basket_id=basket_id).count()
+    if count == 0:
+        return
+    store = resolve_store(site_id, None)
+    if store is None:
+        return
+    sink().upsert_quote(
+        basket_id,
+        store,
+        customer_id=None,
+        email=canonical_email(email),
+        item_count=count,
+        is_active=basket[1] in _active_statuses(),
         move_store=site_id is not None,
     )
 

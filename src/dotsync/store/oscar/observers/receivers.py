@@ -174,6 +174,25 @@ def basket_addition(sender: Any, request: Any = None, **kwargs: Any) -> None:
         defer("basket_addition", handlers.sync_quote, basket.pk, _site_id(request))
 
 
+class _Masked(str):
+    """An email passed to a handler: shown as ``<email>`` if the handler's failure is logged."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "'<email>'"
+
+
+@receiver("guest_checkout_email")
+def start_checkout(sender: Any, request: Any = None, email: str | None = None, **kwargs: Any) -> None:
+    """Oscar's ``start_checkout`` with the email a guest typed (``CheckoutSessionData.set_guest_email``)."""
+    basket = getattr(request, "basket", None)
+    if email and basket is not None and basket.pk and getattr(basket, "owner_id", None) is None:
+        defer(
+            "guest_checkout_email", handlers.guest_basket_email, basket.pk, _site_id(request), _Masked(email)
+        )
+
+
 @receiver("basket_saved")
 def basket_saved(sender: Any, instance: Any, created: bool = False, **kwargs: Any) -> None:
     """``post_save`` of ``basket.Basket``: submitted or merged baskets become inactive quotes."""

@@ -1,0 +1,406 @@
+"""``abandoned_carts``: the abandoned-cart series 1-3, for customers and guests, per store (reference §2.8).
+
+Every 5 minutes by default. Per store and audience (``customers``, ``guests``), in one transaction each:
+
+1. **Later steps.** ``email_abandoned_cart`` rows whose next step is due in this pass's window
+   (``next_due_at``, see below) move one step on: the basket must still be active, not empty and hold the
+   same items (else the series stops: an ordered or emptied basket's row is deleted, a changed basket
+   starts again at step 1 once it has been left alone again), and the contact must be a subscriber
+   unless non-subscribers are allowed.
+2. **Step 1.** Baskets (``email_quote``) whose last change falls in this pass's window, ``send_after_1``
+   minutes ago, active, with items and an email, start a series, or a new one when their items changed
+   since the last.
+
+For each basket processed: its CartInsight record is queued (``cartUrl`` the basket page), the contact's
+``LAST_QUOTE_ID`` and ``ABANDONED_PROD_NAME`` data fields are queued as a contact update (the only path that
+can create the contact on the platform, and only for a basket with items), and when the step is on with a
+campaign id, an ``email_campaign`` row (``Lost Basket``, send status pending) is queued for the
+``campaigns`` job to send, unless a Lost Basket send to the email was queued or sent within the cart limit.
+
+Better than the reference:
+
+* each pass's window starts where the last successful pass's ended (:mod:`.windows`), so stacked or late
+  runs neither send twice nor skip a basket;
+* ``email_campaign`` has a unique key on (basket, series, step) for Lost Basket rows: a second row for the
+  same basket and step cannot exist;
+* a step is never queued in the same pass as the one before it: a row moved on gets a ``next_due_at``
+  after this pass's window (steps 2 and 3 count from the basket's last change, as the reference's do, but
+  when step 3's delay is not longer than step 2's it comes one pass later rather than never);
+* an empty basket never creates a contact.
+
+Not built yet: PendingOptIn contacts (they need the platform contact's status: the contact-id module),
+exclusion rules (issue 11 §8), the programme-enrolment variant (``ac_program_id``).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from dotsync.accounts import RunContext, WebsiteContext
+from dotsync.config import AUDIENCES, CART_STEPS, StoreSettings, get_store_config
+from dotsync.jobs.automation.windows import open_window
+from dotsync.jobs.base import Job, JobResult, JobScope
+from dotsync.jobs.payloads import cart_insight
+from dotsync.jobs.queue import enqueue_single
+from dotsync.models import (
+    AbandonedCart,
+    Campaign,
+    CampaignEvent,
+    CartStatus,
+    Contact,
+    Quote,
+    Store,
+)
+from dotsync.models.automation import CampaignSendStatus
+from dotsync.models.importer import ImportMode
+from dotsync.models.sync import canonical_email
+from dotsync.store import records
+from dotsync.store.registry import get_adapter
+
+logger = logging.getLogger(__name__)
+
+JOB_ID = "abandoned_carts"
+FIRST_WINDOW = timedelta(minutes=5)
+"""The very first pass of a store looks back this far (the reference's interval), later ones follow on."""
+PAGE = 500
+"""Baskets read from the store per query."""
+_TICK = timedelta(microseconds=1)
+
+
+def _key(audience: str, phase: str) -> str:
+    return f"{phase}:{audience}"
+
+
+def _items(quote: records.Quote) -> tuple[int, str]:
+    """(items count, product ids in basket order) of a basket: the reference's "items changed" inputs."""
+    ids = ",".join("" if line.product_id is None else str(line.product_id) for line in quote.lines)
+    return len(quote.lines), ids[:255]
+
+
+class AbandonedCartsJob(Job):
+    """Queue the abandoned-cart series (see the module docstring)."""
+
+    def run(self, ctx: RunContext) -> JobResult:
+        """One pass over every store of the context's valid websites."""
+        result = JobResult(self.id)
+        result.errors.extend(ctx.problems)
+        now = timezone.now()
+        for wctx in ctx.websites:
+            for store in wctx.stores.values():
+                scfg = get_store_config(store, wctx.cfg)
+                problems = scfg.row_problems
+                if problems:
+                    result.errors.extend(problems)
+                    continue
+                for audience in AUDIENCES:
+                    if not scfg.cart_series_on(audience):
+                        continue
+                    try:
+                        with transaction.atomic():
+                            _Pass(self.id, wctx, store, scfg, audience, now, result).run()
+                    except Exception as exc:  # the pass rolled back; its windows stay for the next run
+                        logger.exception("abandoned_carts: store %s (%s) failed", store.code, audience)
+                        result.errors.append(f"store {store.code} ({audience}): {type(exc).__name__}: {exc}")
+        return result
+
+
+class _Pass:
+    """One store's pass for one audience, inside one transaction."""
+
+    def __init__(
+        self,
+        job_id: str,
+        wctx: WebsiteContext,
+        store: Store,
+        scfg: StoreSettings,
+        audience: str,
+        now: datetime,
+        result: JobResult,
+    ) -> None:
+        self.job_id = job_id
+        self.wctx = wctx
+        self.store = store
+        self.scfg = scfg
+        self.audience = audience
+        self.now = now
+        self.result = result
+        self.guests = audience == "guests"
+        self.adapter = get_adapter()
+        self.mapping = wctx.cfg.data_field_mapping
+
+    # --- the two phases ----------------------------------------------------------------------------
+
+    def run(self) -> None:
+        """Later steps first (rows moved on now are due after this pass), then step 1."""
+        self.later_steps()
+        self.first_step()
+
+    def later_steps(self) -> None:
+        """Move each row whose next step is due in this pass's window one step on."""
+        window = open_window(
+            self.job_id, self.store, _key(self.audience, "next"), self.now, first=FIRST_WINDOW
+        )
+        rows = list(
+            AbandonedCart.objects.filter(
+                store=self.store,
+                status=CartStatus.SENT,
+                abandoned_cart_number__in=CART_STEPS[:-1],
+                customer_id__isnull=self.guests,
+                next_due_at__gt=window.start,
+                next_due_at__lte=window.end,
+            ).order_by("next_due_at", "id")
+        )
+        quotes = {q.quote_id: q for q in Quote.objects.filter(quote_id__in=[r.quote_id for r in rows])}
+        baskets = self._baskets(quotes)
+        subscribed = self._subscribed(r.email for r in rows)
+        for row in rows:
+            self._next_step(row, quotes.get(row.quote_id or 0), baskets.get(row.quote_id or 0), subscribed)
+        window.close()
+
+    def first_step(self) -> None:
+        """Start (or restart) the series of each basket last changed in this pass's step-1 window."""
+        step = self.scfg.cart_step(self.audience, 1)
+        window = open_window(
+            self.job_id, self.store, _key(self.audience, "series1"), self.now - step.delay, first=FIRST_WINDOW
+        )
+        qs = (
+            Quote.objects.filter(
+                store=self.store,
+                is_active=True,
+                item_count__gt=0,
+                customer_id__isnull=self.guests,
+                quote_updated_at__gt=window.start,
+                quote_updated_at__lte=window.end,
+            )
+            .exclude(email="")
+            .order_by("id")
+        )
+        last = 0
+        while True:
+            page = list(qs.filter(id__gt=last)[:PAGE])
+            if not page:
+                break
+            last = page[-1].id
+            quotes = {q.quote_id: q for q in page}
+            baskets = self._baskets(quotes)
+            subscribed = self._subscribed(q.email for q in page)
+            existing = {r.quote_id: r for r in AbandonedCart.objects.filter(quote_id__in=list(quotes))}
+            for quote in page:
+                self._first(quote, baskets.get(quote.quote_id), existing.get(quote.quote_id), subscribed)
+        window.close()
+
+    # --- one basket --------------------------------------------------------------------------------
+
+    def _first(
+        self,
+        quote: Quote,
+        basket: records.Quote | None,
+        row: AbandonedCart | None,
+        subscribed: set[str],
+    ) -> None:
+        if basket is None or not basket.lines:  # an empty basket never creates a contact
+            return
+        if not self._may_mail(quote.email, subscribed):
+            self.result.add(self.wctx.code, "not_subscribed")
+            return
+        count, ids = _items(basket)
+        if (
+            row is not None
+            and row.status != CartStatus.CONFIRMED
+            and (count, ids)
+            == (
+                row.items_count,
+                row.items_ids,
+            )
+        ):
+            self.result.add(self.wctx.code, "unchanged")
+            return  # already in its series
+        if row is None:
+            row = AbandonedCart(
+                quote_id=quote.quote_id, website_id=self.wctx.website.pk, store=self.store, series=1
+            )
+        elif row.abandoned_cart_number > 0:
+            row.series += 1  # the items changed: a new series (the reference sends step 1 again)
+        row.customer_id = quote.customer_id
+        row.email = quote.email
+        row.is_active = True
+        self._sent(row, quote, count, ids, 1)
+        self._touch_contact(quote, basket)
+        self._queue_campaign(row, 1)
+
+    def _next_step(
+        self,
+        row: AbandonedCart,
+        quote: Quote | None,
+        basket: records.Quote | None,
+        subscribed: set[str],
+    ) -> None:
+        if (
+            quote is None
+            or not quote.is_active
+            or quote.item_count <= 0
+            or basket is None
+            or not basket.lines
+        ):
+            row.delete()  # ordered, emptied or gone: the series stops
+            self.result.add(self.wctx.code, "stopped")
+            return
+        count, ids = _items(basket)
+        if (count, ids) != (row.items_count, row.items_ids) or not self._may_mail(row.email, subscribed):
+            row.next_due_at = None  # changed since the last step: step 1's pass starts a new series
+            row.updated_at = self.now
+            row.save(update_fields=["next_due_at", "updated_at"])
+            self.result.add(self.wctx.code, "changed")
+            return
+        number = row.abandoned_cart_number + 1
+        self._sent(row, quote, count, ids, number)
+        self._touch_contact(quote, basket)
+        self._queue_campaign(row, number)
+
+    # --- writes ------------------------------------------------------------------------------------
+
+    def _sent(self, row: AbandonedCart, quote: Quote, count: int, ids: str, number: int) -> None:
+        """Record that step ``number`` was processed, and when the next one is due."""
+        row.status = CartStatus.SENT
+        row.abandoned_cart_number = number
+        row.items_count = count
+        row.items_ids = ids
+        row.quote_updated_at = quote.quote_updated_at
+        row.next_due_at = self._next_due(quote.quote_updated_at, number)
+        row.updated_at = self.now
+        row.save()
+
+    def _next_due(self, changed_at: datetime | None, number: int) -> datetime | None:
+        """When step ``number + 1`` is due: its delay after the basket's last change, after this pass."""
+        if number >= CART_STEPS[-1]:
+            return None
+        delay = self.scfg.cart_step(self.audience, number + 1).delay
+        due = (changed_at or self.now) + delay
+        return max(due, self.now + _TICK)
+
+    def _queue_campaign(self, row: AbandonedCart, number: int) -> None:
+        step = self.scfg.cart_step(self.audience, number)
+        code = self.wctx.code
+        if not step.enabled or step.campaign_id is None:
+            self.result.add(code, f"step{number}_off")
+            return
+        if self._limited(row.email):
+            self.result.add(code, "cart_limit")
+            return
+        label = "Guest Abandoned Cart" if self.guests else "Abandoned Cart"
+        try:
+            with transaction.atomic():  # a savepoint: the (basket, series, step) key refuses a second row
+                Campaign.objects.create(
+                    campaign_id=step.campaign_id,
+                    email=row.email,
+                    customer_id=row.customer_id,
+                    quote_id=row.quote_id,
+                    website_id=row.website_id,
+                    store=self.store,
+                    event_name=CampaignEvent.LOST_BASKET,
+                    message=f"{label} {number}",
+                    step=number,
+                    series=row.series,
+                    send_status=CampaignSendStatus.PENDING,
+                    created_at=self.now,
+                    updated_at=self.now,
+                )
+        except IntegrityError:
+            self.result.add(code, "already_queued")
+            return
+        self.result.add(code, f"step{number}")
+
+    def _limited(self, email: str) -> bool:
+        """True when a Lost Basket send to ``email`` was queued or sent within the cart limit."""
+        limit = self.scfg.cart_limit
+        if not limit:
+            return False
+        return (
+            Campaign.objects.filter(
+                website_id=self.wctx.website.pk,
+                email__iexact=email,
+                event_name=CampaignEvent.LOST_BASKET,
+                created_at__gt=self.now - limit,
+            )
+            .exclude(send_status=CampaignSendStatus.FAILED)
+            .exists()
+        )
+
+    def _touch_contact(self, quote: Quote, basket: records.Quote) -> None:
+        """Queue the basket's CartInsight record and the contact's basket data fields."""
+        website = self.wctx.website
+        email = quote.email
+        site = self.store.site
+        body = cart_insight.cart_insight_json(
+            basket,
+            email=email,
+            store_name=self.store.name,
+            website_name=website.name,
+            cart_url=cart_insight.basket_url(site.domain if site is not None else None),
+        )
+        enqueue_single(
+            website_id=website.pk,
+            import_type=cart_insight.COLLECTION,
+            import_mode=ImportMode.SINGLE,
+            payload={
+                "collection": cart_insight.COLLECTION,
+                "scope": "contact",
+                "type": cart_insight.COLLECTION_TYPE,
+                "key": str(basket.id),
+                "email": email,
+                "json": body,
+            },
+        )
+        fields: dict[str, Any] = {}
+        if self.mapping.get("last_quote_id"):
+            fields[self.mapping["last_quote_id"]] = basket.id
+        if self.mapping.get("abandoned_prod_name"):
+            fields[self.mapping["abandoned_prod_name"]] = cart_insight.most_expensive_name(basket)
+        if fields:
+            enqueue_single(
+                website_id=website.pk,
+                import_type="Contact",
+                import_mode=ImportMode.CONTACT_UPDATE,
+                payload={"email": email, "data_fields": fields, "address_book_id": None},
+            )
+        self.result.add(self.wctx.code, "baskets")
+
+    # --- reads -------------------------------------------------------------------------------------
+
+    def _baskets(self, quotes: dict[int, Quote]) -> dict[int, records.Quote]:
+        ids = [q for q in quotes if q]
+        return {b.id: b for b in self.adapter.quotes(ids)} if ids else {}
+
+    def _subscribed(self, emails: Iterable[str]) -> set[str]:
+        """The emails among ``emails`` subscribed in this website (all of them when not needed)."""
+        wanted = {canonical_email(e) for e in emails if e}
+        if self.scfg.allow_non_subscribers or not wanted:
+            return wanted
+        return set(
+            Contact.objects.filter(
+                website_id=self.wctx.website.pk, email__in=wanted, is_subscriber=True
+            ).values_list("email", flat=True)
+        )
+
+    def _may_mail(self, email: str, subscribed: set[str]) -> bool:
+        return canonical_email(email) in subscribed
+
+
+JOB = AbandonedCartsJob(
+    id=JOB_ID,
+    spec_name="abandoned_cart",
+    summary="abandoned-cart series 1-3 (customers, guests) -> Lost Basket campaign rows",
+    scope=JobScope.WEBSITE,
+    default_frequency=5,
+)
+
+
+def run(website_code: str | None = None) -> JobResult:
+    """Run the abandoned-cart series once (every enabled website, or ``website_code``)."""
+    return JOB(website_code)

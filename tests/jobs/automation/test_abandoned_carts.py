@@ -1,0 +1,295 @@
+"""The ``abandoned_carts`` job on the real Oscar shop: baskets change through Oscar, the observers write
+``email_quote`` on commit, the clock moves with time-machine, and the job queues ``email_campaign`` rows.
+
+Settings come from the store scope (``dotsync_store_config``) over the website's.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+import pytest
+import time_machine
+from django.db import IntegrityError, transaction
+from oscar.core.loading import get_class
+
+from dotsync.jobs.automation import abandoned_carts
+from dotsync.jobs.queue import Envelope
+from dotsync.models import (
+    AbandonedCart,
+    Campaign,
+    CampaignEvent,
+    Importer,
+    Quote,
+    StoreConfig,
+)
+from dotsync.models.automation import CampaignSendStatus
+from dotsync.testing.shop import make_basket, make_customer, store_request
+from tests.jobs.batch_helpers import contact, enable
+
+pytestmark = pytest.mark.django_db
+
+T0 = datetime.fromisoformat("2026-01-05 10:00:00+00:00")
+SERIES = {
+    "ac_customers_enabled_1": True,
+    "ac_customers_enabled_2": True,
+    "ac_customers_enabled_3": True,
+    "ac_customers_send_after_1": 15,
+    "ac_customers_send_after_2": 2,
+    "ac_customers_send_after_3": 24,
+    "ac_customers_campaign_1": 11,
+    "ac_customers_campaign_2": 12,
+    "ac_customers_campaign_3": 13,
+    "ac_allow_non_subscribers": True,
+}
+
+
+@pytest.fixture
+def clock() -> Any:
+    with time_machine.travel(T0, tick=False) as traveller:
+        yield traveller
+
+
+@pytest.fixture
+def main(scope: Any) -> Any:
+    """The main website enabled (fake credentials: the importer is not run here), main_en's settings."""
+    enable(scope.main)
+    return scope
+
+
+def store_settings(store: Any, **overrides: Any) -> None:
+    StoreConfig.objects.update_or_create(store=store, defaults={"overrides": overrides})
+
+
+def steps(quote_id: int) -> list[tuple[int, int, int, str]]:
+    """(series, step, campaign id, message) of the basket's Lost Basket rows, in order."""
+    rows = Campaign.objects.filter(quote_id=quote_id, event_name=CampaignEvent.LOST_BASKET).order_by("id")
+    return [(r.series, r.step or 0, r.campaign_id, r.message) for r in rows]
+
+
+def run() -> Any:
+    result = abandoned_carts.run()
+    assert not result.errors, result.errors
+    return result
+
+
+@pytest.fixture
+def carol_basket(main: Any, clock: Any, django_capture_on_commit_callbacks: Any) -> Any:
+    """Carol's basket in main_en, one shirt, last changed at T0 (through the observers)."""
+    from dotsync.testing.shop import make_product
+
+    store_settings(main.main_en, **SERIES)
+    carol = make_customer("carol@example.com", "Carol", "Cook")
+    shirt = make_product("Shirt", "19.99")
+    with django_capture_on_commit_callbacks(execute=True):
+        basket = make_basket(carol, [(shirt, 1)], main.main_en)
+    assert Quote.objects.get(quote_id=basket.pk).quote_updated_at == T0
+    return basket
+
+
+def test_customer_series_reaches_each_step_at_its_delay(carol_basket, clock):
+    basket = carol_basket
+    run()  # T0: the first window ends at T0 - 15 min
+    clock.shift(timedelta(minutes=10))
+    run()
+    assert steps(basket.pk) == []
+    clock.shift(timedelta(minutes=5))  # T0 + 15 min
+    run()
+    assert steps(basket.pk) == [(1, 1, 11, "Abandoned Cart 1")]
+    row = AbandonedCart.objects.get(quote_id=basket.pk)
+    assert (row.abandoned_cart_number, row.status, row.email) == (1, "Sent", "carol@example.com")
+    assert row.next_due_at == T0 + timedelta(hours=2)
+    clock.move_to(T0 + timedelta(hours=2) - timedelta(seconds=1))
+    run()
+    assert len(steps(basket.pk)) == 1
+    clock.move_to(T0 + timedelta(hours=2))
+    run()
+    assert steps(basket.pk)[-1] == (1, 2, 12, "Abandoned Cart 2")
+    clock.move_to(T0 + timedelta(hours=24))
+    run()
+    assert steps(basket.pk) == [
+        (1, 1, 11, "Abandoned Cart 1"),
+        (1, 2, 12, "Abandoned Cart 2"),
+        (1, 3, 13, "Abandoned Cart 3"),
+    ]
+    assert set(Campaign.objects.values_list("send_status", flat=True)) == {CampaignSendStatus.PENDING}
+    clock.shift(timedelta(days=3))
+    run()
+    assert len(steps(basket.pk)) == 3  # the series is over
+
+
+def test_each_processed_basket_queues_its_cart_insight_and_data_fields(carol_basket, clock):
+    clock.move_to(T0 + timedelta(minutes=15))
+    run()
+    queued = {(i.import_type, i.import_mode): Envelope.load(i).payload for i in Importer.objects.all()}
+    insight = queued[("CartInsight", "Single")]
+    assert insight["key"] == str(carol_basket.pk) and insight["email"] == "carol@example.com"
+    body = insight["json"]
+    assert body["cartId"] == str(carol_basket.pk)
+    assert body["cartUrl"] == "https://main.example.com/basket/"
+    assert body["cartPhase"] == "ORDER_PENDING"
+    assert [line["name"] for line in body["lineItems"]] == ["Shirt"]
+    fields = queued[("Contact", "Contact_Update")]["data_fields"]
+    assert fields == {"LAST_QUOTE_ID": carol_basket.pk, "ABANDONED_PROD_NAME": "Shirt"}
+
+
+def test_stacked_and_late_runs_send_exactly_once_and_step_3_never_with_step_2(carol_basket, clock):
+    basket = carol_basket
+    run()
+    clock.move_to(T0 + timedelta(minutes=15))
+    run()
+    run()  # stacked over the same window
+    assert len(steps(basket.pk)) == 1
+    clock.move_to(T0 + timedelta(hours=30))  # late: steps 2 and 3 both due
+    run()
+    assert [s[1] for s in steps(basket.pk)] == [1, 2]  # step 3 waits for the next pass
+    run()  # same instant: its window is empty
+    assert [s[1] for s in steps(basket.pk)] == [1, 2]
+    clock.shift(timedelta(minutes=5))
+    run()
+    run()
+    assert [s[1] for s in steps(basket.pk)] == [1, 2, 3]
+    # the unique key refuses a second row for the same basket, series and step, whoever writes it
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Campaign.objects.create(
+            campaign_id=11,
+            email="carol@example.com",
+            quote_id=basket.pk,
+            website_id=basket_website(basket),
+            event_name=CampaignEvent.LOST_BASKET,
+            step=1,
+            series=1,
+        )
+
+
+def basket_website(basket: Any) -> int:
+    return Quote.objects.get(quote_id=basket.pk).website_id
+
+
+def test_series_stops_when_the_basket_is_ordered(carol_basket, clock, django_capture_on_commit_callbacks):
+    clock.move_to(T0 + timedelta(minutes=15))
+    run()
+    with django_capture_on_commit_callbacks(execute=True):
+        carol_basket.submit()  # checkout done: the basket is submitted
+    assert not Quote.objects.get(quote_id=carol_basket.pk).is_active
+    clock.move_to(T0 + timedelta(hours=25))
+    run()
+    assert [s[1] for s in steps(carol_basket.pk)] == [1]
+    assert not AbandonedCart.objects.filter(quote_id=carol_basket.pk).exists()
+
+
+def test_series_stops_when_the_basket_is_emptied(carol_basket, clock, django_capture_on_commit_callbacks):
+    clock.move_to(T0 + timedelta(minutes=15))
+    run()
+    clock.move_to(T0 + timedelta(minutes=40))
+    with django_capture_on_commit_callbacks(execute=True):
+        carol_basket.flush()
+    assert Quote.objects.get(quote_id=carol_basket.pk).item_count == 0
+    clock.move_to(T0 + timedelta(hours=25))
+    run()
+    assert [s[1] for s in steps(carol_basket.pk)] == [1]
+
+
+def test_changed_items_start_the_series_again_as_the_reference_does(
+    carol_basket, clock, django_capture_on_commit_callbacks
+):
+    from dotsync.testing.shop import make_product
+
+    basket = carol_basket
+    clock.move_to(T0 + timedelta(minutes=15))
+    run()
+    clock.move_to(T0 + timedelta(minutes=30))
+    mug = make_product("Mug", "8.00")
+    with django_capture_on_commit_callbacks(execute=True):
+        basket.add_product(mug, 1)
+    for minutes in (35, 40, 45):  # the changed basket is left alone for 15 minutes again
+        clock.move_to(T0 + timedelta(minutes=minutes))
+        run()
+    assert steps(basket.pk) == [(1, 1, 11, "Abandoned Cart 1"), (2, 1, 11, "Abandoned Cart 1")]
+    clock.move_to(T0 + timedelta(hours=2))  # step 2 of the first series: the items changed since
+    run()
+    assert len(steps(basket.pk)) == 2
+    clock.move_to(T0 + timedelta(minutes=30) + timedelta(hours=2))
+    run()
+    assert steps(basket.pk)[-1] == (2, 2, 12, "Abandoned Cart 2")
+    row = AbandonedCart.objects.get(quote_id=basket.pk)
+    assert (row.series, row.items_count, row.abandoned_cart_number) == (2, 2, 2)
+
+
+def test_no_second_send_within_the_cart_limit(carol_basket, clock):
+    store_settings(
+        carol_basket_store(carol_basket), **{**SERIES, "ac_cart_limit": 24, "ac_customers_send_after_3": 48}
+    )
+    clock.move_to(T0 + timedelta(minutes=15))
+    run()
+    clock.move_to(T0 + timedelta(hours=2))
+    result = run()
+    assert result.total("cart_limit") == 1
+    clock.move_to(T0 + timedelta(hours=48))
+    run()
+    assert [s[1] for s in steps(carol_basket.pk)] == [1, 3]
+
+
+def carol_basket_store(basket: Any) -> Any:
+    return Quote.objects.select_related("store").get(quote_id=basket.pk).store
+
+
+def test_subscribers_only_unless_non_subscribers_are_allowed(carol_basket, clock, main):
+    settings = {**SERIES, "ac_allow_non_subscribers": False}
+    store_settings(main.main_en, **settings)
+    clock.move_to(T0 + timedelta(minutes=15))
+    result = run()
+    assert result.total("not_subscribed") == 1 and steps(carol_basket.pk) == []
+    assert not Importer.objects.exists()
+
+
+def test_an_empty_basket_never_creates_a_contact(main, clock, django_capture_on_commit_callbacks):
+    store_settings(main.main_en, **SERIES)
+    dave = make_customer("dave@example.com", "Dave", "Doe")
+    with django_capture_on_commit_callbacks(execute=True):
+        make_basket(dave, [], main.main_en)
+    for minutes in (0, 15, 30):
+        clock.move_to(T0 + timedelta(minutes=minutes))
+        run()
+    assert not Importer.objects.exists() and not Campaign.objects.exists()
+
+
+def test_guest_series_starts_from_the_email_given_at_checkout(
+    main, clock, django_capture_on_commit_callbacks
+):
+    from dotsync.testing.shop import make_product
+
+    store_settings(
+        main.main_en,
+        ac_guests_enabled_1=True,
+        ac_guests_enabled_2=True,
+        ac_guests_send_after_1=20,
+        ac_guests_send_after_2=1,
+        ac_guests_campaign_1=21,
+        ac_guests_campaign_2=22,
+        ac_allow_non_subscribers=False,
+    )
+    contact(main.main_en, "gina@example.com", guest=True, subscriber_status=1)  # a subscribed guest
+    mug = make_product("Mug", "8.00")
+    with django_capture_on_commit_callbacks(execute=True):
+        basket = make_basket(None, [(mug, 2)], main.main_en)
+    assert not Quote.objects.filter(quote_id=basket.pk).exists()  # no email yet: no row
+    # Oscar's checkout gateway: the guest types an email; CheckoutSessionData.set_guest_email, then
+    # start_checkout with the request (sent here as the view sends it: the test has no session)
+    request = store_request(main.main_en, None, "/checkout/")
+    request.basket = basket
+    with django_capture_on_commit_callbacks(execute=True):
+        get_class("checkout.signals", "start_checkout").send_robust(
+            sender=None, request=request, email="Gina@Example.com"
+        )
+    quote = Quote.objects.get(quote_id=basket.pk)
+    assert (quote.email, quote.customer_id, quote.item_count) == ("gina@example.com", None, 1)
+    run()
+    clock.move_to(T0 + timedelta(minutes=20))
+    run()
+    assert steps(basket.pk) == [(1, 1, 21, "Guest Abandoned Cart 1")]
+    clock.move_to(T0 + timedelta(hours=1))
+    run()
+    assert steps(basket.pk)[-1] == (1, 2, 22, "Guest Abandoned Cart 2")
+    assert Campaign.objects.get(step=2).customer_id is None
