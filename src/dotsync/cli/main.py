@@ -8,6 +8,7 @@ from dotsync.cli import (
     config_cmd,
     datafields,
     demo,
+    erase,
     install,
     jobs,
     retry,
@@ -31,6 +32,7 @@ COMMANDS: list[click.Command] = [
     *config_cmd.COMMANDS,
     *rotate_key.COMMANDS,
     *retry.COMMANDS,
+    *erase.COMMANDS,
     *serve.COMMANDS,
 ]
 """Every subcommand, in the order they are registered."""

@@ -217,6 +217,21 @@ class Migration(migrations.Migration):
             name='website',
             field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='stores', to='dotsync.website'),
         ),
+        migrations.CreateModel(
+            name='Erasure',
+            fields=[
+                ('id', models.AutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('subject_hash', models.CharField(db_index=True, max_length=64)),
+                ('outcome', models.CharField(choices=[('complete', 'complete'), ('incomplete', 'incomplete: see the platform status and in-flight count')], max_length=16)),
+                ('platform_status', models.CharField(choices=[('deleted', 'contact deleted'), ('absent', 'no contact on the platform'), ('suppressed', 'suppressed contact kept by the platform (it cannot be deleted)'), ('failed', 'the platform could not be asked or refused; erase again later'), ('not_configured', 'a website had no valid platform settings')], max_length=16)),
+                ('counts', models.JSONField(blank=True, default=dict, help_text='rows deleted per table; no personal data')),
+                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
+                ('website', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='dotsync.website')),
+            ],
+            options={
+                'db_table': 'email_erasure',
+            },
+        ),
         migrations.AddField(
             model_name='contact',
             name='website',

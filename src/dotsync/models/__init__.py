@@ -12,6 +12,7 @@ from dotsync.models.automation import (
     CampaignEvent,
     CartStatus,
 )
+from dotsync.models.erasure import Erasure, ErasureOutcome, PlatformErasure
 from dotsync.models.importer import Importer
 from dotsync.models.monitor import MonitorAlert, NotifyStatus
 from dotsync.models.newsletter import NewsletterSubscriber
@@ -43,6 +44,8 @@ __all__ = [
     "Contact",
     "ContactConsent",
     "CouponAttribute",
+    "Erasure",
+    "ErasureOutcome",
     "FailedAuth",
     "HoldReason",
     "Importer",
@@ -54,6 +57,7 @@ __all__ = [
     "NewsletterSubscriber",
     "NotifyStatus",
     "Order",
+    "PlatformErasure",
     "Quote",
     "Review",
     "RunOutcome",

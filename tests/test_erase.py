@@ -1,0 +1,162 @@
+"""``dotsync erase EMAIL``: nothing of the person is left in dotsync or in the sandbox, and an audit row
+without personal data is.
+
+The real Oscar shop is synced into the sandbox over HTTP first (``sync all``), so the person has contact
+rows, subscriptions, order/basket/review/wishlist sync rows, finished imports with archived CSVs, and a
+contact with insight data on the platform.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+from django.apps import apps
+from django.db import models
+
+from dotsync.cli.main import main
+from dotsync.erasure import subject_hash
+from dotsync.install.backfill import backfill
+from dotsync.jobs.automap import automap
+from dotsync.jobs.importer.bulk import archive_dir
+from dotsync.jobs.runner import sync_all
+from dotsync.models import (
+    Automation,
+    Campaign,
+    Contact,
+    ContactConsent,
+    Erasure,
+    Importer,
+    Order,
+    Review,
+    SyncStatus,
+    Wishlist,
+)
+from dotsync.models.importer import ImportStatus
+from dotsync.testing.platform_setup import configure_websites
+
+pytestmark = pytest.mark.django_db
+
+ALICE = "alice@example.com"  # a customer of main: orders, basket, wishlist, review, two subscriptions
+
+
+@pytest.fixture
+def synced(shop, sandbox, settings, tmp_path):
+    settings.VAR_DIR = tmp_path / "var"
+    accounts = configure_websites(sandbox, shop.scope.websites)
+    automap()
+    backfill()
+    summary = sync_all(timeout=60)
+    assert summary["drained"] and not summary["errors"], summary
+    return accounts
+
+
+def _mentions(email: str) -> dict[str, int]:
+    """Rows of every dotsync table with the address in any text column (case-insensitive)."""
+    found = {}
+    for model in apps.get_app_config("dotsync").get_models():
+        text = [f.name for f in model._meta.fields if isinstance(f, models.CharField | models.TextField)]
+        if not text:
+            continue
+        query = models.Q()
+        for name in text:
+            query |= models.Q(**{f"{name}__icontains": email})
+        n = model._default_manager.filter(query).count()
+        if n:
+            found[model._meta.db_table] = n
+    return found
+
+
+def _but_history(found: dict[str, int]) -> dict[str, int]:
+    return {table: n for table, n in found.items() if table != "email_importer"}
+
+
+def _sandbox_text(sandbox: Any) -> str:
+    return json.dumps(sandbox.state()).lower()
+
+
+def test_erase_leaves_nothing_of_the_person(shop, sandbox, synced):
+    customer_id = shop.customers["alice"].pk
+    contact = Contact.objects.get(website=shop.scope.main, email=ALICE)
+    ContactConsent.objects.create(email_contact=contact, consent_text="yes please", consent_ip="10.0.0.1")
+    Campaign.objects.create(campaign_id=2, email="Alice@Example.com", website=shop.scope.main)
+    Automation.objects.create(automation_type="customer", email=ALICE, website=shop.scope.main)
+    # queued work carrying alice and someone else: alice goes, the other is queued again
+    carol = Contact.objects.get(website=shop.scope.main, email="carol@example.com")
+    Contact.objects.filter(pk__in=[contact.pk, carol.pk]).update(sync_status=SyncStatus.MODIFIED)
+    from tests.jobs.importer_helpers import contact_batch
+
+    pending = contact_batch(shop.scope.main, [contact, carol])
+    assert "email_importer" in _mentions(ALICE) and "email_order" in _mentions(ALICE)
+    assert ALICE in _sandbox_text(sandbox)
+    archived = list(archive_dir().glob("*.csv"))
+    assert any(ALICE in p.read_text() for p in archived)
+    others = ("bob@example.com", "carol@example.com")
+    others_before = {e: _but_history(_mentions(e)) for e in others}
+
+    result = CliRunner().invoke(main, ["erase", "Alice@Example.com", "--json"])
+
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    assert report["outcome"] == "complete" and report["platform"] == "deleted"
+    counts = report["counts"]
+    assert counts["platform_contacts"] == 1  # main's account (alice never bought in the outlet)
+    assert (
+        counts["email_contact"] >= 1 and counts["email_order"] >= 1 and counts["newsletter_subscriber"] == 2
+    )
+    assert counts["email_contact_consent"] == 1 and counts["email_campaign"] == 1
+    assert counts["requeued_records"] == 2 and counts["in_flight"] == 0  # carol and alice (then erased)
+    assert _mentions(ALICE) == {}  # nothing in any dotsync table
+    assert not Review.objects.filter(customer_id=customer_id).exists()
+    assert not Wishlist.objects.filter(customer_id=customer_id).exists()
+    assert ALICE not in _sandbox_text(sandbox)  # contact, list memberships, insight data: gone
+    assert not any(ALICE in p.read_text() for p in archive_dir().glob("*.csv"))
+    assert not Importer.objects.filter(pk=pending.pk).exists()
+    carol.refresh_from_db()
+    assert carol.sync_status == SyncStatus.MODIFIED and carol.importer_id is None  # sent with the next run
+    # the others keep everything but the finished imports that also carried alice (history, deleted)
+    assert {e: _but_history(_mentions(e)) for e in others} == others_before
+    assert Order.objects.filter(email__iexact="bob@example.com").exists()
+
+    (audit,) = Erasure.objects.all()
+    assert audit.subject_hash == subject_hash(ALICE) and ALICE not in audit.subject_hash
+    assert audit.outcome == "complete" and audit.platform_status == "deleted"
+    assert "alice" not in json.dumps(audit.counts).lower() and audit.website is None
+
+    again = CliRunner().invoke(main, ["erase", ALICE])  # nothing left: still complete, nothing removed
+    assert again.exit_code == 0, again.output
+    assert "platform: absent" in again.output and Erasure.objects.count() == 2
+
+
+def test_a_suppressed_contact_or_work_in_flight_leaves_the_erasure_incomplete(shop, sandbox, synced):
+    sandbox.suppress(ALICE, account=synced["main"].username)  # the platform keeps suppressed contacts
+    Importer.objects.create(
+        import_type="Customer",
+        website=shop.scope.main,
+        import_status=ImportStatus.IMPORTING,
+        import_data=json.dumps({"table": "email_contact", "rows": [], "payload": {"csv": ALICE}}),
+    )
+
+    result = CliRunner().invoke(main, ["erase", ALICE, "--website", "main", "--json"])
+
+    assert result.exit_code == 1
+    report = json.loads(result.output)
+    assert report["outcome"] == "incomplete" and report["platform"] == "suppressed"
+    assert report["counts"]["in_flight"] == 1
+    assert not Contact.objects.filter(email=ALICE).exists()  # the store side is erased all the same
+    assert Erasure.objects.get().website == shop.scope.main
+
+
+def test_erase_in_one_website_keeps_the_other(shop, sandbox, synced):
+    assert Contact.objects.filter(email="guest@example.com").count() == 2  # a guest of main and of the outlet
+    result = CliRunner().invoke(main, ["erase", "guest@example.com", "--website", "outlet"])
+    assert result.exit_code == 0, result.output
+    assert list(
+        Contact.objects.filter(email="guest@example.com").values_list("website__code", flat=True)
+    ) == ["main"]
+    assert "guest@example.com" in sandbox.contacts(synced["main"].username)
+    assert "guest@example.com" not in sandbox.contacts(synced["outlet"].username)
+    bad = CliRunner().invoke(main, ["erase", "guest@example.com", "--website", "nope"])
+    assert bad.exit_code == 2 and "no website" in bad.output
