@@ -8,6 +8,8 @@
   (:func:`dotsync.runtime.scheduler.plan`): one entry per enabled (job, unit), named ``job[unit]``, every
   ``frequency`` minutes. Restart beat after changing a job frequency or enabling a website.
   ``DOTSYNC_CELERY_BEAT_SECONDS`` replaces every interval with that many seconds (tests).
+* The fast path: a shop process with ``DOTSYNC_NUDGE_LISTENERS=dotsync.celery.send_nudge`` sends one
+  de-duplicated ``dotsync.nudged`` task per (job, website) and debounce window (:func:`send_nudge`).
 * Worker processes share one rate-limit budget per account through Redis
   (:class:`~dotsync.platform.dotdigital.ratelimit.RedisRateLimiter`, budget from ``DOTSYNC_RATE_LIMIT``)
   when ``DOTSYNC_REDIS_URL`` is set.
@@ -19,6 +21,7 @@ else ``redis://127.0.0.1:6379/0``), and Django's settings as for the ``dotsync``
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 from typing import Any
@@ -32,6 +35,7 @@ logger = logging.getLogger(__name__)
 
 DEFAULT_BROKER_URL = "redis://127.0.0.1:6379/0"
 TASK_NAME = "dotsync.run_job"
+NUDGE_TASK = "dotsync.nudged"
 BEAT_SECONDS_ENV = "DOTSYNC_CELERY_BEAT_SECONDS"
 
 
@@ -69,6 +73,57 @@ def run_job(job_id: str, unit: str) -> dict[str, str]:
 
     run = run_unit(job_id, unit)
     return {"job": job_id, "unit": unit, "outcome": str(run.outcome) if run is not None else "not-enabled"}
+
+
+@app.task(name=NUDGE_TASK)
+def nudged(job_id: str, website_id: int, poll: int = 0) -> dict[str, Any]:
+    """The fast path under Celery: run a nudged job for a website, then its account's importer.
+
+    Sent by :func:`send_nudge` once per (job, website) and debounce window. While the account has
+    imports in flight, the task sends itself again for the importer after
+    :data:`~dotsync.runtime.fastpath.PROMPT_POLLS` seconds (1, 2, 4, 8), one chain per website.
+    """
+    setup_django()
+    from dotsync.runtime.fastpath import IMPORTER, PROMPT_POLLS, run_nudged
+
+    flying = run_nudged(job_id, website_id)
+    again = flying and poll < len(PROMPT_POLLS)
+    if again and _once(f"dotsync:nudge-poll:{website_id}", PROMPT_POLLS[poll]):
+        nudged.apply_async((IMPORTER, website_id, poll + 1), countdown=PROMPT_POLLS[poll])
+    return {"job": job_id, "website": website_id, "in_flight": flying}
+
+
+def _once(key: str, seconds: float) -> bool:
+    """True for the first caller within ``seconds`` (Redis ``SET NX PX``, shared by every process)."""
+    return bool(_redis().set(key, "1", nx=True, px=max(1, int(seconds * 1000))))
+
+
+@functools.cache
+def _redis() -> Any:
+    import redis
+
+    from dotsync.runtime.locks import redis_url
+
+    return redis.Redis.from_url(redis_url() or broker_url())
+
+
+def send_nudge(job_id: str, website_id: int) -> bool:
+    """A nudge listener (:mod:`dotsync.jobs.nudge`) for a shop whose jobs run under Celery.
+
+    Sends ``dotsync.nudged`` once per (job, website) per debounce window (a Redis ``SET NX`` key
+    that expires with the window), to run when the window ends. Enable it in the shop's process with
+    ``DOTSYNC_NUDGE_LISTENERS=dotsync.celery.send_nudge``.
+
+    Returns:
+        True when a task was sent (False: one is already on its way for this window).
+    """
+    from dotsync.runtime.fastpath import DEBOUNCE
+
+    window = DEBOUNCE.total_seconds()
+    if not _once(f"dotsync:nudge:{job_id}:{website_id}", window):
+        return False
+    nudged.apply_async((job_id, website_id), countdown=window)
+    return True
 
 
 def beat_schedule() -> dict[str, dict[str, Any]]:

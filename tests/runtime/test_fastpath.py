@@ -9,6 +9,8 @@ time-machine (the debounce window, the importer's prompt poll). Nothing sleeps; 
 
 from __future__ import annotations
 
+import json
+import os
 import random
 from datetime import timedelta
 from typing import Any
@@ -122,9 +124,7 @@ def test_a_burst_above_n_is_one_batch_import(
     shop: Shop, sandbox: Any, accounts: dict[str, SandboxAccount], django_capture_on_commit_callbacks: Any
 ) -> None:
     run_sync()
-    row = WebsiteConfig.objects.get(website=shop.scope.main)
-    row.extra = {**(row.extra or {}), "batch_sizes": {"singles_below": 2}}
-    row.save()
+    WebsiteConfig.objects.filter(website=shop.scope.main).update(batch_sizes={"singles_below": 2})
     JobNudge.objects.all().delete()
     main = shop.scope.main.pk
     before = set(Importer.objects.values_list("pk", flat=True))
@@ -155,3 +155,73 @@ def test_a_nudge_for_a_busy_unit_runs_it_again_when_it_ends(scope: Any, sandbox:
     with time_machine.travel(timezone.now(), tick=False):
         worker.fp.fire(worker.entries[unit])  # the run ends: it is brought forward once more
         assert unit in worker.due_now()
+
+
+REDIS_URL = os.environ.get("DOTSYNC_FASTPATH_REDIS_URL", "redis://127.0.0.1:6379/14")
+
+
+@pytest.fixture
+def redis_db(monkeypatch: pytest.MonkeyPatch) -> Any:
+    """A Redis database this test owns (flushed), as broker and lock store; a failure under CI=true."""
+    import redis
+
+    client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=3)
+    try:
+        client.ping()
+    except redis.RedisError as exc:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"the Celery fast path needs Redis at {REDIS_URL}: {exc} (CI=true)")
+        pytest.skip(f"the Celery fast path needs Redis at {REDIS_URL}: {exc}")
+    client.flushdb()
+    monkeypatch.setenv("DOTSYNC_REDIS_URL", REDIS_URL)
+    from dotsync import celery
+
+    celery._redis.cache_clear()
+    monkeypatch.setattr(celery.app.conf, "broker_url", REDIS_URL)
+    yield client
+    celery._redis.cache_clear()
+    client.flushdb()
+
+
+def queued(client: Any) -> list[dict[str, Any]]:
+    """The task messages waiting in Celery's default queue on the broker, as (task, args)."""
+    out = []
+    for raw in client.lrange("celery", 0, -1):
+        msg = json.loads(raw)
+        out.append({"task": msg["headers"]["task"], "args": msg["headers"]["argsrepr"]})
+    return out
+
+
+def test_under_celery_a_nudge_is_one_task_per_window_and_the_task_runs_the_fast_path(
+    shop: Shop,
+    sandbox: Any,
+    accounts: dict[str, SandboxAccount],
+    django_capture_on_commit_callbacks: Any,
+    redis_db: Any,
+) -> None:
+    from dotsync import celery
+    from dotsync.jobs import nudge
+
+    run_sync()
+    main = shop.scope.main.pk
+    nudge.add_listener(celery.send_nudge)
+    try:
+        with django_capture_on_commit_callbacks(execute=True):
+            order = place_order(shop.customers["alice"], [shop.products["mug"]], shop.scope.main_en)
+        with django_capture_on_commit_callbacks(execute=True):
+            set_order_status(order, "complete")  # a second change inside the window: no second task
+    finally:
+        nudge.remove_listener(celery.send_nudge)
+    tasks = queued(redis_db)
+    assert sorted(t["args"] for t in tasks) == sorted([f"('orders', {main})", f"('contacts', {main})"])
+    assert {t["task"] for t in tasks} == {celery.NUDGE_TASK}
+
+    # what a worker does with the orders task: the nudged run (a single call) and the importer at once
+    redis_db.delete("celery")
+    result = celery.nudged.run("orders", main)
+    held = view(sandbox, accounts["main"]).insight["Orders"][str(order.number)]["json"]
+    assert held["orderStatus"] == "complete"
+    sent = Importer.objects.filter(import_type="Orders", website_id=main).order_by("-pk").first()
+    assert sent is not None and sent.import_mode == ImportMode.SINGLE
+    assert result == {"job": "orders", "website": main, "in_flight": False}
+    assert queued(redis_db) == []  # nothing in flight: no prompt poll sent

@@ -11,8 +11,8 @@ Who acts on it:
 
 * ``dotsync run`` reads the table every half second (:mod:`dotsync.runtime.fastpath`), so a shop
   in another process nudges it through the database (SQLite or PostgreSQL);
-* listeners added with :func:`add_listener` are told after the commit (:mod:`dotsync.celery`
-  sends a de-duplicated task this way).
+* listeners added with :func:`add_listener` (or named in ``DOTSYNC_NUDGE_LISTENERS``) are told
+  after the commit: ``dotsync.celery.send_nudge`` sends a de-duplicated Celery task.
 
 Catalogue changes nudge nothing: the catalogue job runs at its own interval.
 
@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import os
 from collections.abc import Callable, Iterable
 from typing import Any, cast
 
@@ -57,6 +58,28 @@ queue importer rows and nothing else (deletes). An event not listed nudges nothi
 
 Listener = Callable[[str, int], None]
 _listeners: list[Listener] = []
+
+LISTENERS_ENV = "DOTSYNC_NUDGE_LISTENERS"
+"""Comma-separated dotted paths of listeners to add when the first nudge is written, e.g.
+``dotsync.celery.send_nudge`` in a shop whose jobs run under Celery (``settings.DOTSYNC
+["nudge_listeners"]``, a list, works too)."""
+
+_configured = False
+
+
+def _configure() -> None:
+    """Add the listeners named in the environment or settings (once per process)."""
+    global _configured
+    if _configured:
+        return
+    _configured = True
+    from django.conf import settings
+    from django.utils.module_loading import import_string
+
+    names = [n.strip() for n in os.environ.get(LISTENERS_ENV, "").split(",") if n.strip()]
+    names += list(getattr(settings, "DOTSYNC", {}).get("nudge_listeners", []))
+    for name in names:
+        add_listener(import_string(name))
 
 
 def add_listener(listener: Listener) -> None:
@@ -97,6 +120,7 @@ def nudge(job_ids: Iterable[str], website_ids: Iterable[int]) -> int:
     JobNudge.objects.bulk_create(
         [JobNudge(job_id=j, website_id=w, nudged_at=now) for j, w in pairs], ignore_conflicts=True
     )
+    _configure()
     if _listeners:
         transaction.on_commit(functools.partial(_tell, pairs))
     return len(pairs)

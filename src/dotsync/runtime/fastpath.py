@@ -33,7 +33,7 @@ from dotsync.jobs.nudge import IMPORTER
 from dotsync.jobs.singles import fast_path
 from dotsync.models import Importer, JobNudge
 from dotsync.models.importer import ImportStatus
-from dotsync.runtime.runs import Unit
+from dotsync.runtime.runs import Unit, account_label, run_job, units
 
 
 class Entry(Protocol):
@@ -251,3 +251,36 @@ def in_flight(website_ids: list[int]) -> bool:
         .exclude(import_id="")
         .exists()
     )
+
+
+def run_nudged(job_id: str, website_id: int) -> bool:
+    """The fast path without ``dotsync run`` (the Celery task ``dotsync.nudged``): one nudge, run now.
+
+    Runs the nudged job's unit for the website (as a nudged run, unless the job is off for it), then
+    the importer of the website's account, each through :func:`~dotsync.runtime.runs.run_job` (same
+    locks and ``email_job_run`` as the scheduler).
+
+    Returns:
+        True when the account still has imports in flight (the caller polls again soon).
+    """
+    from dotsync.accounts import RunContext
+    from dotsync.jobs.registry import JOBS
+
+    ctx = RunContext.resolve()
+    website = next((w for w in ctx.enabled if w.website.pk == website_id), None)
+    if website is None:
+        return False
+    job = JOBS.get(job_id)
+    if job is not None and job_id != IMPORTER and job.frequency(website.cfg) > 0:
+        unit = next((u for u in units(job, ctx) if u.label == website.code), None)
+        if unit is not None:
+            with fast_path():
+                run_job(unit)
+    account = next((a for a in ctx.accounts if website_id in a.website_ids), None)
+    if account is None:
+        return False
+    label = account_label(account)
+    importer = next((u for u in units(JOBS[IMPORTER], ctx) if u.label == label), None)
+    if importer is not None:
+        run_job(importer)
+    return in_flight(account.website_ids)
