@@ -32,6 +32,8 @@ from dotsync.jobs.automation import (
     review_requests,
     unsubscriber,
 )
+from dotsync.jobs.automation.cleaner import CleanerJob
+from dotsync.jobs.automation.feed import FeedJob
 from dotsync.jobs.base import Job
 from dotsync.jobs.importer import ImporterJob
 
@@ -63,5 +65,10 @@ agree: ``tests/jobs/test_registry.py`` checks it.
 
 
 def batching_jobs() -> list[Job]:
-    """Every job but the importer, in registry order."""
-    return [job for job in ALL if not isinstance(job, ImporterJob)]
+    """Every job but the importer, in registry order, without the scheduled housekeeping.
+
+    ``unsubscriber`` and ``resubscriber`` (they read the platform's change feeds into the store) and
+    the ``cleaner`` run on their schedule (``dotsync run``) or alone (``dotsync sync JOB``): a
+    ``sync all`` sends the store to the platform, and one with no store changes makes no call.
+    """
+    return [job for job in ALL if not isinstance(job, (ImporterJob, FeedJob, CleanerJob))]
