@@ -25,10 +25,20 @@ from dotsync.models import WebsiteConfig
 
 log = logging.getLogger("dotsync.jobs.automap")
 
+CONTACT_UPDATE_KEYS: tuple[str, ...] = ("last_quote_id", "abandoned_prod_name")
+"""Mapping keys the ``abandoned_carts`` job sends in its contact updates (not in the contact imports)."""
+
 SENT_KEYS: tuple[str, ...] = tuple(
-    dict.fromkeys((*datafields.CUSTOMER_KEYS, *datafields.GUEST_KEYS, *datafields.SUBSCRIBER_KEYS))
+    dict.fromkeys(
+        (
+            *datafields.CUSTOMER_KEYS,
+            *datafields.GUEST_KEYS,
+            *datafields.SUBSCRIBER_KEYS,
+            *CONTACT_UPDATE_KEYS,
+        )
+    )
 )
-"""Every mapping key a contact stream sends (only these are created)."""
+"""Every mapping key a contact stream or a contact update sends (only these are created)."""
 
 
 @dataclass
