@@ -167,16 +167,63 @@ def basket_website(basket: Any) -> int:
     return Quote.objects.get(quote_id=basket.pk).website_id
 
 
-def test_series_stops_when_the_basket_is_ordered(carol_basket, clock, django_capture_on_commit_callbacks):
+def order_basket(basket: Any, store: Any) -> Any:
+    """Check ``basket`` out through Oscar's ``OrderCreator`` (as checkout does), then submit it."""
+    from decimal import Decimal
+
+    order_creator = get_class("order.utils", "OrderCreator")
+    calculator = get_class("checkout.calculators", "OrderTotalCalculator")
+    fixed_price = get_class("shipping.methods", "FixedPrice")
+    selector = get_class("partner.strategy", "Selector")
+    basket.strategy = selector().strategy(user=basket.owner)
+    method = fixed_price(charge_excl_tax=Decimal("4.95"), charge_incl_tax=Decimal("4.95"))
+    method.name, method.code = "Standard delivery", "standard"
+    shipping = method.calculate(basket)
+    order = order_creator().place_order(
+        basket=basket,
+        total=calculator().calculate(basket, shipping),
+        shipping_method=method,
+        shipping_charge=shipping,
+        user=basket.owner,
+        site=store.site,
+    )
+    basket.submit()
+    return order
+
+
+def test_series_stops_when_the_basket_is_ordered_and_its_cart_insight_completes(
+    carol_basket, clock, main, django_capture_on_commit_callbacks
+):
     clock.move_to(T0 + timedelta(minutes=15))
     run()
+    clock.move_to(T0 + timedelta(minutes=50))
     with django_capture_on_commit_callbacks(execute=True):
-        carol_basket.submit()  # checkout done: the basket is submitted
+        order_basket(carol_basket, main.main_en)
     assert not Quote.objects.get(quote_id=carol_basket.pk).is_active
+    result = run()
+    assert result.total("ordered") == 1
+    phases = [
+        Envelope.load(i).payload["json"]["cartPhase"]
+        for i in Importer.objects.filter(import_type="CartInsight").order_by("id")
+    ]
+    assert phases == ["ORDER_PENDING", "ORDER_COMPLETE"]
     clock.move_to(T0 + timedelta(hours=25))
     run()
     assert [s[1] for s in steps(carol_basket.pk)] == [1]
-    assert not AbandonedCart.objects.filter(quote_id=carol_basket.pk).exists()
+    row = AbandonedCart.objects.get(quote_id=carol_basket.pk)
+    assert (row.is_active, row.next_due_at, row.abandoned_cart_number) == (False, None, 1)
+    assert Importer.objects.filter(import_type="CartInsight").count() == 2  # once each
+
+
+def test_a_merged_basket_just_stops(carol_basket, clock, django_capture_on_commit_callbacks):
+    clock.move_to(T0 + timedelta(minutes=15))
+    run()
+    with django_capture_on_commit_callbacks(execute=True):
+        carol_basket.submit()  # submitted with no order (as a merge leaves it): no ORDER_COMPLETE
+    clock.move_to(T0 + timedelta(hours=25))
+    result = run()
+    assert result.total("ordered") == 0 and [s[1] for s in steps(carol_basket.pk)] == [1]
+    assert Importer.objects.filter(import_type="CartInsight").count() == 1
 
 
 def test_series_stops_when_the_basket_is_emptied(carol_basket, clock, django_capture_on_commit_callbacks):

@@ -2,6 +2,8 @@
 
 Every 5 minutes by default. Per store and audience (``customers``, ``guests``), in one transaction each:
 
+0. **Closed baskets.** A basket no longer active ends its series (the row stays, ``is_active`` false);
+   an ordered one (an ``email_order`` carries it) has its CartInsight sent again with ``ORDER_COMPLETE``.
 1. **Later steps.** ``email_abandoned_cart`` rows whose next step is due in this pass's window
    (``next_due_at``, see below) move one step on: the basket must still be active, not empty and hold the
    same items (else the series stops: an ordered or emptied basket's row is deleted, a changed basket
@@ -54,6 +56,7 @@ from dotsync.models import (
     CampaignEvent,
     CartStatus,
     Contact,
+    Order,
     Quote,
     Store,
 )
@@ -137,9 +140,38 @@ class _Pass:
     # --- the two phases ----------------------------------------------------------------------------
 
     def run(self) -> None:
-        """Later steps first (rows moved on now are due after this pass), then step 1."""
+        """Closed baskets, later steps (rows moved on now are due after this pass), then step 1."""
+        self.closed_baskets()
         self.later_steps()
         self.first_step()
+
+    def closed_baskets(self) -> None:
+        """Stop the series of baskets no longer active; an ordered one's CartInsight goes as ORDER_COMPLETE.
+
+        A basket is ordered when an order carries it (``email_order.quote_id``); a merged or deleted one
+        just stops.
+        """
+        inactive = Quote.objects.filter(store=self.store, is_active=False).values("quote_id")
+        rows = list(
+            AbandonedCart.objects.filter(
+                store=self.store, is_active=True, customer_id__isnull=self.guests, quote_id__in=inactive
+            )
+        )
+        if not rows:
+            return
+        ids = [r.quote_id for r in rows if r.quote_id]
+        quotes = {q.quote_id: q for q in Quote.objects.filter(quote_id__in=ids)}
+        ordered = set(Order.objects.filter(quote_id__in=ids).values_list("quote_id", flat=True))
+        baskets = self._baskets(quotes)
+        for row in rows:
+            basket = baskets.get(row.quote_id or 0)
+            if row.quote_id in ordered and basket is not None and basket.lines:
+                self._queue_cart_insight(row.email, basket, cart_insight.ORDER_COMPLETE)
+                self.result.add(self.wctx.code, "ordered")
+            row.is_active = False
+            row.next_due_at = None
+            row.updated_at = self.now
+            row.save(update_fields=["is_active", "next_due_at", "updated_at"])
 
     def later_steps(self) -> None:
         """Move each row whose next step is due in this pass's window one step on."""
@@ -332,10 +364,9 @@ class _Pass:
             .exists()
         )
 
-    def _touch_contact(self, quote: Quote, basket: records.Quote) -> None:
-        """Queue the basket's CartInsight record and the contact's basket data fields."""
+    def _queue_cart_insight(self, email: str, basket: records.Quote, phase: str) -> None:
+        """Queue the basket's CartInsight record (``cartUrl`` the basket page, ``cartPhase`` ``phase``)."""
         website = self.wctx.website
-        email = quote.email
         site = self.store.site
         body = cart_insight.cart_insight_json(
             basket,
@@ -343,6 +374,7 @@ class _Pass:
             store_name=self.store.name,
             website_name=website.name,
             cart_url=cart_insight.basket_url(site.domain if site is not None else None),
+            phase=phase,
         )
         enqueue_single(
             website_id=website.pk,
@@ -357,6 +389,12 @@ class _Pass:
                 "json": body,
             },
         )
+
+    def _touch_contact(self, quote: Quote, basket: records.Quote) -> None:
+        """Queue the basket's CartInsight record and the contact's basket data fields."""
+        website = self.wctx.website
+        email = quote.email
+        self._queue_cart_insight(email, basket, cart_insight.ORDER_PENDING)
         fields: dict[str, Any] = {}
         if self.mapping.get("last_quote_id"):
             fields[self.mapping["last_quote_id"]] = basket.id
