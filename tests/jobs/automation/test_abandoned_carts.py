@@ -18,6 +18,7 @@ from dotsync.jobs.automation import abandoned_carts
 from dotsync.jobs.queue import Envelope
 from dotsync.models import (
     AbandonedCart,
+    Automation,
     Campaign,
     CampaignEvent,
     Importer,
@@ -340,3 +341,25 @@ def test_guest_series_starts_from_the_email_given_at_checkout(
     run()
     assert steps(basket.pk)[-1] == (1, 2, 22, "Guest Abandoned Cart 2")
     assert Campaign.objects.get(step=2).customer_id is None
+
+
+def test_the_programme_variant_queues_one_enrolment_row_per_basket(carol_basket, clock, main):
+    store_settings(
+        main.main_en,
+        ac_program_id=4242,
+        ac_program_send_after=30,
+        ac_allow_non_subscribers=True,
+    )  # the series is off: only the programme
+    for minutes in (0, 29, 30, 30, 35, 90):
+        clock.move_to(T0 + timedelta(minutes=minutes))
+        run()
+    [row] = Automation.objects.all()
+    assert (row.automation_type, row.enrolment_status, row.type_id, row.program_id, row.email) == (
+        "abandoned_cart_automation",
+        "pending",
+        str(carol_basket.pk),
+        "4242",
+        "carol@example.com",
+    )
+    assert row.created_at == T0 + timedelta(minutes=30) and row.store_id == main.main_en.pk
+    assert not Campaign.objects.exists()

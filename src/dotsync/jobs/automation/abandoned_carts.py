@@ -30,8 +30,12 @@ Better than the reference:
   when step 3's delay is not longer than step 2's it comes one pass later rather than never);
 * an empty basket never creates a contact.
 
+With ``ac_program_id`` set, a store also queues the programme-enrolment variant: one
+``abandoned_cart_automation`` row in ``email_automation`` per basket (:func:`_program_pass`), for the
+``automation`` job to enrol.
+
 Not built yet: PendingOptIn contacts (they need the platform contact's status: the contact-id module),
-exclusion rules (issue 11 §8), the programme-enrolment variant (``ac_program_id``).
+exclusion rules (issue 11 §8).
 """
 
 from __future__ import annotations
@@ -52,6 +56,7 @@ from dotsync.jobs.payloads import cart_insight
 from dotsync.jobs.queue import enqueue_single
 from dotsync.models import (
     AbandonedCart,
+    Automation,
     Campaign,
     CampaignEvent,
     CartStatus,
@@ -110,7 +115,77 @@ class AbandonedCartsJob(Job):
                     except Exception as exc:  # the pass rolled back; its windows stay for the next run
                         logger.exception("abandoned_carts: store %s (%s) failed", store.code, audience)
                         result.errors.append(f"store {store.code} ({audience}): {type(exc).__name__}: {exc}")
+                if scfg.values["ac_program_id"] is not None:
+                    try:
+                        with transaction.atomic():
+                            _program_pass(self.id, wctx, store, scfg, now, result)
+                    except Exception as exc:
+                        logger.exception("abandoned_carts: store %s (programme) failed", store.code)
+                        result.errors.append(f"store {store.code} (programme): {type(exc).__name__}: {exc}")
         return result
+
+
+PROGRAM_TYPE = "abandoned_cart_automation"
+"""``email_automation.automation_type`` of the abandoned-cart programme enrolment."""
+
+
+def _program_pass(
+    job_id: str, wctx: WebsiteContext, store: Store, scfg: StoreSettings, now: datetime, result: JobResult
+) -> None:
+    """The programme variant (reference §2.8 "Programme enrolment"): ``email_automation`` rows to enrol.
+
+    Baskets (customers' and guests') last changed in the window ``ac_program_send_after`` minutes ago,
+    active, with items and an email, subscribers only unless non-subscribers are allowed, get one
+    ``abandoned_cart_automation`` row (pending; ``type_id`` the basket id) for the ``automation`` job,
+    unless one exists for the basket already or for the email in this store within the cart limit.
+    """
+    after = timedelta(minutes=int(scfg.values["ac_program_send_after"]))
+    window = open_window(job_id, store, "program", now - after, first=FIRST_WINDOW)
+    quotes = list(
+        Quote.objects.filter(
+            store=store,
+            is_active=True,
+            item_count__gt=0,
+            quote_updated_at__gt=window.start,
+            quote_updated_at__lte=window.end,
+        )
+        .exclude(email="")
+        .order_by("id")
+    )
+    wanted = {canonical_email(q.email) for q in quotes}
+    if not scfg.allow_non_subscribers and wanted:
+        wanted = set(
+            Contact.objects.filter(
+                website_id=wctx.website.pk, email__in=wanted, is_subscriber=True
+            ).values_list("email", flat=True)
+        )
+    program = str(scfg.values["ac_program_id"])
+    for quote in quotes:
+        email = canonical_email(quote.email)
+        if email not in wanted:
+            result.add(wctx.code, "not_subscribed")
+            continue
+        mine = Automation.objects.filter(website_id=wctx.website.pk, automation_type=PROGRAM_TYPE)
+        if mine.filter(type_id=str(quote.quote_id)).exists():
+            continue
+        limit = scfg.cart_limit
+        if limit and mine.filter(email=email, store=store, updated_at__gt=now - limit).exists():
+            result.add(wctx.code, "cart_limit")
+            continue
+        Automation.objects.create(
+            automation_type=PROGRAM_TYPE,
+            store_name=store.name,
+            enrolment_status="pending",
+            email=email,
+            type_id=str(quote.quote_id),
+            program_id=program,
+            website_id=wctx.website.pk,
+            store=store,
+            created_at=now,
+            updated_at=now,
+        )
+        result.add(wctx.code, "program_enrolments")
+    window.close()
 
 
 class _Pass:
