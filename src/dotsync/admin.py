@@ -18,14 +18,17 @@ import json
 from typing import Any
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.db import IntegrityError, models, transaction
+from django.db.models import QuerySet
 from django.forms.models import construct_instance
 from django.http import HttpRequest
 
+from dotsync.admin_actions import has_resync_permission
 from dotsync.admin_actions import install as install_actions
 from dotsync.dashboard import install as install_dashboard
 from dotsync.jobs import streams
+from dotsync.jobs.automation import campaigns as campaign_sends
 from dotsync.jobs.stream import Stream
 from dotsync.models import (
     Importer,
@@ -36,6 +39,7 @@ from dotsync.models import (
     Website,
     WebsiteConfig,
 )
+from dotsync.models.automation import Campaign
 
 # --- websites and stores ------------------------------------------------------------------------------
 
@@ -389,3 +393,50 @@ class StoreConfigAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
             ),
         )
         return format_html("<table><tr><th>key</th><th>value</th><th>source</th></tr>{}</table>", rows)
+
+
+# --- campaign sends (email_campaign): filters, the platform's message, retry and cancel -------------------
+
+
+@admin.action(description="Retry (failed or review rows: send again)", permissions=["resync"])
+def retry_campaigns(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet[Any]) -> None:  # type: ignore[type-arg]
+    """Queue the selected failed and review rows again (:func:`dotsync.jobs.automation.campaigns.retry`)."""
+    n = campaign_sends.retry(queryset)
+    modeladmin.message_user(request, f"{n} campaign row(s) queued to be sent again.", messages.SUCCESS)
+
+
+@admin.action(description="Cancel (pending or review rows: never send)", permissions=["resync"])
+def cancel_campaigns(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet[Any]) -> None:  # type: ignore[type-arg]
+    """Cancel the selected pending and review rows (:func:`dotsync.jobs.automation.campaigns.cancel`)."""
+    n = campaign_sends.cancel(queryset)
+    modeladmin.message_user(request, f"{n} campaign row(s) cancelled.", messages.SUCCESS)
+
+
+@admin.register(Campaign)
+class CampaignAdmin(ReadOnlyGrid):
+    """``email_campaign``: queued campaign sends, their state, reason and the platform's message."""
+
+    list_display = (
+        "id",
+        "website",
+        "store",
+        "event_name",
+        "campaign_id",
+        "email",
+        "send_status",
+        "fail_reason",
+        "message",
+        "send_id",
+        "claimed_at",
+        "sent_at",
+        "created_at",
+    )
+    list_filter = ("website", "send_status", "fail_reason", "event_name", "campaign_id")
+    search_fields = ("email", "send_id", "order_increment_id")
+    list_select_related = ("website", "store")
+    date_hierarchy = "created_at"
+    actions = (retry_campaigns, cancel_campaigns)
+
+    def has_resync_permission(self, request: HttpRequest) -> bool:
+        """Retry and cancel need the change permission on ``email_campaign``."""
+        return has_resync_permission(self, request)

@@ -229,3 +229,68 @@ def test_when_the_report_cannot_tell_the_row_goes_to_review(scope, sandbox, plat
     assert sandbox.deliveries(account.username) == {}
     run()  # review rows are never picked up again
     assert Campaign.objects.get(pk=row.pk).send_status == S.REVIEW
+
+
+def test_dotsync_status_counts_campaign_rows_by_send_status(scope):
+    from dotsync.reporting import sync_summary
+
+    queue(scope, 1, "a@example.com")
+    queue(scope, 1, "b@example.com", send_status=S.REVIEW, fail_reason=R.UNCONFIRMED)
+    line = sync_summary(emails=False)["tables"]["email_campaign"]
+    assert line["main"] == {"pending": 1, "processing": 0, "sent": 0, "failed": 0, "review": 1, "total": 2}
+    assert line["outlet"]["total"] == 0
+
+
+@pytest.fixture
+def staff(client):
+    from django.contrib.auth import get_user_model
+
+    user = get_user_model().objects.create_superuser("root", "root@example.com", "pw-123456")
+    client.force_login(user)
+    return client
+
+
+def test_admin_grid_filters_shows_the_platform_message_and_retries_or_cancels(scope, staff):
+    from django.urls import reverse
+
+    failed = queue(
+        scope, 1, "f@example.com", send_status=S.FAILED, fail_reason=R.SEND_REFUSED, message="Nope."
+    )
+    review = queue(scope, 1, "r@example.com", send_status=S.REVIEW, fail_reason=R.UNCONFIRMED)
+    pending = queue(scope, 1, "p@example.com")
+    sent = queue(scope, 1, "s@example.com", send_status=S.SENT, send_id="abc")
+    url = reverse("admin:dotsync_campaign_changelist")
+
+    page = staff.get(url, {"send_status__exact": S.FAILED})
+    assert page.status_code == 200
+    assert (
+        b"f@example.com" in page.content and b"Nope." in page.content and b"p@example.com" not in page.content
+    )
+
+    def act(action, *rows):
+        return staff.post(url, {"action": action, "_selected_action": [str(r.pk) for r in rows]}, follow=True)
+
+    assert act("retry_campaigns", failed, review, sent).status_code == 200
+    assert statuses() == {
+        "f@example.com": (S.PENDING, R.NONE),
+        "r@example.com": (S.PENDING, R.NONE),
+        "p@example.com": (S.PENDING, R.NONE),
+        "s@example.com": (S.SENT, R.NONE),  # a sent row is never sent again
+    }
+    act("cancel_campaigns", pending, sent)
+    assert Campaign.objects.get(pk=pending.pk).fail_reason == R.CANCELLED
+    assert Campaign.objects.get(pk=sent.pk).send_status == S.SENT
+
+
+def test_campaign_actions_need_the_change_permission(scope, client):
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.models import Permission
+    from django.urls import reverse
+
+    user = get_user_model().objects.create_user("viewer", "v@example.com", "pw-123456", is_staff=True)
+    user.user_permissions.add(Permission.objects.get(codename="view_campaign"))
+    client.force_login(user)
+    row = queue(scope, 1, "v@example.com", send_status=S.FAILED)
+    url = reverse("admin:dotsync_campaign_changelist")
+    client.post(url, {"action": "retry_campaigns", "_selected_action": [str(row.pk)]}, follow=True)
+    assert Campaign.objects.get(pk=row.pk).send_status == S.FAILED

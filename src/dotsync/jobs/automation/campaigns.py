@@ -40,7 +40,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
@@ -49,6 +49,7 @@ from dotsync.crashpoints import crashpoint
 from dotsync.exceptions import NotFoundError, PlatformError
 from dotsync.jobs.automation import contact_ids
 from dotsync.jobs.base import Job, JobResult, JobScope
+from dotsync.jobs.status_lines import TableReport
 from dotsync.models.automation import Campaign, CampaignFailReason, CampaignSendStatus
 from dotsync.platform.dotdigital import DotdigitalClient
 
@@ -318,6 +319,45 @@ def poll_sends(
             ids = list(rows.values_list("pk", flat=True))
             _finish(ids, S.SENT, R.NONE, "", sent_at=_when(send.get("sendDate")))
             result.add(code, "sent", len(ids))
+
+
+STATUS_LINE = TableReport(
+    "email_campaign", Campaign, "send_status", {int(s.value): str(s.label) for s in CampaignSendStatus}
+)
+"""The ``dotsync status`` line (and dashboard row) of ``email_campaign``: rows per website by send status."""
+
+RETRYABLE = (S.FAILED, S.REVIEW)
+CANCELLABLE = (S.PENDING, S.REVIEW)
+CANCELLED_MESSAGE = "Cancelled in dotsync."
+
+
+def retry(rows: QuerySet[Campaign]) -> int:
+    """Queue failed and review rows again (the admin's *Retry*); returns how many.
+
+    A ``REVIEW`` row is one whose send the platform could not confirm after an interrupted run: retrying
+    it is the operator's decision that the contact did not get it. Rows pending, processing or sent are
+    left alone.
+    """
+    return rows.filter(send_status__in=RETRYABLE).update(
+        send_status=S.PENDING,
+        fail_reason=R.NONE,
+        message="",
+        send_id="",
+        claimed_at=None,
+        sent_at=None,
+        updated_at=_now(),
+    )
+
+
+def cancel(rows: QuerySet[Campaign]) -> int:
+    """Never send pending and review rows (the admin's *Cancel*): ``FAILED``, reason ``cancelled``.
+
+    Rows being sent (``PROCESSING``) cannot be cancelled: the platform may already have them.
+    """
+    now = _now()
+    return rows.filter(send_status__in=CANCELLABLE).update(
+        send_status=S.FAILED, fail_reason=R.CANCELLED, message=CANCELLED_MESSAGE, sent_at=now, updated_at=now
+    )
 
 
 JOB = CampaignsJob(
