@@ -139,12 +139,20 @@ def test_a_suppressed_contact_or_work_in_flight_leaves_the_erasure_incomplete(sh
         import_data=json.dumps({"table": "email_contact", "rows": [], "payload": {"csv": ALICE}}),
     )
 
+    Importer.objects.create(  # someone else whose address ends with alice's: not hers
+        import_type="Customer",
+        website=shop.scope.main,
+        import_status=ImportStatus.IMPORTING,
+        import_data=json.dumps({"payload": {"csv": "Email\r\njimalice@example.com,Html\r\n"}}),
+    )
+
     result = CliRunner().invoke(main, ["erase", ALICE, "--website", "main", "--json"])
 
     assert result.exit_code == 1
     report = json.loads(result.output)
     assert report["outcome"] == "incomplete" and report["platform"] == "suppressed"
-    assert report["counts"]["in_flight"] == 1
+    assert report["counts"]["in_flight"] == 1  # hers only
+    assert Importer.objects.filter(import_status=ImportStatus.IMPORTING).count() == 2  # never touched
     assert not Contact.objects.filter(email=ALICE).exists()  # the store side is erased all the same
     assert Erasure.objects.get().website == shop.scope.main
 
