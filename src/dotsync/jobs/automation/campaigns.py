@@ -50,7 +50,7 @@ from dotsync.exceptions import NotFoundError, PlatformError
 from dotsync.jobs.automation import contact_ids
 from dotsync.jobs.base import Job, JobResult, JobScope
 from dotsync.jobs.status_lines import TableReport
-from dotsync.models.automation import Campaign, CampaignFailReason, CampaignSendStatus
+from dotsync.models.automation import Campaign, CampaignEvent, CampaignFailReason, CampaignSendStatus
 from dotsync.platform.dotdigital import DotdigitalClient
 
 logger = logging.getLogger(__name__)
@@ -64,8 +64,8 @@ STALE_AFTER = dt.timedelta(hours=2)
 LOOKUP_GRACE = dt.timedelta(hours=2)
 """How long an interrupted send may still be in progress on the platform before "not in the report"
 means "never sent"."""
-LOST_BASKET = "Lost Basket"
-ORDER_REVIEW = "Order Review"
+LOST_BASKET = CampaignEvent.LOST_BASKET
+ORDER_REVIEW = CampaignEvent.ORDER_REVIEW
 STALE_MESSAGE = "Check sending status in Dotdigital"
 NO_SEND_ID_MESSAGE = "No send id returned."
 
@@ -265,6 +265,10 @@ def _send_group(
     if not claimed:
         return 0
     crashpoint("campaign_claimed")
+    still_ours = Campaign.objects.filter(pk__in=claimed, send_status=S.PROCESSING, send_id="", claimed_at=now)
+    if still_ours.count() != len(claimed):  # another run took a claim over (step 1): never send twice
+        result.add(code, "claim_lost", len(claimed))
+        return 0
     targets = sorted({cid for row, cid in members if row.pk in claimed})
     try:
         send = client.send_campaign(campaign_id, targets)
