@@ -168,3 +168,15 @@ def test_erase_in_one_website_keeps_the_other(shop, sandbox, synced):
     assert "guest@example.com" not in sandbox.contacts(synced["outlet"].username)
     bad = CliRunner().invoke(main, ["erase", "guest@example.com", "--website", "nope"])
     assert bad.exit_code == 2 and "no website" in bad.output
+
+
+def test_the_audit_grid_is_read_only_and_holds_no_address(shop, sandbox, synced, client, django_user_model):
+    from django.urls import reverse
+
+    assert CliRunner().invoke(main, ["erase", ALICE]).exit_code == 0
+    client.force_login(django_user_model.objects.create_superuser("root", "root@example.com", "root-pass"))
+    page = client.get(reverse("admin:dotsync_erasure_changelist"), {"q": subject_hash(ALICE)})
+    assert page.status_code == 200
+    content = page.content.decode().lower()
+    assert "complete" in content and "alice" not in content
+    assert client.get(reverse("admin:dotsync_erasure_add")).status_code == 403

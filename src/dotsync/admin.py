@@ -40,6 +40,7 @@ from dotsync.models import (
     WebsiteConfig,
 )
 from dotsync.models.automation import Campaign
+from dotsync.models.erasure import Erasure
 
 # --- websites and stores ------------------------------------------------------------------------------
 
@@ -312,6 +313,17 @@ class JobRunAdmin(ReadOnlyGrid):
     list_display = ("id", "job_id", "scope", "outcome", "started_at", "finished_at", "error")
     list_filter = ("job_id", "outcome", "scope")
     date_hierarchy = "started_at"
+
+
+@admin.register(Erasure)
+class ErasureAdmin(ReadOnlyGrid):
+    """``email_erasure``: one row per ``dotsync erase`` (a keyed hash, never the address); read-only."""
+
+    list_display = ("id", "created_at", "website", "outcome", "platform_status", "counts")
+    list_filter = ("outcome", "platform_status", "website")
+    search_fields = ("subject_hash",)
+    list_select_related = ("website",)
+    date_hierarchy = "created_at"
 
 
 # --- actions: reset to pending, retry failed, platform message (dotsync.admin_actions) ------------------
