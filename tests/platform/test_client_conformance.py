@@ -132,8 +132,11 @@ def test_every_client_method_conforms_to_the_published_specs(
 
     # Campaigns, programs, SMS.
     campaign = c.list_campaigns()[0]
-    send = c.send_campaign(campaign["id"], [c.upsert_contact("eve@example.com")["id"]])
+    eve = c.upsert_contact("eve@example.com")["id"]
+    send = c.send_campaign(campaign["id"], [eve])
     c.campaign_send_status(send["id"])
+    wait_for(lambda: c.campaign_contact_activity(campaign["id"], eve) is not None, timeout=15)
+    _expect(NotFoundError, lambda: c.campaign_contact_activity(campaign["id"], 999_999))
     programs = c.list_programs()
     active = next(p for p in programs if p["status"] == "Active")
     c.get_program(active["id"])
