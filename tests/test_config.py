@@ -336,6 +336,11 @@ def _check(cfg: config.WebsiteSettings, key: str, source: str, raw: Any) -> None
         assert value and all(isinstance(s, str) and s and s == s.strip() for s in value)
     elif key == "timeout":
         assert isinstance(value, float) and 0 < value <= 86400
+    elif key == "alert_recipients":
+        assert isinstance(value, tuple)
+        assert all(isinstance(r, str) and (r.isdigit() or "@" in r) for r in value)
+    elif key == "alert_window":
+        assert isinstance(value, int) and not isinstance(value, bool) and 5 <= value <= 72 * 60
     elif key in ("max_active_imports", "max_retries"):
         assert isinstance(value, int) and not isinstance(value, bool)
     elif key.endswith("address_book_id"):

@@ -119,6 +119,17 @@ class Account:
         return [w.website.pk for w in self.websites]
 
     @property
+    def label(self) -> str:
+        """A stable name for the account's job unit: ``account:`` and a short hash of its identity.
+
+        The hash hides the API user; ``email_job_run.scope`` of the jobs run per account holds it.
+        """
+        import hashlib
+
+        digest = hashlib.sha256(f"{self.key.base_url}|{self.key.api_user}".encode()).hexdigest()[:12]
+        return f"account:{digest}"
+
+    @property
     def codes(self) -> str:
         """The account's website codes, for messages: ``"main, fr"``."""
         return ", ".join(w.cfg.website_code for w in self.websites)

@@ -33,6 +33,7 @@ from dotsync.jobs.stream import Stream
 from dotsync.models import (
     Importer,
     JobRun,
+    MonitorAlert,
     NewsletterSubscriber,
     Store,
     StoreConfig,
@@ -183,6 +184,14 @@ class WebsiteConfigAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
             },
         ),
         (
+            "Alerts",
+            {
+                "description": "The monitor job records failed imports and job errors each window (see "
+                "the dashboard) and, when alert emails are on, emails these staff at most once per window.",
+                "fields": ("alert_emails", "alert_recipients", "alert_window"),
+            },
+        ),
+        (
             "Advanced",
             {
                 "classes": ("collapse",),
@@ -324,6 +333,25 @@ class ErasureAdmin(ReadOnlyGrid):
     search_fields = ("subject_hash",)
     list_select_related = ("website",)
     date_hierarchy = "created_at"
+
+
+@admin.register(MonitorAlert)
+class MonitorAlertAdmin(ReadOnlyGrid):
+    """``email_monitor_alert``: what each run of the ``monitor`` job found, and whether staff were emailed."""
+
+    list_display = (
+        "id",
+        "website",
+        "window_start",
+        "window_end",
+        "failed_imports",
+        "job_errors",
+        "notify_status",
+        "notified_at",
+    )
+    list_filter = ("website", "notify_status")
+    list_select_related = ("website",)
+    date_hierarchy = "window_end"
 
 
 # --- actions: reset to pending, retry failed, platform message (dotsync.admin_actions) ------------------

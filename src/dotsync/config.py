@@ -101,6 +101,7 @@ DEFAULT_JOB_FREQUENCIES: dict[str, int] = {
     "reviews_and_wishlists": 15,
     "catalog": 15,
     "importer": 5,
+    "monitor": 60,
     "unsubscriber": 15,
     "resubscriber": 15,
     "cleaner": 60 * 24 * 30,
@@ -217,6 +218,9 @@ DEFAULTS: dict[str, Any] = {
     "max_active_imports": 20,  # per account, inside the platform's 25
     "max_retries": 5,
     "timeout": 121.0,
+    "alert_emails": False,  # the monitor job emails what it finds (reference system_alerts)
+    "alert_recipients": (),  # staff user ids or staff email addresses
+    "alert_window": 60,  # minutes: what the monitor looks back over, and how often it runs and emails
     "cleaner_retention_days": 30,  # the cleaner deletes finished work older than this
     **STORE_DEFAULTS,
 }
@@ -256,6 +260,9 @@ SCHEMA: dict[str, types.Parser] = {
     "max_active_imports": types.whole_number(1, 25),
     "max_retries": types.whole_number(0, 100),
     "timeout": types.seconds,
+    "alert_emails": types.boolean,
+    "alert_recipients": types.recipients,
+    "alert_window": types.whole_number(5, 72 * 60),
     "cleaner_retention_days": types.whole_number(1, 3650),
     **STORE_SCHEMA,
 }
@@ -301,6 +308,9 @@ class WebsiteSettings:
     max_active_imports: int
     max_retries: int
     timeout: float
+    alert_emails: bool = False
+    alert_recipients: tuple[str, ...] = ()
+    alert_window: int = 60
     cleaner_retention_days: int = 30
     invalid: frozenset[str] = frozenset()
     global_problems: tuple[str, ...] = ()
@@ -545,6 +555,7 @@ def get_config(website: Any) -> WebsiteSettings:
     for key in _MAPS:
         kwargs[key] = dict(kwargs[key])
     kwargs["timeout"] = float(kwargs["timeout"])
+    kwargs["alert_recipients"] = tuple(kwargs["alert_recipients"])
     kwargs["store_scope"] = {key: layers.values[key] for key in STORE_SCHEMA}
     return WebsiteSettings(
         website_id=website.pk,

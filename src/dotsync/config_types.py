@@ -231,3 +231,38 @@ def name_map(known: Collection[str], pattern: re.Pattern[str], example: str) -> 
         return out
 
     return parse
+
+
+_EMAIL_RE = re.compile(r"^[^@\s,;]+@[^@\s,;]+\.[^@\s,;]+$")
+
+
+def recipients(value: Any) -> tuple[str, ...]:
+    """Staff to alert: user ids and email addresses, as a JSON array or separated by commas (may be empty).
+
+    An id is digits (a positive user id); an address has one ``@`` and a dot after it. Each is kept
+    once, addresses in lower case; which of them are active staff is decided when an email is sent.
+    """
+    if isinstance(value, str):
+        s = value.strip()
+        if s.startswith("["):
+            try:
+                value = json.loads(s)
+            except json.JSONDecodeError:
+                raise ValueError(f"is not a valid JSON array: {show(s)}") from None
+        else:
+            value = [part.strip() for part in s.split(",") if part.strip()]
+    if not isinstance(value, (list, tuple)):
+        raise ValueError(
+            "must be staff user ids or email addresses (a JSON array, or separated by commas), "
+            f"not {_kind(value)}"
+        )
+    out: list[str] = []
+    for item in value:
+        text_item = str(item).strip() if isinstance(item, (str, int)) and not isinstance(item, bool) else None
+        if text_item and _INT_RE.match(text_item) and int(text_item) > 0:
+            out.append(str(int(text_item)))
+        elif text_item and _EMAIL_RE.match(text_item):
+            out.append(text_item.lower())
+        else:
+            raise ValueError(f"must hold staff user ids or email addresses only, not {show(item)}")
+    return tuple(dict.fromkeys(out))

@@ -9,6 +9,8 @@ One page, a fixed number of aggregate queries whatever the data:
   (``email_job_run``, one query for all) and the next run (:func:`~dotsync.runtime.scheduler.next_after`).
 * **API usage**: calls and rate limits (HTTP 429) per hour over the last 24 hours, as inline SVG
   bars, from ``email_api_usage`` (written by :mod:`dotsync.usage`).
+* **Alerts**: the latest runs of the ``monitor`` job that found failed imports or job errors
+  (``email_monitor_alert``, one query), with whether staff were emailed.
 * **Failed rows**: failed importer rows and sync rows with their reasons, each with a retry button,
   and one for all. Retrying reuses :func:`~dotsync.jobs.importer.state.reset_to_pending`,
   :func:`~dotsync.jobs.resync.resync` and :func:`~dotsync.jobs.resume.resume` (``dotsync retry --failed``).
@@ -36,15 +38,28 @@ from dotsync.jobs import streams
 from dotsync.jobs.importer.state import reset_to_pending
 from dotsync.jobs.resume import resume
 from dotsync.jobs.resync import SYNC_MODELS, resync
-from dotsync.models import ApiUsage, Importer, JobRun, RunOutcome, SyncStatus
+from dotsync.models import ApiUsage, Importer, JobRun, MonitorAlert, RunOutcome, SyncStatus
 from dotsync.models.importer import ImportStatus
 from dotsync.reporting import summary_rows, sync_summary
 from dotsync.runtime.scheduler import next_after, plan
 
-__all__ = ["FAILED_LIMIT", "HOURS", "api_usage", "context", "failed_rows", "install", "job_rows", "queue"]
+__all__ = [
+    "ALERT_LIMIT",
+    "FAILED_LIMIT",
+    "HOURS",
+    "alerts",
+    "api_usage",
+    "context",
+    "failed_rows",
+    "install",
+    "job_rows",
+    "queue",
+]
 
 FAILED_LIMIT = 50
 """Failed rows listed per table (the counts above give the totals)."""
+ALERT_LIMIT = 20
+"""Monitor alerts listed (the latest that found something; the ``email_monitor_alert`` grid has them all)."""
 HOURS = 24
 """Hours of API usage charted."""
 CHART_HEIGHT = 60
@@ -191,6 +206,12 @@ def failed_rows() -> list[dict[str, Any]]:
     return out
 
 
+def alerts() -> list[MonitorAlert]:
+    """The latest :data:`ALERT_LIMIT` monitor alerts that found something, newest first (one query)."""
+    found = MonitorAlert.objects.filter(Q(failed_imports__gt=0) | Q(job_errors__gt=0))
+    return list(found.select_related("website").order_by("-window_end", "-pk")[:ALERT_LIMIT])
+
+
 def context(now: datetime | None = None) -> dict[str, Any]:
     """Everything the page shows (also what tests compare with ``dotsync status --json``)."""
     now = now or timezone.now()
@@ -204,6 +225,7 @@ def context(now: datetime | None = None) -> dict[str, Any]:
         "jobs": job_rows(now),
         "usage": api_usage(now),
         "failed": failed_rows(),
+        "alerts": alerts(),
         "now": now,
     }
 

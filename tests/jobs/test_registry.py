@@ -27,6 +27,7 @@ def test_the_registry_is_the_list_of_jobs_and_their_defaults_are_the_settings_de
     # scheduled housekeeping, not part of `sync all` (which makes no call when the store has no change)
     assert not {"unsubscriber", "resubscriber", "cleaner"} & {job.id for job in registry.batching_jobs()}
     assert list(registry.JOBS) == ids
+    assert "monitor" in ids and "monitor" not in [job.id for job in registry.batching_jobs()]
     batching = [job.id for job in registry.batching_jobs()]
     assert batching[:4] == ids[:4] and "importer" not in batching and "campaigns" in batching
     assert isinstance(registry.JOBS["importer"], ImporterJob)

@@ -18,12 +18,13 @@ job id                     specification name                  what it does
 ``abandoned_carts``        ``abandoned_cart``                  abandoned-cart series 1-3 -> Lost Basket rows
 ``review_requests``        ``review_reminder``                 orders past the review delay -> Order Review
 ``campaigns``              ``ddg_automation_campaign``         queued ``email_campaign`` sends, exactly once
+``monitor``                ``monitor``                         failed imports, job errors -> admin, email
 =========================  ==================================  ============================================
 """
 
 from __future__ import annotations
 
-from dotsync.jobs import catalog, contacts, importer, orders, reviews_and_wishlists
+from dotsync.jobs import catalog, contacts, importer, monitor, orders, reviews_and_wishlists
 from dotsync.jobs.automation import (
     abandoned_carts,
     campaigns,
@@ -36,6 +37,7 @@ from dotsync.jobs.automation.cleaner import CleanerJob
 from dotsync.jobs.automation.feed import FeedJob
 from dotsync.jobs.base import Job
 from dotsync.jobs.importer import ImporterJob
+from dotsync.jobs.monitor import MonitorJob
 
 ALL: tuple[Job, ...] = (
     contacts.JOB,
@@ -49,6 +51,7 @@ ALL: tuple[Job, ...] = (
     unsubscriber.JOB,
     resubscriber.JOB,
     cleaner.JOB,
+    monitor.JOB,
 )
 """Every job. ``sync all`` runs the batching jobs in this order (``contacts`` moved last), then the
 importer, which drains what they queue."""
@@ -71,4 +74,4 @@ def batching_jobs() -> list[Job]:
     the ``cleaner`` run on their schedule (``dotsync run``) or alone (``dotsync sync JOB``): a
     ``sync all`` sends the store to the platform, and one with no store changes makes no call.
     """
-    return [job for job in ALL if not isinstance(job, (ImporterJob, FeedJob, CleanerJob))]
+    return [job for job in ALL if not isinstance(job, (ImporterJob, MonitorJob, FeedJob, CleanerJob))]

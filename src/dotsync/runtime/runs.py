@@ -7,7 +7,6 @@ website's), or an account's label (jobs per account, see :func:`account_label`).
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import re
 from collections.abc import Callable
@@ -33,8 +32,7 @@ MAX_ERROR = 4000
 
 def account_label(account: Account) -> str:
     """A stable name for an account's unit: ``account:`` and a short hash of its identity (no API user)."""
-    digest = hashlib.sha256(f"{account.key.base_url}|{account.key.api_user}".encode()).hexdigest()[:12]
-    return f"account:{digest}"
+    return account.label
 
 
 def redact(text: str) -> str:
