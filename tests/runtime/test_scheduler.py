@@ -11,6 +11,7 @@ import pytest
 import time_machine
 from django.utils import timezone
 
+from dotsync.jobs.base import JobScope
 from dotsync.jobs.registry import ALL, JOBS
 from dotsync.models import JobRun, RunOutcome
 from dotsync.runtime import scheduler
@@ -36,9 +37,9 @@ def test_plan_has_every_job_per_unit_with_its_frequency(configured: Scope) -> No
     accounts = {e.label for e in entries.values() if e.unit.job.id == "importer"}
     assert len(accounts) == 2 and all(a.startswith("account:") for a in accounts)
     assert "@" not in "".join(accounts)  # the API user is not shown
-    for job in ALL:
-        if job.id != "importer":
-            assert sorted(label for jid, label in entries if jid == job.id) == ["main", "outlet"]
+    for job in ALL:  # per account: the importer, unsubscriber, resubscriber; the others per website
+        labels = sorted(label for jid, label in entries if jid == job.id)
+        assert labels == (sorted(accounts) if job.scope is JobScope.ACCOUNT else ["main", "outlet"])
     assert entries[("orders", "main")].minutes == 15
     assert entries[("orders", "outlet")].minutes == 5
     assert entries[("catalog", "outlet")].minutes == 0  # "disabled"
