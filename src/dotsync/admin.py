@@ -31,6 +31,7 @@ from dotsync.jobs import streams
 from dotsync.jobs.automation import campaigns as campaign_sends
 from dotsync.jobs.stream import Stream
 from dotsync.models import (
+    AbandonedCart,
     Importer,
     JobRun,
     MonitorAlert,
@@ -480,3 +481,30 @@ class CampaignAdmin(ReadOnlyGrid):
     def has_resync_permission(self, request: HttpRequest) -> bool:
         """Retry and cancel need the change permission on ``email_campaign``."""
         return has_resync_permission(self, request)
+
+
+# --- abandoned carts (email_abandoned_cart) --------------------------------------------------------------
+
+
+@admin.register(AbandonedCart)
+class AbandonedCartAdmin(ReadOnlyGrid):
+    """``email_abandoned_cart``: each basket's series (``abandoned_carts`` job): step, status, next due."""
+
+    list_display = (
+        "quote_id",
+        "website",
+        "store",
+        "email",
+        "customer_id",
+        "status",
+        "abandoned_cart_number",
+        "series",
+        "items_count",
+        "is_active",
+        "next_due_at",
+        "quote_updated_at",
+        "updated_at",
+    )
+    list_filter = ("website", "store", "status", "abandoned_cart_number", "is_active")
+    search_fields = ("email",)
+    list_select_related = ("website", "store")

@@ -363,3 +363,15 @@ def test_the_programme_variant_queues_one_enrolment_row_per_basket(carol_basket,
     )
     assert row.created_at == T0 + timedelta(minutes=30) and row.store_id == main.main_en.pk
     assert not Campaign.objects.exists()
+
+
+def test_the_admin_grid_lists_each_baskets_series(carol_basket, clock, client, django_user_model):
+    from django.urls import reverse
+
+    clock.move_to(T0 + timedelta(minutes=15))
+    run()
+    client.force_login(django_user_model.objects.create_superuser("admin", "admin@example.com", "pw"))
+    url = reverse("admin:dotsync_abandonedcart_changelist")
+    page = client.get(url, {"status__exact": "Sent"})
+    assert page.status_code == 200 and "carol@example.com" in page.content.decode()
+    assert client.get(reverse("admin:dotsync_abandonedcart_add")).status_code == 403
