@@ -150,3 +150,24 @@ def factories_user(email: str):
     from oscar.test import factories
 
     return factories.UserFactory(email=email, username=email.split("@")[0])
+
+
+def test_the_basket_an_order_came_from_follows_the_order_to_its_store(scope, product, committed):
+    """Lines added with no request place the basket by the fallback (main); its outlet order moves it."""
+    from oscar.test import factories
+
+    from dotsync.models import Quote
+    from tests.observers.conftest import new_basket
+
+    with committed():
+        bob = factories_user("bob@example.com")
+        basket = new_basket(bob)
+        basket.add_product(product, 1)
+    assert Quote.objects.get(quote_id=basket.pk).website_id == scope.main.pk
+    with committed():
+        factories.create_order(user=bob, basket=basket, site=scope.outlet_en.site)
+    row = Quote.objects.get(quote_id=basket.pk)
+    assert (row.website_id, row.store_id) == (scope.outlet.pk, scope.outlet_en.pk)
+    assert set(Contact.objects.filter(customer_id=bob.pk).values_list("website_id", flat=True)) == {
+        scope.outlet.pk
+    }

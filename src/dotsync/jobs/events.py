@@ -172,6 +172,26 @@ def customer_moved(customer_id: int, website_id: int) -> int:
     return deleted
 
 
+def basket_ordered(basket_id: int, store: StoreRef) -> int:
+    """A basket became an order in ``store``: its never-sent quote row moves to that store.
+
+    The observers place a basket when its lines change, before it has an order: the request's store,
+    else the owner's last order's, else the default store. The history places a basket in the
+    store of the owner's last order, which is the store of the order this basket became. A row the
+    platform may hold stays where it is. Returns the number of rows moved (0 or 1).
+    """
+    return (
+        Quote.objects.filter(
+            quote_id=basket_id,
+            sync_status=NEW,
+            importer_id__isnull=True,
+            last_imported_at__isnull=True,
+        )
+        .exclude(website_id=store.website_id, store_id=store.store_id)
+        .update(website_id=store.website_id, store_id=store.store_id)
+    )
+
+
 def upsert_subscription(
     email: str,
     store: StoreRef,
@@ -606,6 +626,10 @@ class Sink:
     def touch_customer_contacts(self, *args: Any, **kwargs: Any) -> int:
         """:func:`touch_customer_contacts`."""
         return touch_customer_contacts(*args, **kwargs)
+
+    def basket_ordered(self, *args: Any, **kwargs: Any) -> int:
+        """:func:`basket_ordered`."""
+        return basket_ordered(*args, **kwargs)
 
     def customer_moved(self, *args: Any, **kwargs: Any) -> int:
         """:func:`customer_moved`."""

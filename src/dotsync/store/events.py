@@ -47,6 +47,9 @@ class StoreEvents(Protocol):
     def customer_email_changed(self, customer_id: int, email: str) -> None:
         """A customer's email is now ``email``: their rows under another email follow it."""
 
+    def basket_ordered(self, basket_id: int, store: StoreRef) -> int:
+        """A basket became an order in ``store``: its never-sent quote row follows the order."""
+
     def customer_moved(self, customer_id: int, website_id: int) -> int:
         """A customer ordered in ``website_id``: their never-sent placeholder rows in other websites go."""
 

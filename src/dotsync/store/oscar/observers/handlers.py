@@ -123,7 +123,8 @@ def sync_order(order_id: int) -> None:
 
     The row is marked modified, and so is the buyer's contact (a customer, or a guest flagged
     ``is_guest``). A customer's placeholder rows in other websites (made by the default-store
-    fallback, never sent, holding nothing) go, as the history would never have made them.
+    fallback, never sent, holding nothing) go, and the never-sent quote row of the basket it came
+    from moves to the order's store, as the history would place them.
     """
     order = (
         _model("order", "Order")
@@ -149,6 +150,8 @@ def sync_order(order_id: int) -> None:
         quote_id=basket_id,
     )
     events.upsert_contact(email or "", store, customer_id=user_id, is_guest=user_id is None)
+    if basket_id is not None:
+        events.basket_ordered(basket_id, store)
     if user_id is not None:
         events.customer_moved(user_id, store.website_id)
 
