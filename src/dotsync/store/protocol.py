@@ -172,6 +172,16 @@ class StoreAdapter(Protocol):
         """
         ...
 
+    def orders_reaching_status(
+        self, status: str, after: datetime, until: datetime
+    ) -> list[tuple[int, datetime]]:
+        """Orders now in ``status`` that reached it in ``(after, until]``: ``(order id, when)``.
+
+        When is the order's latest status change to ``status``, else (no such change) when it was placed.
+        The ``review_requests`` job counts its delay from it.
+        """
+        ...
+
     # --- history --------------------------------------------------------------------------------------
     def history(self, table: str) -> tuple[HistorySource, ...]:
         """The history sources for a sync table in :data:`HISTORY_TABLES`, in the order to apply them."""

@@ -29,7 +29,6 @@ from dotsync.jobs.base import Job, JobResult, JobScope
 from dotsync.models import Campaign, CampaignEvent, Contact, Order, Store
 from dotsync.models.automation import CampaignSendStatus
 from dotsync.models.sync import canonical_email
-from dotsync.store import records
 from dotsync.store.registry import get_adapter
 
 logger = logging.getLogger(__name__)
@@ -37,14 +36,8 @@ logger = logging.getLogger(__name__)
 JOB_ID = "review_requests"
 FIRST_WINDOW = timedelta(hours=2)
 """The very first pass of a store looks back this far (the reference's 2 hours), later ones follow on."""
-PAGE = 200
-"""Orders read from the store per query."""
-
-
-def reached_at(order: records.Order, status: str) -> datetime:
-    """When ``order`` last reached ``status``: its latest status change to it, else when it was placed."""
-    changes = [c.at for c in order.status_history if c.new_status == status]
-    return max(changes) if changes else order.placed_at
+PAGE = 500
+"""``email_order`` rows read per query."""
 
 
 class ReviewRequestsJob(Job):
@@ -78,27 +71,13 @@ def _store_pass(
     status = str(scfg.values["review_order_status"])
     delay = timedelta(days=int(scfg.values["review_delay_days"]))
     window = open_window(job_id, store, "orders", now, first=FIRST_WINDOW)
-    # an order qualifying in the window reached its status after window.start - delay, and its row was
-    # written then or later (order_updated_at is the time of its latest change)
-    qs = Order.objects.filter(
-        store=store, order_status=status, order_updated_at__gt=window.start - delay
-    ).order_by("email_order_id")
-    adapter = get_adapter()
-    last = 0
-    while True:
-        page = list(qs.filter(email_order_id__gt=last)[:PAGE])
-        if not page:
-            break
-        last = page[-1].email_order_id
-        orders = {o.id: o for o in adapter.orders([row.order_id for row in page])}
-        due = [
-            (row, orders[row.order_id])
-            for row in page
-            if row.order_id in orders
-            and orders[row.order_id].status == status
-            and window.contains(reached_at(orders[row.order_id], status) + delay)
-        ]
-        _queue(wctx, store, scfg, window, due, result)
+    # orders qualify when reached_at + delay falls in the window: the store finds those that reached
+    # the status in the window moved back by the delay (its status history, two aggregate queries)
+    reached = dict(get_adapter().orders_reaching_status(status, window.start - delay, window.end - delay))
+    ids = sorted(reached)
+    for i in range(0, len(ids), PAGE):
+        rows = list(Order.objects.filter(store=store, order_id__in=ids[i : i + PAGE]).order_by("order_id"))
+        _queue(wctx, store, scfg, window, rows, result)
     window.close()
 
 
@@ -107,10 +86,10 @@ def _queue(
     store: Store,
     scfg: StoreSettings,
     window: Window,
-    due: list[tuple[Order, records.Order]],
+    due: list[Order],
     result: JobResult,
 ) -> None:
-    emails = {canonical_email(o.email) for _, o in due if o.email}
+    emails = {canonical_email(o.email) for o in due if o.email}
     if not scfg.values["review_allow_non_subscribers"] and emails:
         emails = set(
             Contact.objects.filter(
@@ -118,7 +97,7 @@ def _queue(
             ).values_list("email", flat=True)
         )
     rows = []
-    for row, order in due:
+    for order in due:
         if not order.email or canonical_email(order.email) not in emails:
             result.add(wctx.code, "not_subscribed")
             continue
@@ -127,8 +106,8 @@ def _queue(
                 campaign_id=scfg.values["review_campaign_id"],
                 email=order.email,
                 customer_id=order.customer_id,
-                order_increment_id=order.number,
-                quote_id=row.quote_id,
+                order_increment_id=order.order_number,
+                quote_id=order.quote_id,
                 website_id=wctx.website.pk,
                 store=store,
                 event_name=CampaignEvent.ORDER_REVIEW,
@@ -140,18 +119,13 @@ def _queue(
         )
     if not rows:
         return
-    before = Campaign.objects.filter(
-        website_id=wctx.website.pk,
-        event_name=CampaignEvent.ORDER_REVIEW,
-        order_increment_id__in=[r.order_increment_id for r in rows],
-    ).count()
+    numbers = [r.order_increment_id for r in rows]
+    mine = Campaign.objects.filter(
+        website_id=wctx.website.pk, event_name=CampaignEvent.ORDER_REVIEW, order_increment_id__in=numbers
+    )
+    before = mine.count()
     Campaign.objects.bulk_create(rows, ignore_conflicts=True)  # (website, order number): never twice
-    after = Campaign.objects.filter(
-        website_id=wctx.website.pk,
-        event_name=CampaignEvent.ORDER_REVIEW,
-        order_increment_id__in=[r.order_increment_id for r in rows],
-    ).count()
-    result.add(wctx.code, "review_requests", after - before)
+    result.add(wctx.code, "review_requests", mine.count() - before)
 
 
 JOB = ReviewRequestsJob(

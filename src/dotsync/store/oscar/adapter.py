@@ -481,6 +481,29 @@ class OscarAdapter:
         """Per-email aggregates (see :func:`dotsync.store.oscar.sales.sales_data`)."""
         return iter(sales_data(list(emails), store_ids, statuses).values())
 
+    def orders_reaching_status(
+        self, status: str, after: datetime, until: datetime
+    ) -> list[tuple[int, datetime]]:
+        """Orders now in ``status`` that reached it in ``(after, until]``, with when (two aggregate queries).
+
+        The moment is the order's latest ``OrderStatusChange`` to ``status``; an order with no such change
+        (placed in that status) counts from ``date_placed``.
+        """
+        m = self.m
+        changed = (
+            m.OrderStatusChange._default_manager.filter(new_status=status, order__status=status)
+            .values("order_id")
+            .annotate(at=Max("date_created"))
+            .filter(at__gt=after, at__lte=until)
+            .values_list("order_id", "at")
+        )
+        placed = (
+            m.Order._default_manager.filter(status=status, date_placed__gt=after, date_placed__lte=until)
+            .exclude(status_changes__new_status=status)
+            .values_list("pk", "date_placed")
+        )
+        return [(int(pk), at) for pk, at in (*changed, *placed)]
+
     # --- keyset pages (not part of the port: :func:`stream`, for tools and tests) ------------------------
     def _entity_queryset(self, entity: str) -> QuerySet[Any]:
         m = self.m
