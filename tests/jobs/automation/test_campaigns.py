@@ -294,3 +294,25 @@ def test_campaign_actions_need_the_change_permission(scope, client):
     url = reverse("admin:dotsync_campaign_changelist")
     client.post(url, {"action": "retry_campaigns", "_selected_action": [str(row.pk)]}, follow=True)
     assert Campaign.objects.get(pk=row.pk).send_status == S.FAILED
+
+
+def test_a_send_call_without_an_answer_is_not_repeated_until_the_report_says_it_never_went(scope, sandbox):
+    sandbox.set_faults(import_delay=0)
+    account = configure_websites(sandbox, [scope.main], timeout=1)["main"]
+    with DotdigitalClient(account.username, account.password, base_url=sandbox.url) as client:
+        first = int(client.list_campaigns()[0]["id"])
+    row = queue(scope, first, "lea@example.com")
+    # the send call hangs past the client's timeout: it may have reached the platform, so it is not retried
+    sandbox.set_faults(timeout_next=1, timeout_seconds=1.5, paths=["/v2/campaigns/send"])
+    with time_machine.travel(timezone.now(), tick=True) as clock:
+        failed = run()
+        assert failed.errors and failed.counts["main"]["interrupted"] == 1
+        row.refresh_from_db()
+        assert row.send_status == S.PROCESSING and row.send_id == ""  # still claimed
+        again = run()
+        assert again.counts["main"]["awaiting_report"] == 1
+        clock.shift(campaigns.LOOKUP_GRACE + timedelta(minutes=1))
+        run()
+    row.refresh_from_db()
+    assert row.send_status == S.SENT
+    assert sandbox.deliveries(account.username) == {(first, "lea@example.com"): 1}
