@@ -375,3 +375,40 @@ def test_the_admin_grid_lists_each_baskets_series(carol_basket, clock, client, d
     page = client.get(url, {"status__exact": "Sent"})
     assert page.status_code == 200 and "carol@example.com" in page.content.decode()
     assert client.get(reverse("admin:dotsync_abandonedcart_add")).status_code == 403
+
+
+def test_a_pass_that_fails_midway_queues_nothing_and_the_next_run_takes_its_window_again(
+    carol_basket, clock, main, monkeypatch, django_capture_on_commit_callbacks
+):
+    from dotsync.testing.shop import make_product
+
+    dave = make_customer("dave@example.com", "Dave", "Doe")
+    with django_capture_on_commit_callbacks(execute=True):
+        make_basket(dave, [(make_product("Cap", "12.00"), 1)], main.main_en)
+    run()
+    touched: list[int] = []
+    real = abandoned_carts._Pass._touch_contact
+
+    def failing(self: Any, quote: Any, basket: Any) -> None:
+        # mocked: a failure in the middle of a pass (a crash, a database error), which the job's own
+        # inputs cannot produce; the pass's transaction must take everything back
+        touched.append(quote.quote_id)
+        if len(touched) == 2:
+            raise RuntimeError("the database went away")
+        real(self, quote, basket)
+
+    monkeypatch.setattr(abandoned_carts._Pass, "_touch_contact", failing)
+    clock.move_to(T0 + timedelta(minutes=15))
+    result = abandoned_carts.run()
+    assert result.errors and "RuntimeError" in result.errors[0]
+    assert not Campaign.objects.exists() and not Importer.objects.exists()
+    assert not AbandonedCart.objects.exists()
+    monkeypatch.setattr(abandoned_carts._Pass, "_touch_contact", real)
+    clock.move_to(T0 + timedelta(minutes=20))
+    run()
+    run()
+    assert sorted(Campaign.objects.values_list("email", "step")) == [
+        ("carol@example.com", 1),
+        ("dave@example.com", 1),
+    ]
+    assert Importer.objects.filter(import_type="CartInsight").count() == 2
