@@ -316,3 +316,16 @@ def test_a_send_call_without_an_answer_is_not_repeated_until_the_report_says_it_
     row.refresh_from_db()
     assert row.send_status == S.SENT
     assert sandbox.deliveries(account.username) == {(first, "lea@example.com"): 1}
+
+
+def test_a_send_the_platform_cancels_fails_its_rows_with_that_reason(scope, sandbox, platform):
+    account, (first, *_) = platform
+    sandbox.set_faults(campaign_send_outcome="Cancelled")
+    queue(scope, first, "max@example.com")
+    queue(scope, first, "ned@example.com")
+    result = run()
+    assert statuses() == {
+        "max@example.com": (S.FAILED, R.SEND_CANCELLED),
+        "ned@example.com": (S.FAILED, R.SEND_CANCELLED),
+    }
+    assert result.counts["main"]["failed"] == 2 and sandbox.deliveries(account.username) == {}

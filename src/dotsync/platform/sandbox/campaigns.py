@@ -1,7 +1,8 @@
 """Campaigns (seeded per account) and campaign sends whose status progresses.
 
 A send is ``Scheduled`` while its ``sendDate`` is in the future, then ``Sending`` for ``import_delay``
-seconds, then ``Sent``. Recipients are resolved when the send is accepted; suppressed contacts are skipped.
+seconds, then ``Sent`` (or ``Cancelled``, reaching no one, when the ``campaign_send_outcome`` knob said
+so when it was accepted). Recipients are resolved when the send is accepted; suppressed contacts are skipped.
 Each recipient is recorded (``campaign_deliveries``: one row per send and contact) so tests and the demo
 can count what every contact received.
 
@@ -60,11 +61,14 @@ async def get_campaign(ctx: Ctx) -> Response:
 
 
 def send_status(store: Store, row: sqlite3.Row) -> str:
-    """A send's status now."""
+    """A send's status now (``Cancelled`` for ``Sent`` when the ``campaign_send_outcome`` knob said so)."""
     now = time.time()
     if parse_iso(row["send_date"]).timestamp() > now:
         return "Scheduled"
-    return "Sending" if now < row["ready_at"] else "Sent"
+    if now < row["ready_at"]:
+        return "Sending"
+    outcome = store.one("SELECT status FROM campaign_send_outcomes WHERE send_id = ?", (row["id"],))
+    return str(outcome["status"]) if outcome else "Sent"
 
 
 def send_json(store: Store, row: sqlite3.Row) -> dict[str, Any]:
@@ -104,7 +108,8 @@ async def send_campaign(ctx: Ctx) -> Response:
         raise ApiError(400, "sendDate is not a valid date-time. ERROR_PARAMETER_INVALID") from None
     send_id = str(uuid.uuid4())
     start = max(time.time(), when.timestamp())
-    targets = _targets(ctx.store, ctx.account_id, contact_ids, book_ids)
+    outcome = ctx.faults.faults.campaign_send_outcome
+    targets = _targets(ctx.store, ctx.account_id, contact_ids, book_ids) if outcome == "Sent" else []
     now = time.time()
     with ctx.store.tx() as conn:
         conn.execute(
@@ -121,6 +126,10 @@ async def send_campaign(ctx: Ctx) -> Response:
                 start + ctx.faults.faults.import_delay,
             ),
         )
+        if outcome != "Sent":
+            conn.execute(
+                "INSERT INTO campaign_send_outcomes (send_id, status) VALUES (?, ?)", (send_id, outcome)
+            )
         conn.executemany(
             "INSERT INTO campaign_deliveries (send_id, account_id, campaign_id, contact_id, email, created) "
             "VALUES (?, ?, ?, ?, ?, ?)",

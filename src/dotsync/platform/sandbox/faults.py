@@ -58,6 +58,8 @@ class Faults:
             processed (imports answer ``NotFinished`` until then).
         import_polls: an import also needs this many status polls before it finishes (0 = time only).
         import_outcome: final status of contact imports: ``Finished`` or one of the failure statuses.
+        campaign_send_outcome: final status of campaign sends accepted from now on: ``Sent`` or
+            ``Cancelled`` (a cancelled send reaches no one and is not in the send report).
         max_active_imports: active contact imports per account before ``ERROR_IMPORT_TOOMANYACTIVEIMPORTS``.
         max_active_insight_imports: concurrent v3 insight bulk imports per account before 429.
         insight_max_bytes: size limit of one insight bulk import body (50 MB on the platform).
@@ -92,6 +94,7 @@ class Faults:
     import_delay: float = 0.2
     import_polls: int = 0
     import_outcome: str = "Finished"
+    campaign_send_outcome: str = "Sent"
     max_active_imports: int = 25
     max_active_insight_imports: int = 5
     insight_max_bytes: int = 50 * 1024 * 1024
@@ -112,6 +115,8 @@ class Faults:
             raise ValueError("error_status must be one of 500, 502, 503, 504")
         if self.import_outcome not in IMPORT_OUTCOMES:
             raise ValueError(f"import_outcome must be one of {', '.join(IMPORT_OUTCOMES)}")
+        if self.campaign_send_outcome not in ("Sent", "Cancelled"):
+            raise ValueError("campaign_send_outcome must be 'Sent' or 'Cancelled'")
         if self.import_unknown_columns not in ("ignore", "create"):
             raise ValueError("import_unknown_columns must be 'ignore' or 'create'")
         if self.insight_done_status not in ("Finished", "Complete"):

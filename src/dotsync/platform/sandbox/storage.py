@@ -121,6 +121,10 @@ CREATE TABLE IF NOT EXISTS campaign_deliveries (
 );
 CREATE INDEX IF NOT EXISTS campaign_deliveries_contact
     ON campaign_deliveries (account_id, campaign_id, contact_id);
+CREATE TABLE IF NOT EXISTS campaign_send_outcomes (
+    send_id TEXT PRIMARY KEY,
+    status TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS programs (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     account_id INTEGER NOT NULL,
@@ -179,6 +183,7 @@ TABLES = (
     "campaigns",
     "campaign_sends",
     "campaign_deliveries",
+    "campaign_send_outcomes",
     "programs",
     "enrolments",
     "program_members",
