@@ -96,6 +96,11 @@ def test_erase_leaves_nothing_of_the_person(shop, sandbox, synced):
     others = ("bob@example.com", "carol@example.com")
     others_before = {e: _but_history(_mentions(e)) for e in others}
 
+    orphan = archive_dir() / "main_customer_99999.csv"  # an archived import no row names any more
+    orphan.write_text("Email,EmailType\r\nALICE@example.com,Html\r\n")
+    unrelated = archive_dir() / "main_customer_99998.csv"
+    unrelated.write_text("Email,EmailType\r\nbob@example.com,Html\r\n")
+
     result = CliRunner().invoke(main, ["erase", "Alice@Example.com", "--json"])
 
     assert result.exit_code == 0, result.output
@@ -112,7 +117,8 @@ def test_erase_leaves_nothing_of_the_person(shop, sandbox, synced):
     assert not Review.objects.filter(customer_id=customer_id).exists()
     assert not Wishlist.objects.filter(customer_id=customer_id).exists()
     assert ALICE not in _sandbox_text(sandbox)  # contact, list memberships, insight data: gone
-    assert not any(ALICE in p.read_text() for p in archive_dir().glob("*.csv"))
+    assert not any(ALICE in p.read_text().lower() for p in archive_dir().glob("*.csv"))
+    assert not orphan.exists() and unrelated.exists()
     assert not Importer.objects.filter(pk=pending.pk).exists()
     carol.refresh_from_db()
     assert carol.sync_status == SyncStatus.MODIFIED and carol.importer_id is None  # sent with the next run

@@ -127,6 +127,7 @@ def erase(email: str, website_code: str | None = None) -> ErasureReport:
     platform, deleted = _erase_on_platform(email, website_code, website_ids)
     counts["platform_contacts"] = deleted
     counts.update(_erase_store_rows(key, website_ids, everywhere=website is None))
+    counts["archive_files"] += _sweep_archive(key, website_codes(website_ids))
 
     complete = counts.get("in_flight", 0) == 0 and platform in (
         PlatformErasure.DELETED,
@@ -144,6 +145,11 @@ def erase(email: str, website_code: str | None = None) -> ErasureReport:
     return ErasureReport(row.pk, ErasureOutcome(row.outcome), platform, counts)
 
 
+def _whole(key: str) -> re.Pattern[str]:
+    """The address as a whole word: not inside another address (a JSON escape before it is a boundary)."""
+    return re.compile(rf"(?:(?<![\w.+-])|(?<=\\[nrt\"])){re.escape(key)}(?![\w-])", re.IGNORECASE)
+
+
 def _mentions(key: str, website_ids: list[int]) -> list[int]:
     """Ids of the websites' importer rows whose data holds the address whole, not inside another.
 
@@ -151,7 +157,7 @@ def _mentions(key: str, website_ids: list[int]) -> list[int]:
     escape such as backslash-n counts as a boundary) drops ``jimalice@...`` for ``alice@...``.
     Rows are read one at a time (an insight batch can be tens of megabytes).
     """
-    whole = re.compile(rf"(?:(?<![\w.+-])|(?<=\\[nrt\"])){re.escape(key)}(?![\w-])", re.IGNORECASE)
+    whole = _whole(key)
     rows = Importer.objects.filter(website_id__in=website_ids, import_data__icontains=key).order_by("pk")
     return [
         pk for pk, data in rows.values_list("pk", "import_data").iterator(chunk_size=1) if whole.search(data)
@@ -178,6 +184,32 @@ def _drop_queued_work(key: str, website_ids: list[int]) -> dict[str, int]:
             Path(path).unlink(missing_ok=True)
             counts["archive_files"] += 1
     return counts
+
+
+def website_codes(website_ids: list[int]) -> list[str]:
+    """The codes of these websites (archived import files are named after them)."""
+    return list(Website.objects.filter(pk__in=website_ids).values_list("code", flat=True))
+
+
+def _sweep_archive(key: str, codes: list[str]) -> int:
+    """Unlink the websites' archived import CSVs that still hold the address (their rows are gone)."""
+    folder = archive_dir()
+    if not folder.is_dir():
+        return 0
+    whole = _whole(key)
+    prefixes = tuple(f"{code}_".lower() for code in codes)
+    removed = 0
+    for path in folder.glob("*.csv"):
+        if not path.name.startswith(prefixes):
+            continue
+        try:
+            text = path.read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            continue
+        if whole.search(text):
+            path.unlink(missing_ok=True)
+            removed += 1
+    return removed
 
 
 def _requeue_sources(row: Importer) -> int:
