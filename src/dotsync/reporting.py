@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from dotsync.jobs import streams
-from dotsync.jobs.automation import campaigns
+from dotsync.jobs.automation import abandoned_carts, campaigns
 from dotsync.jobs.importer.report import QUEUE_REPORT
 from dotsync.jobs.status_lines import GLOBAL, IMPORT_LABELS, SYNC_LABELS, TableReport
 from dotsync.models import Importer, Website
@@ -23,11 +23,12 @@ REPORTS: list[TableReport] = [
     TableReport("email_importer", Importer, "import_status", IMPORT_LABELS),
     QUEUE_REPORT,
     campaigns.STATUS_LINE,
+    abandoned_carts.STATUS_LINE,
 ]
 """Every table ``dotsync status`` reports, in order: each stream's line
 (:attr:`~dotsync.jobs.stream.Stream.status_line`), the importer queue by status, then the live
 queue split further (:mod:`dotsync.jobs.importer.report`), then the automation tables (campaign sends
-by send status)."""
+by send status, abandoned-cart series by step reached)."""
 
 
 def sync_summary(*, emails: bool = True) -> dict[str, Any]:

@@ -54,6 +54,7 @@ from dotsync.jobs.automation.windows import open_window
 from dotsync.jobs.base import Job, JobResult, JobScope
 from dotsync.jobs.payloads import cart_insight
 from dotsync.jobs.queue import enqueue_single
+from dotsync.jobs.status_lines import TableReport
 from dotsync.models import (
     AbandonedCart,
     Automation,
@@ -503,6 +504,12 @@ class _Pass:
 
     def _may_mail(self, email: str, subscribed: set[str]) -> bool:
         return canonical_email(email) in subscribed
+
+
+STATUS_LINE = TableReport(
+    "email_abandoned_cart", AbandonedCart, "abandoned_cart_number", {n: f"step {n}" for n in CART_STEPS}
+)
+"""The ``dotsync status`` line (and dashboard row) of ``email_abandoned_cart``: baskets per step reached."""
 
 
 JOB = AbandonedCartsJob(
