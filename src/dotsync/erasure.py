@@ -4,7 +4,8 @@ What goes, in the website (or every website):
 
 1. **Queued work first**, so nothing re-creates the contact afterwards: ``email_importer`` rows whose
    data mentions the email. A pending row is deleted and the other records it carried are queued again
-   (their sync rows go back to ``MODIFIED``); a finished row is deleted with its archived CSV. A row in
+   (their sync rows go back to ``MODIFIED``); a finished row is deleted with its archived CSV (and any
+   archived CSV of the websites that still holds the address goes too). A row in
    flight on the platform cannot be taken back: it is counted (``in_flight``) and the erasure is
    ``incomplete`` until it settles and ``dotsync erase`` runs again.
 2. **The platform contact**, in each account serving those websites: looked up by email and deleted
