@@ -412,3 +412,33 @@ def test_a_pass_that_fails_midway_queues_nothing_and_the_next_run_takes_its_wind
         ("dave@example.com", 1),
     ]
     assert Importer.objects.filter(import_type="CartInsight").count() == 2
+
+
+def test_a_basket_waits_for_its_contacts_opt_in_then_starts_or_expires(
+    carol_basket, clock, main, django_capture_on_commit_callbacks
+):
+    from dotsync.models import Contact
+    from dotsync.testing.shop import make_product
+
+    store_settings(main.main_en, **{**SERIES, "ac_allow_non_subscribers": False})
+    carol = contact(main.main_en, "carol@example.com", customer=carol_basket.owner, subscriber_status=4)
+    erin = make_customer("erin@example.com", "Erin", "Eve")
+    contact(main.main_en, "erin@example.com", customer=erin, subscriber_status=4)
+    with django_capture_on_commit_callbacks(execute=True):
+        erin_basket = make_basket(erin, [(make_product("Hat", "15.00"), 1)], main.main_en)
+    clock.move_to(T0 + timedelta(minutes=15))
+    result = run()
+    assert result.total("pending_opt_in") == 2 and not Campaign.objects.exists()
+    assert AbandonedCart.objects.get(quote_id=carol_basket.pk).status == "PendingOptIn"
+    assert not Importer.objects.exists()  # nothing reaches the platform before the opt-in
+    clock.move_to(T0 + timedelta(hours=3))
+    Contact.objects.filter(pk=carol.pk).update(is_subscriber=True, subscriber_status=1)  # confirmed
+    run()
+    assert steps(carol_basket.pk) == [(1, 1, 11, "Abandoned Cart 1")]
+    row = AbandonedCart.objects.get(quote_id=carol_basket.pk)
+    assert (row.status, row.abandoned_cart_number) == ("Sent", 1)
+    assert row.next_due_at == T0 + timedelta(hours=3) + timedelta(microseconds=1)  # step 2 overdue: next pass
+    clock.move_to(T0 + timedelta(hours=25))
+    run()
+    assert AbandonedCart.objects.get(quote_id=erin_basket.pk).status == "Expired"
+    assert steps(erin_basket.pk) == []

@@ -34,8 +34,11 @@ With ``ac_program_id`` set, a store also queues the programme-enrolment variant:
 ``abandoned_cart_automation`` row in ``email_automation`` per basket (:func:`_program_pass`), for the
 ``automation`` job to enrol.
 
-Not built yet: PendingOptIn contacts (they need the platform contact's status: the contact-id module),
-exclusion rules (issue 11 §8).
+PendingOptIn: a contact whose subscription awaits confirmation in the store (double opt-in) has its basket
+wait as ``PendingOptIn`` (:meth:`_Pass.opted_in`); the store's confirmation starts the series, 24 hours
+without one expire it. The platform's own opt-in state is not read (the ``pending_contacts`` job's part).
+
+Not built yet: exclusion rules (issue 11 §8).
 """
 
 from __future__ import annotations
@@ -68,6 +71,7 @@ from dotsync.models import (
 )
 from dotsync.models.automation import CampaignSendStatus
 from dotsync.models.importer import ImportMode
+from dotsync.models.newsletter import SubscriberStatus
 from dotsync.models.sync import canonical_email
 from dotsync.store import records
 from dotsync.store.registry import get_adapter
@@ -80,6 +84,10 @@ FIRST_WINDOW = timedelta(minutes=5)
 PAGE = 500
 """Baskets read from the store per query."""
 _TICK = timedelta(microseconds=1)
+OPT_IN_EXPIRY = timedelta(hours=24)
+"""A basket waiting for its contact's opt-in longer than this expires (the reference's ``expire_time``)."""
+AWAITING_CONFIRMATION = (SubscriberStatus.NOT_ACTIVE, SubscriberStatus.UNCONFIRMED)
+"""Subscription statuses that mean "subscribed, awaiting confirmation" (double opt-in)."""
 
 
 def _key(audience: str, phase: str) -> str:
@@ -216,10 +224,44 @@ class _Pass:
     # --- the two phases ----------------------------------------------------------------------------
 
     def run(self) -> None:
-        """Closed baskets, later steps (rows moved on now are due after this pass), then step 1."""
+        """Closed baskets, later steps (moved on now: due after this pass), opt-ins, then step 1."""
         self.closed_baskets()
         self.later_steps()
+        self.opted_in()
         self.first_step()
+
+    def opted_in(self) -> None:
+        """Baskets waiting for their contact's opt-in: confirmed ones start their series, old ones expire.
+
+        A contact whose subscription awaits confirmation (double opt-in) is the reference's PendingOptIn:
+        its basket's row waits (``PendingOptIn``) instead of getting step 1; once the store has the
+        subscription confirmed, the next pass takes the row as ``Confirmed`` through step 1. A row still
+        waiting after :data:`OPT_IN_EXPIRY` is ``Expired``.
+        """
+        rows = list(
+            AbandonedCart.objects.filter(
+                store=self.store, status=CartStatus.PENDING_OPT_IN, customer_id__isnull=self.guests
+            ).order_by("id")
+        )
+        if not rows:
+            return
+        quotes = {q.quote_id: q for q in Quote.objects.filter(quote_id__in=[r.quote_id for r in rows])}
+        baskets = self._baskets(quotes)
+        subscribed = self._subscribed(r.email for r in rows)
+        for row in rows:
+            quote = quotes.get(row.quote_id or 0)
+            if not self._may_mail(row.email, subscribed):
+                if row.created_at <= self.now - OPT_IN_EXPIRY:
+                    row.status = CartStatus.EXPIRED
+                    row.updated_at = self.now
+                    row.save(update_fields=["status", "updated_at"])
+                    self.result.add(self.wctx.code, "opt_in_expired")
+                continue
+            if quote is None or not quote.is_active or quote.item_count <= 0:
+                row.delete()
+                continue
+            row.status = CartStatus.CONFIRMED
+            self._first(quote, baskets.get(row.quote_id or 0), row, subscribed, set())
 
     def closed_baskets(self) -> None:
         """Stop the series of baskets no longer active; an ordered one's CartInsight goes as ORDER_COMPLETE.
@@ -298,9 +340,11 @@ class _Pass:
             quotes = {q.quote_id: q for q in page}
             baskets = self._baskets(quotes)
             subscribed = self._subscribed(q.email for q in page)
+            awaiting = self._awaiting_opt_in(q.email for q in page)
             existing = {r.quote_id: r for r in AbandonedCart.objects.filter(quote_id__in=list(quotes))}
             for quote in page:
-                self._first(quote, baskets.get(quote.quote_id), existing.get(quote.quote_id), subscribed)
+                row = existing.get(quote.quote_id)
+                self._first(quote, baskets.get(quote.quote_id), row, subscribed, awaiting)
         window.close()
 
     # --- one basket --------------------------------------------------------------------------------
@@ -311,11 +355,15 @@ class _Pass:
         basket: records.Quote | None,
         row: AbandonedCart | None,
         subscribed: set[str],
+        awaiting: set[str],
     ) -> None:
         if basket is None or not basket.lines:  # an empty basket never creates a contact
             return
         if not self._may_mail(quote.email, subscribed):
-            self.result.add(self.wctx.code, "not_subscribed")
+            if canonical_email(quote.email) in awaiting:
+                self._await_opt_in(quote, basket, row)
+            else:
+                self.result.add(self.wctx.code, "not_subscribed")
             return
         count, ids = _items(basket)
         if (
@@ -341,6 +389,32 @@ class _Pass:
         self._sent(row, quote, count, ids, 1)
         self._touch_contact(quote, basket)
         self._queue_campaign(row, 1)
+
+    def _await_opt_in(self, quote: Quote, basket: records.Quote, row: AbandonedCart | None) -> None:
+        """Record the basket as waiting for its contact's opt-in (no email, no platform write yet)."""
+        if row is not None and row.status == CartStatus.SENT and row.next_due_at is not None:
+            return  # already in a series
+        if row is None:
+            row = AbandonedCart(
+                quote_id=quote.quote_id,
+                website_id=self.wctx.website.pk,
+                store=self.store,
+                created_at=self.now,
+            )
+        elif row.abandoned_cart_number > 0:
+            row.series += 1
+        count, ids = _items(basket)
+        row.customer_id = quote.customer_id
+        row.email = quote.email
+        row.is_active = True
+        row.status = CartStatus.PENDING_OPT_IN
+        row.abandoned_cart_number = 0
+        row.items_count, row.items_ids = count, ids
+        row.quote_updated_at = quote.quote_updated_at
+        row.next_due_at = None
+        row.updated_at = self.now
+        row.save()
+        self.result.add(self.wctx.code, "pending_opt_in")
 
     def _next_step(
         self,
@@ -499,6 +573,20 @@ class _Pass:
         return set(
             Contact.objects.filter(
                 website_id=self.wctx.website.pk, email__in=wanted, is_subscriber=True
+            ).values_list("email", flat=True)
+        )
+
+    def _awaiting_opt_in(self, emails: Iterable[str]) -> set[str]:
+        """The emails among ``emails`` whose subscription in this website awaits confirmation."""
+        if self.scfg.allow_non_subscribers:
+            return set()
+        wanted = {canonical_email(e) for e in emails if e}
+        return set(
+            Contact.objects.filter(
+                website_id=self.wctx.website.pk,
+                email__in=wanted,
+                is_subscriber=False,
+                subscriber_status__in=AWAITING_CONFIRMATION,
             ).values_list("email", flat=True)
         )
 
