@@ -329,3 +329,17 @@ def test_a_send_the_platform_cancels_fails_its_rows_with_that_reason(scope, sand
         "ned@example.com": (S.FAILED, R.SEND_CANCELLED),
     }
     assert result.counts["main"]["failed"] == 2 and sandbox.deliveries(account.username) == {}
+
+
+def test_the_basket_and_order_data_fields_go_in_the_contact_call(scope, sandbox, platform):
+    account, (first, second, *_) = platform
+    with DotdigitalClient(account.username, account.password, base_url=sandbox.url) as client:
+        for name in ("LAST_QUOTE_ID", "LAST_INCREMENT_ID"):
+            if name not in {f["name"] for f in client.list_data_fields()}:
+                client.create_data_field(name)
+    queue(scope, first, "ola@example.com", event=LOST_BASKET, quote_id=42)
+    queue(scope, second, "pat@example.com", order_increment_id="100042")
+    run()
+    contacts = sandbox.contacts(account.username)
+    assert str(contacts["ola@example.com"]["data_fields"]["LAST_QUOTE_ID"]) == "42"
+    assert str(contacts["pat@example.com"]["data_fields"]["LAST_INCREMENT_ID"]) == "100042"
