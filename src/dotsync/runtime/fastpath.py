@@ -25,7 +25,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from django.db import close_old_connections
+from django.db import close_old_connections, connection
 from django.utils import timezone
 
 from dotsync.jobs.base import JobScope
@@ -152,11 +152,11 @@ class FastPath:
 
     def tick(self, now: datetime | None = None) -> list[str]:
         """One wake-up: take due nudges and bring their units forward. Returns the units brought forward."""
-        close_old_connections()
+        _fresh_connection()
         try:
             units = self.take(now)
         finally:
-            close_old_connections()
+            _fresh_connection()
         for unit in units:
             self.request(unit, nudged=True)
         return units
@@ -198,7 +198,7 @@ class FastPath:
             self.running.add(unit)
             nudged = unit in self.nudged
             self.nudged.discard(unit)
-        close_old_connections()
+        _fresh_connection()
         try:
             if nudged:
                 with fast_path():
@@ -207,7 +207,7 @@ class FastPath:
                 self._execute(entry)
             follow = self.after(entry, nudged)
         finally:
-            close_old_connections()
+            _fresh_connection()
             with self._lock:
                 self.running.discard(unit)
                 again = unit in self.again
@@ -242,6 +242,12 @@ class FastPath:
             return []
         self.polls[unit] = n + 1
         return [(unit, self.prompt_polls[n])]
+
+
+def _fresh_connection() -> None:
+    """Drop this thread's database connection if it is broken or old (never inside a transaction)."""
+    if not connection.in_atomic_block:  # a caller's transaction (a test's) is not ours to close
+        close_old_connections()
 
 
 def in_flight(website_ids: list[int]) -> bool:
