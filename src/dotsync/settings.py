@@ -73,7 +73,14 @@ DATABASES = {"default": _database(os.environ.get("DATABASE_URL") or DEFAULT_DATA
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"].setdefault("OPTIONS", {})
     DATABASES["default"]["OPTIONS"].update(
-        {"timeout": 30, "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"}
+        {
+            "timeout": 30,
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+            # a transaction takes the write lock when it begins, waiting up to the timeout: a deferred
+            # one that read first fails at once ("database is locked") when another process (the shop,
+            # dotsync run) wrote since, which the fast path's concurrent writers made common
+            "transaction_mode": "IMMEDIATE",
+        }
     )
 
 try:
