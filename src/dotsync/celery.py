@@ -81,7 +81,7 @@ def nudged(job_id: str, website_id: int, poll: int = 0) -> dict[str, Any]:
 
     Sent by :func:`send_nudge` once per (job, website) and debounce window. While the account has
     imports in flight, the task sends itself again for the importer after
-    :data:`~dotsync.runtime.fastpath.PROMPT_POLLS` seconds (1, 2, 4, 8), one chain per website.
+    :data:`~dotsync.runtime.fastpath.PROMPT_POLLS` seconds (0.5, 1, 2, 4, 8), one chain per website.
     """
     setup_django()
     from dotsync.runtime.fastpath import IMPORTER, PROMPT_POLLS, run_nudged

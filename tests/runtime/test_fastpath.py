@@ -22,7 +22,7 @@ from django.utils import timezone
 from dotsync.models import Importer, JobNudge, JobRun, Order, SyncStatus, WebsiteConfig
 from dotsync.models.importer import ImportMode
 from dotsync.runtime import scheduler
-from dotsync.runtime.fastpath import DEBOUNCE, NUDGES_JOB, FastPath, key
+from dotsync.runtime.fastpath import DEBOUNCE, NUDGES_JOB, PROMPT_POLLS, FastPath, key
 from dotsync.testing.platform_setup import SandboxAccount
 from dotsync.testing.shop import Shop, place_order, set_order_status
 from tests.e2e.conftest import run_sync
@@ -105,9 +105,9 @@ def test_an_order_change_nudges_and_reaches_the_platform_as_a_single_call(
             == "complete"
         )
 
-        # the contact's CSV import is in flight: the importer polls it again after a second
+        # the contact's CSV import is in flight: the importer polls it again half a second later
         assert worker.due_now() == []
-        clock.shift(timedelta(seconds=1))
+        clock.shift(timedelta(seconds=PROMPT_POLLS[0]))
         assert worker.due_now() == [importer]
         worker.run_due()
         assert not Importer.objects.filter(website_id=main, import_status=Importer.Status.IMPORTING).exists()

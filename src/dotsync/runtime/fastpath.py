@@ -11,7 +11,7 @@
    account is brought forward; a nudged run sends by the singles-below-N rule
    (:func:`dotsync.jobs.nudge.singles_below`).
 4. **Prompt polls.** While the account has imports in flight, the importer runs again after
-   :data:`PROMPT_POLLS` seconds (1, 2, 4, 8: backing off), then falls back to its interval.
+   :data:`PROMPT_POLLS` seconds (0.5, 1, 2, 4, 8: backing off), then falls back to its interval.
 
 Every run still goes through :func:`~dotsync.runtime.scheduler.run_unit` (locks, ``email_job_run``),
 in the scheduler's one worker thread, so nudged and scheduled runs never overlap in a process.
@@ -59,7 +59,7 @@ DEBOUNCE = timedelta(seconds=1)
 POLL_SECONDS = 0.5
 """How often the scheduler reads ``email_job_nudge``."""
 
-PROMPT_POLLS: tuple[float, ...] = (1.0, 2.0, 4.0, 8.0)
+PROMPT_POLLS: tuple[float, ...] = (0.5, 1.0, 2.0, 4.0, 8.0)
 """Seconds before the importer runs again while its account has imports in flight (backing off)."""
 
 NUDGES_JOB = "dotsync:nudges"
