@@ -186,3 +186,28 @@ def test_the_audit_grid_is_read_only_and_holds_no_address(shop, sandbox, synced,
     content = page.content.decode().lower()
     assert "complete" in content and "alice" not in content
     assert client.get(reverse("admin:dotsync_erasure_add")).status_code == 403
+
+
+def test_a_platform_contact_shared_with_another_website_is_kept(shop, sandbox, settings, tmp_path):
+    settings.VAR_DIR = tmp_path / "var"
+    (account,) = {
+        a.username: a for a in configure_websites(sandbox, shop.scope.websites, shared_account=True).values()
+    }.values()
+    automap()
+    backfill()
+    assert sync_all(timeout=60)["drained"]
+    guest = "guest@example.com"  # a guest of main and of the outlet: one contact in the shared account
+    assert guest in sandbox.contacts(account.username)
+
+    result = CliRunner().invoke(main, ["erase", guest, "--website", "outlet", "--json"])
+
+    assert result.exit_code == 1, result.output
+    report = json.loads(result.output)
+    assert report["platform"] == "shared" and report["outcome"] == "incomplete"
+    assert guest in sandbox.contacts(account.username)  # main still holds them
+    assert list(Contact.objects.filter(email=guest).values_list("website__code", flat=True)) == ["main"]
+
+    everywhere = CliRunner().invoke(main, ["erase", guest, "--json"])
+    assert everywhere.exit_code == 0, everywhere.output
+    assert json.loads(everywhere.output)["platform"] == "deleted"
+    assert guest not in sandbox.contacts(account.username) and _mentions(guest) == {}

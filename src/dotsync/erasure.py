@@ -11,7 +11,9 @@ What goes, in the website (or every website):
 2. **The platform contact**, in each account serving those websites: looked up by email and deleted
    (``DELETE /v2/contacts/{id}``; the platform drops its data fields, list memberships and contact
    insight data with it). A suppressed contact cannot be deleted: the platform keeps it so the address
-   is never mailed again (reported ``suppressed``).
+   is never mailed again (reported ``suppressed``). With ``--website``, a contact of an account that
+   also serves another website where the person still has a contact row is kept (``shared``): erase
+   them there too, or without ``--website``.
 3. **The store rows dotsync owns**: ``email_contact`` (and its consent records), ``newsletter_subscriber``
    in the websites' stores, the sync rows keyed by the email (``email_order``, ``email_quote``) or by the
    person's customer id (``email_review``, ``email_wishlist``), ``email_campaign``, ``email_automation``,
@@ -68,6 +70,7 @@ _SEVERITY = [
     PlatformErasure.ABSENT,
     PlatformErasure.DELETED,
     PlatformErasure.SUPPRESSED,
+    PlatformErasure.SHARED,
     PlatformErasure.NOT_CONFIGURED,
     PlatformErasure.FAILED,
 ]
@@ -237,9 +240,18 @@ def _erase_on_platform(
     statuses: list[PlatformErasure] = []
     if ctx.problems:
         statuses.append(PlatformErasure.NOT_CONFIGURED)
+    if website_code:  # an account's other websites are known only from every website's settings
+        ctx = RunContext.resolve()
     deleted = 0
+    key = canonical_email(email)
     for account in ctx.accounts:
         if not set(account.website_ids) & set(website_ids):
+            continue
+        others = set(account.website_ids) - set(website_ids)
+        if others and Contact.objects.filter(email=key, website_id__in=others).exists():
+            # one platform contact serves every website of the account: deleting it would take the
+            # person out of a website they were not erased from
+            statuses.append(PlatformErasure.SHARED)
             continue
         try:
             client = account.client()

@@ -19,6 +19,7 @@ class PlatformErasure(models.TextChoices):
     DELETED = "deleted", "contact deleted"
     ABSENT = "absent", "no contact on the platform"
     SUPPRESSED = "suppressed", "suppressed contact kept by the platform (it cannot be deleted)"
+    SHARED = "shared", "contact kept: another website of the same account still holds the person"
     FAILED = "failed", "the platform could not be asked or refused; erase again later"
     NOT_CONFIGURED = "not_configured", "a website had no valid platform settings"
 
