@@ -18,7 +18,8 @@ def erase_command(email: str, website_code: str | None, as_json: bool) -> None:
 
     Leaves an audit row (email_erasure) with a keyed hash of the address, never the address itself.
     Exits with 1 when something could not be erased yet (an import in flight, the platform
-    unreachable, or a suppressed contact the platform keeps); run it again later.
+    unreachable, a suppressed contact the platform keeps, or with --website a platform contact that
+    another website of the same account still uses); run it again later, or without --website.
     """
     setup_django()
     from dotsync.cli.sync import require_website
