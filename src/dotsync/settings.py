@@ -151,6 +151,15 @@ TEMPLATES = [
     }
 ]
 STATIC_URL = "/static/"
+
+# Mail, for the monitor job's alert emails: Django's settings, from environment variables of the same names.
+EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND") or "django.core.mail.backends.smtp.EmailBackend"
+EMAIL_HOST = os.environ.get("EMAIL_HOST") or "localhost"
+EMAIL_PORT = int(os.environ["EMAIL_PORT"]) if os.environ.get("EMAIL_PORT", "").isdigit() else 25
+EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = os.environ.get("EMAIL_USE_TLS", "").strip().lower() in ("1", "true", "yes")
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL") or "dotsync@localhost"
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
