@@ -442,3 +442,26 @@ def test_a_basket_waits_for_its_contacts_opt_in_then_starts_or_expires(
     run()
     assert AbandonedCart.objects.get(quote_id=erin_basket.pk).status == "Expired"
     assert steps(erin_basket.pk) == []
+
+
+def test_a_series_switched_off_and_on_again_starts_from_then(
+    carol_basket, clock, main, django_capture_on_commit_callbacks
+):
+    from dotsync.testing.shop import make_product
+
+    run()  # T0: the windows exist
+    off = {**SERIES, **{f"ac_customers_enabled_{n}": False for n in (1, 2, 3)}}
+    store_settings(main.main_en, **off)
+    for minutes in (15, 60):
+        clock.move_to(T0 + timedelta(minutes=minutes))
+        run()
+    clock.move_to(T0 + timedelta(hours=2))
+    store_settings(main.main_en, **SERIES)
+    dave = make_customer("dave@example.com", "Dave", "Doe")
+    with django_capture_on_commit_callbacks(execute=True):
+        dave_basket = make_basket(dave, [(make_product("Cap", "12.00"), 1)], main.main_en)
+    for minutes in (0, 15):
+        clock.move_to(T0 + timedelta(hours=2, minutes=minutes))
+        run()
+    assert steps(carol_basket.pk) == []  # left while the series was off: never mailed
+    assert [s[1] for s in steps(dave_basket.pk)] == [1]

@@ -144,3 +144,19 @@ def test_switched_off_or_without_a_campaign_nothing_is_queued(late_order, clock,
     clock.move_to(T0 + timedelta(days=20))
     run()
     assert not Campaign.objects.exists()
+
+
+def test_orders_that_qualified_while_requests_were_off_are_not_asked_later(
+    late_order, clock, main, django_capture_on_commit_callbacks
+):
+    run()  # T0: the window exists
+    store_settings(main.main_en, **{**REVIEWS, "review_enabled": False})
+    clock.move_to(T0 + timedelta(hours=1))
+    with django_capture_on_commit_callbacks(execute=True):
+        set_order_status(late_order, "complete")
+    clock.move_to(T0 + timedelta(days=2))
+    run()
+    store_settings(main.main_en, **REVIEWS)
+    clock.shift(timedelta(minutes=15))
+    run()
+    assert requests_for(late_order) == []

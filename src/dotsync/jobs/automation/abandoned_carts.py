@@ -53,7 +53,7 @@ from django.utils import timezone
 
 from dotsync.accounts import RunContext, WebsiteContext
 from dotsync.config import AUDIENCES, CART_STEPS, StoreSettings, get_store_config
-from dotsync.jobs.automation.windows import open_window
+from dotsync.jobs.automation.windows import idle, open_window
 from dotsync.jobs.base import Job, JobResult, JobScope
 from dotsync.jobs.payloads import cart_insight
 from dotsync.jobs.queue import enqueue_single
@@ -117,6 +117,7 @@ class AbandonedCartsJob(Job):
                     continue
                 for audience in AUDIENCES:
                     if not scfg.cart_series_on(audience):
+                        _idle_series(self.id, store, scfg, audience, now)
                         continue
                     try:
                         with transaction.atomic():
@@ -124,7 +125,10 @@ class AbandonedCartsJob(Job):
                     except Exception as exc:  # the pass rolled back; its windows stay for the next run
                         logger.exception("abandoned_carts: store %s (%s) failed", store.code, audience)
                         result.errors.append(f"store {store.code} ({audience}): {type(exc).__name__}: {exc}")
-                if scfg.values["ac_program_id"] is not None:
+                if scfg.values["ac_program_id"] is None:
+                    after = timedelta(minutes=int(scfg.values["ac_program_send_after"]))
+                    idle(self.id, store, "program", now - after)
+                else:
                     try:
                         with transaction.atomic():
                             _program_pass(self.id, wctx, store, scfg, now, result)
@@ -132,6 +136,12 @@ class AbandonedCartsJob(Job):
                         logger.exception("abandoned_carts: store %s (programme) failed", store.code)
                         result.errors.append(f"store {store.code} (programme): {type(exc).__name__}: {exc}")
         return result
+
+
+def _idle_series(job_id: str, store: Store, scfg: StoreSettings, audience: str, now: datetime) -> None:
+    """A series switched off: its windows follow the clock, so switching it on again starts from now."""
+    idle(job_id, store, _key(audience, "next"), now)
+    idle(job_id, store, _key(audience, "series1"), now - scfg.cart_step(audience, 1).delay)
 
 
 PROGRAM_TYPE = "abandoned_cart_automation"

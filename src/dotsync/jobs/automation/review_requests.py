@@ -24,7 +24,7 @@ from django.utils import timezone
 
 from dotsync.accounts import RunContext, WebsiteContext
 from dotsync.config import StoreSettings, get_store_config
-from dotsync.jobs.automation.windows import Window, open_window
+from dotsync.jobs.automation.windows import Window, idle, open_window
 from dotsync.jobs.base import Job, JobResult, JobScope
 from dotsync.models import Campaign, CampaignEvent, Contact, Order, Store
 from dotsync.models.automation import CampaignSendStatus
@@ -36,6 +36,7 @@ logger = logging.getLogger(__name__)
 JOB_ID = "review_requests"
 FIRST_WINDOW = timedelta(hours=2)
 """The very first pass of a store looks back this far (the reference's 2 hours), later ones follow on."""
+WINDOW_KEY = "orders"
 PAGE = 500
 """``email_order`` rows read per query."""
 
@@ -55,6 +56,7 @@ class ReviewRequestsJob(Job):
                     result.errors.extend(scfg.row_problems)
                     continue
                 if not scfg.values["review_enabled"] or scfg.values["review_campaign_id"] is None:
+                    idle(self.id, store, WINDOW_KEY, now)  # switched on again later: from then on
                     continue
                 try:
                     with transaction.atomic():
@@ -70,7 +72,7 @@ def _store_pass(
 ) -> None:
     status = str(scfg.values["review_order_status"])
     delay = timedelta(days=int(scfg.values["review_delay_days"]))
-    window = open_window(job_id, store, "orders", now, first=FIRST_WINDOW)
+    window = open_window(job_id, store, WINDOW_KEY, now, first=FIRST_WINDOW)
     # orders qualify when reached_at + delay falls in the window: the store finds those that reached
     # the status in the window moved back by the delay (its status history, two aggregate queries)
     reached = dict(get_adapter().orders_reaching_status(status, window.start - delay, window.end - delay))

@@ -55,3 +55,15 @@ def open_window(job_id: str, store: Store, key: str, end: datetime, *, first: ti
     if row is None:
         row = AutomationWindow(job_id=job_id, store=store, key=key, window_end=end - first)
     return Window(row=row, start=row.window_end, end=max(end, row.window_end))
+
+
+def idle(job_id: str, store: Store, key: str, end: datetime) -> int:
+    """Move an existing window's end to ``end`` without a pass (the pass is switched off).
+
+    Switching a pass off and on again must not make the next pass cover everything that happened while
+    it was off (a week-old basket would get its first email). A pass that never ran has no row: its first
+    window starts :func:`open_window`'s ``first`` before its end, as usual. Returns the rows moved (0/1).
+    """
+    return AutomationWindow.objects.filter(job_id=job_id, store=store, key=key, window_end__lt=end).update(
+        window_end=end, updated_at=timezone.now()
+    )
