@@ -264,3 +264,24 @@ def test_the_dashboard_and_the_admin_grid_show_the_alerts(on_sandbox: Any, admin
     assert f"email_importer #{failed.pk}" in html and 'data-notify="off"' in html
     grid = admin_client.get("/admin/dotsync/monitoralert/")
     assert grid.status_code == 200 and grid.context["cl"].result_count == MonitorAlert.objects.count() == 4
+
+
+def test_dotsync_config_set_writes_the_alert_settings_the_monitor_reads(scope: Any) -> None:
+    from click.testing import CliRunner
+
+    from dotsync.cli import main
+
+    for key, value in (
+        ("alert_recipients", "ops@example.com, 7"),
+        ("alert_window", "90"),
+        ("alert_emails", "yes"),
+    ):
+        result = CliRunner().invoke(main, ["config", "set", "--website", "main", key, value])
+        assert result.exit_code == 0, result.output
+    row = WebsiteConfig.objects.get(website=scope.main)
+    assert (row.alert_recipients, row.alert_window, row.alert_emails) == ("ops@example.com, 7", 90, True)
+    cfg = get_config(scope.main)
+    assert cfg.alert_recipients == ("ops@example.com", "7") and not cfg.problems()
+    assert JOBS["monitor"].frequency(cfg) == 90
+    bad = CliRunner().invoke(main, ["config", "set", "--website", "main", "alert_recipients", "nobody"])
+    assert bad.exit_code != 0 and "must hold staff user ids or email addresses" in bad.output

@@ -201,6 +201,8 @@ def _write(row: WebsiteConfig, key: str, value: Any, *, unset: bool) -> list[str
     extra = dict(row.extra) if isinstance(row.extra, dict) else {}
     if column is not None:
         empty = None if column.null else ""
+        if isinstance(value, tuple) and column.get_internal_type() in ("CharField", "TextField"):
+            value = ", ".join(value)  # a list in a text column (alert_recipients): as an admin would type it
         setattr(row, key, empty if unset else value)
         if key in extra:  # extra is laid over the column: drop it, or the column would not count
             del extra[key]
