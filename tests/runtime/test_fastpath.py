@@ -142,6 +142,34 @@ def test_a_burst_above_n_is_one_batch_import(
     assert [(i.import_mode, i.record_count) for i in new] == [(ImportMode.BULK_JSON, 3)]
 
 
+def test_a_change_held_behind_its_first_send_follows_once_the_importer_settles(
+    shop: Shop, sandbox: Any, accounts: dict[str, SandboxAccount], django_capture_on_commit_callbacks: Any
+) -> None:
+    run_sync()
+    JobNudge.objects.all().delete()
+    main = shop.scope.main.pk
+    with time_machine.travel(timezone.now(), tick=False) as clock:
+        worker = Worker()
+        importer = worker.fp.importer_of[main]
+        with django_capture_on_commit_callbacks(execute=True):
+            order = place_order(shop.customers["alice"], [shop.products["mug"]], shop.scope.main_en)
+        clock.shift(DEBOUNCE)
+        assert "orders:main" in worker.fp.tick()
+        worker.fp.fire(worker.entries["orders:main"])  # the order's single call is queued, not sent yet
+        with django_capture_on_commit_callbacks(execute=True):
+            set_order_status(order, "processing")  # changed again meanwhile
+        worker.fp.fire(worker.entries["orders:main"])  # the row is held behind its queued call
+        assert worker.fp.waiting[importer] == {"orders:main"}
+        for _ in range(10):  # the worker thread, until nothing is due
+            if not worker.run_due():
+                break
+            clock.shift(timedelta(seconds=PROMPT_POLLS[0]))
+        assert importer in worker.ran and worker.ran.index(importer) < len(worker.ran) - 1
+    held = view(sandbox, accounts["main"]).insight["Orders"][str(order.number)]["json"]
+    assert held["orderStatus"] == "processing"
+    assert Order.objects.get(order_id=order.pk).sync_status == SyncStatus.IMPORTED
+
+
 def test_a_nudge_for_a_busy_unit_runs_it_again_when_it_ends(scope: Any, sandbox: Any) -> None:
     from dotsync.testing.platform_setup import configure_websites
 

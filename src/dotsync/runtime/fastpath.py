@@ -12,6 +12,9 @@
    (:func:`dotsync.jobs.nudge.singles_below`).
 4. **Prompt polls.** While the account has imports in flight, the importer runs again after
    :data:`PROMPT_POLLS` seconds (0.5, 1, 2, 4, 8: backing off), then falls back to its interval.
+5. **Held rows.** A batching run that left rows waiting (held for an import in flight, e.g. an order
+   changed again while its first version was being sent) runs again once its importer has settled
+   something, so the second change does not wait for the next interval.
 
 Every run still goes through :func:`~dotsync.runtime.scheduler.run_unit` (locks, ``email_job_run``),
 in the scheduler's one worker thread, so nudged and scheduled runs never overlap in a process.
@@ -61,6 +64,9 @@ POLL_SECONDS = 0.5
 
 PROMPT_POLLS: tuple[float, ...] = (0.5, 1.0, 2.0, 4.0, 8.0)
 """Seconds before the importer runs again while its account has imports in flight (backing off)."""
+
+RERUNS = 3
+"""At most this many rounds of (unit, importer) in one :func:`run_nudged`."""
 
 NUDGES_JOB = "dotsync:nudges"
 """The scheduler job id of :meth:`FastPath.tick`."""
@@ -121,6 +127,8 @@ class FastPath:
         """Units whose next run is a nudged one."""
         self.polls: dict[str, int] = {}
         """Importer unit -> how many prompt polls in a row."""
+        self.waiting: dict[str, set[str]] = {}
+        """Importer unit -> batching units that left rows waiting, to run again once it settles something."""
         self._lock = threading.Lock()
 
     # --- reading nudges ----------------------------------------------------------------------------
@@ -202,10 +210,10 @@ class FastPath:
         try:
             if nudged:
                 with fast_path():
-                    self._execute(entry)
+                    run = self._execute(entry)
             else:
-                self._execute(entry)
-            follow = self.after(entry, nudged)
+                run = self._execute(entry)
+            follow = self.after(entry, nudged, run)
         finally:
             _fresh_connection()
             with self._lock:
@@ -217,31 +225,54 @@ class FastPath:
         for other, delay in follow:
             self.request(other, nudged=True, delay=delay)
 
-    def _execute(self, entry: Entry) -> None:
-        self._run(entry.job_id, entry.label)
+    def _execute(self, entry: Entry) -> Any:
+        return self._run(entry.job_id, entry.label)
 
-    def after(self, entry: Entry, nudged: bool) -> list[tuple[str, float]]:
-        """What runs next: the importer after a nudged batching run; prompt polls while imports fly."""
-        if entry.job_id != IMPORTER:
-            if not nudged:
-                return []
-            importers = {
-                self.importer_of[w.website.pk]
-                for w in entry.unit.ctx.enabled
-                if w.website.pk in self.importer_of
-            }
-            return [(u, 0.0) for u in sorted(importers)]
+    def after(self, entry: Entry, nudged: bool, run: Any = None) -> list[tuple[str, float]]:
+        """What runs next, given the unit's recorded run (``email_job_run`` counts).
+
+        * after a nudged batching run: its account's importer, at once;
+        * after a batching run that left rows waiting (held for an import in flight, or for their
+          contact): the same unit again once its importer has settled something;
+        * after an importer run: the units waiting for it when it settled something, and a prompt
+          poll while imports are in flight.
+        """
         unit = key(entry.job_id, entry.label)
-        websites = self.importer_websites.get(unit, [])
-        if not websites or not in_flight(websites):
+        if entry.job_id != IMPORTER:
+            importers = sorted(
+                {
+                    self.importer_of[w.website.pk]
+                    for w in entry.unit.ctx.enabled
+                    if w.website.pk in self.importer_of
+                }
+            )
+            if count(run, "waiting"):
+                with self._lock:
+                    for importer in importers:
+                        self.waiting.setdefault(importer, set()).add(unit)
+            return [(u, 0.0) for u in importers] if nudged else []
+        follow: list[tuple[str, float]] = []
+        flying = bool(self.importer_websites.get(unit)) and in_flight(self.importer_websites[unit])
+        with self._lock:
+            if count(run, "imported") or count(run, "sent"):
+                follow += [(u, 0.0) for u in sorted(self.waiting.pop(unit, set()))]
+            elif not flying:
+                self.waiting.pop(unit, None)  # nothing settled, nothing to wait for
+        if not flying:
             self.polls.pop(unit, None)
-            return []
+            return follow
         n = self.polls.get(unit, 0)
         if n >= len(self.prompt_polls):
             self.polls.pop(unit, None)
-            return []
+            return follow
         self.polls[unit] = n + 1
-        return [(unit, self.prompt_polls[n])]
+        return [*follow, (unit, self.prompt_polls[n])]
+
+
+def count(run: Any, name: str) -> int:
+    """A counter of a recorded run (:class:`~dotsync.models.JobRun`), summed over its websites; 0 for None."""
+    counts = getattr(run, "counts", None) or {}
+    return sum(int(c.get(name, 0)) for c in counts.values() if isinstance(c, dict))
 
 
 def _fresh_connection() -> None:
@@ -264,7 +295,8 @@ def run_nudged(job_id: str, website_id: int) -> bool:
 
     Runs the nudged job's unit for the website (as a nudged run, unless the job is off for it), then
     the importer of the website's account, each through :func:`~dotsync.runtime.runs.run_job` (same
-    locks and ``email_job_run`` as the scheduler).
+    locks and ``email_job_run`` as the scheduler); again (up to :data:`RERUNS` rounds) while the
+    unit leaves rows waiting and the importer settles something.
 
     Returns:
         True when the account still has imports in flight (the caller polls again soon).
@@ -277,16 +309,20 @@ def run_nudged(job_id: str, website_id: int) -> bool:
     if website is None:
         return False
     job = JOBS.get(job_id)
+    unit = None
     if job is not None and job_id != IMPORTER and job.frequency(website.cfg) > 0:
         unit = next((u for u in units(job, ctx) if u.label == website.code), None)
+    account = next((a for a in ctx.accounts if website_id in a.website_ids), None)
+    label = account_label(account) if account is not None else ""
+    importer = next((u for u in units(JOBS[IMPORTER], ctx) if u.label == label), None)
+    for _ in range(RERUNS):
+        waiting = 0
         if unit is not None:
             with fast_path():
-                run_job(unit)
-    account = next((a for a in ctx.accounts if website_id in a.website_ids), None)
-    if account is None:
-        return False
-    label = account_label(account)
-    importer = next((u for u in units(JOBS[IMPORTER], ctx) if u.label == label), None)
-    if importer is not None:
-        run_job(importer)
-    return in_flight(account.website_ids)
+                waiting = count(run_job(unit), "waiting")
+        if importer is None:
+            return False
+        settled = run_job(importer)
+        if not (waiting and (count(settled, "imported") or count(settled, "sent"))):
+            break  # rows waiting for what the importer just settled: run the unit again
+    return account is not None and in_flight(account.website_ids)
