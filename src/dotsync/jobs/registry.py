@@ -54,7 +54,7 @@ ALL: tuple[Job, ...] = (
     monitor.JOB,
 )
 """Every job. ``sync all`` runs the batching jobs in this order (``contacts`` moved last), then the
-importer, which drains what they queue."""
+importer, which drains what they queue. The ``monitor`` is no sync job: ``sync all`` leaves it out."""
 
 JOBS: dict[str, Job] = {job.id: job for job in ALL}
 """Job id -> :class:`~dotsync.jobs.base.Job`."""
@@ -68,7 +68,7 @@ agree: ``tests/jobs/test_registry.py`` checks it.
 
 
 def batching_jobs() -> list[Job]:
-    """Every job but the importer, in registry order, without the scheduled housekeeping.
+    """Every job but the importer and the monitor, in registry order, without the scheduled housekeeping.
 
     ``unsubscriber`` and ``resubscriber`` (they read the platform's change feeds into the store) and
     the ``cleaner`` run on their schedule (``dotsync run``) or alone (``dotsync sync JOB``): a
