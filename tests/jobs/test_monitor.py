@@ -285,3 +285,19 @@ def test_dotsync_config_set_writes_the_alert_settings_the_monitor_reads(scope: A
     assert JOBS["monitor"].frequency(cfg) == 90
     bad = CliRunner().invoke(main, ["config", "set", "--website", "main", "alert_recipients", "nobody"])
     assert bad.exit_code != 0 and "must hold staff user ids or email addresses" in bad.output
+
+
+def test_the_cleaner_deletes_monitor_alerts_past_the_retention(on_sandbox: Any) -> None:
+    from dotsync.jobs.automation import cleaner
+
+    scope = on_sandbox
+    with time_machine.travel(START, tick=False) as clock:
+        _failed_import(scope.main, ["ann@example.com"])
+        monitor.run("main")
+        old = MonitorAlert.objects.get()
+        clock.shift(timedelta(days=31))
+        monitor.run("main")
+        result = cleaner.run("main")  # the default retention: 30 days
+    assert result.counts["main"]["email_monitor_alert"] == 1
+    (kept,) = MonitorAlert.objects.all()
+    assert kept.pk != old.pk and kept.window_start == old.window_end  # the windows still chain

@@ -7,6 +7,7 @@ retention are deleted from
 * ``email_automation`` when the enrolment is over (:data:`FINISHED_ENROLMENTS`),
 * ``email_campaign`` when ``SENT`` or ``FAILED``,
 * ``email_contact_consent`` when sent to the platform (``consent_imported``), by ``consent_datetime``,
+* ``email_monitor_alert`` (the ``monitor`` job's records) by ``window_end``,
 
 plus archived import files of the website older than the retention that no row names any more. Pending
 or in-flight work is never touched: a row is deleted only if it is finished at the moment of its
@@ -31,7 +32,7 @@ from django.utils import timezone
 from dotsync.accounts import RunContext, WebsiteContext
 from dotsync.jobs.base import Job, JobResult, JobScope
 from dotsync.jobs.importer.bulk import archive_dir
-from dotsync.models import Automation, Campaign, ContactConsent, Importer
+from dotsync.models import Automation, Campaign, ContactConsent, Importer, MonitorAlert
 from dotsync.models.automation import CampaignSendStatus
 from dotsync.models.importer import ImportStatus
 
@@ -146,6 +147,9 @@ def clean_website(website_id: int, code: str, cutoff: datetime, *, batch: int = 
                 email_contact__website_id=website_id, consent_imported=True, consent_datetime__lt=cutoff
             ),
             batch=batch,
+        ),
+        "email_monitor_alert": delete_in_batches(
+            MonitorAlert.objects.filter(website_id=website_id, window_end__lt=cutoff), batch=batch
         ),
     }
     counts["archive_files"] = sweep_archive(code, cutoff)
