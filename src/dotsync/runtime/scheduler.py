@@ -13,6 +13,8 @@ least its frequency ago (:func:`due`).
 
 from __future__ import annotations
 
+import faulthandler
+import functools
 import logging
 import random
 import threading
@@ -140,6 +142,7 @@ def build(
     now: datetime | None = None,
     scheduler: Any = None,
     fastpath: FastPath | None = None,
+    stop: threading.Event | None = None,
 ) -> Any:
     """An APScheduler scheduler (not started) with one interval job per enabled entry.
 
@@ -149,6 +152,9 @@ def build(
     With ``fastpath`` (:mod:`dotsync.runtime.fastpath`), runs go through :meth:`FastPath.fire`, and a
     ``dotsync:nudges`` job (its own thread) reads the store's nudges every half second and brings
     the nudged units forward.
+
+    With ``stop``, a run that was queued behind the running one (the executor's one worker) does
+    nothing once ``stop`` is set, so a SIGTERM waits for the running step only (:func:`serve`).
     """
     now = now or timezone.now()
     sched = scheduler or BackgroundScheduler(
@@ -163,8 +169,10 @@ def build(
     if fastpath is not None:
         fastpath.sched = sched
         fire = fastpath.fire
+    fire = _unless_stopping(fire, stop)
+    if fastpath is not None:
         sched.add_job(
-            fastpath.tick,
+            _unless_stopping(fastpath.tick, stop),
             IntervalTrigger(seconds=POLL_SECONDS, timezone="UTC"),
             id=NUDGES_JOB,
             name="nudges",
@@ -189,6 +197,24 @@ def build(
     return sched
 
 
+SHUTDOWN_REPORT_SECONDS = 60
+"""After a stop is asked, how long the running step may take before ``dotsync run`` reports its stacks."""
+
+
+def _unless_stopping(func: Any, stop: threading.Event | None) -> Any:
+    """``func``, except that it returns at once (runs nothing) once ``stop`` is set."""
+    if stop is None:
+        return func
+
+    @functools.wraps(func)
+    def guarded(*args: Any, **kwargs: Any) -> Any:
+        if stop.is_set():
+            return None
+        return func(*args, **kwargs)
+
+    return guarded
+
+
 def first_runs(sched: Any) -> dict[str, datetime]:
     """Scheduler job id -> its first run time (what :func:`build` planned; not the nudge reader)."""
     return {job.id: job.next_run_time for job in sched.get_jobs() if job.id != NUDGES_JOB}
@@ -197,13 +223,18 @@ def first_runs(sched: Any) -> dict[str, datetime]:
 def serve(stop: threading.Event, entries: list[Entry] | None = None) -> None:
     """Run the scheduler, with the fast path, until ``stop`` is set; the running step finishes, then stop."""
     entries = plan() if entries is None else entries
-    sched = build(entries, fastpath=FastPath(entries, run=run_unit))
+    sched = build(entries, fastpath=FastPath(entries, run=run_unit), stop=stop)
     sched.start()
     logger.info("dotsync run: %d scheduled job(s)", len(sched.get_jobs()))
     try:
         stop.wait()
     finally:
-        sched.shutdown(wait=True)  # the running step finishes; run_job releases its lock
+        # a step outliving SHUTDOWN_REPORT_SECONDS leaves every thread's stack on stderr (what it waits for)
+        faulthandler.dump_traceback_later(SHUTDOWN_REPORT_SECONDS, exit=False)
+        try:
+            sched.shutdown(wait=True)  # the running step finishes; run_job releases its lock
+        finally:
+            faulthandler.cancel_dump_traceback_later()
 
 
 def job_rows(now: datetime | None = None) -> list[dict[str, Any]]:
