@@ -253,3 +253,33 @@ def test_under_celery_a_nudge_is_one_task_per_window_and_the_task_runs_the_fast_
     assert sent is not None and sent.import_mode == ImportMode.SINGLE
     assert result == {"job": "orders", "website": main, "in_flight": False}
     assert queued(redis_db) == []  # nothing in flight: no prompt poll sent
+
+
+def test_prompt_polls_back_off_while_nothing_finishes_and_restart_when_an_import_does(
+    scope: Any, sandbox: Any
+) -> None:
+    from types import SimpleNamespace
+
+    from dotsync.testing.platform_setup import configure_websites
+
+    configure_websites(sandbox, [scope.main])
+    worker = Worker()
+    importer = worker.fp.importer_of[scope.main.pk]
+    entry = worker.entries[importer]
+    Importer.objects.create(
+        website=scope.main,
+        import_type="Customer",
+        import_status=Importer.Status.IMPORTING,
+        import_id="in-flight-1",  # an import the platform is working on
+    )
+
+    def delays(**counts: int) -> list[float]:
+        run = SimpleNamespace(counts={"main": counts})
+        return [d for u, d in worker.fp.after(entry, False, run) if u == importer]
+
+    assert [delays() for _ in range(3)] == [[0.5], [1.0], [2.0]]  # nothing finished: backing off
+    assert delays(imported=1) == [0.5]  # an import finished: prompt again
+    assert [delays() for _ in range(4)] == [[1.0], [2.0], [4.0], [8.0]]
+    assert delays() == []  # then back to the importer's interval
+    Importer.objects.filter(import_id="in-flight-1").update(import_status=Importer.Status.IMPORTED)
+    assert delays(imported=1) == []  # nothing in flight: no poll

@@ -11,7 +11,8 @@
    account is brought forward; a nudged run sends by the singles-below-N rule
    (:func:`dotsync.jobs.nudge.singles_below`).
 4. **Prompt polls.** While the account has imports in flight, the importer runs again after
-   :data:`PROMPT_POLLS` seconds (0.5, 1, 2, 4, 8: backing off), then falls back to its interval.
+   :data:`PROMPT_POLLS` seconds (0.5, 1, 2, 4, 8: backing off while its polls find no import
+   finished, back to 0.5 when one does), then falls back to its interval.
 5. **Held rows.** A batching run that left rows waiting (held for an import in flight, e.g. an order
    changed again while its first version was being sent) runs again once its importer has settled
    something, so the second change does not wait for the next interval.
@@ -235,7 +236,7 @@ class FastPath:
         * after a batching run that left rows waiting (held for an import in flight, or for their
           contact): the same unit again once its importer has settled something;
         * after an importer run: the units waiting for it when it settled something, and a prompt
-          poll while imports are in flight.
+          poll while imports are in flight (backing off while its polls find none finished).
         """
         unit = key(entry.job_id, entry.label)
         if entry.job_id != IMPORTER:
@@ -261,6 +262,8 @@ class FastPath:
         if not flying:
             self.polls.pop(unit, None)
             return follow
+        if count(run, "imported"):
+            self.polls[unit] = 0  # imports are finishing: keep polling promptly
         n = self.polls.get(unit, 0)
         if n >= len(self.prompt_polls):
             self.polls.pop(unit, None)
