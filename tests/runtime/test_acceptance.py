@@ -211,14 +211,18 @@ def test_dotsync_run_carries_shop_changes_over_within_seconds_and_survives_a_res
     assert "success" in outcomes and "error" not in outcomes, outcomes
 
 
+def _maintenance_url() -> str:
+    """The server of ``DATABASE_URL``, database ``postgres`` (the lane's own database may not exist)."""
+    return os.environ["DATABASE_URL"].rsplit("/", 1)[0] + "/postgres"
+
+
 def _fresh_postgres_database() -> str:
     import psycopg
 
-    base = os.environ["DATABASE_URL"]
     name = f"dotsync_accept_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(base, autocommit=True) as con:
+    with psycopg.connect(_maintenance_url(), autocommit=True) as con:
         con.execute(f'CREATE DATABASE "{name}"')  # type: ignore[arg-type]
-    return base.rsplit("/", 1)[0] + "/" + name
+    return _maintenance_url().rsplit("/", 1)[0] + "/" + name
 
 
 @pytest.mark.skipif(
@@ -250,5 +254,5 @@ def test_two_dotsync_run_processes_on_one_postgresql_database_start_each_import_
         assert_exactly_once(stack)
     finally:
         stack.down()
-        with psycopg.connect(os.environ["DATABASE_URL"], autocommit=True) as con:
+        with psycopg.connect(_maintenance_url(), autocommit=True) as con:
             con.execute(f'DROP DATABASE IF EXISTS "{url.rsplit("/", 1)[1]}" WITH (FORCE)')  # type: ignore[arg-type]
