@@ -320,6 +320,8 @@ def _check(cfg: config.WebsiteSettings, key: str, source: str, raw: Any) -> None
             assert value is None or (isinstance(value, int) and not isinstance(value, bool) and value > 0)
         elif key == "review_order_status":
             assert isinstance(value, str) and value and value == value.strip()
+        elif key in ("consent_text", "consent_url"):
+            assert isinstance(value, str)
         else:
             assert isinstance(value, int) and not isinstance(value, bool) and value >= 0
         return
@@ -341,6 +343,8 @@ def _check(cfg: config.WebsiteSettings, key: str, source: str, raw: Any) -> None
         assert all(isinstance(r, str) and (r.isdigit() or "@" in r) for r in value)
     elif key == "alert_window":
         assert isinstance(value, int) and not isinstance(value, bool) and 5 <= value <= 72 * 60
+    elif key == "cleaner_retention_days":
+        assert isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= 3650
     elif key in ("max_active_imports", "max_retries"):
         assert isinstance(value, int) and not isinstance(value, bool)
     elif key.endswith("address_book_id"):
