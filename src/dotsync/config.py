@@ -158,6 +158,9 @@ STORE_DEFAULTS: dict[str, Any] = {
     "review_campaign_id": None,
     "review_allow_non_subscribers": False,
     **{f"programme_{name}_id": None for name in PROGRAMMES},
+    "consent_enabled": False,  # subscriptions record consent (reference §4.8 connector_consent)
+    "consent_text": "",
+    "consent_url": "",
 }
 """Settings that may differ per store (reference §8: the abandoned-cart series, the programme ids, the
 review settings). Every layer may set them; a store's :class:`~dotsync.models.StoreConfig` row overrides
@@ -179,6 +182,8 @@ def _store_schema() -> dict[str, types.Parser]:
     out["ac_program_send_after"] = types.whole_number(1, 1440)
     out["review_order_status"] = _status_name
     out["review_delay_days"] = types.whole_number(0, 365)
+    out["consent_text"] = types.text
+    out["consent_url"] = types.text
     return out
 
 

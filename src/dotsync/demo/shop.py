@@ -29,6 +29,7 @@ from django.utils import timezone
 from oscar.core.loading import get_class, get_model
 
 from dotsync.demo.scope import Scope
+from dotsync.jobs.consent import record_consent
 from dotsync.models import NewsletterSubscriber, Store
 from dotsync.models.newsletter import SubscriberStatus
 
@@ -545,8 +546,13 @@ def subscribe(
     customer: Any = None,
     at: datetime | None = None,
     confirm_code: str = "",
+    request: HttpRequest | None = None,
 ) -> NewsletterSubscriber:
-    """Create or update the ``newsletter_subscriber`` row of ``email`` in ``store``."""
+    """Create or update the ``newsletter_subscriber`` row of ``email`` in ``store``.
+
+    With ``request`` (the subscribe form's request), the consent given is recorded as a storefront
+    does (:func:`dotsync.jobs.consent.record_consent`: when the store's consent is on).
+    """
     subscriber, _ = NewsletterSubscriber.objects.update_or_create(
         subscriber_email=email,
         store=store,
@@ -557,6 +563,8 @@ def subscribe(
             "subscriber_confirm_code": confirm_code,
         },
     )
+    if request is not None:
+        record_consent(email, store, request=request, at=at)
     return subscriber
 
 

@@ -31,6 +31,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from dotsync.accounts import WebsiteContext
+from dotsync.jobs import consent
 from dotsync.jobs.base import JobResult, JobScope, iter_pending
 from dotsync.jobs.batching import (
     Batch,
@@ -80,18 +81,28 @@ def _csv_batch(
     names: list[str],
     opt_in: bool,
     stream: str,
+    with_consent: bool = False,
 ) -> tuple[Batch, list[str]]:
+    """A contact CSV batch and its header.
+
+    The header returned is the hashed columns: without the consent columns, which the file's header
+    line adds after them when ``with_consent``.
+    """
     head = contact_csv.header(names, opt_in=opt_in)
-    head_line = contact_csv.line(head)
+    head_line = contact_csv.line([*head, *consent.COLUMNS] if with_consent else head)
     book_id = ctx.cfg.address_book(book)
 
     def render(items: list[Any]) -> dict[str, Any]:
-        return {
+        payload = {
             "address_book": book,
             "address_book_id": book_id,
-            "csv": head_line + "".join(text for _, _, text in items),
-            "emails": {email: pk for email, pk, _ in items},
+            "csv": head_line + "".join(text for _, _, text, _ in items),
+            "emails": {email: pk for email, pk, _, _ in items},
         }
+        consents = {str(pk): list(ids) for _, pk, _, ids in items if ids}
+        if consents:
+            payload[consent.PAYLOAD_KEY] = consents
+        return payload
 
     batch = Batch(
         website_id=ctx.website.pk,
@@ -120,17 +131,25 @@ def _add_row(
     book_id: int | None,
     stream: str = "sync",
     opt_in_type: str | None = None,
+    with_consent: bool = False,
+    pending: consent.Pending | None = None,
 ) -> None:
-    """Hash one contact's CSV row; mark it unchanged, quarantine it, or add it to the batch."""
+    """Hash one contact's CSV row; mark it unchanged, quarantine it, or add it to the batch.
+
+    With ``with_consent`` the line ends with the consent cells (``pending``'s, or empty): they are
+    not hashed, and a row with pending consent is sent even when its hashed cells are unchanged.
+    """
     problem = contact_csv.email_problem(row.email)
     if problem:
         outcomes.fail(row.pk, f"{problem}; correct it in the store and save the customer again")
         return
     cells = contact_csv.row(row.email, list(fields.values()), opt_in_type=opt_in_type)
     hash_ = payload_hash({"book": book, "book_id": book_id, "row": dict(zip(head, cells, strict=True))})
-    if unchanged(row, hash_, stream):
+    if pending is None and unchanged(row, hash_, stream):
         outcomes.unchanged.append(row.pk)
         return
+    if with_consent:
+        cells = [*cells, *(contact_csv.neutralise(c) for c in (pending.cells if pending else ("",) * 5))]
     text = contact_csv.line(cells)
     size = len(text.encode())
     if batch.too_big(size):
@@ -138,7 +157,7 @@ def _add_row(
             row.pk, f"contact row is {size} bytes, over the contacts_bytes batch limit {batch.max_bytes}"
         )
         return
-    batch.add(row.pk, hash_, (row.email, row.pk, text), size)
+    batch.add(row.pk, hash_, (row.email, row.pk, text, pending.ids if pending else ()), size)
 
 
 def _stream(
@@ -307,6 +326,7 @@ def _subscribers(ctx: WebsiteContext, adapter: StoreAdapter, result: JobResult) 
         return
     deleting = queued_contact_deletes(ctx.website.pk)
     cols = datafields.columns(book.keys, ctx.cfg.data_field_mapping)
+    with_consent = consent.website_has_pending(ctx.website.pk)
     batch, head = _csv_batch(
         ctx,
         result,
@@ -315,6 +335,7 @@ def _subscribers(ctx: WebsiteContext, adapter: StoreAdapter, result: JobResult) 
         names=[n for _, n in cols],
         opt_in=True,
         stream="subscriber",
+        with_consent=with_consent,
     )
     stream = "subscriber"
     for page in iter_pending(
@@ -324,7 +345,9 @@ def _subscribers(ctx: WebsiteContext, adapter: StoreAdapter, result: JobResult) 
         status_field="subscriber_sync_status",
     ):
         outcomes = Outcomes(Contact, stream=stream)
-        for row in hold_in_flight(page, outcomes, stream, deleting=deleting):
+        page = hold_in_flight(page, outcomes, stream, deleting=deleting)
+        pending = consent.pending_for([r.pk for r in page]) if with_consent else {}
+        for row in page:
             subscribed = row.is_subscriber and row.subscriber_status == SubscriberStatus.SUBSCRIBED
             if subscribed and row.suppressed:
                 outcomes.skip(row.pk, "suppressed in dotdigital; the contact must resubscribe there")
@@ -350,6 +373,8 @@ def _subscribers(ctx: WebsiteContext, adapter: StoreAdapter, result: JobResult) 
                     book_id=ctx.cfg.address_book(book.book),
                     stream=stream,
                     opt_in_type=contact_csv.OPT_IN_DOUBLE if confirm else contact_csv.OPT_IN_SINGLE,
+                    with_consent=with_consent,
+                    pending=pending.get(row.pk),
                 )
             elif was_imported(row, stream) and not row.suppressed:
                 if unchanged(row, payload_hash({"email": row.email}), stream):

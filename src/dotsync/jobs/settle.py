@@ -20,7 +20,7 @@ from typing import Any
 from django.db import connection
 from django.utils import timezone
 
-from dotsync.jobs import streams
+from dotsync.jobs import consent, streams
 from dotsync.jobs.queue import Envelope, SyncSource
 from dotsync.models import HoldReason, Importer, SyncStatus
 
@@ -65,6 +65,7 @@ def settle_imported(
         )
         mine_now.update(**{cols.importer: None})
     streams.after_confirmed(envelope.table, [p for p, _ in settled])
+    consent.settle(envelope.payload, [p for p, _ in settled])  # consent records the import carried
     return imported
 
 

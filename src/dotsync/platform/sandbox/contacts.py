@@ -244,6 +244,33 @@ async def get_contact(ctx: Ctx) -> Response:
     return ok(contact_json(ctx.store, lookup(ctx, ctx.path("identifier"))))
 
 
+CONSENT_KEYS = ("TEXT", "DATETIMECONSENTED", "URL", "USERAGENT", "IPADDRESS")
+"""The keys of an ``ApiConsent``'s fields, in the order the platform lists them."""
+
+
+def consent_json(store: Store, contact_id: int) -> list[dict[str, Any]]:
+    """The contact's consent records as ``ApiConsent`` items (``{id, fields}``), oldest first."""
+    rows = store.all("SELECT * FROM consent_records WHERE contact_id = ? ORDER BY id", (contact_id,))
+    out = []
+    for r in rows:
+        values = (r["text"], r["consented_at"], r["url"], r["user_agent"], r["ip"])
+        out.append(
+            {
+                "id": str(r["id"]),
+                "fields": [{"key": k, "value": v} for k, v in zip(CONSENT_KEYS, values, strict=True)],
+            }
+        )
+    return out
+
+
+async def get_contact_with_consent(ctx: Ctx) -> Response:
+    """``GET /v2/contacts/{id or email}/with-consent``: ``ApiContactWithConsent {contact, consentFields}``."""
+    row = lookup(ctx, ctx.path("identifier"))
+    return ok(
+        {"contact": contact_json(ctx.store, row), "consentFields": consent_json(ctx.store, int(row["id"]))}
+    )
+
+
 async def update_contact(ctx: Ctx) -> Response:
     """``PUT /v2/contacts/{id}``: update fields and possibly the address; 200."""
     row = lookup(ctx, str(ctx.path_int("id")))
@@ -277,6 +304,7 @@ def delete_contact_rows(store: Store, contact_id: int) -> None:
         conn.execute("DELETE FROM memberships WHERE contact_id = ?", (contact_id,))
         conn.execute("DELETE FROM program_members WHERE contact_id = ?", (contact_id,))
         conn.execute("DELETE FROM insight_records WHERE contact_id = ?", (contact_id,))
+        conn.execute("DELETE FROM consent_records WHERE contact_id = ?", (contact_id,))
         conn.execute("DELETE FROM contacts WHERE id = ?", (contact_id,))
 
 
@@ -484,6 +512,7 @@ ROUTES = [
     Api("POST", "/v2/contacts/resubscribe-with-no-challenge", resubscribe_no_challenge),
     Api("GET", "/v2/contacts/suppressed-since/{date}", suppressed_since),
     Api("GET", "/v2/contacts/modified-since/{date}", modified_since),
+    Api("GET", "/v2/contacts/{identifier}/with-consent", get_contact_with_consent),
     Api("GET", "/v2/contacts/{identifier}", get_contact),
     Api("PUT", "/v2/contacts/{id}", update_contact),
     Api("DELETE", "/v2/contacts/{id}", delete_contact),

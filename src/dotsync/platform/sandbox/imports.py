@@ -4,7 +4,9 @@ Upload: ``multipart/form-data`` with one file part named ``file`` that carries a
 platform answers 400 ``file must be valid``), or JSON ``ApiFileMedia {"fileName", "data": <base64>}``.
 The file needs an ``Email`` column (any case); ``EmailType`` and ``OptInType`` set those properties; every
 other column maps to the data field of the same name (case-insensitive). Columns that match no data field
-are ignored, or create a String field when the ``import_unknown_columns`` knob is ``create``.
+are ignored, or create a String field when the ``import_unknown_columns`` knob is ``create``. The consent
+columns ``CONSENTTEXT, CONSENTURL, CONSENTDATETIME, CONSENTIP, CONSENTUSERAGENT`` add one consent record to
+the contact when any is set (``GET /v2/contacts/{id}/with-consent`` lists them).
 
 Rows that are not imported are listed in report-faults with the platform's reason wording:
 ``Invalid Email``, ``Duplicate``, ``Globally Suppressed``, ``Unsubscribed``, ``Hard bounced``,
@@ -44,7 +46,7 @@ from dotsync.platform.sandbox.datafields import NAME_RE, RESTRICTED_NAMES, coerc
 from dotsync.platform.sandbox.errors import ApiError, not_found
 from dotsync.platform.sandbox.faults import Faults
 from dotsync.platform.sandbox.processing import poll, register
-from dotsync.platform.sandbox.storage import Store, dumps
+from dotsync.platform.sandbox.storage import Store, dumps, iso
 
 MERGE_OPTIONS = ("Overwrite", "OnlyOverwriteIfNotEmpty", "OnlyOverwriteIfContactDataNotPopulated")
 REPORT_KEYS = (
@@ -201,6 +203,33 @@ def _merge(existing: dict[str, Any], incoming: dict[str, Any], merge: str) -> di
     return out
 
 
+CONSENT_COLUMNS = ("consenttext", "consenturl", "consentdatetime", "consentip", "consentuseragent")
+"""The consent columns of a contact import (any case); a row with any of them set adds one consent record."""
+
+
+def _consent(conn: sqlite3.Connection, contact_id: int, values: list[str], at: dict[str, int]) -> None:
+    """Store the row's consent record (its ``CONSENT*`` cells) on the contact, when it has one."""
+    cells = {
+        key: (values[at[key]].strip() if key in at and at[key] < len(values) else "")
+        for key in CONSENT_COLUMNS
+    }
+    if not any(cells.values()):
+        return
+    conn.execute(
+        "INSERT INTO consent_records (contact_id, text, url, consented_at, ip, user_agent, created) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?)",
+        (
+            contact_id,
+            cells["consenttext"],
+            cells["consenturl"],
+            cells["consentdatetime"],
+            cells["consentip"],
+            cells["consentuseragent"],
+            iso(),
+        ),
+    )
+
+
 def _map_columns(
     store: Store, account_id: int, columns: list[str], faults: Faults
 ) -> dict[int, dict[str, Any]]:
@@ -209,7 +238,7 @@ def _map_columns(
     mapping: dict[int, dict[str, Any]] = {}
     for index, column in enumerate(columns):
         key = column.strip().lower()
-        if key in ("email", "emailtype", "optintype"):
+        if key in ("email", "emailtype", "optintype") or key in CONSENT_COLUMNS:
             continue
         field = fields.get(key)
         creatable = NAME_RE.match(column.strip()) and key not in RESTRICTED_NAMES
@@ -244,6 +273,7 @@ def process_contact_import(store: Store, faults: Faults, row: sqlite3.Row) -> No
     email_at = lowered.index("email")
     type_at = lowered.index("emailtype") if "emailtype" in lowered else None
     optin_at = lowered.index("optintype") if "optintype" in lowered else None
+    consent_at = {key: lowered.index(key) for key in CONSENT_COLUMNS if key in lowered}
     account_id = int(row["account_id"])
     mapping = _map_columns(store, account_id, columns, faults)
     merge = json.loads(row["report"] or "{}").get("mergeOption", "Overwrite")
@@ -307,6 +337,8 @@ def process_contact_import(store: Store, faults: Faults, row: sqlite3.Row) -> No
                     _merge(json.loads(existing["data_fields"]), incoming, merge),
                 )
                 counts["updatedContacts"] += 1
+            if consent_at:
+                _consent(conn, contact_id, values, consent_at)
             if row["address_book_id"] is not None:
                 add_member(conn, int(row["address_book_id"]), contact_id)
         out = io.StringIO()

@@ -164,6 +164,16 @@ CREATE TABLE IF NOT EXISTS request_counts (
     count INTEGER NOT NULL,
     PRIMARY KEY (account, endpoint, status)
 );
+CREATE TABLE IF NOT EXISTS consent_records (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    contact_id INTEGER NOT NULL,
+    text TEXT NOT NULL DEFAULT '',
+    url TEXT NOT NULL DEFAULT '',
+    consented_at TEXT NOT NULL DEFAULT '',  -- DATETIMECONSENTED as sent
+    ip TEXT NOT NULL DEFAULT '',
+    user_agent TEXT NOT NULL DEFAULT '',
+    created TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS enrolment_calls (
     account_id INTEGER NOT NULL,
     at REAL NOT NULL
@@ -190,6 +200,7 @@ TABLES = (
     "sms",
     "request_counts",
     "enrolment_calls",
+    "consent_records",
 )
 
 
