@@ -74,3 +74,17 @@ def test_from_time_is_the_last_successful_finish(unit: Unit) -> None:
         run_job(unit, execute=lambda u: JobResult(u.job.id, errors=["down"]))
         assert from_time("orders", "main") == ok.finished_at
         assert JobRun.objects.count() == 2
+
+
+def test_a_dead_runs_running_row_becomes_interrupted_when_the_next_run_takes_the_lock(unit: Unit) -> None:
+    """A process killed mid-run leaves ``running``; the next run of the unit (its lease expired) closes it."""
+    dead = JobRun.objects.create(
+        job_id=unit.job.id, scope=unit.label, started_at=timezone.now() - timedelta(hours=1)
+    )
+    other = JobRun.objects.create(job_id="contacts", scope=unit.label, started_at=timezone.now())
+    run = run_job(unit, execute=lambda u: JobResult(u.job.id))
+    dead.refresh_from_db()
+    other.refresh_from_db()
+    assert run.outcome == RunOutcome.SUCCESS
+    assert (dead.outcome, dead.finished_at) == (RunOutcome.INTERRUPTED, run.started_at)
+    assert other.outcome == RunOutcome.RUNNING  # another job's unit: not this lock's to judge

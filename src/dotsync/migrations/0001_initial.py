@@ -145,7 +145,7 @@ class Migration(migrations.Migration):
                 ('scope', models.CharField(blank=True, default='', max_length=255)),
                 ('started_at', models.DateTimeField()),
                 ('finished_at', models.DateTimeField(blank=True, null=True)),
-                ('outcome', models.CharField(choices=[('running', 'running'), ('success', 'success'), ('failed', 'failed'), ('locked', 'locked (another run held the lock)'), ('skipped', 'skipped (nothing enabled)')], default='running', max_length=16)),
+                ('outcome', models.CharField(choices=[('running', 'running'), ('success', 'success'), ('failed', 'failed'), ('locked', 'locked (another run held the lock)'), ('skipped', 'skipped (nothing enabled)'), ('interrupted', 'interrupted (its process died; its queued work stayed queued)')], default='running', max_length=16)),
                 ('counts', models.JSONField(blank=True, default=dict)),
                 ('error', models.TextField(blank=True, default='')),
             ],

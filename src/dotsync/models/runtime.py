@@ -6,13 +6,18 @@ from django.db import models
 
 
 class RunOutcome(models.TextChoices):
-    """How a job run ended (``running`` while it runs; a run that died keeps ``running``)."""
+    """How a job run ended (``running`` while it runs).
+
+    A run whose process died keeps ``running`` until the next run of its unit takes the lock, which
+    proves it dead: that run marks it ``interrupted`` (:func:`dotsync.runtime.runs.run_job`).
+    """
 
     RUNNING = "running", "running"
     SUCCESS = "success", "success"
     FAILED = "failed", "failed"
     LOCKED = "locked", "locked (another run held the lock)"
     SKIPPED = "skipped", "skipped (nothing enabled)"
+    INTERRUPTED = "interrupted", "interrupted (its process died; its queued work stayed queued)"
 
 
 class JobRun(models.Model):

@@ -104,7 +104,8 @@ def run_job(
     Returns:
         The recorded :class:`~dotsync.models.JobRun`: ``success``, ``failed`` (the job reported errors
         or raised; the error text has no email address), ``locked`` or ``skipped`` (nothing enabled).
-        Queued work is never touched here: a run that fails leaves its rows queued.
+        Queued work is never touched here: a run that fails leaves its rows queued. An earlier run of
+        the unit still marked ``running`` (its process died) becomes ``interrupted``.
     """
     job = unit.job
     lock = lock_factory(job.lock_key(unit.label), ttl)
@@ -119,6 +120,10 @@ def run_job(
             outcome=RunOutcome.LOCKED,
         )
     try:
+        # holding the lock proves that an older run of this unit still marked running is dead
+        JobRun.objects.filter(job_id=job.id, scope=unit.label, outcome=RunOutcome.RUNNING).update(
+            outcome=RunOutcome.INTERRUPTED, finished_at=started
+        )
         run = JobRun.objects.create(job_id=job.id, scope=unit.label, started_at=started)
         if not (unit.ctx.enabled or unit.ctx.accounts):
             run.outcome = RunOutcome.SKIPPED
