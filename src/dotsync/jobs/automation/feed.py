@@ -1,10 +1,13 @@
 """What the platform-to-store feeds (``unsubscriber``, ``resubscriber``) share: their window and paging.
 
-Both jobs run per account and read a platform change feed from their "from time": the job's last
-successful finish for that account (``email_job_run``, the unit :func:`account_scope` names, as
-:func:`dotsync.runtime.runs.from_time` reads it), else now minus 24 hours (reference §2.1). The runtime
-layer sits above the jobs, so the lookup is repeated here on the model; ``tests/jobs/automation``
-checks that both name an account's unit the same way.
+Both jobs run per account and read a platform change feed from their "from time". The reference
+(§2.1) starts at the job's last successful *finish*, which loses a change the platform made while that
+run was reading (after its read, before its finish). Here the window starts at the last successful
+run's *start*, less :data:`OVERLAP` for clock skew between this machine and the platform: the windows
+overlap, and both jobs are idempotent, so a change read twice is applied once and none is skipped. With
+no successful run for the account (``email_job_run``, the unit :func:`account_scope` names), the feed
+reaches back 24 hours. The runtime layer sits above the jobs, so the lookup is done here on the model;
+``tests/jobs/automation`` checks that both name an account's unit the same way.
 """
 
 from __future__ import annotations
@@ -28,6 +31,9 @@ logger = logging.getLogger(__name__)
 FALLBACK = timedelta(hours=24)
 """How far back a feed reaches for a job that never succeeded for the account."""
 
+OVERLAP = timedelta(minutes=5)
+"""How far before the last successful run's start the next window begins (clock skew margin)."""
+
 PAGE = 1000
 """Feed items handled per page (the platform's v2 page size)."""
 
@@ -41,15 +47,18 @@ def account_scope(account: Account) -> str:
 
 
 def from_time(job_id: str, account: Account, *, now: datetime | None = None) -> datetime:
-    """The job's last successful finish for the account, else ``now`` minus :data:`FALLBACK`."""
-    finished = (
+    """The start of the job's last successful run for the account less :data:`OVERLAP`.
+
+    Else (it never succeeded) ``now`` minus :data:`FALLBACK`.
+    """
+    started = (
         JobRun.objects.filter(job_id=job_id, scope=account_scope(account), outcome=RunOutcome.SUCCESS)
         .exclude(finished_at=None)
         .order_by("-started_at", "-id")
-        .values_list("finished_at", flat=True)
+        .values_list("started_at", flat=True)
         .first()
     )
-    return finished if finished is not None else (now or timezone.now()) - FALLBACK
+    return started - OVERLAP if started is not None else (now or timezone.now()) - FALLBACK
 
 
 def pages(items: Iterable[T], size: int = PAGE) -> Iterator[list[T]]:
