@@ -22,7 +22,7 @@ from dotsync.accounts import RunContext
 from dotsync.config import get_config
 from dotsync.jobs import importer, monitor
 from dotsync.jobs.base import JobResult
-from dotsync.jobs.registry import JOBS, batching_jobs
+from dotsync.jobs.registry import JOBS, batching_jobs, sync_order
 from dotsync.models import Importer, JobRun, MonitorAlert, NotifyStatus, RunOutcome, WebsiteConfig
 from dotsync.models.importer import ImportStatus
 from dotsync.runtime.runs import Unit, run_job, units
@@ -207,7 +207,7 @@ def test_a_failed_send_is_a_job_error_and_the_next_window_tries_again(
     assert "Earlier windows not emailed yet: 1 (1 failed import(s), 0 job error(s))" in mail.body
 
 
-def test_the_window_is_the_frequency_and_sync_all_leaves_the_monitor_out(scope: Any) -> None:
+def test_the_window_is_the_frequency_and_sync_all_runs_the_monitor_last(scope: Any) -> None:
     from tests.jobs.batch_helpers import enable
 
     enable(scope.main, alert_window=120)
@@ -217,7 +217,8 @@ def test_the_window_is_the_frequency_and_sync_all_leaves_the_monitor_out(scope: 
     assert job.frequency(get_config(scope.outlet)) == 0  # switched off
     minutes = {e.label: e.minutes for e in plan() if e.job_id == "monitor"}
     assert minutes == {"main": 120, "outlet": 0}
-    assert "monitor" not in {j.id for j in batching_jobs()}
+    assert "monitor" not in {j.id for j in batching_jobs()}  # not before the importer: last of all
+    assert sync_order()[-1] is job
 
 
 @pytest.mark.parametrize(

@@ -24,12 +24,21 @@ def test_the_registry_is_the_list_of_jobs_and_their_defaults_are_the_settings_de
     assert {"unsubscriber", "resubscriber", "cleaner"} <= set(ids)
     assert registry.JOBS["unsubscriber"].scope is registry.JOBS["resubscriber"].scope is JobScope.ACCOUNT
     assert registry.DEFAULT_JOB_FREQUENCIES["cleaner"] == 60 * 24 * 30  # monthly
-    # scheduled housekeeping, not part of `sync all` (which makes no call when the store has no change)
-    assert not {"unsubscriber", "resubscriber", "cleaner"} & {job.id for job in registry.batching_jobs()}
     assert list(registry.JOBS) == ids
-    assert "monitor" in ids and "monitor" not in [job.id for job in registry.batching_jobs()]
-    batching = [job.id for job in registry.batching_jobs()]
-    assert batching[:4] == ids[:4] and "importer" not in batching and "campaigns" in batching
+    # `sync all` runs every registered job, each after the jobs its `after` declares
+    order = [job.id for job in registry.sync_order()]
+    assert sorted(order) == sorted(ids)
+    for job in registry.ALL:
+        assert all(order.index(dep) < order.index(job.id) for dep in job.after if dep in ids), job.id
+    at = order.index
+    assert at("unsubscriber") < at("orders") and at("resubscriber") < at("abandoned_carts")  # feeds first
+    assert max(at(j) for j in ("orders", "reviews_and_wishlists", "abandoned_carts")) < at("contacts")
+    assert at("contacts") < at("importer") < at("campaigns") < at("cleaner") < at("monitor")
+    before, after = registry.split_at_importer()
+    assert (
+        [job.id for job in registry.batching_jobs()] == [job.id for job in before] == order[: at("importer")]
+    )
+    assert [job.id for job in after] == ["campaigns", "cleaner", "monitor"]
     assert isinstance(registry.JOBS["importer"], ImporterJob)
     assert registry.JOBS["importer"].scope is JobScope.ACCOUNT
     # the settings layer cannot import the jobs: its table must agree with their declarations
@@ -40,6 +49,20 @@ def test_the_registry_is_the_list_of_jobs_and_their_defaults_are_the_settings_de
     locks = {job.lock_key() for job in registry.ALL}
     assert len(locks) == len(ids)
     assert registry.JOBS["orders"].lock_key("main") == "dotsync:job:orders:main"
+
+
+def test_sync_order_refuses_a_cycle_and_ignores_a_job_not_registered(monkeypatch):
+    import dataclasses
+
+    jobs = list(registry.ALL)
+    i = next(n for n, job in enumerate(jobs) if job.id == "unsubscriber")
+    jobs[i] = dataclasses.replace(jobs[i], after=("contacts", "automation_not_built_yet"))
+    monkeypatch.setattr(registry, "ALL", tuple(jobs))
+    with pytest.raises(ValueError, match="cycle"):
+        registry.sync_order()  # contacts runs after the unsubscriber, which would run after contacts
+    jobs[i] = dataclasses.replace(jobs[i], after=("automation_not_built_yet",))
+    monkeypatch.setattr(registry, "ALL", tuple(jobs))
+    assert [job.id for job in registry.sync_order()][:2] == ["catalog", "unsubscriber"]
 
 
 def test_a_job_frequency_comes_from_the_website_settings_else_the_job(scope):

@@ -62,6 +62,10 @@ class Job:
         default_frequency: minutes between runs when ``job_frequencies`` does not say.
         toggle: the :class:`~dotsync.config.WebsiteSettings` switch the whole job obeys (None: each
             of its streams has its own).
+        after: ids of the jobs that run before this one in a ``sync all`` pass (its dependencies:
+            e.g. the importer after the jobs that queue imports, the campaign sends after the importer
+            put their contacts on the platform). :func:`dotsync.jobs.registry.sync_order` sorts the
+            registry by them; an id that is not registered is ignored (a job being built).
     """
 
     id: str
@@ -70,6 +74,7 @@ class Job:
     scope: JobScope
     default_frequency: int
     toggle: str | None = None
+    after: tuple[str, ...] = ()
 
     def lock_key(self, unit: str = "") -> str:
         """The lock name for the whole job, or for one unit of it (a website code, an account key)."""

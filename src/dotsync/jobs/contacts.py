@@ -394,4 +394,13 @@ JOB = StreamJob(
     JobScope.WEBSITE,
     default_frequency=15,
     parts=((CUSTOMERS, _customers), (GUESTS, _guests), (None, _neither), (SUBSCRIBERS, _subscribers)),
+    # last of the batchers: it sends the contact rows the others created in the same pass
+    after=(
+        "unsubscriber",
+        "resubscriber",
+        "orders",
+        "reviews_and_wishlists",
+        "abandoned_carts",
+        "review_requests",
+    ),
 )

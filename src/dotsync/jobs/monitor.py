@@ -220,6 +220,7 @@ JOB = MonitorJob(
     "Records failed imports and job errors per website each window, and emails the chosen staff.",
     JobScope.WEBSITE,
     default_frequency=60,
+    after=("importer", "campaigns", "automation", "cleaner"),  # watches what the others did
 )
 
 

@@ -31,6 +31,7 @@ JOB = StreamJob(
     JobScope.WEBSITE,
     default_frequency=15,
     parts=insight_sync.parts(streams.ORDERS, streams.QUOTES),
+    after=("unsubscriber", "resubscriber"),  # the store knows the platform's suppressions first
 )
 
 

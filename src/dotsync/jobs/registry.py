@@ -18,6 +18,8 @@ job id                     specification name                  what it does
 ``abandoned_carts``        ``abandoned_cart``                  abandoned-cart series 1-3 -> Lost Basket rows
 ``review_requests``        ``review_reminder``                 orders past the review delay -> Order Review
 ``campaigns``              ``ddg_automation_campaign``         queued ``email_campaign`` sends, exactly once
+``automation``             ``ddg.sync.automation``             ``email_automation`` -> programme enrolments
+``pending_contacts``       ``pending_contact_checker``         PendingOptIn rows -> Confirmed or Expired
 ``monitor``                ``monitor``                         failed imports, job errors -> admin, email
 =========================  ==================================  ============================================
 """
@@ -29,15 +31,14 @@ from dotsync.jobs.automation import (
     abandoned_carts,
     campaigns,
     cleaner,
+    enrolment,
+    pending_contacts,
     resubscriber,
     review_requests,
     unsubscriber,
 )
-from dotsync.jobs.automation.cleaner import CleanerJob
-from dotsync.jobs.automation.feed import FeedJob
 from dotsync.jobs.base import Job
 from dotsync.jobs.importer import ImporterJob
-from dotsync.jobs.monitor import MonitorJob
 
 ALL: tuple[Job, ...] = (
     contacts.JOB,
@@ -45,16 +46,18 @@ ALL: tuple[Job, ...] = (
     reviews_and_wishlists.JOB,
     catalog.JOB,
     importer.JOB,
-    abandoned_carts.JOB,
-    review_requests.JOB,
-    campaigns.JOB,
     unsubscriber.JOB,
     resubscriber.JOB,
     cleaner.JOB,
+    abandoned_carts.JOB,
+    review_requests.JOB,
+    campaigns.JOB,
+    enrolment.JOB,
+    pending_contacts.JOB,
     monitor.JOB,
 )
-"""Every job. ``sync all`` runs the batching jobs in this order (``contacts`` moved last), then the
-importer, which drains what they queue. The ``monitor`` is no sync job: ``sync all`` leaves it out."""
+"""Every job, in the order the documentation lists them. ``sync all`` runs them all, sorted by their
+declared dependencies (:func:`sync_order`), not by this order."""
 
 JOBS: dict[str, Job] = {job.id: job for job in ALL}
 """Job id -> :class:`~dotsync.jobs.base.Job`."""
@@ -67,11 +70,47 @@ agree: ``tests/jobs/test_registry.py`` checks it.
 """
 
 
-def batching_jobs() -> list[Job]:
-    """Every job but the importer and the monitor, in registry order, without the scheduled housekeeping.
+def sync_order() -> list[Job]:
+    """Every registered job in the order a ``sync all`` pass runs them.
 
-    ``unsubscriber`` and ``resubscriber`` (they read the platform's change feeds into the store) and
-    the ``cleaner`` run on their schedule (``dotsync run``) or alone (``dotsync sync JOB``): a
-    ``sync all`` sends the store to the platform, and one with no store changes makes no call.
+    Each job runs after the jobs its :attr:`~dotsync.jobs.base.Job.after` names (a stable topological
+    sort: registry order among the jobs that are ready).
+
+    Today that is the ``catalog`` (it needs nothing) and the platform feeds (``unsubscriber``,
+    ``resubscriber``) first, so the store knows the platform's suppressions before it sends or mails
+    anyone; then the batching jobs, the abandoned-cart and review-request queues and ``contacts``
+    last of them; then the ``importer``; then the sends that need contacts on the platform
+    (``campaigns``, and ``automation`` when it is registered); then the ``cleaner`` and the ``monitor``.
+
+    Raises:
+        ValueError: the declarations have a cycle (``tests/jobs/test_registry.py`` pins that they do not).
     """
-    return [job for job in ALL if not isinstance(job, (ImporterJob, MonitorJob, FeedJob, CleanerJob))]
+    known = {job.id for job in ALL}
+    waiting = {job.id: {dep for dep in job.after if dep in known and dep != job.id} for job in ALL}
+    done: list[Job] = []
+    while len(done) < len(ALL):
+        ready = [job for job in ALL if job.id in waiting and not waiting[job.id]]
+        if not ready:
+            raise ValueError(f"the jobs' `after` declarations have a cycle among {sorted(waiting)}")
+        job = ready[0]
+        done.append(job)
+        del waiting[job.id]
+        for deps in waiting.values():
+            deps.discard(job.id)
+    return done
+
+
+def split_at_importer() -> tuple[list[Job], list[Job]]:
+    """:func:`sync_order` cut at the importer: the jobs before it, and the jobs after it.
+
+    Each pass of ``sync all`` runs the jobs before it, then drains the importer; the jobs after it run
+    once the queue drained.
+    """
+    order = sync_order()
+    at = next(i for i, job in enumerate(order) if isinstance(job, ImporterJob))
+    return order[:at], order[at + 1 :]
+
+
+def batching_jobs() -> list[Job]:
+    """The jobs a ``sync all`` pass runs before the importer, in :func:`sync_order`."""
+    return split_at_importer()[0]

@@ -28,6 +28,7 @@ JOB = StreamJob(
     JobScope.WEBSITE,
     default_frequency=15,
     parts=insight_sync.parts(streams.REVIEWS, streams.WISHLISTS),
+    after=("unsubscriber", "resubscriber"),
 )
 
 

@@ -1,4 +1,12 @@
-"""``dotsync sync all``: run every batching job, then the importer until the queue drains.
+"""``dotsync sync all``: run every registered job in dependency order, the importer until its queue drains.
+
+The order is :func:`dotsync.jobs.registry.sync_order` (each job's declared ``after``): the jobs before
+the importer are batched in passes (see :data:`MAX_PASSES`), each pass then draining the importer;
+the jobs after it (campaign sends, the cleaner, the monitor) run once the queue drained.
+
+**Re-sync.** Running every job again right after sends nothing: no call writes (``api_writes`` is 0).
+The platform feeds (``unsubscriber``, ``resubscriber``) still read their change feeds; those reads
+are counted apart (``api_reads``), and ``api_calls`` is both.
 
 The importer is run in rounds. Between rounds the runner sleeps until something can change: the
 earliest import in progress is expected to be done, or a deferred row comes due. How long imports
@@ -152,6 +160,7 @@ class SyncSummary:
     stopped: str = ""
     remaining: dict[str, int] = field(default_factory=dict)
     api_calls: int = 0
+    api_reads: int = 0
     elapsed: float = 0.0
     health: Health = field(default_factory=Health)
 
@@ -174,6 +183,8 @@ class SyncSummary:
             "stopped": self.stopped,
             "remaining": self.remaining,
             "api_calls": self.api_calls,
+            "api_reads": self.api_reads,
+            "api_writes": self.api_calls - self.api_reads,
             "elapsed_seconds": round(self.elapsed, 3),
             "failed": self.failed(),
             **self.health.as_dict(),
@@ -185,10 +196,6 @@ class SyncSummary:
         return jobs + sum(c.get("failed", 0) for c in self.importer.values())
 
 
-CONTACTS_LAST = "contacts"
-"""The batching job run after the others in a pass (see :func:`run_batchers`)."""
-
-
 def run_batchers(
     website_code: str | None = None,
     progress: Progress | None = None,
@@ -196,11 +203,12 @@ def run_batchers(
     *,
     ctx: RunContext | None = None,
 ) -> dict[str, JobResult]:
-    """Run every batching job once (every registered job but the importer), the contacts job last.
+    """Run once every job that comes before the importer in :func:`~dotsync.jobs.registry.sync_order`.
 
     Records whose contact row is missing (a customer's first order in another website, a guest
-    order) create that row while they wait: running ``contacts`` after the jobs that create rows sends
-    those contacts in the same pass, so a first sync needs two passes and one batch run per stream.
+    order) create that row while they wait: ``contacts`` is declared after the jobs that create rows,
+    so it sends those contacts in the same pass, and a first sync needs two passes and one batch run
+    per stream.
 
     Args:
         website_code: only this website; None for every enabled website.
@@ -212,16 +220,29 @@ def run_batchers(
 
     ctx = ctx or RunContext.resolve(website_code)
     results: dict[str, JobResult] = {}
-    order = sorted(
-        batching_jobs(), key=lambda job: job.id == CONTACTS_LAST
-    )  # stable: registry order otherwise
-    for job in order:
+    for job in batching_jobs():
         if progress:
             progress({"phase": "batch", "job": job.id})
         results[job.id] = job.run(ctx)
         if after_each:
             after_each()
     return results
+
+
+def run_after_importer(progress: Progress | None, summary: SyncSummary, *, ctx: RunContext) -> None:
+    """Run once every job after the importer in :func:`~dotsync.jobs.registry.sync_order`.
+
+    Those are the sends that need contacts on the platform, then the housekeeping; their results are
+    folded into ``summary``.
+    """
+    from dotsync.jobs.registry import split_at_importer
+
+    for job in split_at_importer()[1]:
+        if progress:
+            progress({"phase": "batch", "job": job.id})
+        result = job.run(ctx)
+        _fold_job(summary.jobs, job.id, result)
+        summary.errors.extend(e for e in result.errors if e not in summary.errors)
 
 
 def drain(
@@ -375,6 +396,11 @@ def _next_probe() -> float:
     return max(0.0, min(waits)) if waits else 0.0
 
 
+def api_reads() -> int:
+    """Calls that only read (``GET``) made so far by this process's cached clients."""
+    return sum(client.stats.reads for client in accounts.clients())
+
+
 def api_answers() -> int:
     """Calls the platform answered (anything but a 5xx or no answer) so far, across cached clients."""
     return sum(client.stats.answered for client in accounts.clients())
@@ -390,21 +416,22 @@ def sync_all(
     sleep: Callable[[float], None] = time.sleep,
     stall_limit: float | None = DEFAULT_STALL_LIMIT,
 ) -> dict[str, Any]:
-    """Run every batching job, then the importer until the queue drains or a limit is reached.
+    """Run every registered job in dependency order, the importer until its queue drains (or a limit).
 
     Args:
         website_code: only this website; None for every enabled website.
         max_rounds: at most this many importer rounds.
         timeout: stop after about this many seconds (the importer is never interrupted mid-round).
         progress: called after every step with a snapshot, for a progress display.
-        batch: run the batching jobs first (False: only drain what is queued).
+        batch: run the other jobs (False: only drain what is queued).
         sleep: the sleep between rounds (injectable for tests).
         stall_limit: stop after this many seconds without a platform answer or a moved row
             (None: never); see the module docstring.
 
     Returns:
         :meth:`SyncSummary.as_dict`: per-job results, importer totals per website, rounds, whether
-        the queue drained and why the loop stopped, what remains, API calls made and time taken,
+        the queue drained and why the loop stopped, what remains, API calls made (``api_calls``;
+        ``api_reads`` of them only read, ``api_writes`` wrote) and time taken,
         rows failed in this run, and the websites' health (``websites``, ``config_problems``,
         ``accounts`` with each account's state, cause and hint).
 
@@ -412,7 +439,7 @@ def sync_all(
     are decrypted once): settings edited during a run apply from the next run.
     """
     clock = time.monotonic()
-    calls_before = api_calls()
+    calls_before, reads_before = api_calls(), api_reads()
     summary = SyncSummary()
     stall = Stall(stall_limit)
     ctx = RunContext.resolve(website_code)
@@ -445,7 +472,10 @@ def sync_all(
         )
         if not (batch and waiting and summary.drained and _imported(summary) > imported_before):
             break  # nothing was waiting for this pass's imports
+    if batch:
+        run_after_importer(progress, summary, ctx=ctx)
     summary.api_calls = api_calls() - calls_before
+    summary.api_reads = api_reads() - reads_before
     usage.flush_all()  # the run's API usage per hour, for the dashboard
     summary.elapsed = time.monotonic() - clock
     summary.health = check_health(website_code, ctx=ctx)

@@ -38,7 +38,8 @@ PendingOptIn: a contact whose subscription awaits confirmation in the store (dou
 wait as ``PendingOptIn`` (:meth:`_Pass.opted_in`); the store's confirmation starts the series, 24 hours
 without one expire it. The platform's own opt-in state is not read (the ``pending_contacts`` job's part).
 
-Not built yet: exclusion rules (issue 11 §8).
+Exclusion rules (``email_rules`` of type abandoned cart, :mod:`.rules`): an excluded basket gets no step (and
+no CartInsight, data fields or campaign row); its ``email_rule_exclusion`` row says which rule and why.
 """
 
 from __future__ import annotations
@@ -53,6 +54,7 @@ from django.utils import timezone
 
 from dotsync.accounts import RunContext, WebsiteContext
 from dotsync.config import AUDIENCES, CART_STEPS, StoreSettings, get_store_config
+from dotsync.jobs.automation.rules import RuleSet
 from dotsync.jobs.automation.windows import idle, open_window
 from dotsync.jobs.base import Job, JobResult, JobScope
 from dotsync.jobs.payloads import cart_insight
@@ -72,6 +74,7 @@ from dotsync.models import (
 from dotsync.models.automation import CampaignSendStatus
 from dotsync.models.importer import ImportMode
 from dotsync.models.newsletter import SubscriberStatus
+from dotsync.models.rules import RuleType
 from dotsync.models.sync import canonical_email
 from dotsync.store import records
 from dotsync.store.registry import get_adapter
@@ -230,6 +233,7 @@ class _Pass:
         self.guests = audience == "guests"
         self.adapter = get_adapter()
         self.mapping = wctx.cfg.data_field_mapping
+        self.rules = RuleSet(RuleType.ABANDONED_CART, wctx.website.pk, self.adapter)
 
     # --- the two phases ----------------------------------------------------------------------------
 
@@ -369,6 +373,8 @@ class _Pass:
     ) -> None:
         if basket is None or not basket.lines:  # an empty basket never creates a contact
             return
+        if self._excluded(quote, basket):
+            return
         if not self._may_mail(quote.email, subscribed):
             if canonical_email(quote.email) in awaiting:
                 self._await_opt_in(quote, basket, row)
@@ -442,6 +448,11 @@ class _Pass:
         ):
             row.delete()  # ordered, emptied or gone: the series stops
             self.result.add(self.wctx.code, "stopped")
+            return
+        if self._excluded(quote, basket):  # excluded since: the series goes no further
+            row.next_due_at = None
+            row.updated_at = self.now
+            row.save(update_fields=["next_due_at", "updated_at"])
             return
         count, ids = _items(basket)
         if (count, ids) != (row.items_count, row.items_ids) or not self._may_mail(row.email, subscribed):
@@ -600,6 +611,15 @@ class _Pass:
             ).values_list("email", flat=True)
         )
 
+    def _excluded(self, quote: Quote, basket: records.Quote) -> bool:
+        """True, with its ``email_rule_exclusion`` row written, when an exclusion rule excludes the basket."""
+        verdict = self.rules.excluded(self.rules.basket(basket, quote.email)) if self.rules else None
+        if verdict is None:
+            return False
+        self.rules.record(verdict, store_id=self.store.pk, email=quote.email, quote_id=quote.quote_id)
+        self.result.add(self.wctx.code, "excluded")
+        return True
+
     def _may_mail(self, email: str, subscribed: set[str]) -> bool:
         return canonical_email(email) in subscribed
 
@@ -616,6 +636,7 @@ JOB = AbandonedCartsJob(
     summary="abandoned-cart series 1-3 (customers, guests) -> Lost Basket campaign rows",
     scope=JobScope.WEBSITE,
     default_frequency=5,
+    after=("unsubscriber", "resubscriber"),  # a suppression carried first is never mailed
 )
 
 

@@ -370,6 +370,7 @@ JOB = CampaignsJob(
     "queued campaign sends (abandoned carts, review requests) -> the platform, exactly once",
     JobScope.WEBSITE,
     default_frequency=5,
+    after=("importer", "abandoned_carts", "review_requests"),  # sends what they queued
 )
 
 

@@ -180,6 +180,7 @@ JOB = CleanerJob(
     "Deletes finished importer, automation, campaign and consent rows older than the retention.",
     JobScope.WEBSITE,
     default_frequency=60 * 24 * 30,
+    after=("importer", "campaigns", "automation"),  # after the work it may delete settles
 )
 
 

@@ -11,7 +11,8 @@ ended (:mod:`.windows`), so late or stacked runs neither skip nor repeat an orde
 (website, order number) for ``Order Review`` rows means no order is ever asked twice. The rows are queued
 with send status pending: the ``campaigns`` job sends them.
 
-Not built yet: exclusion rules (issue 11 §8).
+Exclusion rules (``email_rules`` of type review, :mod:`.rules`): an excluded order gets no request; its
+``email_rule_exclusion`` row says which rule and why.
 """
 
 from __future__ import annotations
@@ -24,10 +25,12 @@ from django.utils import timezone
 
 from dotsync.accounts import RunContext, WebsiteContext
 from dotsync.config import StoreSettings, get_store_config
+from dotsync.jobs.automation.rules import RuleSet
 from dotsync.jobs.automation.windows import Window, idle, open_window
 from dotsync.jobs.base import Job, JobResult, JobScope
 from dotsync.models import Campaign, CampaignEvent, Contact, Order, Store
 from dotsync.models.automation import CampaignSendStatus
+from dotsync.models.rules import RuleType
 from dotsync.models.sync import canonical_email
 from dotsync.store.registry import get_adapter
 
@@ -98,10 +101,18 @@ def _queue(
                 website_id=wctx.website.pk, email__in=emails, is_subscriber=True
             ).values_list("email", flat=True)
         )
+    rules = RuleSet(RuleType.REVIEW, wctx.website.pk, get_adapter())
+    records = {r.id: r for r in rules.adapter.orders([o.order_id for o in due])} if rules and due else {}
     rows = []
     for order in due:
         if not order.email or canonical_email(order.email) not in emails:
             result.add(wctx.code, "not_subscribed")
+            continue
+        record = records.get(order.order_id)
+        verdict = rules.excluded(rules.order(record)) if record is not None else None
+        if verdict is not None:  # no request: the exclusion row says which rule and why
+            rules.record(verdict, store_id=store.pk, email=order.email, order_increment_id=order.order_number)
+            result.add(wctx.code, "excluded")
             continue
         rows.append(
             Campaign(
@@ -136,6 +147,7 @@ JOB = ReviewRequestsJob(
     summary="review requests: one Order Review campaign row per order, after the delay from its status",
     scope=JobScope.WEBSITE,
     default_frequency=15,
+    after=("unsubscriber", "resubscriber"),
 )
 
 

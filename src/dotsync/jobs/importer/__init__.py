@@ -76,6 +76,7 @@ JOB = ImporterJob(
     "Sends queued imports and single-record calls to dotdigital and settles what it confirms.",
     JobScope.ACCOUNT,
     default_frequency=5,
+    after=("contacts", "orders", "reviews_and_wishlists", "catalog"),  # drains what they queue
 )
 
 

@@ -57,6 +57,8 @@ class CallStats:
         rate_limited: 429 / allowance answers received.
         slept: seconds slept between retries.
         by_operation: requests sent per operation name.
+        reads: requests sent that only read (``GET``): a re-sync with no store change may read the
+            platform's feeds, but writes nothing (``calls - reads`` is the writes).
         answered: requests the platform answered with anything but a 5xx (the account is up).
         held: calls the circuit breaker held back (no request sent).
         credentials_refused: the last answer refused the credentials (401/403, ``ERROR_INVALID_LOGIN``).
@@ -70,6 +72,7 @@ class CallStats:
     rate_limited: int = 0
     slept: float = 0.0
     by_operation: dict[str, int] = field(default_factory=dict)
+    reads: int = 0
 
 
 class Transport:
@@ -215,6 +218,8 @@ class Transport:
         params: Mapping[str, Any] | None,
     ) -> tuple[PlatformError | None, Rule | None, httpx.Response | None]:
         self.stats.calls += 1
+        if method.upper() == "GET":
+            self.stats.reads += 1
         self.stats.by_operation[operation] = self.stats.by_operation.get(operation, 0) + 1
         started = time.monotonic()
         try:
