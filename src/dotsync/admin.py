@@ -32,10 +32,13 @@ from dotsync.jobs.automation import campaigns as campaign_sends
 from dotsync.jobs.stream import Stream
 from dotsync.models import (
     AbandonedCart,
+    ContactConsent,
     Importer,
     JobRun,
     MonitorAlert,
     NewsletterSubscriber,
+    Rule,
+    RuleExclusion,
     Store,
     StoreConfig,
     Website,
@@ -508,3 +511,65 @@ class AbandonedCartAdmin(ReadOnlyGrid):
     list_filter = ("website", "store", "status", "abandoned_cart_number", "is_active")
     search_fields = ("email",)
     list_select_related = ("website", "store")
+
+
+# --- exclusion rules (email_rules) and consent (email_contact_consent) ----------------------------------
+
+
+class RuleForm(forms.ModelForm):  # type: ignore[type-arg]
+    """An exclusion rule; its conditions are JSON, checked by :meth:`~dotsync.models.Rule.clean`."""
+
+    class Meta:
+        model = Rule
+        fields = ("name", "websites", "rule_type", "status", "combination", "conditions")
+        widgets = {"conditions": forms.Textarea(attrs={"rows": 8, "cols": 90})}
+
+
+@admin.register(Rule)
+class RuleAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    """``email_rules``: exclusion rules per website and type (abandoned cart, review), ALL or ANY conditions.
+
+    Saving validates every condition (attribute, operator for its kind, value) and lists each problem.
+    """
+
+    form = RuleForm
+    list_display = ("name", "rule_type", "status", "combination", "updated_at")
+    list_filter = ("rule_type", "status", "websites")
+    search_fields = ("name",)
+
+
+@admin.register(RuleExclusion)
+class RuleExclusionAdmin(ReadOnlyGrid):
+    """``email_rule_exclusion``: baskets and orders a rule kept from their campaign, with the rule and why."""
+
+    list_display = (
+        "rule_type",
+        "rule",
+        "website",
+        "store",
+        "quote_id",
+        "order_increment_id",
+        "email",
+        "matched",
+        "excluded_at",
+    )
+    list_filter = ("rule_type", "website", "rule")
+    search_fields = ("email", "order_increment_id")
+    list_select_related = ("rule", "website", "store")
+
+
+@admin.register(ContactConsent)
+class ContactConsentAdmin(ReadOnlyGrid):
+    """``email_contact_consent``: consent recorded with subscriptions, and whether it reached the platform."""
+
+    list_display = (
+        "email_contact",
+        "consent_datetime",
+        "consent_text",
+        "consent_url",
+        "consent_ip",
+        "consent_imported",
+    )
+    list_filter = ("consent_imported", "email_contact__website")
+    search_fields = ("email_contact__email",)
+    list_select_related = ("email_contact",)

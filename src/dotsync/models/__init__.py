@@ -16,6 +16,7 @@ from dotsync.models.erasure import Erasure, ErasureOutcome, PlatformErasure
 from dotsync.models.importer import Importer
 from dotsync.models.monitor import MonitorAlert, NotifyStatus
 from dotsync.models.newsletter import NewsletterSubscriber
+from dotsync.models.rules import Rule, RuleExclusion, RuleType
 from dotsync.models.runtime import JobLease, JobNudge, JobRun, RunOutcome
 from dotsync.models.scope import Store, StoreConfig, Website, WebsiteConfig
 from dotsync.models.support import ContactConsent, CouponAttribute, FailedAuth, InstallProgress
@@ -60,6 +61,9 @@ __all__ = [
     "PlatformErasure",
     "Quote",
     "Review",
+    "Rule",
+    "RuleExclusion",
+    "RuleType",
     "RunOutcome",
     "Store",
     "StoreConfig",

@@ -165,6 +165,8 @@ class Quote:
     created_at: datetime | None = None
     updated_at: datetime | None = None
     lines: tuple[QuoteLine, ...] = ()
+    coupon_codes: tuple[str, ...] = ()
+    """The voucher codes applied to the basket."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -295,7 +295,7 @@ class OscarAdapter:
         baskets = list(
             self.m.Basket._default_manager.filter(pk__in=id_list)
             .select_related("owner")
-            .prefetch_related(Prefetch("lines", queryset=line_qs))
+            .prefetch_related(Prefetch("lines", queryset=line_qs), "vouchers")
             .order_by("pk")
         )
         self._attach_products(line for basket in baskets for line in basket.lines.all())
@@ -336,6 +336,7 @@ class OscarAdapter:
                 created_at=basket.date_created,
                 updated_at=max(dates) if dates else basket.date_created,
                 lines=tuple(quote_lines),
+                coupon_codes=tuple(v.code for v in basket.vouchers.all()),
             )
 
     def wishlists(self, ids: Iterable[int]) -> Iterator[Wishlist]:
