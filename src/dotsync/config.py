@@ -91,7 +91,6 @@ DEFAULT_BATCH_SIZES: dict[str, int] = {
 
 RESERVED_JOB_FREQUENCIES: dict[str, int] = {
     "abandoned_carts": 5,
-    "automation": 15,
 }
 """Jobs announced but not built yet: their ``job_frequencies`` keys are accepted (not a problem), unused."""
 
@@ -107,6 +106,8 @@ DEFAULT_JOB_FREQUENCIES: dict[str, int] = {
     "cleaner": 60 * 24 * 30,
     "campaigns": 5,
     "review_requests": 15,
+    "automation": 15,
+    "pending_contacts": 30,
     **RESERVED_JOB_FREQUENCIES,
 }
 """Job id -> minutes between runs: the known ``job_frequencies`` keys (any other key is a problem).
@@ -158,6 +159,8 @@ STORE_DEFAULTS: dict[str, Any] = {
     "review_campaign_id": None,
     "review_allow_non_subscribers": False,
     **{f"programme_{name}_id": None for name in PROGRAMMES},
+    "programme_order_status": "",  # an order reaching this status enrols in programme_order_status_id
+    "programme_order_status_id": None,
     "consent_enabled": False,  # subscriptions record consent (reference §4.8 connector_consent)
     "consent_text": "",
     "consent_url": "",
@@ -181,6 +184,7 @@ def _store_schema() -> dict[str, types.Parser]:
     out["ac_cart_limit"] = types.whole_number(0, 8760)
     out["ac_program_send_after"] = types.whole_number(1, 1440)
     out["review_order_status"] = _status_name
+    out["programme_order_status"] = types.text
     out["review_delay_days"] = types.whole_number(0, 365)
     out["consent_text"] = types.text
     out["consent_url"] = types.text

@@ -10,7 +10,10 @@ power cut or an OOM kill would. The points:
 * ``import_started``: the platform accepted a bulk import, before its id is recorded locally;
 * ``import_polled``: a poll found an import finished, before it is settled locally;
 * ``campaign_claimed``: the campaigns job committed its claim of a group of rows, before the send call;
-* ``campaign_sent``: the platform accepted a campaign send, before its send id is recorded locally.
+* ``campaign_sent``: the platform accepted a campaign send, before its send id is recorded locally;
+* ``enrolment_claimed``: the automation job committed its claim of a group of rows, before the enrolment
+  call;
+* ``enrolment_sent``: the platform accepted a programme enrolment, before its id is recorded locally.
 """
 
 from __future__ import annotations
@@ -20,7 +23,15 @@ import signal
 from collections import Counter
 
 ENV = "DOTSYNC_TEST_CRASH_AT"
-POINTS = ("batch_registered", "import_started", "import_polled", "campaign_claimed", "campaign_sent")
+POINTS = (
+    "batch_registered",
+    "import_started",
+    "import_polled",
+    "campaign_claimed",
+    "campaign_sent",
+    "enrolment_claimed",
+    "enrolment_sent",
+)
 
 _hits: Counter[str] = Counter()
 

@@ -289,11 +289,16 @@ class Migration(migrations.Migration):
                 ('id', models.AutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('automation_type', models.CharField(max_length=255)),
                 ('store_name', models.CharField(blank=True, default='', max_length=255)),
-                ('enrolment_status', models.CharField(default='pending', max_length=64)),
+                ('enrolment_status', models.CharField(choices=[('pending', 'pending'), ('PendingOptIn', 'PendingOptIn'), ('Confirmed', 'Confirmed'), ('Processing', 'Processing'), ('Active', 'Active'), ('Failed', 'Failed'), ('Deactivated', 'Deactivated'), ('Expired', 'Expired'), ('Cancelled', 'Cancelled'), ('Review', 'Review')], default='pending', max_length=64)),
                 ('email', models.CharField(max_length=255)),
                 ('type_id', models.CharField(blank=True, default='', max_length=255)),
                 ('program_id', models.CharField(blank=True, default='', max_length=255)),
                 ('message', models.CharField(blank=True, default='', max_length=255)),
+                ('fail_reason', models.CharField(blank=True, choices=[('', 'none'), ('no_programme', 'no programme id set for the type'), ('no_contact', 'no email_contact row for the email'), ('not_subscribed', 'contact not subscribed'), ('suppressed', 'contact suppressed'), ('contact_error', 'contact could not be created'), ('enrol_refused', 'the platform refused the enrolment'), ('no_enrolment_id', 'no enrolment id returned'), ('empty_basket', 'the basket has no items'), ('unconfirmed', 'enrolment not confirmable after an interrupted run'), ('cancelled', 'cancelled in dotsync')], default='', max_length=32)),
+                ('enrolment_id', models.CharField(blank=True, default='', help_text="the platform's enrolment id (recorded with the result)", max_length=64)),
+                ('claimed_at', models.DateTimeField(blank=True, help_text='when a run claimed the row to enrol it', null=True)),
+                ('platform_contact_id', models.BigIntegerField(blank=True, help_text='the dotdigital contact id the enrolment went (or goes) to', null=True)),
+                ('faults_checked_at', models.DateTimeField(blank=True, help_text="when the enrolment's report-faults was read (null: not yet)", null=True)),
                 ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
                 ('updated_at', models.DateTimeField(default=django.utils.timezone.now)),
                 ('store', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='dotsync.store')),
@@ -628,6 +633,10 @@ class Migration(migrations.Migration):
         migrations.AddIndex(
             model_name='automation',
             index=models.Index(fields=['enrolment_status', 'website', 'automation_type'], name='email_automation_sel'),
+        ),
+        migrations.AddConstraint(
+            model_name='automation',
+            constraint=models.UniqueConstraint(fields=('website', 'automation_type', 'type_id'), name='email_automation_entity_uniq'),
         ),
         migrations.AddIndex(
             model_name='abandonedcart',

@@ -6,12 +6,102 @@ from django.db import models
 from django.utils import timezone
 
 
+class AutomationType(models.TextChoices):
+    """``email_automation.automation_type`` (reference §2.6).
+
+    Order-status types are ``order_automation_<status>`` (:data:`ORDER_STATUS_PREFIX`).
+    """
+
+    CUSTOMER = "customer_automation", "customer registration"
+    SUBSCRIBER = "subscriber_automation", "new subscriber"
+    ORDER = "order_automation", "customer order"
+    GUEST_ORDER = "guest_order_automation", "guest order"
+    FIRST_ORDER = "first_order_automation", "first order"
+    REVIEW = "review_automation", "approved review"
+    WISHLIST = "wishlist_automation", "first wishlist item"
+    ABANDONED_CART = "abandoned_cart_automation", "abandoned cart"
+
+
+ORDER_STATUS_PREFIX = "order_automation_"
+"""``automation_type`` of an order reaching a configured status: this prefix and the status."""
+
+
+def is_order_type(automation_type: str) -> bool:
+    """Whether rows of the type carry an order number (``type_id``) whose order is sent first."""
+    return automation_type in (
+        AutomationType.ORDER,
+        AutomationType.GUEST_ORDER,
+        AutomationType.FIRST_ORDER,
+    ) or automation_type.startswith(ORDER_STATUS_PREFIX)
+
+
+def programme_setting(automation_type: str) -> str:
+    """The store-scope setting that holds the programme id of ``automation_type`` (reference §4.5)."""
+    if automation_type == AutomationType.ABANDONED_CART:
+        return "ac_program_id"
+    if automation_type.startswith(ORDER_STATUS_PREFIX) and automation_type != AutomationType.ORDER:
+        return "programme_order_status_id"
+    return f"programme_{automation_type.removesuffix('_automation')}_id"
+
+
+class AutomationStatus(models.TextChoices):
+    """``email_automation.enrolment_status``: the reference's values, plus ``Processing`` and ``Review``.
+
+    ``pending`` and ``Confirmed`` rows are waiting to be enrolled. ``Processing`` rows are claimed: with
+    an empty ``enrolment_id`` the enrolment call may have been made by a run that stopped before
+    recording it, and the next run looks the enrolment up before anything else. ``Review`` is for a row
+    whose enrolment the platform cannot confirm or deny after such a stop: it is never enrolled again
+    automatically (an operator decides, from the admin grid).
+    """
+
+    PENDING = "pending", "pending"
+    PENDING_OPT_IN = "PendingOptIn", "PendingOptIn"
+    CONFIRMED = "Confirmed", "Confirmed"
+    PROCESSING = "Processing", "Processing"
+    ACTIVE = "Active", "Active"
+    FAILED = "Failed", "Failed"
+    DEACTIVATED = "Deactivated", "Deactivated"
+    EXPIRED = "Expired", "Expired"
+    CANCELLED = "Cancelled", "Cancelled"
+    REVIEW = "Review", "Review"
+
+    @classmethod
+    def waiting(cls) -> tuple[str, str]:
+        """The statuses of rows the ``automation`` job enrols (the reference's pending and Confirmed)."""
+        return (cls.PENDING.value, cls.CONFIRMED.value)
+
+
+class AutomationFailReason(models.TextChoices):
+    """Why an ``email_automation`` row failed (or awaits review); the platform's text is in ``message``."""
+
+    NONE = "", "none"
+    NO_PROGRAMME = "no_programme", "no programme id set for the type"
+    NO_CONTACT = "no_contact", "no email_contact row for the email"
+    NOT_SUBSCRIBED = "not_subscribed", "contact not subscribed"
+    SUPPRESSED = "suppressed", "contact suppressed"
+    CONTACT_ERROR = "contact_error", "contact could not be created"
+    ENROL_REFUSED = "enrol_refused", "the platform refused the enrolment"
+    NO_ENROLMENT_ID = "no_enrolment_id", "no enrolment id returned"
+    EMPTY_BASKET = "empty_basket", "the basket has no items"
+    UNCONFIRMED = "unconfirmed", "enrolment not confirmable after an interrupted run"
+    CANCELLED = "cancelled", "cancelled in dotsync"
+
+
 class Automation(models.Model):
-    """``email_automation``: a request to enrol a contact in a dotdigital program."""
+    """``email_automation``: a request to enrol a contact in a dotdigital program.
+
+    One row per (website, ``automation_type``, ``type_id``): an entity (customer, subscriber, order,
+    review, wishlist, basket) is enrolled at most once per type. ``claimed_at`` and
+    ``platform_contact_id`` are written, with ``enrolment_status=Processing``, in their own committed
+    transaction before the enrolment call; ``enrolment_id`` is recorded in the transaction that stores
+    the call's result (the ``automation`` job, :mod:`dotsync.jobs.automation.enrolment`).
+    """
 
     automation_type = models.CharField(max_length=255)
     store_name = models.CharField(max_length=255, blank=True, default="")
-    enrolment_status = models.CharField(max_length=64, default="pending")
+    enrolment_status = models.CharField(
+        max_length=64, choices=AutomationStatus.choices, default=AutomationStatus.PENDING
+    )
     email = models.CharField(max_length=255)
     type_id = models.CharField(max_length=255, blank=True, default="")
     program_id = models.CharField(max_length=255, blank=True, default="")
@@ -20,6 +110,24 @@ class Automation(models.Model):
         "dotsync.Store", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
     )
     message = models.CharField(max_length=255, blank=True, default="")
+    fail_reason = models.CharField(
+        max_length=32, choices=AutomationFailReason.choices, blank=True, default=AutomationFailReason.NONE
+    )
+    enrolment_id = models.CharField(
+        max_length=64,
+        blank=True,
+        default="",
+        help_text="the platform's enrolment id (recorded with the result)",
+    )
+    claimed_at = models.DateTimeField(
+        null=True, blank=True, help_text="when a run claimed the row to enrol it"
+    )
+    platform_contact_id = models.BigIntegerField(
+        null=True, blank=True, help_text="the dotdigital contact id the enrolment went (or goes) to"
+    )
+    faults_checked_at = models.DateTimeField(
+        null=True, blank=True, help_text="when the enrolment's report-faults was read (null: not yet)"
+    )
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now)
 
@@ -30,6 +138,14 @@ class Automation(models.Model):
                 fields=["enrolment_status", "website", "automation_type"], name="email_automation_sel"
             )
         ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["website", "automation_type", "type_id"], name="email_automation_entity_uniq"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.automation_type} {self.type_id} ({self.enrolment_status})"
 
 
 class CampaignSendStatus(models.IntegerChoices):

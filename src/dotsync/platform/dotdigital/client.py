@@ -869,6 +869,14 @@ class DotdigitalClient:
         )
         return enrolment
 
+    def enrolments_by_status(self, status: str) -> list[dict[str, Any]]:
+        """Return every enrolment in ``status`` (``GET /v2/programs/enrolments/{status}``, all pages).
+
+        Args:
+            status: ``Processing`` or ``Finished``.
+        """
+        return self._all("programs.enrolments_by_status", f"/v2/programs/enrolments/{_seg(status)}")
+
     def enrolment_faults(self, enrolment_id: str) -> list[dict[str, Any]]:
         """Return the contacts an enrolment could not enrol (``GET .../report-faults``, a CSV).
 

@@ -20,7 +20,7 @@ from typing import Any
 
 from django.db import transaction
 
-from dotsync.store.oscar.observers import handlers
+from dotsync.store.oscar.observers import automations, handlers
 
 logger = logging.getLogger("dotsync.observers")
 
@@ -101,6 +101,7 @@ def customer_saved(sender: Any, instance: Any, **kwargs: Any) -> None:
 def customer_registered(sender: Any, user: Any, request: Any = None, **kwargs: Any) -> None:
     """Oscar's ``user_registered`` (carries the request, hence the store)."""
     defer("customer_registered", handlers.sync_customer, user.pk, _site_id(request))
+    defer("customer_registered", automations.customer_registered, user.pk, _site_id(request))
 
 
 @receiver("customer_logged_in")
@@ -122,6 +123,7 @@ def customer_deleted(sender: Any, instance: Any, **kwargs: Any) -> None:
 def subscription_saved(sender: Any, instance: Any, **kwargs: Any) -> None:
     """``post_save`` of :class:`~dotsync.models.NewsletterSubscriber`."""
     defer("subscription_saved", handlers.sync_subscription, instance.pk)
+    defer("subscription_saved", automations.subscription_saved, instance.pk)
 
 
 @receiver("subscription_deleted")
@@ -137,18 +139,21 @@ def subscription_deleted(sender: Any, instance: Any, **kwargs: Any) -> None:
 def order_placed(sender: Any, order: Any, **kwargs: Any) -> None:
     """Oscar's ``order_placed`` (sent by ``OrderCreator.place_order``)."""
     defer("order_placed", handlers.sync_order, order.pk)
+    defer("order_placed", automations.order_placed, order.pk)
 
 
 @receiver("order_saved")
 def order_saved(sender: Any, instance: Any, **kwargs: Any) -> None:
     """``post_save`` of ``order.Order`` (any save, including a status assigned without ``set_status``)."""
     defer("order_saved", handlers.sync_order, instance.pk)
+    defer("order_saved", automations.order_saved, instance.pk)
 
 
 @receiver("order_status_changed")
 def order_status_changed(sender: Any, order: Any, **kwargs: Any) -> None:
     """Oscar's ``order_status_changed``; a change to a cancelled status is the order-cancelled event."""
     defer("order_status_changed", handlers.sync_order, order.pk)
+    defer("order_status_changed", automations.order_saved, order.pk)
 
 
 @receiver("order_refunded")
@@ -207,6 +212,7 @@ def basket_saved(sender: Any, instance: Any, created: bool = False, **kwargs: An
 def wishlist_line_changed(sender: Any, instance: Any, **kwargs: Any) -> None:
     """``post_save`` / ``post_delete`` of ``wishlists.Line`` (Oscar sends no wishlist signal)."""
     defer("wishlist_line_changed", handlers.sync_wishlist, instance.wishlist_id, None)
+    defer("wishlist_line_changed", automations.wishlist_line_added, instance.wishlist_id, None)
 
 
 @receiver("wishlist_deleted")
@@ -222,6 +228,7 @@ def wishlist_deleted(sender: Any, instance: Any, **kwargs: Any) -> None:
 def review_saved(sender: Any, instance: Any, **kwargs: Any) -> None:
     """``post_save`` of ``reviews.ProductReview`` (reviews created in code or approved in the dashboard)."""
     defer("review_saved", handlers.sync_review, instance.pk, None)
+    defer("review_saved", automations.review_saved, instance.pk, None)
 
 
 @receiver("review_deleted")
@@ -240,6 +247,7 @@ def basket_deleted(sender: Any, instance: Any, **kwargs: Any) -> None:
 def review_added(sender: Any, review: Any, request: Any = None, **kwargs: Any) -> None:
     """Oscar's ``review_added`` (the review view; carries the request, hence the store)."""
     defer("review_added", handlers.sync_review, review.pk, _site_id(request))
+    defer("review_added", automations.review_saved, review.pk, _site_id(request))
 
 
 # --- catalogue ------------------------------------------------------------------------------------
