@@ -31,6 +31,8 @@ from dotsync.models import (
     Importer,
     Order,
     Review,
+    RuleExclusion,
+    RuleType,
     SyncStatus,
     Wishlist,
 )
@@ -83,6 +85,7 @@ def test_erase_leaves_nothing_of_the_person(shop, sandbox, synced):
     ContactConsent.objects.create(email_contact=contact, consent_text="yes please", consent_ip="10.0.0.1")
     Campaign.objects.create(campaign_id=2, email="Alice@Example.com", website=shop.scope.main)
     Automation.objects.create(automation_type="customer", email=ALICE, website=shop.scope.main)
+    RuleExclusion.objects.create(rule_type=RuleType.REVIEW, website=shop.scope.main, email=ALICE)
     # queued work carrying alice and someone else: alice goes, the other is queued again
     carol = Contact.objects.get(website=shop.scope.main, email="carol@example.com")
     Contact.objects.filter(pk__in=[contact.pk, carol.pk]).update(sync_status=SyncStatus.MODIFIED)
@@ -112,6 +115,7 @@ def test_erase_leaves_nothing_of_the_person(shop, sandbox, synced):
         counts["email_contact"] >= 1 and counts["email_order"] >= 1 and counts["newsletter_subscriber"] == 2
     )
     assert counts["email_contact_consent"] == 1 and counts["email_campaign"] == 1
+    assert counts["email_rule_exclusion"] == 1
     assert counts["requeued_records"] == 2 and counts["in_flight"] == 0  # carol and alice (then erased)
     assert _mentions(ALICE) == {}  # nothing in any dotsync table
     assert not Review.objects.filter(customer_id=customer_id).exists()

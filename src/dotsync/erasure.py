@@ -17,7 +17,7 @@ What goes, in the website (or every website):
 3. **The store rows dotsync owns**: ``email_contact`` (and its consent records), ``newsletter_subscriber``
    in the websites' stores, the sync rows keyed by the email (``email_order``, ``email_quote``) or by the
    person's customer id (``email_review``, ``email_wishlist``), ``email_campaign``, ``email_automation``,
-   ``email_abandoned_cart``, and (erasing everywhere) ``email_coupon_attribute``.
+   ``email_abandoned_cart``, ``email_rule_exclusion``, and (erasing everywhere) ``email_coupon_attribute``.
 
 It leaves one ``email_erasure`` row: a keyed hash of the email, the website, the outcome, the
 platform's status and the rows deleted per table. The shop's own records (Oscar's orders, users)
@@ -55,6 +55,7 @@ from dotsync.models import (
     Order,
     Quote,
     Review,
+    RuleExclusion,
     Store,
     SyncStatus,
     Website,
@@ -300,6 +301,7 @@ def _erase_store_rows(key: str, website_ids: list[int], *, everywhere: bool) -> 
             ("email_campaign", Campaign),
             ("email_automation", Automation),
             ("email_abandoned_cart", AbandonedCart),
+            ("email_rule_exclusion", RuleExclusion),
         ):
             counts[name] = model.objects.filter(same, website_id__in=website_ids).delete()[0]  # type: ignore[attr-defined]
         for name, keyed in (("email_review", Review), ("email_wishlist", Wishlist)):
