@@ -33,7 +33,11 @@ def demo_command(
     DATABASE_URL replaces it), migrate, seed (2 websites, 3 stores), install, start a sandbox on
     ./var/sandbox.sqlite3 (or use --sandbox-url), create one account per website
     (demo-<website>@apiconnector.com), suppress two seeded addresses per website there, then
-    `sync all` until the queue drains. The defaults finish in about a minute.
+    `sync all` until the queue drains. Then the automation: each store gets the account's
+    campaigns and programme, customers leave baskets and orders are completed, a contact is
+    suppressed and another resubscribed on the platform, and time is let pass (the store's dates
+    moved back, not waited for) with a `sync all` after each step; every job is run again at once
+    and sends nothing. The defaults finish in about a minute.
 
     \b
     --json keys:
@@ -47,6 +51,12 @@ def demo_command(
                    by_status), faults (reason -> addresses), fault_rows (reason -> report
                    rows), api_calls (sandbox log for the user), importer (local totals:
                    imported, failed, ...), suppressed_locally
+      automation   passes, clock_moved_hours, second_pass (api_writes, api_reads, errors of
+                   every job run again at once), websites -> account, activity (baskets,
+                   completed_orders), abandoned_cart_sends (step1..step3), review_requests,
+                   platform_deliveries (abandoned_cart, review), enrolments (rows_by_programme,
+                   rows_by_status, platform), suppressions (carried_in, resubscribed,
+                   unsubscribed_now, subscribed_again), second_pass (deliveries, queued)
     """  # noqa: D301 (\b is click's "do not rewrap" marker)
     setup_django()
     from dotsync.demo import run as demo
@@ -103,12 +113,61 @@ def platform_rows(websites: dict[str, dict[str, Any]]) -> list[list[Any]]:
     return rows
 
 
+def automation_rows(websites: dict[str, dict[str, Any]]) -> list[list[Any]]:
+    """One row per automation measure, one column per website."""
+    codes = list(websites)
+
+    def row(label: str, value: Any) -> list[Any]:
+        return [label, *(value(websites[code]) for code in codes)]
+
+    programmes = sorted({p for s in websites.values() for p in s["enrolments"]["rows_by_programme"]})
+    rows = [row("baskets left", lambda s: s["activity"].get("baskets", 0))]
+    rows += [
+        row(f"abandoned cart step {n} sends", lambda s, n=n: s["abandoned_cart_sends"][f"step{n}"])
+        for n in (1, 2, 3)
+    ]
+    rows.append(row("orders completed", lambda s: s["activity"].get("completed_orders", 0)))
+    rows.append(row("review requests sent", lambda s: s["review_requests"]))
+    rows.append(
+        row(
+            "delivered (sandbox): carts / reviews",
+            lambda s: f"{s['platform_deliveries']['abandoned_cart']} / {s['platform_deliveries']['review']}",
+        )
+    )
+    rows += [
+        row(f"enrolment rows: {p}", lambda s, p=p: s["enrolments"]["rows_by_programme"].get(p, 0))
+        for p in programmes
+    ]
+    rows.append(row("enrolled (sandbox)", lambda s: s["enrolments"]["platform"]))
+    rows.append(row("suppressed on the platform -> store", lambda s: s["suppressions"]["carried_in"]))
+    rows.append(row("resubscribed on the platform -> store", lambda s: s["suppressions"]["resubscribed"]))
+    rows.append(
+        row(
+            "run again at once: delivered / queued",
+            lambda s: f"{s['second_pass']['deliveries']} / {s['second_pass']['queued']}",
+        )
+    )
+    return rows
+
+
 def print_result(result: Any) -> None:
     """The demo summary for people: sync tables, what reached the platform, where to look next."""
     from dotsync.cli.status import print_summary
 
     print_summary(result.summary, title="Sync tables after the sync (rows per website and state)")
     table("What reached the platform (sandbox)", ["", *result.websites], platform_rows(result.websites))
+    auto = result.automation
+    if auto.get("websites"):
+        table(
+            f"Automation ({auto['clock_moved_hours']} hours let pass, {auto['passes']} `sync all` passes)",
+            ["", *auto["websites"]],
+            automation_rows(auto["websites"]),
+        )
+        again = auto["second_pass"]
+        console.print(
+            f"Every job run again at once: {again['api_writes']} writing API calls "
+            f"({again['api_reads']} feed reads)."
+        )
     for error in result.sync.get("errors", []):
         err_console.print(f"[red]error:[/red] {error}")
     sync = result.sync

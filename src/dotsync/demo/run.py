@@ -51,6 +51,9 @@ class DemoResult:
     ``errors``."""
     websites: dict[str, Any] = field(default_factory=dict)
     """Website code -> :func:`dotsync.demo.platform.platform_summary`."""
+    automation: dict[str, Any] = field(default_factory=dict)
+    """:func:`dotsync.demo.automation.run_automation`: per website, abandoned-cart sends per step,
+    review requests, enrolments, suppressions both ways, and the pass run again right after."""
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-serialisable form."""
@@ -68,6 +71,7 @@ class DemoResult:
             "suppressed": self.suppressed,
             "sync": self.sync,
             "websites": self.websites,
+            "automation": self.automation,
         }
 
 
@@ -231,7 +235,7 @@ def run_demo(
         lambda: backfill(on_start=on_start, on_chunk=on_chunk),
     )
     result.install = [r.as_dict() for r in results]
-    sync_into_sandbox(result, timed, sandbox_url, sync_progress)
+    sync_into_sandbox(result, timed, sandbox_url, sync_progress, say)
     result.summary = sync_summary()
     return result
 
@@ -251,15 +255,17 @@ def sync_into_sandbox(
     timed: Callable[[str, str, Callable[[], Any]], Any],
     sandbox_url: str | None,
     progress: Callable[[dict[str, Any]], None] | None,
+    say: Step = lambda _msg: None,
 ) -> None:
     """Connect the shop to a sandbox, ``sync all``, and read back what reached the platform.
 
     Starts (or reaches) the sandbox, configures the websites, suppresses a few addresses, syncs, and
-    fills ``result.sandbox``, ``.suppressed``, ``.sync`` and ``.websites``.
+    fills ``result.sandbox``, ``.suppressed``, ``.sync`` and ``.websites``; then runs the automation
+    (:mod:`dotsync.demo.automation`) and fills ``result.automation``.
     """
     from django.conf import settings
 
-    from dotsync.demo import platform
+    from dotsync.demo import automation, platform
     from dotsync.jobs.runner import sync_all
 
     where = sandbox_url or "in-process"
@@ -282,6 +288,17 @@ def sync_into_sandbox(
                 "report",
                 "Reading back what reached the platform",
                 lambda: platform.platform_summary(sandbox, accounts, summary),
+            )
+            result.automation = timed(
+                "automation",
+                "Automation: campaigns and programmes per store, baskets and orders, time let pass",
+                lambda: automation.run_automation(
+                    sandbox,
+                    accounts,
+                    platform.demo_password,
+                    lambda: sync_all(timeout=SYNC_TIMEOUT, progress=progress),
+                    say,
+                ),
             )
     except platform.PlatformError as exc:
         raise DemoError(str(exc)) from exc
