@@ -636,7 +636,7 @@ class Migration(migrations.Migration):
         ),
         migrations.AddConstraint(
             model_name='automation',
-            constraint=models.UniqueConstraint(fields=('website', 'automation_type', 'type_id'), name='email_automation_entity_uniq'),
+            constraint=models.UniqueConstraint(condition=models.Q(('type_id', ''), _negated=True), fields=('website', 'automation_type', 'type_id'), name='email_automation_entity_uniq'),
         ),
         migrations.AddIndex(
             model_name='abandonedcart',

@@ -140,7 +140,9 @@ class Automation(models.Model):
         ]
         constraints = [
             models.UniqueConstraint(
-                fields=["website", "automation_type", "type_id"], name="email_automation_entity_uniq"
+                fields=["website", "automation_type", "type_id"],
+                condition=~models.Q(type_id=""),
+                name="email_automation_entity_uniq",
             )
         ]
 
