@@ -15,7 +15,7 @@ from django.core.exceptions import ValidationError
 
 from dotsync.jobs.automation import abandoned_carts, review_requests
 from dotsync.jobs.automation.rules import Facts, Item, rule_matches
-from dotsync.models import Campaign, CampaignEvent, Rule, RuleExclusion, RuleType, StoreConfig
+from dotsync.models import Automation, Campaign, CampaignEvent, Rule, RuleExclusion, RuleType, StoreConfig
 from dotsync.models.rules import Combination
 from dotsync.testing.shop import (
     make_basket,
@@ -261,3 +261,33 @@ def test_an_excluded_basket_gets_no_lost_basket_row(scope, django_capture_on_com
         "carol@example.com",
     )
     assert why.matched == ["product_category"]
+
+
+@pytest.mark.django_db
+def test_an_excluded_basket_is_not_enrolled_in_the_abandoned_cart_programme(
+    scope, django_capture_on_commit_callbacks
+):
+    enable(scope.main)
+    StoreConfig.objects.create(
+        store=scope.main_en,
+        overrides={"ac_program_id": 5, "ac_program_send_after": 15, "ac_allow_non_subscribers": True},
+    )
+    make_rule(scope.main, RuleType.ABANDONED_CART, ("subtotal", "gteq", "100"))
+    with time_machine.travel(T0, tick=False) as clock:
+        with django_capture_on_commit_callbacks(execute=True):
+            big = make_basket(
+                make_customer("big@example.com", "Big", "Spender"),
+                [(make_product("Coat", "120.00"), 1)],
+                scope.main_en,
+            )
+            small = make_basket(
+                make_customer("small@example.com", "Small", "Spender"),
+                [(make_product("Sock", "3.00"), 1)],
+                scope.main_en,
+            )
+        abandoned_carts.run()
+        clock.move_to(T0 + timedelta(minutes=16))
+        abandoned_carts.run()
+    enrolled = Automation.objects.filter(automation_type="abandoned_cart_automation")
+    assert list(enrolled.values_list("type_id", flat=True)) == [str(small.pk)]
+    assert list(RuleExclusion.objects.values_list("quote_id", "matched")) == [(big.pk, ["subtotal"])]

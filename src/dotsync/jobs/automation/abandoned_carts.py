@@ -159,7 +159,8 @@ def _program_pass(
     Baskets (customers' and guests') last changed in the window ``ac_program_send_after`` minutes ago,
     active, with items and an email, subscribers only unless non-subscribers are allowed, get one
     ``abandoned_cart_automation`` row (pending; ``type_id`` the basket id) for the ``automation`` job,
-    unless one exists for the basket already or for the email in this store within the cart limit.
+    unless one exists for the basket already or for the email in this store within the cart limit, or an
+    exclusion rule excludes the basket.
     """
     after = timedelta(minutes=int(scfg.values["ac_program_send_after"]))
     window = open_window(job_id, store, "program", now - after, first=FIRST_WINDOW)
@@ -182,10 +183,20 @@ def _program_pass(
             ).values_list("email", flat=True)
         )
     program = str(scfg.values["ac_program_id"])
+    rules = RuleSet(RuleType.ABANDONED_CART, wctx.website.pk, get_adapter())
+    baskets = (
+        {b.id: b for b in rules.adapter.quotes([q.quote_id for q in quotes])} if rules and quotes else {}
+    )
     for quote in quotes:
         email = canonical_email(quote.email)
         if email not in wanted:
             result.add(wctx.code, "not_subscribed")
+            continue
+        basket = baskets.get(quote.quote_id)
+        verdict = rules.excluded(rules.basket(basket, quote.email)) if basket is not None else None
+        if verdict is not None:  # the exclusion rules apply to the programme variant too
+            rules.record(verdict, store_id=store.pk, email=quote.email, quote_id=quote.quote_id)
+            result.add(wctx.code, "excluded")
             continue
         mine = Automation.objects.filter(website_id=wctx.website.pk, automation_type=PROGRAM_TYPE)
         if mine.filter(type_id=str(quote.quote_id)).exists():
