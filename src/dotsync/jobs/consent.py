@@ -10,9 +10,10 @@ file's consent columns (``CONSENTTEXT, CONSENTURL, CONSENTDATETIME, CONSENTIP, C
 the platform's bulk-import consent fields): :func:`pending_for` reads them, and the batch names the
 record ids in its payload (``consents``: contact pk -> record ids). Exactly once: :func:`settle`
 flips ``consent_imported`` in the transaction that records the import's result, only for the
-contacts the platform confirmed; a contact the platform refused keeps its records pending, so they
-go with its next import. A record that is imported is never sent again (the consent cells are not
-part of the row's hash, so a re-sync of an unchanged contact sends nothing).
+contacts the platform confirmed; a contact the platform refused (rejected, or reported suppressed)
+keeps its records pending, so they go with its next import. A record that is imported is never sent
+again (the consent cells are not part of the row's hash, so a re-sync of an unchanged contact sends
+nothing).
 """
 
 from __future__ import annotations
@@ -152,12 +153,18 @@ def website_has_pending(website_id: int) -> bool:
 def settle(payload: Mapping[str, Any], confirmed: Iterable[int]) -> int:
     """Mark imported the consent records the import carried for the contacts the platform confirmed.
 
-    Call inside the transaction that records the import's result. Returns the records marked.
+    A contact the import's fault report named as suppressed (``email_contact.suppressed``, set in the same
+    transaction) keeps its records pending. Call inside the transaction that records the import's
+    result. Returns the records marked.
     """
     carried: Mapping[str, Any] = payload.get(PAYLOAD_KEY) or {}
     if not carried:
         return 0
-    ids = [int(i) for pk in confirmed for i in carried.get(str(pk)) or ()]
+    # a contact the platform reported suppressed (marked so in this transaction) did not take the consent
+    applied = Contact.objects.filter(pk__in=[int(p) for p in carried], suppressed=False).values_list(
+        "pk", flat=True
+    )
+    ids = [int(i) for pk in set(confirmed) & set(applied) for i in carried.get(str(pk)) or ()]
     if not ids:
         return 0
     return ContactConsent.objects.filter(pk__in=ids, consent_imported=False).update(consent_imported=True)

@@ -6,10 +6,12 @@ second sync sends nothing.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import httpx
 import pytest
+from django.utils import timezone
 
 from dotsync.jobs.automap import automap
 from dotsync.jobs.runner import sync_all
@@ -82,6 +84,36 @@ def test_consent_is_recorded_and_sent_once(scope, sandbox, django_capture_on_com
 
     assert Importer.objects.count() == imports
     assert len(with_consent(sandbox, account, "dora@example.com")["consentFields"]) == 1
+
+    # consent given again later (the contact is on the platform, its row otherwise unchanged): sent once more
+    later = timezone.now() + timedelta(minutes=5)
+    with django_capture_on_commit_callbacks(execute=True):
+        subscribe("dora@example.com", scope.main_en, request=form_request(scope.main_en), at=later)
+    run_sync()
+    run_sync()
+    records = with_consent(sandbox, account, "dora@example.com")["consentFields"]
+    assert [{f["key"]: f["value"] for f in r["fields"]}["DATETIMECONSENTED"] for r in records] == [
+        record.consent_datetime.isoformat(),
+        later.isoformat(),
+    ]
+    assert not ContactConsent.objects.filter(consent_imported=False).exists()
+
+
+def test_a_refused_contact_keeps_its_consent_pending(scope, sandbox, django_capture_on_commit_callbacks):
+    sandbox.set_faults(import_delay=0)
+    account = configure_websites(sandbox, [scope.main])["main"]
+    automap()
+    StoreConfig.objects.create(store=scope.main_en, overrides=CONSENT)
+    sandbox.suppress("gone@example.com")  # globally suppressed: the import's fault report names the row
+    with django_capture_on_commit_callbacks(execute=True):
+        subscribe("gone@example.com", scope.main_en, request=form_request(scope.main_en))
+    run_sync()
+    [record] = ContactConsent.objects.all()
+    assert not record.consent_imported
+    response = httpx.get(
+        f"{sandbox.url}/v2/contacts/gone@example.com/with-consent", auth=(account.username, account.password)
+    )
+    assert response.status_code == 404
 
 
 def test_consent_off_records_nothing(scope, django_capture_on_commit_callbacks):
