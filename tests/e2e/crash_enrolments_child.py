@@ -1,0 +1,119 @@
+"""The enrolment crash test's child process: ``python tests/e2e/crash_enrolments_child.py DB MODE [ARG]``.
+
+It runs on a file SQLite database built by ``tests/e2e/crash_child.py build`` (the small Oscar shop and
+24 customers with an order and a wishlist each). Modes:
+
+* ``configure URL``: point both websites at the sandbox at URL (one account each) and queue, for every
+  customer, a ``customer_automation`` row (their customer id) in the account's first active programme
+  and a ``wishlist_automation`` row (their wishlist id) in its second, in the website of the order's
+  store (each with its ``email_contact`` row); prints the accounts and, per website, the
+  (programme id, email) pairs queued;
+* ``enrol``: run the ``automation`` job (3 rows per website per run, so a run makes several enrolment
+  calls) until nothing is waiting or processing, at most 40 runs; ``DOTSYNC_TEST_CRASH_AT`` may kill it;
+  prints the job's counts and the rows' statuses.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from crash_child import setup  # noqa: E402  (a sibling script, not a package import)
+
+LIMIT = 3
+
+
+def configure(url: str) -> None:
+    from oscar.core.loading import get_model
+
+    from dotsync.models import Contact, Store, Website
+    from dotsync.models.automation import Automation, AutomationType
+    from dotsync.platform.dotdigital import DotdigitalClient
+    from dotsync.platform.sandbox.control import SandboxControl
+    from dotsync.testing.platform_setup import configure_websites
+
+    Order = get_model("order", "Order")
+    WishList = get_model("wishlists", "WishList")
+    with SandboxControl(url) as sandbox:
+        accounts = configure_websites(sandbox, Website.objects.order_by("pk"))
+    programmes: dict[str, list[int]] = {}
+    for code, account in accounts.items():
+        with DotdigitalClient(account.username, account.password, base_url=url) as client:
+            programmes[code] = [int(p["id"]) for p in client.list_programs() if p["status"] == "Active"][:2]
+    stores = {s.site_id: s for s in Store.objects.select_related("website")}
+    default = Website.objects.order_by("pk").first()
+    assert default is not None and default.default_store is not None
+    fallback = default.default_store
+    seen: set[int] = set()
+    for order in Order._default_manager.exclude(user=None).select_related("user").order_by("pk"):
+        if order.user_id in seen:  # a customer's first order places them
+            continue
+        seen.add(order.user_id)
+        store = stores.get(order.site_id) or fallback
+        first, second = programmes[store.website.code]
+        email = order.user.email.lower()
+        Contact.objects.get_or_create(website=store.website, email=email, defaults={"store": store})
+        wishlist = WishList._default_manager.filter(owner=order.user).values_list("pk", flat=True).first()
+        common = {"website": store.website, "store": store, "email": email, "store_name": store.name}
+        Automation.objects.create(
+            automation_type=AutomationType.CUSTOMER,
+            type_id=str(order.user_id),
+            program_id=str(first),
+            **common,
+        )
+        Automation.objects.create(
+            automation_type=AutomationType.WISHLIST,
+            type_id=str(wishlist or f"user{order.user_id}"),
+            program_id=str(second),
+            **common,
+        )
+    accounts_out = {c: a.__dict__ for c, a in accounts.items()}
+    print(json.dumps({"accounts": accounts_out, "programmes": programmes, "expected": expected()}))
+
+
+def enrol() -> dict[str, Any]:
+    """Run the job until nothing is left to do (see the module docstring); returns counts and statuses."""
+    from dotsync.accounts import RunContext
+    from dotsync.jobs.automation.enrolment import JOB
+    from dotsync.models.automation import Automation, AutomationStatus
+
+    open_states = (*AutomationStatus.waiting(), AutomationStatus.PROCESSING)
+    counts: dict[str, int] = {}
+    for _ in range(40):
+        result = JOB.run(RunContext.resolve(), limit=LIMIT)
+        assert not result.errors, result.errors
+        for website in result.counts.values():
+            for key, n in website.items():
+                counts[key] = counts.get(key, 0) + n
+        if not Automation.objects.filter(enrolment_status__in=open_states).exists():
+            break
+    statuses: dict[str, int] = {}
+    for row in Automation.objects.all():
+        statuses[row.enrolment_status] = statuses.get(row.enrolment_status, 0) + 1
+    return {"counts": counts, "statuses": statuses}
+
+
+def expected() -> dict[str, list[list[object]]]:
+    """Per website, the (programme id, email) pairs the queue holds."""
+    from dotsync.models.automation import Automation
+
+    out: dict[str, list[list[object]]] = {}
+    for row in Automation.objects.select_related("website").order_by("id"):
+        out.setdefault(row.website.code, []).append([int(row.program_id), row.email.lower()])
+    return out
+
+
+if __name__ == "__main__":
+    setup(sys.argv[1])
+    mode = sys.argv[2]
+    if mode == "configure":
+        configure(sys.argv[3])
+    elif mode == "enrol":
+        print(json.dumps(enrol()), flush=True)
+    else:
+        raise SystemExit(f"unknown mode {mode!r}")
