@@ -8,6 +8,7 @@ never another exception, and never a switch turned on by a word that does not me
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import os
 from collections.abc import Iterator
@@ -349,6 +350,15 @@ def _check(cfg: config.WebsiteSettings, key: str, source: str, raw: Any) -> None
         assert isinstance(value, int) and not isinstance(value, bool)
     elif key.endswith("address_book_id"):
         assert value is None or (isinstance(value, int) and value > 0)
+    elif key == "edc_allowed_ips":
+        assert isinstance(value, tuple) and all(ipaddress.ip_network(v) for v in value)
+    elif key.endswith("_product_ids"):
+        assert isinstance(value, tuple)
+        assert all(isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in value)
+    elif key in ("edc_items", "edc_image_size", "cart_restore_max_age"):
+        assert isinstance(value, int) and not isinstance(value, bool) and value > 0
+    elif key in ("edc_display_type", "edc_period"):
+        assert value in ("grid", "list", "D", "W", "M")
     else:
         assert isinstance(value, str)
 

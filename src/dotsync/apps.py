@@ -25,3 +25,6 @@ class DotsyncConfig(AppConfig):
 
         store_events.install(nudge.nudging(events.SINK))  # each event also nudges its job (fast path)
         observers.connect()
+        from dotsync.storefront import product_views
+
+        product_views.connect()  # time-stamped product views for the most/recently viewed content

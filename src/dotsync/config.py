@@ -19,6 +19,7 @@ every problem, and the jobs refuse a website that has any.
 from __future__ import annotations
 
 import enum
+import ipaddress
 import os
 import re
 from dataclasses import dataclass, field, fields
@@ -201,6 +202,60 @@ def _status_name(value: Any) -> str:
 STORE_SCHEMA: dict[str, types.Parser] = _store_schema()
 """How every store-scope setting is parsed (part of :data:`SCHEMA`)."""
 
+
+def _ip_networks(value: Any) -> tuple[str, ...]:
+    """Addresses or CIDR networks (a list or comma-separated text); empty allows every client."""
+    if isinstance(value, str):
+        value = [part.strip() for part in value.split(",") if part.strip()]
+    if not isinstance(value, (list, tuple)):
+        raise ValueError(f"must be a list of IP addresses or networks, not {types.show(value)}")
+    out = []
+    for item in value:
+        try:
+            out.append(str(ipaddress.ip_network(str(item).strip(), strict=False)))
+        except ValueError:
+            raise ValueError(f"{types.show(item)} is not an IP address or network") from None
+    return tuple(out)
+
+
+def _product_ids(value: Any) -> tuple[int, ...]:
+    """Product ids (a list or comma-separated text), in order, without repeats."""
+    if isinstance(value, str):
+        value = [part.strip() for part in value.split(",") if part.strip()]
+    if not isinstance(value, (list, tuple)):
+        raise ValueError(f"must be a list of product ids, not {types.show(value)}")
+    return tuple(dict.fromkeys(types.whole_number(1)(item) for item in value))
+
+
+STOREFRONT_DEFAULTS: dict[str, Any] = {
+    "edc_passcode": "",  # secret: encrypted in WebsiteConfig.edc_passcode_encrypted; empty = EDC refused
+    "edc_allowed_ips": (),  # addresses or networks allowed to fetch EDC; empty = any client
+    "edc_display_type": "grid",  # product lists: grid or list (reference §4.6 *_display_type)
+    "edc_items": 4,  # products per list (items_to_display)
+    "edc_link_text": "View now",
+    "edc_image_size": 120,  # pixels
+    "edc_period": "M",  # bestsellers and most viewed: D, W or M
+    "edc_push_product_ids": (),  # the manual product push
+    "edc_fallback_product_ids": (),  # recommendations are topped up from these
+    "cart_restore_max_age": 168,  # hours a signed cart-restore link stays valid
+}
+"""The storefront's website settings: external dynamic content (reference §4.6) and cart-restore links
+(:mod:`dotsync.storefront`, :mod:`dotsync.links`)."""
+
+STOREFRONT_SCHEMA: dict[str, types.Parser] = {
+    "edc_passcode": types.secret,
+    "edc_allowed_ips": _ip_networks,
+    "edc_display_type": types.choice(("grid", "list")),
+    "edc_items": types.whole_number(1, 24),
+    "edc_link_text": types.text,
+    "edc_image_size": types.whole_number(16, 600),
+    "edc_period": types.choice(("D", "W", "M")),
+    "edc_push_product_ids": _product_ids,
+    "edc_fallback_product_ids": _product_ids,
+    "cart_restore_max_age": types.whole_number(1, 24 * 365),
+}
+"""How the storefront settings are parsed (part of :data:`SCHEMA`)."""
+
 DEFAULTS: dict[str, Any] = {
     "enabled": False,
     "api_user": "",
@@ -227,10 +282,11 @@ DEFAULTS: dict[str, Any] = {
     "max_active_imports": 20,  # per account, inside the platform's 25
     "max_retries": 5,
     "timeout": 121.0,
+    "cleaner_retention_days": 30,  # the cleaner deletes finished work older than this
     "alert_emails": False,  # the monitor job emails what it finds (reference system_alerts)
     "alert_recipients": (),  # staff user ids or staff email addresses
     "alert_window": 60,  # minutes: what the monitor looks back over, and how often it runs and emails
-    "cleaner_retention_days": 30,  # the cleaner deletes finished work older than this
+    **STOREFRONT_DEFAULTS,
     **STORE_DEFAULTS,
 }
 
@@ -269,10 +325,11 @@ SCHEMA: dict[str, types.Parser] = {
     "max_active_imports": types.whole_number(1, 25),
     "max_retries": types.whole_number(0, 100),
     "timeout": types.seconds,
+    "cleaner_retention_days": types.whole_number(1, 3650),
     "alert_emails": types.boolean,
     "alert_recipients": types.recipients,
     "alert_window": types.whole_number(5, 72 * 60),
-    "cleaner_retention_days": types.whole_number(1, 3650),
+    **STOREFRONT_SCHEMA,
     **STORE_SCHEMA,
 }
 """How every setting key is parsed (see :mod:`dotsync.config_types` for the rules)."""
@@ -317,10 +374,20 @@ class WebsiteSettings:
     max_active_imports: int
     max_retries: int
     timeout: float
+    cleaner_retention_days: int = 30
     alert_emails: bool = False
     alert_recipients: tuple[str, ...] = ()
     alert_window: int = 60
-    cleaner_retention_days: int = 30
+    edc_passcode: str = field(default="", repr=False)
+    edc_allowed_ips: tuple[str, ...] = ()
+    edc_display_type: str = "grid"
+    edc_items: int = 4
+    edc_link_text: str = "View now"
+    edc_image_size: int = 120
+    edc_period: str = "M"
+    edc_push_product_ids: tuple[int, ...] = ()
+    edc_fallback_product_ids: tuple[int, ...] = ()
+    cart_restore_max_age: int = 168
     invalid: frozenset[str] = frozenset()
     global_problems: tuple[str, ...] = ()
     row_problems: tuple[str, ...] = ()
@@ -458,6 +525,14 @@ def global_problems() -> list[str]:
 def _apply_row(layers: _Layers, row: Any, code: str) -> None:
     source = f"website {code}'s row:"
     for key in SCHEMA:
+        if key == "edc_passcode":
+            if row.edc_passcode_encrypted:
+                try:
+                    layers.values[key] = row.get_edc_passcode()
+                    layers.sources.setdefault(key, []).append((Layer.WEBSITE, f"{source} edc_passcode"))
+                except ConfigurationError as exc:
+                    layers.fail(key, [f"{source} {p}" for p in exc.problems])
+            continue
         if key == "api_password":
             if row.api_password_encrypted:
                 try:
@@ -485,6 +560,14 @@ def _apply_row(layers: _Layers, row: Any, code: str) -> None:
                 [
                     f"{source} extra['api_password'] must not hold the password (it would be stored in plain "
                     "text); remove it and type the password in the admin's password field, which encrypts it"
+                ],
+            )
+        elif key == "edc_passcode":  # a secret too: encrypted in its own column
+            layers.fail(
+                key,
+                [
+                    f"{source} extra['edc_passcode'] must not hold the passcode (it would be stored in plain "
+                    "text); set it with WebsiteConfig.set_edc_passcode, which encrypts it"
                 ],
             )
         elif key in SCHEMA:
@@ -564,8 +647,10 @@ def get_config(website: Any) -> WebsiteSettings:
     for key in _MAPS:
         kwargs[key] = dict(kwargs[key])
     kwargs["timeout"] = float(kwargs["timeout"])
-    kwargs["alert_recipients"] = tuple(kwargs["alert_recipients"])
     kwargs["store_scope"] = {key: layers.values[key] for key in STORE_SCHEMA}
+    kwargs["alert_recipients"] = tuple(kwargs["alert_recipients"])
+    for key in ("edc_allowed_ips", "edc_push_product_ids", "edc_fallback_product_ids"):
+        kwargs[key] = tuple(kwargs[key])
     return WebsiteSettings(
         website_id=website.pk,
         website_code=website.code,

@@ -1,7 +1,8 @@
-"""URLs of the standalone project: the admin, ``/metrics``, ``/healthz`` and the admin's static files.
+"""URLs of the standalone project: the admin, ``/metrics``, ``/healthz``, the storefront and static files.
 
 A host shop does not use this module: it includes :mod:`dotsync.web.urls` for ``/metrics`` and
-``/healthz`` and serves static files its own way.
+``/healthz``, :mod:`dotsync.storefront.urls` for dynamic content and cart-restore links, and serves static
+files its own way.
 """
 
 from django.contrib import admin
@@ -11,6 +12,7 @@ from django.urls import include, path, re_path
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("", include("dotsync.web.urls")),
+    path("", include("dotsync.storefront.urls")),  # dynamic content and cart-restore links
     # standalone only: static files from the apps' static/ folders, without collectstatic (admin traffic)
     re_path(r"^static/(?P<path>.*)$", serve, {"insecure": True}),
 ]

@@ -19,6 +19,7 @@ from dotsync.models.newsletter import NewsletterSubscriber
 from dotsync.models.rules import Rule, RuleExclusion, RuleType
 from dotsync.models.runtime import JobLease, JobNudge, JobRun, RunOutcome
 from dotsync.models.scope import Store, StoreConfig, Website, WebsiteConfig
+from dotsync.models.storefront import ProductView
 from dotsync.models.support import ContactConsent, CouponAttribute, FailedAuth, InstallProgress
 from dotsync.models.sync import (
     Catalog,
@@ -59,6 +60,7 @@ __all__ = [
     "NotifyStatus",
     "Order",
     "PlatformErasure",
+    "ProductView",
     "Quote",
     "Review",
     "Rule",

@@ -71,6 +71,7 @@ class WebsiteConfig(models.Model):
     enabled = models.BooleanField(null=True, blank=True)
     api_user = models.CharField(max_length=255, blank=True, default="")
     api_password_encrypted = models.TextField(blank=True, default="", editable=False)
+    edc_passcode_encrypted = models.TextField(blank=True, default="", editable=False)
     api_base_url = models.URLField(
         blank=True,
         default="",
@@ -128,6 +129,18 @@ class WebsiteConfig(models.Model):
         from dotsync.crypto import decrypt
 
         return decrypt(self.api_password_encrypted) if self.api_password_encrypted else ""
+
+    def set_edc_passcode(self, passcode: str) -> None:
+        """Encrypt and store the external-dynamic-content passcode; the plain text is never kept."""
+        from dotsync.crypto import encrypt
+
+        self.edc_passcode_encrypted = encrypt(passcode) if passcode else ""
+
+    def get_edc_passcode(self) -> str:
+        """Decrypt the stored external-dynamic-content passcode (empty when none is set)."""
+        from dotsync.crypto import decrypt
+
+        return decrypt(self.edc_passcode_encrypted) if self.edc_passcode_encrypted else ""
 
 
 class StoreConfig(models.Model):

@@ -22,7 +22,10 @@ class ContactConsent(models.Model):
 
 
 class FailedAuth(models.Model):
-    """``email_failed_auth``: failed external-dynamic-content passcode attempts per store."""
+    """``email_failed_auth``: failed external-dynamic-content passcode attempts per client IP.
+
+    The storefront's lockout (:mod:`dotsync.storefront.lockout`); the reference counted them per store.
+    """
 
     failures_num = models.IntegerField(default=0)
     first_attempt_date = models.DateTimeField(null=True, blank=True)
@@ -30,6 +33,12 @@ class FailedAuth(models.Model):
     url = models.TextField(blank=True, default="")
     store = models.ForeignKey(
         "dotsync.Store", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    client_ip = models.GenericIPAddressField(
+        null=True,
+        blank=True,
+        unique=True,
+        help_text="the client the failures came from (the lockout is per client)",
     )
 
     class Meta:

@@ -14,6 +14,7 @@ import time_machine
 from django.db import IntegrityError, transaction
 from oscar.core.loading import get_class
 
+from dotsync import links
 from dotsync.jobs.automation import abandoned_carts
 from dotsync.jobs.queue import Envelope
 from dotsync.models import (
@@ -128,7 +129,8 @@ def test_each_processed_basket_queues_its_cart_insight_and_data_fields(carol_bas
     assert insight["key"] == str(carol_basket.pk) and insight["email"] == "carol@example.com"
     body = insight["json"]
     assert body["cartId"] == str(carol_basket.pk)
-    assert body["cartUrl"] == "https://main.example.com/basket/"
+    assert body["cartUrl"].startswith("https://main.example.com/dotsync/cart/main/")  # signed restore link
+    assert links.read_token(body["cartUrl"].split("/")[-2], 3600) == carol_basket.pk
     assert body["cartPhase"] == "ORDER_PENDING"
     assert [line["name"] for line in body["lineItems"]] == ["Shirt"]
     fields = queued[("Contact", "Contact_Update")]["data_fields"]

@@ -11,6 +11,7 @@ import pytest
 import time_machine
 from django.utils import timezone
 
+from dotsync import links
 from dotsync.jobs.automap import automap
 from dotsync.jobs.runner import sync_all
 from dotsync.models import Campaign, StoreConfig
@@ -54,7 +55,9 @@ def test_a_basket_left_alone_gets_its_cart_insight_data_fields_and_one_send(
         state = sandbox.account(account.username)
         records = {r["key"]: r for r in state["insight"]["CartInsight"]["records"]}
         cart = records[str(basket.pk)]["json"]
-        assert cart["cartUrl"] == "https://main.example.com/basket/" and cart["cartPhase"] == "ORDER_PENDING"
+        assert cart["cartUrl"].startswith("https://main.example.com/dotsync/cart/main/")  # restore link
+        assert links.read_token(cart["cartUrl"].split("/")[-2], 3600) == basket.pk
+        assert cart["cartPhase"] == "ORDER_PENDING"
         fields = sandbox.contacts(account.username)["carol@example.com"]["data_fields"]
         assert str(fields["LAST_QUOTE_ID"]) == str(basket.pk)
         assert fields["ABANDONED_PROD_NAME"] == "Shirt"

@@ -13,7 +13,7 @@ Every 5 minutes by default. Per store and audience (``customers``, ``guests``), 
    minutes ago, active, with items and an email, start a series, or a new one when their items changed
    since the last.
 
-For each basket processed: its CartInsight record is queued (``cartUrl`` the basket page), the contact's
+For each basket processed: its CartInsight record is queued (``cartUrl`` its restore link), the contact's
 ``LAST_QUOTE_ID`` and ``ABANDONED_PROD_NAME`` data fields are queued as a contact update (the only path that
 can create the contact on the platform, and only for a basket with items), and when the step is on with a
 campaign id, an ``email_campaign`` row (``Lost Basket``, send status pending) is queued for the
@@ -547,7 +547,7 @@ class _Pass:
         )
 
     def _queue_cart_insight(self, email: str, basket: records.Quote, phase: str) -> None:
-        """Queue the basket's CartInsight record (``cartUrl`` the basket page, ``cartPhase`` ``phase``)."""
+        """Queue the basket's CartInsight record (``cartUrl`` its restore link, ``cartPhase`` ``phase``)."""
         website = self.wctx.website
         site = self.store.site
         body = cart_insight.cart_insight_json(
@@ -555,7 +555,9 @@ class _Pass:
             email=email,
             store_name=self.store.name,
             website_name=website.name,
-            cart_url=cart_insight.basket_url(site.domain if site is not None else None),
+            cart_url=cart_insight.cart_url(
+                basket.id, website.code, site.domain if site is not None else None
+            ),
             phase=phase,
         )
         enqueue_single(

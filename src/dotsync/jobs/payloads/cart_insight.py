@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from dotsync import links
 from dotsync.jobs.payloads.quote import quote_json
 from dotsync.store.records import Quote
 
@@ -20,12 +21,17 @@ ORDER_COMPLETE = "ORDER_COMPLETE"
 """``cartPhase`` once the basket was ordered."""
 
 BASKET_PATH = "/basket/"
-"""Oscar's basket page: the ``cartUrl`` until the signed cart-restore link exists (storefront issue)."""
+"""Oscar's basket page (where a cart-restore link lands)."""
 
 
 def basket_url(domain: str | None) -> str:
     """The basket page of the store whose Django ``Site`` has ``domain`` (a path when there is none)."""
     return f"https://{domain}{BASKET_PATH}" if domain else BASKET_PATH
+
+
+def cart_url(basket_id: int, website_code: str, domain: str | None) -> str:
+    """The ``cartUrl``: the basket's signed, expiring restore link (:func:`dotsync.links.restore_url`)."""
+    return links.restore_url(basket_id, website_code, domain)
 
 
 def cart_insight_json(

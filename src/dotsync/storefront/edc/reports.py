@@ -1,0 +1,76 @@
+"""Bestsellers (from order lines) and most viewed (from ``email_product_view``), by day, week or month.
+
+``?period=D|W|M`` overrides the website's ``edc_period`` (1, 7 or 30 days back from now);
+``?category_id=<id>`` keeps the products of one category. A child product counts for its parent.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from django.db.models import Count, F, Sum
+from django.db.models.functions import Coalesce
+from django.http import HttpRequest
+from django.utils import timezone
+from oscar.core.loading import get_model
+
+from dotsync.models import ProductView
+from dotsync.storefront import products, recommend, rendering
+from dotsync.storefront.passcode import EdcContext, edc_view
+
+PERIODS = {"D": timedelta(days=1), "W": timedelta(days=7), "M": timedelta(days=30)}
+"""The periods of the reference (``bestsellers_time_period``, ``most_viewed_time_period``)."""
+CANDIDATES = 3
+"""Ranked products read per item to show, so unsalable ones can be skipped."""
+
+
+def _since(request: HttpRequest, ctx: EdcContext) -> datetime:
+    period = request.GET.get("period", "").upper()
+    return timezone.now() - PERIODS.get(period, PERIODS[ctx.cfg.edc_period])
+
+
+def _category(request: HttpRequest) -> int | None:
+    raw = request.GET.get("category_id", "")
+    return int(raw) if raw.isdigit() else None
+
+
+def _show(ctx: EdcContext, ranked: list[int]) -> str:
+    cards = [c for c in products.cards_for(list(dict.fromkeys(ranked))) if c.salable]
+    cards = recommend.fallback_top_up(cards, ctx.cfg.edc_items, ctx.cfg.edc_fallback_product_ids)
+    return rendering.product_list(ctx, cards)
+
+
+@edc_view
+def bestsellers(request: HttpRequest, ctx: EdcContext) -> str:
+    """``edc/<website>/bestsellers/``: the most sold products (quantity on order lines) in the period."""
+    line = get_model("order", "Line")
+    rows = line._default_manager.filter(order__date_placed__gte=_since(request, ctx), product__isnull=False)
+    category = _category(request)
+    shown = Coalesce(F("product__parent_id"), F("product_id"))
+    ranked = (
+        rows.annotate(shown=shown).values("shown").annotate(sold=Sum("quantity")).order_by("-sold", "shown")
+    )
+    if category is not None:
+        pc = get_model("catalogue", "ProductCategory")
+        ranked = ranked.filter(
+            shown__in=pc._default_manager.filter(category_id=category).values("product_id")
+        )
+    limit = ctx.cfg.edc_items * CANDIDATES
+    return _show(ctx, [r["shown"] for r in ranked[:limit]])
+
+
+@edc_view
+def most_viewed(request: HttpRequest, ctx: EdcContext) -> str:
+    """``edc/<website>/mostviewed/``: the most viewed products in the period."""
+    rows = ProductView.objects.filter(viewed_at__gte=_since(request, ctx))
+    category = _category(request)
+    if category is not None:
+        pc = get_model("catalogue", "ProductCategory")
+        rows = rows.filter(
+            product_id__in=list(
+                pc._default_manager.filter(category_id=category).values_list("product_id", flat=True)
+            )
+        )
+    ranked = rows.values("product_id").annotate(views=Count("id")).order_by("-views", "product_id")
+    limit = ctx.cfg.edc_items * CANDIDATES
+    return _show(ctx, recommend.parents([r["product_id"] for r in ranked[:limit]]))

@@ -1,0 +1,16 @@
+"""The wishlist fragment: the customer's wishlist products as a product list."""
+
+from __future__ import annotations
+
+from django.http import HttpRequest
+
+from dotsync.storefront import products, rendering
+from dotsync.storefront.edc.sources import wishlist_products
+from dotsync.storefront.passcode import EdcContext, edc_view
+
+
+@edc_view
+def wishlist(request: HttpRequest, ctx: EdcContext, customer_id: int) -> str:
+    """``edc/<website>/wishlist/<customer_id>/``: the customer's wishlist (204 when empty)."""
+    ids = wishlist_products(customer_id)[: ctx.cfg.edc_items]
+    return rendering.product_list(ctx, products.cards_for(ids))

@@ -1,0 +1,46 @@
+"""The storefront's public URLs: ``path("", include("dotsync.storefront.urls"))``.
+
+Dynamic content (every view needs ``?code=<passcode>``):
+
+- ``dotsync/edc/<website>/basket/<basket_id>/``
+- ``dotsync/edc/<website>/review/<order_id>/``
+- ``dotsync/edc/<website>/wishlist/<customer_id>/``
+- ``dotsync/edc/<website>/<related|upsell|crosssell>/<order|basket|wishlist>/<id>/`` (wishlist: a customer id)
+- ``dotsync/edc/<website>/bestsellers/`` and ``mostviewed/`` (``?period=D|W|M``, ``?category_id=``)
+- ``dotsync/edc/<website>/recentlyviewed/<customer_id>/``
+- ``dotsync/edc/<website>/push/``
+
+Cart restore: ``dotsync/cart/<website>/<token>/`` (built by :func:`dotsync.links.restore_url`).
+"""
+
+from __future__ import annotations
+
+from django.urls import path, re_path
+
+from dotsync import links
+from dotsync.storefront.edc.basket import basket
+from dotsync.storefront.edc.push import push
+from dotsync.storefront.edc.recommended import recommended
+from dotsync.storefront.edc.reports import bestsellers, most_viewed
+from dotsync.storefront.edc.review import review
+from dotsync.storefront.edc.viewed import recently_viewed
+from dotsync.storefront.edc.wishlist import wishlist
+from dotsync.storefront.restore import restore
+
+EDC = "dotsync/edc/<slug:website>/"
+
+urlpatterns = [
+    path(EDC + "basket/<int:basket_id>/", basket, name="dotsync-edc-basket"),
+    path(EDC + "review/<int:order_id>/", review, name="dotsync-edc-review"),
+    path(EDC + "wishlist/<int:customer_id>/", wishlist, name="dotsync-edc-wishlist"),
+    re_path(
+        r"^dotsync/edc/(?P<website>[-\w]+)/(?P<kind>related|upsell|crosssell)/(?P<source>order|basket|wishlist)/(?P<source_id>[0-9]+)/$",
+        recommended,
+        name="dotsync-edc-recommended",
+    ),
+    path(EDC + "bestsellers/", bestsellers, name="dotsync-edc-bestsellers"),
+    path(EDC + "mostviewed/", most_viewed, name="dotsync-edc-mostviewed"),
+    path(EDC + "recentlyviewed/<int:customer_id>/", recently_viewed, name="dotsync-edc-recentlyviewed"),
+    path(EDC + "push/", push, name="dotsync-edc-push"),
+    path(links.RESTORE_PREFIX + "<slug:website>/<str:token>/", restore, name="dotsync-cart-restore"),
+]
