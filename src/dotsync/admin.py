@@ -29,6 +29,7 @@ from dotsync.admin_actions import install as install_actions
 from dotsync.dashboard import install as install_dashboard
 from dotsync.jobs import streams
 from dotsync.jobs.automation import campaigns as campaign_sends
+from dotsync.jobs.automation import enrolment as enrolments
 from dotsync.jobs.stream import Stream
 from dotsync.models import (
     AbandonedCart,
@@ -44,7 +45,7 @@ from dotsync.models import (
     Website,
     WebsiteConfig,
 )
-from dotsync.models.automation import Campaign
+from dotsync.models.automation import Automation, Campaign
 from dotsync.models.erasure import Erasure
 
 # --- websites and stores ------------------------------------------------------------------------------
@@ -483,6 +484,56 @@ class CampaignAdmin(ReadOnlyGrid):
 
     def has_resync_permission(self, request: HttpRequest) -> bool:
         """Retry and cancel need the change permission on ``email_campaign``."""
+        return has_resync_permission(self, request)
+
+
+# --- programme enrolments (email_automation): filters, the platform's message, retry and cancel ----------
+
+
+@admin.action(
+    description="Retry (failed, review, deactivated, expired, cancelled: enrol again)", permissions=["resync"]
+)
+def retry_enrolments(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet[Any]) -> None:  # type: ignore[type-arg]
+    """Queue the selected unenrolled rows again (:func:`dotsync.jobs.automation.enrolment.retry`)."""
+    n = enrolments.retry(queryset)
+    modeladmin.message_user(request, f"{n} enrolment row(s) queued to be enrolled again.", messages.SUCCESS)
+
+
+@admin.action(description="Cancel (waiting or review rows: never enrol)", permissions=["resync"])
+def cancel_enrolments(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet[Any]) -> None:  # type: ignore[type-arg]
+    """Cancel the selected waiting and review rows (:func:`dotsync.jobs.automation.enrolment.cancel`)."""
+    n = enrolments.cancel(queryset)
+    modeladmin.message_user(request, f"{n} enrolment row(s) cancelled.", messages.SUCCESS)
+
+
+@admin.register(Automation)
+class AutomationAdmin(ReadOnlyGrid):
+    """``email_automation``: programme enrolment requests, their status, reason and the platform's message."""
+
+    list_display = (
+        "id",
+        "website",
+        "store",
+        "automation_type",
+        "type_id",
+        "program_id",
+        "email",
+        "enrolment_status",
+        "fail_reason",
+        "message",
+        "enrolment_id",
+        "claimed_at",
+        "created_at",
+        "updated_at",
+    )
+    list_filter = ("website", "enrolment_status", "fail_reason", "automation_type", "program_id")
+    search_fields = ("email", "enrolment_id", "type_id")
+    list_select_related = ("website", "store")
+    date_hierarchy = "created_at"
+    actions = (retry_enrolments, cancel_enrolments)
+
+    def has_resync_permission(self, request: HttpRequest) -> bool:
+        """Retry and cancel need the change permission on ``email_automation``."""
         return has_resync_permission(self, request)
 
 

@@ -315,13 +315,52 @@ def test_an_interrupted_enrolment_is_looked_up_never_made_twice(scope, sandbox, 
     assert enrolled(sandbox, account) == {(first, "made@example.com"): 1, (first, "lost@example.com"): 1}
 
 
-def test_retry_and_cancel(scope, platform):
-    _, (first, _), _ = platform
-    failed = _queue(scope, first, "a@example.com", "1", enrolment_status=S.REVIEW, fail_reason=R.UNCONFIRMED)
-    waiting = _queue(scope, first, "b@example.com", "2")
-    active = _queue(scope, first, "c@example.com", "3", enrolment_status=S.ACTIVE, enrolment_id="x")
-    qs = Automation.objects.all()
-    assert enrolment.retry(qs) == 1 and enrolment.cancel(qs.filter(pk=waiting.pk)) == 1
-    assert Automation.objects.get(pk=failed.pk).enrolment_status == S.PENDING
+@pytest.fixture
+def staff(client):
+    from django.contrib.auth import get_user_model
+
+    user = get_user_model().objects.create_superuser("root", "root@example.com", "pw-123456")
+    client.force_login(user)
+    return client
+
+
+def test_admin_grid_filters_shows_the_platform_message_and_retries_or_cancels(scope, staff):
+    from django.urls import reverse
+
+    failed = _queue(
+        scope,
+        1,
+        "f@example.com",
+        "1",
+        enrolment_status=S.FAILED,
+        fail_reason=R.ENROL_REFUSED,
+        message="Nope.",
+    )
+    review = _queue(scope, 1, "r@example.com", "2", enrolment_status=S.REVIEW, fail_reason=R.UNCONFIRMED)
+    waiting = _queue(scope, 1, "w@example.com", "3")
+    active = _queue(scope, 1, "a@example.com", "4", enrolment_status=S.ACTIVE, enrolment_id="x")
+    url = reverse("admin:dotsync_automation_changelist")
+
+    page = staff.get(url, {"enrolment_status__exact": S.FAILED})
+    assert page.status_code == 200
+    assert (
+        b"f@example.com" in page.content and b"Nope." in page.content and b"w@example.com" not in page.content
+    )
+
+    def act(action, *picked):
+        return staff.post(
+            url, {"action": action, "_selected_action": [str(r.pk) for r in picked]}, follow=True
+        )
+
+    assert act("retry_enrolments", failed, review, active).status_code == 200
+    status = {a.email: (a.enrolment_status, a.fail_reason) for a in Automation.objects.all()}
+    assert status == {
+        "f@example.com": (S.PENDING, R.NONE),
+        "r@example.com": (S.PENDING, R.NONE),
+        "w@example.com": (S.PENDING, R.NONE),
+        "a@example.com": (S.ACTIVE, R.NONE),  # an active row is never enrolled again
+    }
+    act("cancel_enrolments", waiting, active)
+    assert Automation.objects.get(pk=waiting.pk).enrolment_status == S.CANCELLED
     assert Automation.objects.get(pk=waiting.pk).fail_reason == R.CANCELLED
     assert Automation.objects.get(pk=active.pk).enrolment_status == S.ACTIVE
