@@ -96,7 +96,7 @@ def _record(email: str, store_id: int, ip: str, user_agent: str, at: datetime) -
     with transaction.atomic():
         contact = (
             Contact.objects.select_for_update()
-            .filter(email=canonical_email(email), website_id=store.website_id)  # type: ignore[attr-defined]
+            .filter(email=canonical_email(email), website_id=store.website_id)
             .first()
         )
         if contact is None:
@@ -125,7 +125,7 @@ def pending_for(contact_ids: Sequence[int]) -> dict[int, Pending]:
     for consent in ContactConsent.objects.filter(
         email_contact_id__in=list(contact_ids), consent_imported=False
     ).order_by("consent_datetime", "pk"):
-        rows.setdefault(consent.email_contact_id, []).append(consent)  # type: ignore[attr-defined]
+        rows.setdefault(consent.email_contact_id, []).append(consent)
     out: dict[int, Pending] = {}
     for pk, records in rows.items():
         newest = records[-1]
