@@ -99,6 +99,14 @@ class WebsiteConfigForm(forms.ModelForm):  # type: ignore[type-arg]
         help_text="Write-only: leave empty to keep the stored password. It is encrypted and never shown.",
     )
     clear_api_password = forms.BooleanField(required=False, help_text="Remove the stored API password.")
+    edc_passcode = forms.CharField(
+        required=False,
+        strip=False,
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
+        help_text="Write-only: the passcode dynamic-content URLs carry (?code=). Encrypted, never shown; "
+        "without one every dynamic-content request is refused.",
+    )
+    clear_edc_passcode = forms.BooleanField(required=False, help_text="Remove the stored passcode.")
 
     class Meta:
         model = WebsiteConfig
@@ -110,6 +118,10 @@ class WebsiteConfigForm(forms.ModelForm):  # type: ignore[type-arg]
             instance.set_api_password("")
         elif self.cleaned_data.get("api_password"):
             instance.set_api_password(self.cleaned_data["api_password"])
+        if self.cleaned_data.get("clear_edc_passcode"):
+            instance.set_edc_passcode("")
+        elif self.cleaned_data.get("edc_passcode"):
+            instance.set_edc_passcode(self.cleaned_data["edc_passcode"])
 
     def clean(self) -> dict[str, Any]:
         """Validate the configuration this form would save, listing every problem."""
@@ -194,6 +206,15 @@ class WebsiteConfigAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
                 "description": "The monitor job records failed imports and job errors each window (see "
                 "the dashboard) and, when alert emails are on, emails these staff at most once per window.",
                 "fields": ("alert_emails", "alert_recipients", "alert_window"),
+            },
+        ),
+        (
+            "Dynamic content",
+            {
+                "description": "The storefront's dynamic-content URLs (dotsync/edc/<website>/...) need "
+                "this passcode; display settings (edc_display_type, edc_items, ...) and edc_allowed_ips "
+                "go in extra.",
+                "fields": ("edc_passcode", "clear_edc_passcode"),
             },
         ),
         (

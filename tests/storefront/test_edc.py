@@ -224,3 +224,16 @@ def test_product_push_in_grid_follows_display_settings(edc_shop: Shop) -> None:
     assert "Coffee Mug" in html and "Oxford Shirt" in html and "Poster" not in html  # private
     assert "Shop it" in html and "width:25%" in html
     assert Decimal("8.50") and "8.50" in html
+
+
+def test_logs_hold_no_personal_data(edc_shop: Shop, caplog: pytest.LogCaptureFixture) -> None:
+    alice = edc_shop.customers["alice"]
+    client = Client(REMOTE_ADDR=IP_A)
+    with caplog.at_level("DEBUG", logger="dotsync"):
+        for _ in range(lockout.MAX_FAILURES + 1):
+            client.get(edc(f"wishlist/{alice.pk}/", code="guess-Wq9"))
+        Client(REMOTE_ADDR=IP_B).get(edc(f"wishlist/{alice.pk}/"))
+    text = caplog.text
+    assert "refused" in text
+    for secret in (IP_A, IP_B, "guess-Wq9", PASSCODE, alice.email, f"wishlist/{alice.pk}"):
+        assert secret not in text, secret
