@@ -41,13 +41,11 @@ from typing import Any
 
 from django.db import transaction
 from django.db.models import Q, QuerySet
-from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 
 from dotsync.accounts import RunContext, WebsiteContext
 from dotsync.crashpoints import crashpoint
 from dotsync.exceptions import NotFoundError, PlatformError
-from dotsync.jobs.automation import contact_ids
+from dotsync.jobs.automation import claims, contact_ids
 from dotsync.jobs.base import Job, JobResult, JobScope
 from dotsync.jobs.status_lines import TableReport
 from dotsync.models.automation import Campaign, CampaignEvent, CampaignFailReason, CampaignSendStatus
@@ -73,16 +71,8 @@ S = CampaignSendStatus
 R = CampaignFailReason
 
 
-def _now() -> dt.datetime:
-    return timezone.now()
-
-
-def _when(value: Any) -> dt.datetime:
-    """A platform date-time as an aware datetime (now when absent or unreadable)."""
-    parsed = parse_datetime(str(value)) if value else None
-    if parsed is None:
-        return _now()
-    return parsed if timezone.is_aware(parsed) else timezone.make_aware(parsed, dt.UTC)
+_now = claims.now
+_when = claims.when
 
 
 def _finish(
@@ -249,24 +239,21 @@ def _send_group(
     code: str,
 ) -> int:
     now = _now()
-    claimed: list[int] = []
-    with transaction.atomic():  # the claim is committed before the call
-        for row, contact_id in members:
-            n = Campaign.objects.filter(pk=row.pk, send_status=S.PENDING).update(
-                send_status=S.PROCESSING,
-                claimed_at=now,
-                platform_contact_id=contact_id,
-                fail_reason=R.NONE,
-                message="",
-                updated_at=now,
-            )
-            if n:
-                claimed.append(row.pk)
+    claimed = claims.claim(  # the claim is committed before the call
+        Campaign,
+        {row.pk: contact_id for row, contact_id in members},
+        status_field="send_status",
+        free=(S.PENDING,),
+        claimed=S.PROCESSING,
+        at=now,
+        extra={"fail_reason": R.NONE, "message": ""},
+    )
     if not claimed:
         return 0
     crashpoint("campaign_claimed")
-    still_ours = Campaign.objects.filter(pk__in=claimed, send_status=S.PROCESSING, send_id="", claimed_at=now)
-    if still_ours.count() != len(claimed):  # another run took a claim over (step 1): never send twice
+    if not claims.still_ours(
+        Campaign, claimed, status_field="send_status", claimed=S.PROCESSING, id_field="send_id", at=now
+    ):  # another run took a claim over (step 1): never send twice
         result.add(code, "claim_lost", len(claimed))
         return 0
     targets = sorted({cid for row, cid in members if row.pk in claimed})
