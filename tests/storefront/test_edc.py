@@ -181,13 +181,20 @@ def test_recommendations_follow_the_rules_without_the_off_by_one(edc_shop: Shop)
 
 def test_bestsellers_by_period_and_category(edc_shop: Shop) -> None:
     client = Client(REMOTE_ADDR=IP_A)
-    html = client.get(edc("bestsellers/")).content.decode()  # a month: mug 5, shirt 3, hoodie 1
-    assert html.index("Coffee Mug") < html.index("Oxford Shirt") < html.index("Hoodie")
-    html = client.get(edc("bestsellers/", period="D")).content.decode()  # alice's orders are older
-    assert "Coffee Mug" in html and "Hoodie" not in html
+    # the main website's orders in a month: shirt 3, mug 3 (a tie: lower id first), hoodie 1
+    html = client.get(edc("bestsellers/")).content.decode()
+    assert html.index("Oxford Shirt") < html.index("Coffee Mug") < html.index("Hoodie")
+    html = client.get(edc("bestsellers/", period="D")).content.decode()  # alice's are older: mug 2, shirt 1
+    assert html.index("Coffee Mug") < html.index("Oxford Shirt") and "Hoodie" not in html
     shirts = get_model("catalogue", "Category").objects.get(name="Shirts")
     html = client.get(edc("bestsellers/", category_id=str(shirts.pk))).content.decode()
     assert "Oxford Shirt" in html and "Coffee Mug" not in html
+    # another website counts its own orders only (outlet: two mugs)
+    outlet, _ = WebsiteConfig.objects.get_or_create(website=edc_shop.scope.outlet)
+    outlet.set_edc_passcode(PASSCODE)
+    outlet.save()
+    html = client.get(edc("bestsellers/", website="outlet")).content.decode()
+    assert "Coffee Mug" in html and "Oxford Shirt" not in html and "Hoodie" not in html
 
 
 def test_views_are_recorded_on_commit_and_feed_most_and_recently_viewed(

@@ -1,20 +1,23 @@
 """Bestsellers (from order lines) and most viewed (from ``email_product_view``), by day, week or month.
 
 ``?period=D|W|M`` overrides the website's ``edc_period`` (1, 7 or 30 days back from now);
-``?category_id=<id>`` keeps the products of one category. A child product counts for its parent.
+``?category_id=<id>`` keeps the products of one category. A child product counts for its parent. Only the
+website's orders and views count (its stores' sites, by the scope rule of
+:class:`~dotsync.store.oscar.scope.StoreMap`: the default store also takes those of unbound sites).
 """
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from django.db.models import Count, F, Sum
+from django.db.models import Count, F, Q, Sum
 from django.db.models.functions import Coalesce
 from django.http import HttpRequest
 from django.utils import timezone
 from oscar.core.loading import get_model
 
 from dotsync.models import ProductView
+from dotsync.store.oscar.scope import StoreMap
 from dotsync.storefront import products, recommend, rendering
 from dotsync.storefront.passcode import EdcContext, edc_view
 
@@ -27,6 +30,13 @@ CANDIDATES = 3
 def _since(request: HttpRequest, ctx: EdcContext) -> datetime:
     period = request.GET.get("period", "").upper()
     return timezone.now() - PERIODS.get(period, PERIODS[ctx.cfg.edc_period])
+
+
+def _in_website(ctx: EdcContext, prefix: str = "") -> Q:
+    """Rows (orders, or views with ``prefix`` "") placed on the website's stores' sites (2 queries)."""
+    stores = StoreMap.load()
+    mine = [store for store, website in stores.store_website.items() if website == ctx.website.pk]
+    return stores.order_filter(mine, prefix=prefix)
 
 
 def _category(request: HttpRequest) -> int | None:
@@ -44,7 +54,9 @@ def _show(ctx: EdcContext, ranked: list[int]) -> str:
 def bestsellers(request: HttpRequest, ctx: EdcContext) -> str:
     """``edc/<website>/bestsellers/``: the most sold products (quantity on order lines) in the period."""
     line = get_model("order", "Line")
-    rows = line._default_manager.filter(order__date_placed__gte=_since(request, ctx), product__isnull=False)
+    rows = line._default_manager.filter(
+        _in_website(ctx, "order__"), order__date_placed__gte=_since(request, ctx), product__isnull=False
+    )
     category = _category(request)
     shown = Coalesce(F("product__parent_id"), F("product_id"))
     ranked = (
@@ -62,7 +74,7 @@ def bestsellers(request: HttpRequest, ctx: EdcContext) -> str:
 @edc_view
 def most_viewed(request: HttpRequest, ctx: EdcContext) -> str:
     """``edc/<website>/mostviewed/``: the most viewed products in the period."""
-    rows = ProductView.objects.filter(viewed_at__gte=_since(request, ctx))
+    rows = ProductView.objects.filter(_in_website(ctx), viewed_at__gte=_since(request, ctx))
     category = _category(request)
     if category is not None:
         pc = get_model("catalogue", "ProductCategory")
