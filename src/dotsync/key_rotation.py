@@ -1,13 +1,20 @@
-"""Move every stored API password from an old encryption key to the current one (``dotsync rotate-key``)."""
+"""Move every stored secret (API passwords, dynamic-content passcodes) to the current key (rotate-key)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
 from django.db import transaction
+from django.db.models import Q
 
 from dotsync.crypto import SET_KEY_HINT, current_key, reencrypt, uses_default_key
 from dotsync.exceptions import ConfigurationError
+
+SECRET_COLUMNS: dict[str, str] = {
+    "api_password_encrypted": "API password",
+    "edc_passcode_encrypted": "dynamic-content passcode",
+}
+"""The encrypted columns of ``dotsync_website_config`` and what each holds."""
 
 
 @dataclass
@@ -51,33 +58,44 @@ def rotate_key(old_key: str) -> Rotation:
             ]
         )
     out = Rotation()
-    failed: list[str] = []
+    failed: list[tuple[str, str]] = []
     with transaction.atomic():
         rows = (
             WebsiteConfig.objects.select_for_update()
-            .exclude(api_password_encrypted="")
+            .exclude(Q(api_password_encrypted="") & Q(edc_passcode_encrypted=""))
             .select_related("website")
             .order_by("pk")
         )
         for row in rows:
-            try:
-                token = reencrypt(row.api_password_encrypted, old_key)
-            except ConfigurationError:
-                failed.append(row.website.code)
+            changed: list[str] = []
+            row_failed = False
+            for column, what in SECRET_COLUMNS.items():
+                stored = getattr(row, column)
+                if not stored:
+                    continue
+                try:
+                    token = reencrypt(stored, old_key)
+                except ConfigurationError:
+                    failed.append((row.website.code, what))
+                    row_failed = True
+                    continue
+                if token is not None:
+                    setattr(row, column, token)
+                    changed.append(column)
+            if row_failed:
                 continue
-            if token is None:
+            if not changed:
                 out.already_current.append(row.website.code)
                 continue
-            row.api_password_encrypted = token
-            row.save(update_fields=["api_password_encrypted", "updated_at"])
+            row.save(update_fields=[*changed, "updated_at"])
             out.rotated.append(row.website.code)
         if failed:  # raised inside the transaction: nothing is changed
             raise ConfigurationError(
                 [
-                    f"website {code}'s stored API password decrypts with neither the old key nor the "
-                    "current one; nothing was changed. Check the old key, or set that website's password "
+                    f"website {code}'s stored {what} decrypts with neither the old key nor the "
+                    f"current one; nothing was changed. Check the old key, or set that website's {what} "
                     "again in the admin and run rotate-key again"
-                    for code in failed
+                    for code, what in failed
                 ]
             )
     return out

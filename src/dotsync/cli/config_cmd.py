@@ -28,6 +28,8 @@ if TYPE_CHECKING:
     from dotsync.models import Store, Website, WebsiteConfig
 
 PASSWORD = "api_password"
+SECRETS: dict[str, str] = {PASSWORD: "API password", "edc_passcode": "dynamic-content passcode"}
+"""Keys never shown nor given on the command line, each stored encrypted by ``WebsiteConfig.set_<key>``."""
 """The write-only key."""
 
 
@@ -52,7 +54,7 @@ def _check_key(key: str) -> None:
 
 def _shown(key: str, value: Any) -> Any:
     """A value as JSON shows it; the password only as "set" or "not set"."""
-    if key == PASSWORD:
+    if key in SECRETS:
         return "set" if value else "not set"
     return list(value) if isinstance(value, tuple) else value
 
@@ -175,10 +177,10 @@ def _where(entry: dict[str, Any]) -> str:
     return f"inherited ({where})" if entry.get("inherited") else where
 
 
-def _read_password() -> str:
-    """The new password from a hidden prompt (a terminal) or the first line of stdin; never argv."""
+def _read_password(label: str = "API password") -> str:
+    """The new secret from a hidden prompt (a terminal) or the first line of stdin; never argv."""
     if sys.stdin.isatty():
-        return str(click.prompt("API password", hide_input=True, confirmation_prompt=True, err=True))
+        return str(click.prompt(label, hide_input=True, confirmation_prompt=True, err=True))
     return sys.stdin.readline().rstrip("\r\n")
 
 
@@ -233,8 +235,8 @@ def _save(website: Website, key: str, parsed: Any, password: str | None, *, unse
     with transaction.atomic():
         row, _ = WebsiteConfig.objects.select_for_update().get_or_create(website=website)
         notes: list[str] = []
-        if key == PASSWORD:
-            row.set_api_password("" if unset else password or "")  # refused under the default SECRET_KEY
+        if key in SECRETS:  # set_api_password, set_edc_passcode: refused under the default SECRET_KEY
+            getattr(row, f"set_{key}")("" if unset else password or "")
         else:
             notes = _write(row, key, parsed, unset=unset)
         row.save()
@@ -329,9 +331,9 @@ def set_command(
             "CODE. Global defaults come "
             "from settings.DOTSYNC and DOTSYNC_<KEY> environment variables (see the README), not the database"
         )
-    if key == PASSWORD and value is not None:
+    if key in SECRETS and value is not None:
         raise ConfigProblem(
-            "the API password is never given on the command line (other users could read it); run the "
+            f"the {SECRETS[key]} is never given on the command line (other users could read it); run the "
             "command without it and type it at the hidden prompt, or pass it on stdin"
         )
     setup_django()
@@ -339,15 +341,15 @@ def set_command(
 
     with friendly_database_errors():
         website = _website(website_code)
-        password = _read_password() if key == PASSWORD and not unset else None
-        if key == PASSWORD and not unset and not password:
+        password = _read_password(SECRETS[key]) if key in SECRETS and not unset else None
+        if key in SECRETS and not unset and not password:
             raise ConfigProblem(
-                "no password given (empty input); to remove the stored one use "
-                f"`dotsync config set --website {website_code} api_password --unset`"
+                f"no {SECRETS[key]} given (empty input); to remove the stored one use "
+                f"`dotsync config set --website {website_code} {key} --unset`"
             )
-        unset = unset or (value is None and key != PASSWORD)
+        unset = unset or (value is None and key not in SECRETS)
         parsed: Any = None
-        if not unset and key != PASSWORD:
+        if not unset and key not in SECRETS:
             label = key if _column(key) is not None else f"extra[{key!r}]"
             try:
                 parsed = SCHEMA[key](value)
