@@ -315,6 +315,19 @@ def test_an_interrupted_enrolment_is_looked_up_never_made_twice(scope, sandbox, 
     assert enrolled(sandbox, account) == {(first, "made@example.com"): 1, (first, "lost@example.com"): 1}
 
 
+def test_a_contact_the_platform_holds_as_pending_opt_in_is_not_enrolled(scope, sandbox, platform):
+    account, (first, _), _ = platform
+    with DotdigitalClient(account.username, account.password, base_url=sandbox.url) as client:
+        client.upsert_contact("dot@example.com", opt_in_type="Double")  # awaits the platform's opt-in email
+    row = _queue(scope, first, "dot@example.com", "1")
+    assert run().counts["main"] == {"pending_opt_in": 1}
+    row.refresh_from_db()
+    assert (row.enrolment_status, row.claimed_at) == (S.PENDING_OPT_IN, None)
+    result = pending_contacts.JOB.run(RunContext.resolve())  # still pending on the platform: waits
+    assert not result.errors and Automation.objects.get(pk=row.pk).enrolment_status == S.PENDING_OPT_IN
+    assert enrolled(sandbox, account) == {}
+
+
 @pytest.fixture
 def staff(client):
     from django.contrib.auth import get_user_model

@@ -61,6 +61,8 @@ class ContactId:
         contact_id: the platform's contact id when ``status`` is ok.
         message: the platform's message when refused.
         cached: the id came from ``email_contact`` (no call was made).
+        platform_status: the contact's status as the call answered it (``Subscribed``,
+            ``PendingOptIn`` ...); empty when no call was made.
     """
 
     email: str
@@ -68,6 +70,7 @@ class ContactId:
     contact_id: int | None = None
     message: str = ""
     cached: bool = False
+    platform_status: str = ""
 
     @property
     def ok(self) -> bool:
@@ -168,7 +171,7 @@ def _ask(
     Contact.objects.filter(website_id=website_id, email=email).update(
         contact_id=str(contact_id), updated_at=timezone.now()
     )
-    return ContactId(email, ContactIdStatus.OK, contact_id)
+    return ContactId(email, ContactIdStatus.OK, contact_id, platform_status=status)
 
 
 def _mark_suppressed(website_id: int, email: str) -> None:

@@ -21,8 +21,8 @@ each run:
    * the programme is the row's ``program_id``, else the store's setting now (none -> ``Failed``,
      ``no_programme``); an abandoned-cart row whose basket emptied is ``Cancelled`` (``empty_basket``);
    * no ``email_contact`` row -> ``Failed`` (``no_contact``); a contact whose store subscription awaits
-     confirmation (double opt-in) -> ``PendingOptIn`` (nothing sent; ``pending_contacts`` confirms or
-     expires it);
+     confirmation (double opt-in), or whom the platform answers as ``PendingOptIn``, -> ``PendingOptIn``
+     (not enrolled; ``pending_contacts`` confirms or expires it);
    * an order type waits (stays ``pending``) while its order's insight record has not reached the
      platform yet (the ``orders`` job and the importer send it): the programme finds the order;
    * the contact's data fields (store and website name; for order types LAST_ORDER_ID,
@@ -83,6 +83,8 @@ CALLS_PER_RUN = 5
 15 minutes."""
 AWAITING_CONFIRMATION = (SubscriberStatus.NOT_ACTIVE, SubscriberStatus.UNCONFIRMED)
 """Store subscription statuses that mean "subscribed, awaiting confirmation" (double opt-in)."""
+PENDING_OPT_IN = "PendingOptIn"
+"""The platform's status of a contact who has not confirmed a double opt-in yet."""
 NOT_ACTIVE_CODE = "ERROR_PROGRAM_NOT_ACTIVE"
 ALLOWANCE_CODE = "ERROR_ENROLMENT_ALLOWANCE_EXCEEDED"
 SUPPRESSED_REASONS = frozenset({"Unsubcribed", "Unsubscribed", "Suppressed"})
@@ -339,6 +341,10 @@ def enrol_pending(site: WebsiteContext, client: DotdigitalClient, result: JobRes
     groups: dict[str, list[tuple[Automation, int]]] = defaultdict(list)
     for row, programme in ready:
         found = ids[row.email.lower()]
+        if found.ok and found.platform_status == PENDING_OPT_IN:  # the platform awaits the opt-in
+            _finish([row.pk], S.PENDING_OPT_IN, R.NONE, "")
+            result.add(code, "pending_opt_in")
+            continue
         if found.ok:
             assert found.contact_id is not None
             groups[programme].append((row, found.contact_id))
