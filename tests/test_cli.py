@@ -60,6 +60,51 @@ def test_status_json_counts_rows_per_table_website_and_state(shop):
     assert "pending" in data["tables"]["email_importer"]["main"]
 
 
+def test_status_has_the_automation_lines_per_website(shop):
+    """email_abandoned_cart, email_campaign, email_automation and consent, in --json and for people."""
+    from dotsync.models import ContactConsent
+    from dotsync.models.automation import Automation, AutomationStatus
+
+    backfill()
+    main_site, outlet = shop.scope.main, shop.scope.outlet
+    for n, status in enumerate((AutomationStatus.ACTIVE, AutomationStatus.ACTIVE, AutomationStatus.FAILED)):
+        Automation.objects.create(
+            automation_type="customer_automation",
+            email=f"a{n}@example.com",
+            type_id=str(n),
+            website=main_site,
+            enrolment_status=status,
+        )
+    contact = Contact.objects.filter(website=outlet).order_by("pk").first()
+    ContactConsent.objects.create(email_contact=contact, consent_text="Yes please", consent_imported=True)
+    ContactConsent.objects.create(email_contact=contact, consent_text="Yes please")
+
+    data = json.loads(CliRunner().invoke(main, ["status", "--json"]).output)
+
+    tables = data["tables"]
+    assert {"email_abandoned_cart", "email_campaign", "email_automation", "email_contact_consent"} <= set(
+        tables
+    )
+    assert tables["email_automation"]["main"] == {
+        **tables["email_automation"]["main"],
+        "Active": 2,
+        "Failed": 1,
+        "pending": 0,
+        "total": 3,
+    }
+    assert tables["email_automation"]["outlet"]["total"] == 0
+    assert tables["email_contact_consent"] == {
+        "main": {"waiting": 0, "sent": 0, "total": 0},
+        "outlet": {"waiting": 1, "sent": 1, "total": 2},
+    }
+    assert (
+        tables["email_abandoned_cart"]["main"]["total"] == 0
+        and "step 3" in tables["email_abandoned_cart"]["main"]
+    )
+    out = CliRunner().invoke(main, ["status"], terminal_width=250).output
+    assert "email_automation" in out and "email_contact_consent" in out
+
+
 def test_status_prints_a_table_for_people(shop):
     backfill()
     result = CliRunner().invoke(main, ["status"])
@@ -110,7 +155,9 @@ def local(db: Path, sql: str, *params: object) -> list[tuple[object, ...]]:
         return conn.execute(sql, params).fetchall()
 
 
-def check_platform(demo_db: Path, websites: dict[str, dict], tables: dict, accounts: dict) -> None:
+def check_platform(
+    demo_db: Path, websites: dict[str, dict], tables: dict, accounts: dict, automation: dict | None = None
+) -> None:
     """What the demo reports reached each website's account is what the sandbox holds, and fits the shop."""
     for code, site in websites.items():
         user = f"demo-{code}@apiconnector.com"
@@ -146,9 +193,33 @@ def check_platform(demo_db: Path, websites: dict[str, dict], tables: dict, accou
             "SELECT COUNT(*) FROM email_contact WHERE website_id = ? AND suppressed AND NOT is_subscriber",
             website_id,
         )
-        assert site["suppressed_locally"] == suppressed[0][0] == 2
+        # plus the contact the demo's automation suppressed on the platform (the unsubscriber carried it)
+        carried = len(automation["websites"][code]["suppressions"]["unsubscribed_now"]) if automation else 0
+        assert site["suppressed_locally"] == suppressed[0][0] == 2 + carried
         assert site["importer"]["imported"] == site["imports"]["total"] > 0
         assert site["importer"].get("failed", 0) == 0
+
+
+def check_automation(auto: dict) -> None:
+    """The demo's automation: every configured step sent, reviews asked, both feeds carried, and every
+    job run again at once sent nothing."""
+    assert auto["second_pass"]["api_writes"] == 0 and not auto["second_pass"]["errors"], auto["second_pass"]
+    assert auto["second_pass"]["api_reads"] > 0  # only the feeds read
+    assert set(auto["websites"]) == {"main", "outlet"}
+    for code, site in auto["websites"].items():
+        assert site["account"] == f"demo-{code}@apiconnector.com"
+        baskets, orders = site["activity"]["baskets"], site["activity"]["completed_orders"]
+        assert baskets > 0 and orders > 0, site
+        # each basket got step 1, 2 and 3 once, each completed order one review request
+        assert site["abandoned_cart_sends"] == {"step1": baskets, "step2": baskets, "step3": baskets}, site
+        assert site["review_requests"] == orders
+        assert site["platform_deliveries"] == {"abandoned_cart": 3 * baskets, "review": orders}
+        # the orders placed are enrolment rows of the order programme
+        assert site["enrolments"]["rows_by_programme"].get("order_automation", 0) >= orders
+        sup = site["suppressions"]
+        assert sup["carried_in"] == 2 and sup["resubscribed"] >= 1, sup
+        assert len(sup["unsubscribed_now"]) == 1 and len(sup["subscribed_again"]) == 1, sup
+        assert site["second_pass"] == {"deliveries": 0, "queued": 0}
 
 
 @pytest.mark.slow
@@ -160,12 +231,14 @@ def test_demo_syncs_into_its_sandbox_then_status_and_a_second_install_on_a_fresh
     assert demo["database"] == str(tmp_path / "dotsync.sqlite3")
     assert (demo["seed"], demo["customers"], demo["orders"]) == (7, 30, 60)
     tables = demo["summary"]["tables"]
-    assert sum(site["total"] for site in tables["email_order"].values()) == 60
+    completed = sum(site["activity"]["completed_orders"] for site in demo["automation"]["websites"].values())
+    assert sum(site["total"] for site in tables["email_order"].values()) == 60 + completed  # + the demo's own
     assert all(
         sum(site["total"] for site in tables[t].values()) > 0 for t in ("email_contact", "email_catalog")
     )
     assert demo["sync"]["drained"] and not demo["sync"]["errors"], demo["sync"]
     assert demo["suppressed"] == {"main": 2, "outlet": 2}
+    check_automation(demo["automation"])
     # the in-process sandbox kept its state in var/sandbox.sqlite3: serve it again, as a user would with
     # `dotsync sandbox --db var/sandbox.sqlite3`, and compare with the summary
     assert demo["sandbox"]["in_process"] and demo["sandbox"]["database"] == str(tmp_path / "sandbox.sqlite3")
@@ -178,7 +251,7 @@ def test_demo_syncs_into_its_sandbox_then_status_and_a_second_install_on_a_fresh
     finally:
         served.stop()
     assert set(state["accounts"]) == {"demo-main@apiconnector.com", "demo-outlet@apiconnector.com"}
-    check_platform(Path(demo["database"]), demo["websites"], tables, state["accounts"])
+    check_platform(Path(demo["database"]), demo["websites"], tables, state["accounts"], demo["automation"])
     assert {site["account"]: site["api_calls"] for site in demo["websites"].values()} == calls
     status = dotsync("status", "--json", env=env)
     assert status.returncode == 0, status.stderr

@@ -14,7 +14,8 @@ from dotsync.jobs import streams
 from dotsync.jobs.automation import abandoned_carts, campaigns
 from dotsync.jobs.importer.report import QUEUE_REPORT
 from dotsync.jobs.status_lines import GLOBAL, IMPORT_LABELS, SYNC_LABELS, TableReport
-from dotsync.models import Importer, Website
+from dotsync.models import ContactConsent, Importer, Website
+from dotsync.models.automation import Automation, AutomationStatus
 
 __all__ = ["GLOBAL", "IMPORT_LABELS", "REPORTS", "SYNC_LABELS", "TableReport", "summary_rows", "sync_summary"]
 
@@ -24,11 +25,25 @@ REPORTS: list[TableReport] = [
     QUEUE_REPORT,
     campaigns.STATUS_LINE,
     abandoned_carts.STATUS_LINE,
+    TableReport(
+        "email_automation",
+        Automation,
+        "enrolment_status",
+        {str(s.value): str(s.label) for s in AutomationStatus},
+    ),
+    TableReport(
+        "email_contact_consent",
+        ContactConsent,
+        "consent_imported",
+        {False: "waiting", True: "sent"},
+        website_field="email_contact__website_id",
+    ),
 ]
 """Every table ``dotsync status`` reports, in order: each stream's line
 (:attr:`~dotsync.jobs.stream.Stream.status_line`), the importer queue by status, then the live
 queue split further (:mod:`dotsync.jobs.importer.report`), then the automation tables (campaign sends
-by send status, abandoned-cart series by step reached)."""
+by send status, abandoned-cart series by step reached, programme enrolments by enrolment status, and
+consent records by whether they were sent with their contact)."""
 
 
 def sync_summary(*, emails: bool = True) -> dict[str, Any]:

@@ -50,7 +50,8 @@ class DemoResult:
     """The ``sync all`` outcome: ``drained``, ``stopped``, ``rounds``, ``api_calls``, ``elapsed_seconds``,
     ``errors``."""
     websites: dict[str, Any] = field(default_factory=dict)
-    """Website code -> :func:`dotsync.demo.platform.platform_summary`."""
+    """Website code -> :func:`dotsync.demo.platform.platform_summary`, read at the end (after the
+    automation), with the importer totals of every ``sync all`` the demo ran."""
     automation: dict[str, Any] = field(default_factory=dict)
     """:func:`dotsync.demo.automation.run_automation`: per website, abandoned-cart sends per step,
     review requests, enrolments, suppressions both ways, and the pass run again right after."""
@@ -284,24 +285,35 @@ def sync_into_sandbox(
                 lambda: sync_all(timeout=SYNC_TIMEOUT, progress=progress),
             )
             result.sync = {k: summary[k] for k in SYNC_KEYS}
-            result.websites = timed(
-                "report",
-                "Reading back what reached the platform",
-                lambda: platform.platform_summary(sandbox, accounts, summary),
-            )
+            later: list[dict[str, Any]] = []
+
+            def again() -> dict[str, Any]:
+                later.append(sync_all(timeout=SYNC_TIMEOUT, progress=progress))
+                return later[-1]
+
             result.automation = timed(
                 "automation",
                 "Automation: campaigns and programmes per store, baskets and orders, time let pass",
-                lambda: automation.run_automation(
-                    sandbox,
-                    accounts,
-                    platform.demo_password,
-                    lambda: sync_all(timeout=SYNC_TIMEOUT, progress=progress),
-                    say,
-                ),
+                lambda: automation.run_automation(sandbox, accounts, platform.demo_password, again, say),
+            )
+            result.websites = timed(
+                "report",
+                "Reading back what reached the platform",
+                lambda: platform.platform_summary(sandbox, accounts, _importer_totals([summary, *later])),
             )
     except platform.PlatformError as exc:
         raise DemoError(str(exc)) from exc
+
+
+def _importer_totals(summaries: list[dict[str, Any]]) -> dict[str, Any]:
+    """The importer totals per website over several ``sync all`` summaries (as one summary's ``importer``)."""
+    totals: dict[str, dict[str, int]] = {}
+    for summary in summaries:
+        for code, counts in summary.get("importer", {}).items():
+            bucket = totals.setdefault(code, {})
+            for key, n in counts.items():
+                bucket[key] = bucket.get(key, 0) + n
+    return {"importer": totals}
 
 
 def _plain(value: Any) -> dict[str, Any]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from django.db.models import Count, Model
 
@@ -29,15 +30,18 @@ class TableReport:
         name: the name shown, e.g. ``email_order`` or ``email_contact.subscriber``.
         model: the model to count.
         status_field: the state column to split by.
-        labels: state value -> label.
-        scoped: True when the table has a ``website`` column.
+        labels: state value -> label (an integer, text or boolean state column).
+        scoped: True when the table has a website (its own column, or through ``website_field``).
+        website_field: the lookup of the row's website id: ``website_id``, or a path through a
+            relation for a table without its own column (``email_contact__website_id`` for consent).
     """
 
     name: str
     model: type[Model]
     status_field: str
-    labels: Mapping[int, str]
+    labels: Mapping[Any, str]
     scoped: bool = True
+    website_field: str = "website_id"
 
     def counts(self, websites: Mapping[int, str]) -> dict[str, dict[str, int]]:
         """``{website_code: {label: n, ..., "total": n}}``; websites without rows are included (zeros)."""
@@ -46,7 +50,7 @@ class TableReport:
         if self.scoped:
             for code in websites.values():
                 out[code] = {**zero, "total": 0}
-            rows = self.model._default_manager.values_list("website_id", self.status_field).annotate(
+            rows = self.model._default_manager.values_list(self.website_field, self.status_field).annotate(
                 n=Count("pk")
             )
             grouped = ((websites.get(w, f"#{w}"), s, n) for w, s, n in rows.order_by())
