@@ -31,7 +31,7 @@ from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from dotsync.config import get_store_config
+from dotsync.config import StoreSettings, get_store_config
 from dotsync.models import Store
 from dotsync.models.automation import ORDER_STATUS_PREFIX, Automation, AutomationType, programme_setting
 from dotsync.models.newsletter import NewsletterSubscriber, SubscriberStatus
@@ -48,34 +48,51 @@ def _model(app: str, name: str) -> Any:
     return get_model(app, name)
 
 
-def queue(automation_type: str, type_id: object, email: str | None, ref: StoreRef | None) -> bool:
+def _settings(ref: StoreRef) -> StoreSettings | None:
+    store = Store.objects.select_related("website").filter(pk=ref.store_id).first()
+    return None if store is None else get_store_config(store)
+
+
+def queue(
+    automation_type: str,
+    type_id: object,
+    email: str | None,
+    ref: StoreRef | None,
+    settings: StoreSettings | None = None,
+) -> bool:
     """Queue one enrolment request unless the store has no programme for the type or one exists.
+
+    Args:
+        automation_type: the row's type.
+        type_id: the entity's id (customer, subscriber, order number, review, wishlist).
+        email: the contact's email.
+        ref: the store the event belongs to.
+        settings: the store's settings when the caller has them.
 
     Returns:
         True when a row was created.
     """
     if not email or ref is None:
         return False
-    store = Store.objects.select_related("website").filter(pk=ref.store_id).first()
-    if store is None:
+    key = {"website_id": ref.website_id, "automation_type": automation_type, "type_id": str(type_id)}
+    if Automation.objects.filter(**key).exists():  # once per entity: no settings to read
         return False
-    settings = get_store_config(store)
-    if not settings.website.enabled:
+    settings = settings or _settings(ref)
+    if settings is None or not settings.website.enabled:
         return False
     programme = settings.values.get(programme_setting(automation_type))
     if programme is None:
         return False
     now = timezone.now()
+    name = Store.objects.filter(pk=ref.store_id).values_list("name", flat=True).first() or ""
     try:
         with transaction.atomic():
             _, created = Automation.objects.get_or_create(
-                website_id=ref.website_id,
-                automation_type=automation_type,
-                type_id=str(type_id),
+                **key,
                 defaults={
                     "email": canonical_email(email),
-                    "store": store,
-                    "store_name": store.name,
+                    "store_id": ref.store_id,
+                    "store_name": name,
                     "program_id": str(programme),
                     "created_at": now,
                     "updated_at": now,
@@ -145,15 +162,14 @@ def order_saved(order_id: int) -> None:
     number, status, user_id, email, ref = order
     if ref is None:
         return
+    settings = _settings(ref)
+    if settings is None:
+        return
     if user_id is not None and _model("order", "Order").objects.filter(user_id=user_id).count() == 1:
-        queue(AutomationType.FIRST_ORDER, number, email, ref)
-    if status:
-        store = Store.objects.filter(pk=ref.store_id).first()
-        wanted = (
-            "" if store is None else str(get_store_config(store).values.get("programme_order_status") or "")
-        )
-        if wanted and wanted.lower() == status.lower():
-            queue(f"{ORDER_STATUS_PREFIX}{status}", number, email, ref)
+        queue(AutomationType.FIRST_ORDER, number, email, ref, settings)
+    wanted = str(settings.values.get("programme_order_status") or "")
+    if status and wanted and wanted.lower() == status.lower():
+        queue(f"{ORDER_STATUS_PREFIX}{status}", number, email, ref, settings)
 
 
 def review_saved(review_id: int, site_id: int | None = None) -> None:
