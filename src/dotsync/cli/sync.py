@@ -1,4 +1,4 @@
-"""``dotsync sync JOB`` runs one job now; ``dotsync sync all`` runs the batchers, then drains the importer.
+"""``dotsync sync JOB`` runs one job now; ``dotsync sync all`` runs every registered job in dependency order.
 
 Both exit with a code a cron job or a monitor can act on (:class:`~dotsync.cli.exitcodes.ExitCode`,
 README "Exit codes"): 0 drained, then configuration problem, nothing configured, credentials refused,
@@ -59,11 +59,13 @@ def sync_command(
     timeout: float | None,
     stall_limit: float | None,
 ) -> None:
-    """Run JOB now: one of contacts, orders, reviews_and_wishlists, catalog, importer, or `all`.
+    """Run JOB now: any registered job (contacts, orders, importer, abandoned_carts, campaigns, ...) or `all`.
 
-    `all` runs every batching job, then the importer until its queue drains (or --max-rounds /
-    --timeout / --stall-limit is reached), with progress on stderr. The exit code says how it went
-    (README, "Exit codes").
+    `all` runs every registered job in dependency order (each job's declared `after`: the platform
+    feeds, the batching jobs, the importer until its queue drains or --max-rounds / --timeout /
+    --stall-limit is reached, then campaign sends and enrolments, the cleaner and the monitor), with
+    progress on stderr. Run again right after, it writes nothing: only the feeds read (`api_reads`).
+    The exit code says how it went (README, "Exit codes").
     """
     known = _job_ids()
     if job not in known:
@@ -205,7 +207,8 @@ def _sync_all(
     state = "drained" if summary["drained"] else f"stopped ({summary['stopped']})"
     console.print(
         f"Queue {state} after {summary['rounds']} rounds in {summary['elapsed_seconds']:.1f}s, "
-        f"{summary['api_calls']} API calls; {remaining.get('pending', 0)} pending, "
+        f"{summary['api_calls']} API calls ({summary.get('api_reads', 0)} only read); "
+        f"{remaining.get('pending', 0)} pending, "
         f"{remaining.get('importing', 0)} importing."
     )
     if not summary["drained"]:
