@@ -20,7 +20,7 @@ from django.utils import timezone
 from dotsync.accounts import RunContext
 from dotsync.jobs.automation import enrolment, pending_contacts
 from dotsync.jobs.runner import sync_all
-from dotsync.models import Contact, Order, StoreConfig
+from dotsync.models import Contact, Order, Quote, StoreConfig
 from dotsync.models.automation import Automation, AutomationFailReason, AutomationStatus, AutomationType
 from dotsync.models.newsletter import SubscriberStatus
 from dotsync.platform.dotdigital import DotdigitalClient
@@ -270,8 +270,8 @@ def test_pending_opt_in_is_confirmed_or_expires(
 
 def _queue(scope: Any, programme: int, email: str, type_id: str, **fields: Any) -> Automation:
     Contact.objects.get_or_create(website=scope.main, email=email, defaults={"store": scope.main_en})
+    fields.setdefault("automation_type", T.CUSTOMER)
     return Automation.objects.create(
-        automation_type=T.CUSTOMER,
         email=email,
         type_id=type_id,
         program_id=str(programme),
@@ -326,6 +326,26 @@ def test_a_contact_the_platform_holds_as_pending_opt_in_is_not_enrolled(scope, s
     result = pending_contacts.JOB.run(RunContext.resolve())  # still pending on the platform: waits
     assert not result.errors and Automation.objects.get(pk=row.pk).enrolment_status == S.PENDING_OPT_IN
     assert enrolled(sandbox, account) == {}
+
+
+def test_abandoned_cart_programme_rows_enrol_with_the_basket_and_an_emptied_basket_is_cancelled(
+    scope, sandbox, platform
+):
+    account, (first, _), _ = platform
+    for quote_id, email, items in ((501, "full@example.com", 2), (502, "empty@example.com", 0)):
+        Quote.objects.create(
+            website=scope.main, store=scope.main_en, quote_id=quote_id, email=email, item_count=items
+        )
+        _queue(scope, first, email, str(quote_id), automation_type=T.ABANDONED_CART)
+    run()
+    got = {a.email: (a.enrolment_status, a.fail_reason) for a in Automation.objects.all()}
+    assert got == {
+        "full@example.com": (S.ACTIVE, R.NONE),
+        "empty@example.com": (S.CANCELLED, R.EMPTY_BASKET),
+    }
+    assert enrolled(sandbox, account) == {(first, "full@example.com"): 1}
+    fields = sandbox.contacts(account.username)["full@example.com"]["data_fields"]
+    assert str(fields["LAST_QUOTE_ID"]) == "501"
 
 
 @pytest.fixture
