@@ -110,3 +110,18 @@ def test_links_max_age_follows_the_setting(shop: Shop) -> None:
         assert COOKIE in client.get(url).cookies
         clock.shift(timedelta(minutes=2))
         assert COOKIE not in Client().get(url).cookies
+
+
+def test_restore_url_of_a_basket_uses_its_stores_domain(shop: Shop) -> None:
+    from dotsync.storefront.restore import restore_url
+
+    # alice's last order is in main_fr: her basket's link is on that store's domain
+    url = restore_url(shop.baskets["alice_open"], {"utm_medium": "email"})
+    assert url.startswith("https://fr.main.example.com/dotsync/cart/main/") and url.endswith(
+        "?utm_medium=email"
+    )
+    assert links.read_token(url.split("/")[-2], 60) == shop.baskets["alice_open"].pk
+    guest = restore_url(shop.baskets["anonymous"])
+    assert guest.startswith("https://main.example.com/dotsync/cart/main/")
+    response = Client().get(guest.removeprefix("https://main.example.com"))
+    assert signing.Signer().unsign(response.cookies[COOKIE].value) == str(shop.baskets["anonymous"].pk)

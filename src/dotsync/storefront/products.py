@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Prefetch
+from django.db.models import Q
 from oscar.core.loading import get_class, get_model
 
 from dotsync.store.oscar import mapping
@@ -35,16 +36,57 @@ def strategy() -> Any:
     return get_class("partner.strategy", "Selector")().strategy()
 
 
+def _cached(model: Any, rows: list[Any]) -> Any:
+    """A queryset already holding ``rows``, as Django's prefetch leaves in ``_prefetched_objects_cache``."""
+    qs = model._default_manager.all()
+    qs._result_cache = rows
+    qs._prefetch_done = True
+    return qs
+
+
 def load(ids: Iterable[int]) -> dict[int, Any]:
-    """Public products by id with their stock records, images and public children prefetched (3 queries)."""
+    """Public standalone and parent products by id, with what pricing and images need.
+
+    Always 4 queries (products, their public children, the stock records of both, the images), whatever
+    the ids: Django's nested prefetches would skip a query when a level is empty. Children are left out:
+    map variant ids to their parents first (:func:`dotsync.storefront.recommend.parents`).
+    """
     id_list = list(dict.fromkeys(int(i) for i in ids))
     if not id_list:
         return {}
     product = _product_model()
-    children = product._default_manager.filter(is_public=True).prefetch_related("stockrecords")
-    rows = product._default_manager.filter(pk__in=id_list, is_public=True).prefetch_related(
-        "stockrecords", "images", Prefetch("children", queryset=children, to_attr="_dotsync_children")
+    stockrecord = get_model("partner", "StockRecord")
+    image = get_model("catalogue", "ProductImage")
+    rows = list(
+        product._default_manager.filter(pk__in=id_list, is_public=True)
+        .exclude(structure="child")  # a variant is shown as its parent (callers map ids with parents())
+        .select_related("product_class")
     )
+    children = list(
+        product._default_manager.filter(parent_id__in=id_list, is_public=True)
+        .select_related("product_class")
+        .order_by("pk")
+    )
+    records: dict[int, list[Any]] = defaultdict(list)
+    for record in stockrecord._default_manager.filter(
+        Q(product_id__in=id_list) | Q(product__parent_id__in=id_list, product__is_public=True)
+    ).order_by("pk"):
+        records[record.product_id].append(record)
+    images: dict[int, list[Any]] = defaultdict(list)
+    for picture in image._default_manager.filter(product_id__in=id_list).order_by("display_order", "pk"):
+        images[picture.product_id].append(picture)
+    by_parent: dict[int, list[Any]] = defaultdict(list)
+    for child in children:
+        by_parent[child.parent_id].append(child)
+    for row in rows:
+        row._prefetched_objects_cache = {
+            "stockrecords": _cached(stockrecord, records[row.pk]),
+            "images": _cached(image, images[row.pk]),
+        }
+        row._dotsync_children = by_parent[row.pk]
+        for child in row._dotsync_children:
+            child.parent = row
+            child._prefetched_objects_cache = {"stockrecords": _cached(stockrecord, records[child.pk])}
     return {p.pk: p for p in rows}
 
 

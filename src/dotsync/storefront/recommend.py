@@ -28,9 +28,11 @@ from oscar.core.loading import get_model
 from dotsync.storefront import products
 from dotsync.storefront.products import Card
 
-CROSS_SELL_ORDERS = 2000
-"""At most this many order lines holding a source product are read for the cross-sell counts."""
-UPSELL_CANDIDATES = 1000
+CROSS_SELL_ORDERS = 500
+"""At most this many order lines holding a source product are read for cross-sell counts (newest first)."""
+PER_SOURCE = 3
+"""Candidates kept per source product and item to show (so unsalable ones can be skipped), before loading."""
+UPSELL_CANDIDATES = 200
 """At most this many products of the source products' categories are priced for the upsell."""
 
 
@@ -65,9 +67,11 @@ def _related(sources: list[int]) -> dict[int, list[int]]:
 
 def _crosssell(sources: list[int]) -> dict[int, list[int]]:
     line = get_model("order", "Line")
-    holding = line._default_manager.filter(
-        Q(product_id__in=sources) | Q(product__parent_id__in=sources)
-    ).values_list("order_id", "product_id", "product__parent_id")[:CROSS_SELL_ORDERS]
+    holding = (
+        line._default_manager.filter(Q(product_id__in=sources) | Q(product__parent_id__in=sources))
+        .order_by("-order_id")
+        .values_list("order_id", "product_id", "product__parent_id")[:CROSS_SELL_ORDERS]
+    )
     orders: dict[int, set[int]] = defaultdict(set)
     for order_id, product_id, parent_id in holding:
         orders[order_id].add(parent_id or product_id)
@@ -113,6 +117,8 @@ def recommend(kind: Kind, source_ids: Sequence[int], limit: int, fallback: Seque
         extra = []
     else:
         candidates, extra = _upsell_candidates(sources)
+    if kind is not Kind.UPSELL:  # upsell candidates are priced before they are ranked
+        candidates = {s: ps[: limit * PER_SOURCE] for s, ps in candidates.items()}
     wanted = [*sources, *extra, *(p for ps in candidates.values() for p in ps), *fallback]
     loaded = products.load(wanted)
     strategy = products.strategy()

@@ -24,7 +24,8 @@ from oscar.core.loading import get_model
 
 from dotsync import links
 from dotsync.config import get_config
-from dotsync.models import Website
+from dotsync.models import Store, Website
+from dotsync.store.oscar.scope import StoreMap
 
 log = logging.getLogger("dotsync.storefront")
 
@@ -32,6 +33,29 @@ BASKET_PATH = "/basket/"
 """Oscar's basket page when the project does not route Oscar's URLs."""
 REFUSED = "This basket link is invalid or has expired."
 OPEN = "Open"
+
+
+def restore_url(basket: Any, params: dict[str, str] | None = None) -> str:
+    """The signed restore link of an Oscar ``basket``, on its store's domain.
+
+    The store is the owner's (their last order's store, as the sync places customers), else the default
+    store; ``params`` (UTM, tracking) are appended. Jobs that already know the website and domain call
+    :func:`dotsync.links.restore_url` directly.
+
+    Raises:
+        ValueError: no store is configured, so no website can sign the link.
+    """
+    stores = StoreMap.load()
+    store_id = (
+        stores.customer_stores([basket.owner_id])[basket.owner_id]
+        if basket.owner_id
+        else stores.default_store_id
+    )
+    store = Store.objects.select_related("website", "site").filter(pk=store_id).first() if store_id else None
+    if store is None:
+        raise ValueError("no store is configured: a restore link needs a website")
+    domain = store.site.domain if store.site is not None else None
+    return links.restore_url(basket.pk, store.website.code, domain, params)
 
 
 def basket_page() -> str:
