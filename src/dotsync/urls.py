@@ -5,6 +5,7 @@ A host shop does not use this module: it includes :mod:`dotsync.web.urls` for ``
 files its own way.
 """
 
+from django.apps import apps
 from django.contrib import admin
 from django.contrib.staticfiles.views import serve
 from django.urls import include, path, re_path
@@ -12,7 +13,8 @@ from django.urls import include, path, re_path
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("", include("dotsync.web.urls")),
-    path("", include("dotsync.storefront.urls")),  # dynamic content and cart-restore links
     # standalone only: static files from the apps' static/ folders, without collectstatic (admin traffic)
     re_path(r"^static/(?P<path>.*)$", serve, {"insecure": True}),
 ]
+if apps.is_installed("oscar.apps.basket"):  # the storefront reads Oscar's baskets, orders and catalogue
+    urlpatterns.insert(2, path("", include("dotsync.storefront.urls")))  # dynamic content, cart restore

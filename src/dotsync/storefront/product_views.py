@@ -43,7 +43,10 @@ def on_product_viewed(
 
 
 def connect() -> None:
-    """Connect :func:`on_product_viewed` to Oscar's ``product_viewed`` signal (idempotent)."""
-    from oscar.apps.catalogue.signals import product_viewed
+    """Connect :func:`on_product_viewed` to Oscar's ``product_viewed`` signal (idempotent; needs Oscar)."""
+    try:
+        from oscar.apps.catalogue.signals import product_viewed
+    except ImportError:  # pragma: no cover - the storefront needs Oscar; another store brings its own
+        return
 
     product_viewed.connect(on_product_viewed, dispatch_uid="dotsync.storefront.product_viewed")
