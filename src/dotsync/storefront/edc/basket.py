@@ -6,13 +6,15 @@ from django.http import HttpRequest
 
 from dotsync import links
 from dotsync.store.oscar import OscarAdapter
-from dotsync.storefront import rendering
+from dotsync.storefront import rendering, scoping
 from dotsync.storefront.passcode import EdcContext, edc_view
 
 
 @edc_view
 def basket(request: HttpRequest, ctx: EdcContext, basket_id: int) -> str:
     """``edc/<website>/basket/<basket_id>/``: the open basket (empty, so 204, when it is not open)."""
+    if not scoping.basket_in_website(ctx, basket_id):
+        return ""
     found = next(iter(OscarAdapter().quotes([basket_id])), None)
     if found is None or not found.is_active or not found.lines:
         return ""

@@ -9,7 +9,7 @@ from __future__ import annotations
 from django.http import HttpRequest
 from oscar.core.loading import get_model
 
-from dotsync.storefront import products, recommend, rendering
+from dotsync.storefront import products, recommend, rendering, scoping
 from dotsync.storefront.edc.sources import order_products
 from dotsync.storefront.passcode import EdcContext, edc_view
 
@@ -17,6 +17,8 @@ from dotsync.storefront.passcode import EdcContext, edc_view
 @edc_view
 def review(request: HttpRequest, ctx: EdcContext, order_id: int) -> str:
     """``edc/<website>/review/<order_id>/``: products to review (204 when none is left)."""
+    if not scoping.order_in_website(ctx, order_id):
+        return ""
     order = get_model("order", "Order")
     user_id = order._default_manager.filter(pk=order_id).values_list("user_id", flat=True).first()
     ids = recommend.parents(order_products(order_id))

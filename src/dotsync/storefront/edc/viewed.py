@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.http import HttpRequest
 
 from dotsync.models import ProductView
-from dotsync.storefront import products, recommend, rendering
+from dotsync.storefront import products, recommend, rendering, scoping
 from dotsync.storefront.passcode import EdcContext, edc_view
 
 READ = 50
@@ -15,6 +15,8 @@ READ = 50
 @edc_view
 def recently_viewed(request: HttpRequest, ctx: EdcContext, customer_id: int) -> str:
     """``edc/<website>/recentlyviewed/<customer_id>/``: what the customer viewed last (no session login)."""
+    if not scoping.customer_in_website(ctx, customer_id):
+        return ""
     ids = list(
         ProductView.objects.filter(user_id=customer_id)
         .order_by("-viewed_at", "-pk")
