@@ -321,7 +321,7 @@ def _check(cfg: config.WebsiteSettings, key: str, source: str, raw: Any) -> None
             assert value is None or (isinstance(value, int) and not isinstance(value, bool) and value > 0)
         elif key == "review_order_status":
             assert isinstance(value, str) and value and value == value.strip()
-        elif key in ("consent_text", "consent_url"):
+        elif key in ("consent_text", "consent_url", "programme_order_status"):
             assert isinstance(value, str)
         else:
             assert isinstance(value, int) and not isinstance(value, bool) and value >= 0
