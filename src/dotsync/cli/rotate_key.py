@@ -1,4 +1,4 @@
-"""``dotsync rotate-key``: re-encrypt the stored API passwords from the old key to the current one."""
+"""``dotsync rotate-key``: re-encrypt the stored secrets (API passwords, EDC passcodes) to the current key."""
 
 from __future__ import annotations
 
@@ -24,7 +24,7 @@ OLD_KEY_ENV = "DOTSYNC_OLD_SECRET_KEY"
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the counts as JSON.")
 def rotate_key_command(old_key_stdin: bool, as_json: bool) -> None:
-    """Re-encrypt every stored API password from the old key to the current one, all or nothing.
+    """Re-encrypt every stored API password (and dynamic-content passcode) to the current key, all or nothing.
 
     The current key is DOTSYNC_ENCRYPTION_KEY, else SECRET_KEY. The old key (the previous value of
     that setting) comes from $DOTSYNC_OLD_SECRET_KEY or, with --old-key-stdin, from stdin. No secret

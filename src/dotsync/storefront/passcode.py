@@ -31,6 +31,7 @@ from dotsync.storefront import lockout
 log = logging.getLogger("dotsync.storefront")
 
 UNAUTHORIZED = "<h1>401 Unauthorized</h1>"
+LOCKED = "<h1>429 Too Many Requests</h1>"
 
 
 @dataclass(frozen=True)
@@ -86,7 +87,7 @@ def check(request: HttpRequest, website_code: str) -> HttpResponse | EdcContext:
     if lockout.is_locked(ip):
         log.warning("edc refused: client locked (website %s)", website_code)
         return HttpResponse(
-            UNAUTHORIZED, status=429, headers={"Retry-After": str(int(lockout.LOCK_TIME.total_seconds()))}
+            LOCKED, status=429, headers={"Retry-After": str(int(lockout.LOCK_TIME.total_seconds()))}
         )
     website = (
         Website.objects.select_related("default_store__site").filter(code=website_code).first()
