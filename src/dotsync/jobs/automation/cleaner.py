@@ -8,6 +8,7 @@ retention are deleted from
 * ``email_campaign`` when ``SENT`` or ``FAILED``,
 * ``email_contact_consent`` when sent to the platform (``consent_imported``), by ``consent_datetime``,
 * ``email_monitor_alert`` (the ``monitor`` job's records) by ``window_end``,
+* ``email_product_view`` (the storefront's product views) on the website's sites, by ``viewed_at``,
 
 plus archived import files of the website older than the retention that no row names any more. Pending
 or in-flight work is never touched: a row is deleted only if it is finished at the moment of its
@@ -32,7 +33,7 @@ from django.utils import timezone
 from dotsync.accounts import RunContext, WebsiteContext
 from dotsync.jobs.base import Job, JobResult, JobScope
 from dotsync.jobs.importer.bulk import archive_dir
-from dotsync.models import Automation, Campaign, ContactConsent, Importer, MonitorAlert
+from dotsync.models import Automation, Campaign, ContactConsent, Importer, MonitorAlert, ProductView
 from dotsync.models.automation import CampaignSendStatus
 from dotsync.models.importer import ImportStatus
 
@@ -152,8 +153,20 @@ def clean_website(website_id: int, code: str, cutoff: datetime, *, batch: int = 
             MonitorAlert.objects.filter(website_id=website_id, window_end__lt=cutoff), batch=batch
         ),
     }
+    counts["email_product_view"] = delete_in_batches(
+        ProductView.objects.filter(_website_sites(website_id), viewed_at__lt=cutoff), batch=batch
+    )
     counts["archive_files"] = sweep_archive(code, cutoff)
     return counts
+
+
+def _website_sites(website_id: int) -> models.Q:
+    """Rows on the website's sites (the sync's scope rule: unbound sites go to the default store)."""
+    from dotsync.store.oscar.scope import StoreMap
+
+    stores = StoreMap.load()
+    mine = [store for store, website in stores.store_website.items() if website == website_id]
+    return stores.order_filter(mine)
 
 
 @dataclass(frozen=True)
