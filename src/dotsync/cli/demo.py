@@ -51,7 +51,7 @@ def demo_command(
                    by_status), faults (reason -> addresses), fault_rows (reason -> report
                    rows), api_calls (sandbox log for the user), importer (local totals:
                    imported, failed, ...), suppressed_locally
-      automation   passes, clock_moved_hours, second_pass (api_writes, api_reads, errors of
+      automation   passes, pass_seconds, clock_moved_hours, second_pass (api_writes, api_reads, errors of
                    every job run again at once), websites -> account, activity (baskets,
                    completed_orders), abandoned_cart_sends (step1..step3), review_requests,
                    platform_deliveries (abandoned_cart, review), enrolments (rows_by_programme,
