@@ -331,8 +331,10 @@ def _check(cfg: config.WebsiteSettings, key: str, source: str, raw: Any) -> None
         assert isinstance(value, bool)
         if value:  # from a word that means it (settings and JSON rows may also say true or 1)
             assert raw is True or raw == 1 or (isinstance(raw, str) and raw.strip().lower() in TRUE_WORDS)
-    elif key in ("batch_sizes", "job_frequencies"):
+    elif key == "batch_sizes":
         assert all(isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in value.values())
+    elif key == "job_frequencies":  # minutes between runs; 0 switches the job off ("disabled")
+        assert all(isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in value.values())
     elif key == "data_field_mapping":
         assert all(isinstance(v, str) for v in value.values())
     elif key.endswith("order_statuses"):
