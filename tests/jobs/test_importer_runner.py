@@ -9,6 +9,7 @@ from click.testing import CliRunner
 
 from dotsync.cli import main
 from dotsync.install.backfill import backfill
+from dotsync.jobs.registry import sync_order
 from dotsync.jobs.runner import sync_all
 from dotsync.models import Catalog, Contact, Importer, Order, SyncStatus
 from dotsync.models.importer import ImportStatus
@@ -78,6 +79,20 @@ def test_sync_all_starts_a_jobs_imports_before_the_next_job_batches(shop, sandbo
     assert summary["drained"], summary
     # catalog imports (first pass) are on the platform before the contacts job (last) batches
     assert "Catalog_Default" in seen["contacts"], seen
+    # every registered job ran, in the declared order (the importer is the drain between them)
+    assert list(seen) == [job.id for job in sync_order() if job.id != "importer"]
+    assert set(summary["jobs"]) == set(seen)
+
+
+def test_cli_sync_runs_each_registered_job_alone(shop, sandbox):
+    """`dotsync sync JOB` works for every job of the registry, the automation jobs included."""
+    configure_websites(sandbox, shop.scope.websites)
+    backfill()
+    runner = CliRunner()
+    for job in sync_order():
+        result = runner.invoke(main, ["sync", job.id, "--json"])
+        out = json.loads(result.output)
+        assert result.exit_code == 0 and out["job"] == job.id and not out["errors"], (job.id, result.output)
 
 
 def test_cli_sync_job_and_all_json(shop, sandbox):
