@@ -114,3 +114,28 @@ def test_units_follow_the_scope(configured: Scope) -> None:
     assert [w.code for w in one.websites] == ["main"] and len(one.accounts) == 1
     per_account = units(JOBS["importer"], ctx)
     assert [[w.code for w in u.ctx.websites] for u in per_account] == [["main"], ["outlet"]]
+
+
+def test_a_running_scheduler_takes_saved_settings_without_a_restart(configured: Scope) -> None:
+    """Frequencies and websites saved while ``dotsync run`` runs apply at its next re-plan."""
+    from dotsync.models import WebsiteConfig
+    from dotsync.runtime.fastpath import FastPath
+
+    entries = scheduler.plan(rng=random.Random(3))
+    fastpath = FastPath(entries, run=lambda job_id, label: None)
+    sched = scheduler.build(entries, fastpath=fastpath)
+    replanner = scheduler.Replanner(sched, entries, scheduler.runner(fastpath, None), fastpath)
+    assert replanner.refresh(scheduler.plan()) == {"added": 0, "changed": 0, "removed": 0}
+
+    row = WebsiteConfig.objects.get(website=configured.outlet)
+    row.job_frequencies = {"orders": 30}  # was 5; the catalog switched on again (15, the default)
+    row.save()
+    WebsiteConfig.objects.filter(website=configured.main).update(enabled=False)
+    counts = replanner.refresh(scheduler.plan(rng=random.Random(4)))
+
+    assert counts["removed"] >= 1 and counts["changed"] == 1 and counts["added"] == 1
+    assert sched.get_job("orders:outlet").trigger.interval == timedelta(minutes=30)
+    assert sched.get_job("catalog:outlet") is not None  # enabled since the plan: now scheduled
+    assert sched.get_job("orders:main") is None  # main switched off: its units are gone
+    assert ("orders", configured.main.pk) not in fastpath.units  # and its nudges run nothing
+    assert fastpath.units[("orders", configured.outlet.pk)] == "orders:outlet"

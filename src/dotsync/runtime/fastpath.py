@@ -105,19 +105,7 @@ class FastPath:
         self.importer_of: dict[int, str] = {}
         """website id -> scheduler job id of its account's importer unit."""
         self.importer_websites: dict[str, list[int]] = {}
-        for e in entries:
-            if e.minutes <= 0:
-                continue
-            k = key(e.job_id, e.label)
-            if e.unit.job.scope is JobScope.ACCOUNT:
-                if e.job_id == IMPORTER:
-                    for account in e.unit.ctx.accounts:
-                        self.importer_websites[k] = list(account.website_ids)
-                        for wid in account.website_ids:
-                            self.importer_of[wid] = k
-                continue
-            for w in e.unit.ctx.enabled:
-                self.units[(e.job_id, w.website.pk)] = k
+        self.reindex(entries)
         self.queued: set[str] = set()
         """Units brought forward whose run has not started (a second request adds nothing)."""
         self.running: set[str] = set()
@@ -131,6 +119,26 @@ class FastPath:
         self.waiting: dict[str, set[str]] = {}
         """Importer unit -> batching units that left rows waiting, to run again once it settles something."""
         self._lock = threading.Lock()
+
+    def reindex(self, entries: Sequence[Entry]) -> None:
+        """Which unit runs what, from the scheduler's (new) plan: websites and accounts may have changed."""
+        units: dict[tuple[str, int], str] = {}
+        importer_of: dict[int, str] = {}
+        importer_websites: dict[str, list[int]] = {}
+        for e in entries:
+            if e.minutes <= 0:
+                continue
+            k = key(e.job_id, e.label)
+            if e.unit.job.scope is JobScope.ACCOUNT:
+                if e.job_id == IMPORTER:
+                    for account in e.unit.ctx.accounts:
+                        importer_websites[k] = list(account.website_ids)
+                        for wid in account.website_ids:
+                            importer_of[wid] = k
+                continue
+            for w in e.unit.ctx.enabled:
+                units[(e.job_id, w.website.pk)] = k
+        self.units, self.importer_of, self.importer_websites = units, importer_of, importer_websites
 
     # --- reading nudges ----------------------------------------------------------------------------
 

@@ -165,12 +165,9 @@ def build(
         job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
         timezone="UTC",
     )
-    fire: Any = _fire
+    fire = runner(fastpath, stop)
     if fastpath is not None:
         fastpath.sched = sched
-        fire = fastpath.fire
-    fire = _unless_stopping(fire, stop)
-    if fastpath is not None:
         sched.add_job(
             _unless_stopping(fastpath.tick, stop),
             IntervalTrigger(seconds=POLL_SECONDS, timezone="UTC"),
@@ -201,6 +198,11 @@ SHUTDOWN_REPORT_SECONDS = 60
 """After a stop is asked, how long the running step may take before ``dotsync run`` reports its stacks."""
 
 
+def runner(fastpath: FastPath | None, stop: threading.Event | None) -> Any:
+    """What a scheduled unit's job calls: the fast path's :meth:`~FastPath.fire` (or a plain run)."""
+    return _unless_stopping(fastpath.fire if fastpath is not None else _fire, stop)
+
+
 def _unless_stopping(func: Any, stop: threading.Event | None) -> Any:
     """``func``, except that it returns at once (runs nothing) once ``stop`` is set."""
     if stop is None:
@@ -220,10 +222,77 @@ def first_runs(sched: Any) -> dict[str, datetime]:
     return {job.id: job.next_run_time for job in sched.get_jobs() if job.id != NUDGES_JOB}
 
 
+REPLAN_SECONDS = 60
+"""How often ``dotsync run`` re-reads the plan, so settings saved meanwhile apply without a restart."""
+
+REPLAN_JOB = "dotsync:replan"
+
+
+class Replanner:
+    """Applies a changed plan to a running scheduler: frequencies, websites or accounts added or removed.
+
+    Settings are read afresh by every run already (:func:`run_unit`); what the plan fixes is which units
+    exist and how often they run. A unit whose frequency changed, or a new one, gets a new interval
+    starting at a random offset within it; a unit no longer planned is removed (its running step, if
+    any, finishes).
+    """
+
+    def __init__(self, sched: Any, entries: list[Entry], fire: Any, fastpath: FastPath | None = None) -> None:
+        self.sched, self.fire, self.fastpath = sched, fire, fastpath
+        self.minutes = {f"{e.job_id}:{e.label}": e.minutes for e in entries if e.minutes > 0}
+
+    def refresh(self, entries: list[Entry] | None = None, now: datetime | None = None) -> dict[str, int]:
+        """Re-plan; returns the units added, changed and removed (counts)."""
+        close_old_connections()
+        try:
+            entries = plan() if entries is None else entries
+        finally:
+            close_old_connections()
+        now = now or timezone.now()
+        wanted = {f"{e.job_id}:{e.label}": e for e in entries if e.minutes > 0}
+        counts = {"added": 0, "changed": 0, "removed": 0}
+        for job_key in [k for k in self.minutes if k not in wanted]:
+            if self.sched.get_job(job_key) is not None:
+                self.sched.remove_job(job_key)
+            counts["removed"] += 1
+        for job_key, entry in wanted.items():
+            if self.minutes.get(job_key) == entry.minutes:
+                continue
+            first = now + timedelta(seconds=entry.offset)
+            trigger = IntervalTrigger(minutes=entry.minutes, start_date=first, timezone="UTC")
+            if self.sched.get_job(job_key) is not None:
+                self.sched.reschedule_job(job_key, trigger=trigger)
+                counts["changed"] += 1
+            else:
+                self.sched.add_job(
+                    self.fire, trigger, args=[entry], id=job_key, name=entry.job_id, next_run_time=first
+                )
+                counts["added"] += 1
+        self.minutes = {k: e.minutes for k, e in wanted.items()}
+        if self.fastpath is not None:
+            self.fastpath.reindex(list(wanted.values()))
+        if any(counts.values()):
+            logger.info("dotsync run: plan refreshed: %s", counts)
+        return counts
+
+
 def serve(stop: threading.Event, entries: list[Entry] | None = None) -> None:
-    """Run the scheduler, with the fast path, until ``stop`` is set; the running step finishes, then stop."""
+    """Run the scheduler, with the fast path, until ``stop`` is set; the running step finishes, then stop.
+
+    Every :data:`REPLAN_SECONDS` the plan is read again (:class:`Replanner`): frequencies, websites and
+    accounts changed in the admin or with ``dotsync config set`` apply without a restart.
+    """
     entries = plan() if entries is None else entries
-    sched = build(entries, fastpath=FastPath(entries, run=run_unit), stop=stop)
+    fastpath = FastPath(entries, run=run_unit)
+    sched = build(entries, fastpath=fastpath, stop=stop)
+    replanner = Replanner(sched, entries, runner(fastpath, stop), fastpath)
+    sched.add_job(
+        _unless_stopping(replanner.refresh, stop),
+        IntervalTrigger(seconds=REPLAN_SECONDS, timezone="UTC"),
+        id=REPLAN_JOB,
+        name="replan",
+        executor="nudges",
+    )
     sched.start()
     logger.info("dotsync run: %d scheduled job(s)", len(sched.get_jobs()))
     try:
