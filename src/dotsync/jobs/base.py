@@ -17,6 +17,7 @@ from django.db import models
 
 from dotsync.accounts import RunContext
 from dotsync.config import WebsiteSettings
+from dotsync.jobs import versions
 from dotsync.models import SyncStatus, Website
 
 
@@ -121,8 +122,9 @@ def iter_pending(
 ) -> Iterator[list[Any]]:
     """Yield pages of rows needing sync (new or modified), by primary key, with keyset pagination.
 
-    Memory stays bounded by ``page_size`` whatever the table's size. Rows that change status while
-    a page is processed are simply seen (or not) by the next run.
+    Memory stays bounded by ``page_size`` whatever the table's size. Each row's ``updated_at`` is
+    remembered (:mod:`dotsync.jobs.versions`): a row an observer changes while its page is processed
+    keeps its pending status, and the next run sends it.
     """
     pk = model._meta.pk.attname  # type: ignore[union-attr]
     filters: dict[str, Any] = {f"{status_field}__in": SyncStatus.pending()}
@@ -135,6 +137,7 @@ def iter_pending(
         page = list(model._default_manager.filter(**filters, **{f"{pk}__gt": last}).order_by(pk)[:page_size])
         if not page:
             return
+        versions.remember(page)  # their outcomes are written only if nothing changed them meanwhile
         yield page
         last = getattr(page[-1], pk)
         del page  # not held while the next page is read

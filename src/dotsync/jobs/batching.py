@@ -39,6 +39,7 @@ from django.utils import timezone
 
 from dotsync.accounts import WebsiteContext
 from dotsync.exceptions import BatchConflict
+from dotsync.jobs import versions
 from dotsync.jobs.base import JobResult
 from dotsync.jobs.queue import live_importers, register_batch
 from dotsync.models import HoldReason, Importer, SyncStatus
@@ -201,19 +202,30 @@ class Outcomes:
         self.wait(pk, held_reason(importer_id), HoldReason.IN_FLIGHT)
 
     def apply(self, result: JobResult, website_code: str) -> None:
-        """Write the updates and count them in ``result``."""
+        """Write the updates and count them in ``result``.
+
+        A status changes only on rows nothing changed since their page was read
+        (:func:`dotsync.jobs.versions.update_unchanged`): an observer's newer change stays pending.
+        """
         status = COLUMNS[self.stream].status
         pk = self.model._meta.pk.attname  # type: ignore[union-attr]
         manager = self.model._default_manager
         pending = {f"{status}__in": SyncStatus.pending()}
         now = timezone.now()
         if self.unchanged:
-            manager.filter(**{f"{pk}__in": self.unchanged}, **pending).update(
-                **{status: SyncStatus.IMPORTED}, sync_message="", hold_reason=HoldReason.NONE, updated_at=now
+            versions.update_unchanged(
+                manager.filter(**pending),
+                self.unchanged,
+                **{status: SyncStatus.IMPORTED},
+                sync_message="",
+                hold_reason=HoldReason.NONE,
+                updated_at=now,
             )
             result.add(website_code, "unchanged", len(self.unchanged))
         for reason, pks in self.failed.items():
-            manager.filter(**{f"{pk}__in": pks}, **pending).update(
+            versions.update_unchanged(
+                manager.filter(**pending),
+                pks,
                 **{status: SyncStatus.FAILED},
                 sync_message=reason,
                 hold_reason=HoldReason.NONE,
@@ -221,12 +233,18 @@ class Outcomes:
             )
             result.add(website_code, "failed", len(pks))
         for (reason, hold), pks in self.skipped.items():
-            manager.filter(**{f"{pk}__in": pks}, **pending).update(
-                **{status: SyncStatus.SKIPPED}, sync_message=reason, hold_reason=hold, updated_at=now
+            versions.update_unchanged(
+                manager.filter(**pending),
+                pks,
+                **{status: SyncStatus.SKIPPED},
+                sync_message=reason,
+                hold_reason=hold,
+                updated_at=now,
             )
             result.add(website_code, "skipped", len(pks))
         for (reason, hold), pks in self.waiting.items():
             manager.filter(**{f"{pk}__in": pks}).update(sync_message=reason, hold_reason=hold)
+            versions.forget(self.model, pks)
             result.add(website_code, "waiting", len(pks))
         if self.failed:
             log.warning(

@@ -43,6 +43,7 @@ from django.utils import timezone
 
 from dotsync.crashpoints import crashpoint
 from dotsync.exceptions import BatchConflict
+from dotsync.jobs import versions
 from dotsync.models import Importer, SyncStatus
 from dotsync.models.sync import COLUMNS, StateColumns
 
@@ -226,7 +227,9 @@ def register_batch(
 ) -> Importer:
     """Queue a batch: create its importer row and move its source rows to ``IMPORTING``, atomically.
 
-    Only rows still pending (``NEW``/``MODIFIED``) move. If any row is not, another run of the same
+    Only rows still pending (``NEW``/``MODIFIED``) and unchanged since their page was read move
+    (:func:`dotsync.jobs.versions.update_unchanged`): a row an observer changed meanwhile stays
+    pending, so its new data goes with the next run. If a row is no longer pending, another run of the same
     job queued it first (overlapping runs of a scheduled job): nothing is queued and
     :class:`~dotsync.exceptions.BatchConflict` is raised, so no record is sent twice. A batch whose
     rows also ride in other batches (the catalogue's targets) is registered with
@@ -261,10 +264,16 @@ def register_batch(
             source = envelope.source
             cols = source.columns
             wanted = list(dict.fromkeys(r[0] for r in rows))
-            only_pending = {f"{cols.status}__in": SyncStatus.pending()} if exclusive else {}
-            moved = 0
-            for qs in source.rows(wanted, **only_pending):
-                moved += qs.update(**{cols.status: SyncStatus.IMPORTING, cols.importer: importer.pk})
+            pending = {f"{cols.status}__in": SyncStatus.pending()}
+            not_mine = source.filter(**pending) if exclusive else source.filter()
+            moved = versions.update_unchanged(
+                not_mine.exclude(**{cols.importer: importer.pk}),
+                wanted,
+                **{cols.status: SyncStatus.IMPORTING, cols.importer: importer.pk},
+            )
+            if moved != len(wanted) and exclusive:
+                # a row an observer changed since it was read stays pending (its new data goes next run)
+                moved += sum(qs.count() for qs in source.rows(wanted, **pending))
             if moved != len(wanted) and exclusive:
                 raise BatchConflict(
                     f"{len(wanted) - moved} of the {len(wanted)} {table} rows of this {import_type} batch "
