@@ -46,6 +46,7 @@ from dotsync.accounts import RunContext, WebsiteContext
 from dotsync.crashpoints import crashpoint
 from dotsync.exceptions import NotFoundError, PlatformError
 from dotsync.jobs.automation import claims, contact_ids
+from dotsync.jobs.automation.passes import run_per_website
 from dotsync.jobs.base import Job, JobResult, JobScope
 from dotsync.jobs.status_lines import TableReport
 from dotsync.models.automation import Campaign, CampaignEvent, CampaignFailReason, CampaignSendStatus
@@ -90,19 +91,12 @@ class CampaignsJob(Job):
 
     def run(self, ctx: RunContext, *, limit: int = SEND_LIMIT) -> JobResult:
         """Recover, expire, send and poll campaign rows for every valid website of the run."""
-        result = JobResult(self.id)
-        result.errors.extend(ctx.problems)
-        for site in ctx.websites:
-            if site.account is None:
-                continue
-            try:
-                run_website(site, site.account.client(), result, limit=limit)
-            except PlatformError as exc:
-                if not exc.transient:
-                    raise
-                result.errors.append(f"{site.code}: campaigns: {exc.message}")
-                result.add(site.code, "interrupted")
-        return result
+        return run_per_website(
+            self.id,
+            ctx,
+            "campaigns",
+            lambda site, client, result: run_website(site, client, result, limit=limit),
+        )
 
 
 def run_website(site: WebsiteContext, client: DotdigitalClient, result: JobResult, *, limit: int) -> None:

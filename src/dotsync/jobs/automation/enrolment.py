@@ -57,6 +57,7 @@ from dotsync.config import get_store_config
 from dotsync.crashpoints import crashpoint
 from dotsync.exceptions import NotFoundError, PlatformError
 from dotsync.jobs.automation import claims, contact_ids
+from dotsync.jobs.automation.passes import run_per_website
 from dotsync.jobs.base import Job, JobResult, JobScope
 from dotsync.jobs.status_lines import TableReport
 from dotsync.models import Contact, Order, Quote, SyncStatus
@@ -111,19 +112,12 @@ class AutomationJob(Job):
 
     def run(self, ctx: RunContext, *, limit: int = ROW_LIMIT) -> JobResult:
         """Recover, check faults and enrol for every valid website of the run."""
-        result = JobResult(self.id)
-        result.errors.extend(ctx.problems)
-        for site in ctx.websites:
-            if site.account is None:
-                continue
-            try:
-                run_website(site, site.account.client(), result, limit=limit)
-            except PlatformError as exc:
-                if not exc.transient:
-                    raise
-                result.errors.append(f"{site.code}: automation: {exc.message}")
-                result.add(site.code, "interrupted")
-        return result
+        return run_per_website(
+            self.id,
+            ctx,
+            "automation",
+            lambda site, client, result: run_website(site, client, result, limit=limit),
+        )
 
 
 def run_website(site: WebsiteContext, client: DotdigitalClient, result: JobResult, *, limit: int) -> None:

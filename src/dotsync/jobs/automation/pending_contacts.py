@@ -24,8 +24,8 @@ from datetime import timedelta
 from django.db.models import Model
 
 from dotsync.accounts import RunContext, WebsiteContext
-from dotsync.exceptions import PlatformError
 from dotsync.jobs.automation import claims
+from dotsync.jobs.automation.passes import run_per_website
 from dotsync.jobs.base import Job, JobResult, JobScope
 from dotsync.models import Contact
 from dotsync.models.automation import AbandonedCart, Automation, AutomationStatus, CartStatus
@@ -47,19 +47,7 @@ class PendingContactsJob(Job):
 
     def run(self, ctx: RunContext) -> JobResult:
         """One pass over every valid website of the run."""
-        result = JobResult(self.id)
-        result.errors.extend(ctx.problems)
-        for site in ctx.websites:
-            if site.account is None:
-                continue
-            try:
-                run_website(site, site.account.client(), result)
-            except PlatformError as exc:
-                if not exc.transient:
-                    raise
-                result.errors.append(f"{site.code}: pending_contacts: {exc.message}")
-                result.add(site.code, "interrupted")
-        return result
+        return run_per_website(self.id, ctx, "pending_contacts", run_website)
 
 
 def run_website(site: WebsiteContext, client: DotdigitalClient, result: JobResult) -> None:
