@@ -139,17 +139,27 @@ def choice(options: Collection[str]) -> Parser:
     return parse
 
 
+def _listed(value: Any, *, keep_empty: bool) -> Any:
+    """A string as a list: a JSON array, or its parts separated by commas, stripped; other values as given.
+
+    ``keep_empty`` keeps the empty parts of a comma-separated string (for the caller to reject); an
+    empty string is always an empty list.
+    """
+    if not isinstance(value, str):
+        return value
+    s = value.strip()
+    if s.startswith("["):
+        try:
+            return json.loads(s)
+        except json.JSONDecodeError:
+            raise ValueError(f"is not a valid JSON array: {show(s)}") from None
+    parts = [part.strip() for part in s.split(",")] if s else []
+    return parts if keep_empty else [part for part in parts if part]
+
+
 def names(value: Any) -> tuple[str, ...]:
     """At least one non-empty name: a JSON array, a list, or names separated by commas."""
-    if isinstance(value, str):
-        s = value.strip()
-        if s.startswith("["):
-            try:
-                value = json.loads(s)
-            except json.JSONDecodeError:
-                raise ValueError(f"is not a valid JSON array: {show(s)}") from None
-        else:
-            value = [part.strip() for part in s.split(",")] if s else []
+    value = _listed(value, keep_empty=True)
     if not isinstance(value, (list, tuple)):
         raise ValueError(
             f"must be a list of names (a JSON array, or names separated by commas), not {_kind(value)}"
@@ -242,15 +252,7 @@ def recipients(value: Any) -> tuple[str, ...]:
     An id is digits (a positive user id); an address has one ``@`` and a dot after it. Each is kept
     once, addresses in lower case; which of them are active staff is decided when an email is sent.
     """
-    if isinstance(value, str):
-        s = value.strip()
-        if s.startswith("["):
-            try:
-                value = json.loads(s)
-            except json.JSONDecodeError:
-                raise ValueError(f"is not a valid JSON array: {show(s)}") from None
-        else:
-            value = [part.strip() for part in s.split(",") if part.strip()]
+    value = _listed(value, keep_empty=False)
     if not isinstance(value, (list, tuple)):
         raise ValueError(
             "must be staff user ids or email addresses (a JSON array, or separated by commas), "
