@@ -506,12 +506,10 @@ def verdict(data: dict[str, Any]) -> list[str]:
         )
     if any(r["missing"] for r in data["levels"]):
         out.append(
-            "Missing: a change the platform did not hold when its level's drain ended. Those seen so "
-            "far were customer edits lost by a race in the batching jobs, not in the fast path: a "
-            "contacts run read the store just before the edit committed and then recorded the row "
-            "unchanged (or queued it) after the observer had marked it modified, so the row's "
-            "`modified` flag was overwritten (open; the fix is to update only rows whose `updated_at` "
-            "is the one read)."
+            "Missing: a change the platform did not hold when its level's drain ended. A missing "
+            "change is a defect: the batching race that lost customer edits at 50/s before (a run "
+            "overwrote a row an observer had just marked modified) is fixed by "
+            "`dotsync.jobs.versions`, so look for a new cause in `dotsync run`'s log."
         )
     out.append(
         "Below N pending records (`singles_below`, 10) a nudged run sends single calls (one PUT each, "
