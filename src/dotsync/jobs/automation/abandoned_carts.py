@@ -53,7 +53,8 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from dotsync.accounts import RunContext, WebsiteContext
-from dotsync.config import AUDIENCES, CART_STEPS, StoreSettings, get_store_config
+from dotsync.config import AUDIENCES, CART_STEPS, StoreSettings
+from dotsync.jobs.automation.passes import valid_stores
 from dotsync.jobs.automation.rules import RuleSet
 from dotsync.jobs.automation.windows import idle, open_window
 from dotsync.jobs.base import Job, JobResult, JobScope
@@ -111,33 +112,27 @@ class AbandonedCartsJob(Job):
         result = JobResult(self.id)
         result.errors.extend(ctx.problems)
         now = timezone.now()
-        for wctx in ctx.websites:
-            for store in wctx.stores.values():
-                scfg = get_store_config(store, wctx.cfg)
-                problems = scfg.row_problems
-                if problems:
-                    result.errors.extend(problems)
+        for wctx, store, scfg in valid_stores(ctx, result):
+            for audience in AUDIENCES:
+                if not scfg.cart_series_on(audience):
+                    _idle_series(self.id, store, scfg, audience, now)
                     continue
-                for audience in AUDIENCES:
-                    if not scfg.cart_series_on(audience):
-                        _idle_series(self.id, store, scfg, audience, now)
-                        continue
-                    try:
-                        with transaction.atomic():
-                            _Pass(self.id, wctx, store, scfg, audience, now, result).run()
-                    except Exception as exc:  # the pass rolled back; its windows stay for the next run
-                        logger.exception("abandoned_carts: store %s (%s) failed", store.code, audience)
-                        result.errors.append(f"store {store.code} ({audience}): {type(exc).__name__}: {exc}")
-                if scfg.values["ac_program_id"] is None:
-                    after = timedelta(minutes=int(scfg.values["ac_program_send_after"]))
-                    idle(self.id, store, "program", now - after)
-                else:
-                    try:
-                        with transaction.atomic():
-                            _program_pass(self.id, wctx, store, scfg, now, result)
-                    except Exception as exc:
-                        logger.exception("abandoned_carts: store %s (programme) failed", store.code)
-                        result.errors.append(f"store {store.code} (programme): {type(exc).__name__}: {exc}")
+                try:
+                    with transaction.atomic():
+                        _Pass(self.id, wctx, store, scfg, audience, now, result).run()
+                except Exception as exc:  # the pass rolled back; its windows stay for the next run
+                    logger.exception("abandoned_carts: store %s (%s) failed", store.code, audience)
+                    result.errors.append(f"store {store.code} ({audience}): {type(exc).__name__}: {exc}")
+            if scfg.values["ac_program_id"] is None:
+                after = timedelta(minutes=int(scfg.values["ac_program_send_after"]))
+                idle(self.id, store, "program", now - after)
+            else:
+                try:
+                    with transaction.atomic():
+                        _program_pass(self.id, wctx, store, scfg, now, result)
+                except Exception as exc:
+                    logger.exception("abandoned_carts: store %s (programme) failed", store.code)
+                    result.errors.append(f"store {store.code} (programme): {type(exc).__name__}: {exc}")
         return result
 
 

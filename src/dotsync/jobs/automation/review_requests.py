@@ -24,7 +24,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from dotsync.accounts import RunContext, WebsiteContext
-from dotsync.config import StoreSettings, get_store_config
+from dotsync.config import StoreSettings
+from dotsync.jobs.automation.passes import valid_stores
 from dotsync.jobs.automation.rules import RuleSet
 from dotsync.jobs.automation.windows import Window, idle, open_window
 from dotsync.jobs.base import Job, JobResult, JobScope
@@ -52,21 +53,16 @@ class ReviewRequestsJob(Job):
         result = JobResult(self.id)
         result.errors.extend(ctx.problems)
         now = timezone.now()
-        for wctx in ctx.websites:
-            for store in wctx.stores.values():
-                scfg = get_store_config(store, wctx.cfg)
-                if scfg.row_problems:
-                    result.errors.extend(scfg.row_problems)
-                    continue
-                if not scfg.values["review_enabled"] or scfg.values["review_campaign_id"] is None:
-                    idle(self.id, store, WINDOW_KEY, now)  # switched on again later: from then on
-                    continue
-                try:
-                    with transaction.atomic():
-                        _store_pass(self.id, wctx, store, scfg, now, result)
-                except Exception as exc:  # rolled back: the window stays for the next run
-                    logger.exception("review_requests: store %s failed", store.code)
-                    result.errors.append(f"store {store.code}: {type(exc).__name__}: {exc}")
+        for wctx, store, scfg in valid_stores(ctx, result):
+            if not scfg.values["review_enabled"] or scfg.values["review_campaign_id"] is None:
+                idle(self.id, store, WINDOW_KEY, now)  # switched on again later: from then on
+                continue
+            try:
+                with transaction.atomic():
+                    _store_pass(self.id, wctx, store, scfg, now, result)
+            except Exception as exc:  # rolled back: the window stays for the next run
+                logger.exception("review_requests: store %s failed", store.code)
+                result.errors.append(f"store {store.code}: {type(exc).__name__}: {exc}")
         return result
 
 
