@@ -381,6 +381,26 @@ def routes(store: Store, faults: FaultState, boot: Boot, control_token: str | No
             raise ValueError("the body must be a JSON object")
         return body
 
+    async def email_body_of(request: Request) -> tuple[dict[str, Any], str] | Response:
+        """The JSON body of a suppress or resubscribe request and its valid ``email``, else the 400."""
+        try:
+            body = await body_of(request)
+        except ValueError as err:
+            return JSONResponse({"error": str(err)}, status_code=400)
+        email = body.get("email")
+        if not isinstance(email, str) or not valid_email(email):
+            return JSONResponse({"error": "email must be a valid address"}, status_code=400)
+        return body, email
+
+    def account_named(username: Any) -> sqlite3.Row | Response:
+        """The sandbox account called ``username``, else the 404 that says how to create it."""
+        account = store.one("SELECT * FROM accounts WHERE username = ?", (username,))
+        if account is None:
+            return JSONResponse(
+                {"error": f"no account {username!r}; create it with POST /sandbox/accounts"}, 404
+            )
+        return account
+
     async def accounts(request: Request) -> Response:
         try:
             body = await body_of(request)
@@ -394,22 +414,17 @@ def routes(store: Store, faults: FaultState, boot: Boot, control_token: str | No
         )
 
     async def suppress(request: Request) -> Response:
-        try:
-            body = await body_of(request)
-        except ValueError as err:
-            return JSONResponse({"error": str(err)}, status_code=400)
-        email = body.get("email")
-        if not isinstance(email, str) or not valid_email(email):
-            return JSONResponse({"error": "email must be a valid address"}, status_code=400)
+        parsed = await email_body_of(request)
+        if isinstance(parsed, Response):
+            return parsed
+        body, email = parsed
         username = body.get("account")
         if username is None:
             suppress_globally(store, email)
             return JSONResponse({"email": email, "scope": "global", "status": GLOBAL_STATUS})
-        account = store.one("SELECT * FROM accounts WHERE username = ?", (username,))
-        if account is None:
-            return JSONResponse(
-                {"error": f"no account {username!r}; create it with POST /sandbox/accounts"}, 404
-            )
+        account = account_named(username)
+        if isinstance(account, Response):
+            return account
         reason = body.get("reason", "Unsubscribed")
         if reason not in ACCOUNT_REASONS:
             return JSONResponse(
@@ -427,19 +442,14 @@ def routes(store: Store, faults: FaultState, boot: Boot, control_token: str | No
         )
 
     async def resubscribe(request: Request) -> Response:
-        try:
-            body = await body_of(request)
-        except ValueError as err:
-            return JSONResponse({"error": str(err)}, status_code=400)
-        email = body.get("email")
-        if not isinstance(email, str) or not valid_email(email):
-            return JSONResponse({"error": "email must be a valid address"}, status_code=400)
+        parsed = await email_body_of(request)
+        if isinstance(parsed, Response):
+            return parsed
+        body, email = parsed
         username = body.get("account")
-        account = store.one("SELECT * FROM accounts WHERE username = ?", (username,))
-        if account is None:
-            return JSONResponse(
-                {"error": f"no account {username!r}; create it with POST /sandbox/accounts"}, 404
-            )
+        account = account_named(username)
+        if isinstance(account, Response):
+            return account
         if globally_suppressed(store, email):
             return JSONResponse({"error": "the address is globally suppressed"}, status_code=409)
         row = resubscribe_in_account(store, int(account["id"]), email)
