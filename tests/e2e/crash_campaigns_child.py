@@ -25,7 +25,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from crash_child import setup  # noqa: E402  (a sibling script, not a package import)
+from crash_child import add_counts, order_store, queued, sandbox_websites, setup  # noqa: E402  (a sibling script, not a package import)
 
 LIMIT = 3
 
@@ -33,25 +33,13 @@ LIMIT = 3
 def configure(url: str) -> None:
     from oscar.core.loading import get_model
 
-    from dotsync.models import Store, Website
     from dotsync.models.automation import Campaign
-    from dotsync.platform.dotdigital import DotdigitalClient
-    from dotsync.platform.sandbox.control import SandboxControl
-    from dotsync.testing.platform_setup import configure_websites
 
     Order = get_model("order", "Order")
-    with SandboxControl(url) as sandbox:
-        accounts = configure_websites(sandbox, Website.objects.order_by("pk"))
-    ids: dict[str, list[int]] = {}
-    for code, account in accounts.items():
-        with DotdigitalClient(account.username, account.password, base_url=url) as client:
-            ids[code] = [int(c["id"]) for c in client.list_campaigns()][:2]
-    stores = {s.site_id: s for s in Store.objects.select_related("website")}
-    default = Website.objects.order_by("pk").first()
-    assert default is not None and default.default_store is not None
-    fallback = default.default_store
+    accounts, ids = sandbox_websites(url, lambda client: [int(c["id"]) for c in client.list_campaigns()][:2])
+    store_of = order_store()
     for order in Order._default_manager.exclude(user=None).select_related("user").order_by("pk"):
-        store = stores.get(order.site_id) or fallback  # as crash_child.expect places orders
+        store = store_of(order)
         review, basket = ids[store.website.code]
         email = order.user.email
         common = {"website": store.website, "store": store, "email": email, "customer_id": order.user_id}
@@ -80,9 +68,7 @@ def send(hours: float = 0.0) -> dict[str, Any]:
         for _ in range(30):
             result = JOB.run(RunContext.resolve(), limit=LIMIT)
             assert not result.errors, result.errors
-            for website in result.counts.values():
-                for key, n in website.items():
-                    counts[key] = counts.get(key, 0) + n
+            add_counts(counts, result)
             if not result.counts:
                 break
             if not Campaign.objects.filter(send_status__in=open_states).exclude(
@@ -109,10 +95,7 @@ def expected() -> dict[str, list[list[object]]]:
     """Per website, the (campaign id, email) pairs the queue holds."""
     from dotsync.models.automation import Campaign
 
-    out: dict[str, list[list[object]]] = {}
-    for row in Campaign.objects.select_related("website").order_by("id"):
-        out.setdefault(row.website.code, []).append([row.campaign_id, row.email.lower()])
-    return out
+    return queued(Campaign, lambda row: row.campaign_id)
 
 
 if __name__ == "__main__":

@@ -16,7 +16,9 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -101,6 +103,60 @@ def expect() -> None:
     for sub in NewsletterSubscriber.objects.filter(subscriber_status=1).select_related("store__website"):
         out[sub.store.website.code]["subscribers"].add(sub.subscriber_email.lower())
     print(json.dumps({code: {k: sorted(v) for k, v in d.items()} for code, d in out.items()}))
+
+
+# --- shared by the automation crash children (crash_campaigns_child.py, crash_enrolments_child.py) -------
+
+
+def sandbox_websites(
+    url: str, ids_of: Callable[[Any], list[int]]
+) -> tuple[dict[str, Any], dict[str, list[int]]]:
+    """Point both websites at the sandbox at ``url`` (one account each).
+
+    Returns, per website code, its account and the ids ``ids_of`` reads with the account's client
+    (e.g. its campaigns or programmes).
+    """
+    from dotsync.models import Website
+    from dotsync.platform.dotdigital import DotdigitalClient
+    from dotsync.platform.sandbox.control import SandboxControl
+    from dotsync.testing.platform_setup import configure_websites
+
+    with SandboxControl(url) as sandbox:
+        accounts = configure_websites(sandbox, Website.objects.order_by("pk"))
+    ids: dict[str, list[int]] = {}
+    for code, account in accounts.items():
+        with DotdigitalClient(account.username, account.password, base_url=url) as client:
+            ids[code] = ids_of(client)
+    return accounts, ids
+
+
+def order_store() -> Callable[[Any], Any]:
+    """The store of an order: its site's store, else the default website's default store.
+
+    As :func:`expect` places orders.
+    """
+    from dotsync.models import Store, Website
+
+    stores = {s.site_id: s for s in Store.objects.select_related("website")}
+    default = Website.objects.order_by("pk").first()
+    assert default is not None and default.default_store is not None
+    fallback = default.default_store
+    return lambda order: stores.get(order.site_id) or fallback
+
+
+def add_counts(counts: dict[str, int], result: Any) -> None:
+    """Add a job result's counters, summed over its websites, to ``counts``."""
+    for website in result.counts.values():
+        for key, n in website.items():
+            counts[key] = counts.get(key, 0) + n
+
+
+def queued(model: Any, target: Callable[[Any], object]) -> dict[str, list[list[object]]]:
+    """Per website code, the (target, email) pairs of ``model``'s rows, in id order."""
+    out: dict[str, list[list[object]]] = {}
+    for row in model.objects.select_related("website").order_by("id"):
+        out.setdefault(row.website.code, []).append([target(row), row.email.lower()])
+    return out
 
 
 if __name__ == "__main__":

@@ -23,7 +23,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from crash_child import setup  # noqa: E402  (a sibling script, not a package import)
+from crash_child import add_counts, order_store, queued, sandbox_websites, setup  # noqa: E402  (a sibling script, not a package import)
 
 LIMIT = 3
 
@@ -31,30 +31,21 @@ LIMIT = 3
 def configure(url: str) -> None:
     from oscar.core.loading import get_model
 
-    from dotsync.models import Contact, Store, Website
+    from dotsync.models import Contact
     from dotsync.models.automation import Automation, AutomationType
-    from dotsync.platform.dotdigital import DotdigitalClient
-    from dotsync.platform.sandbox.control import SandboxControl
-    from dotsync.testing.platform_setup import configure_websites
 
     Order = get_model("order", "Order")
     WishList = get_model("wishlists", "WishList")
-    with SandboxControl(url) as sandbox:
-        accounts = configure_websites(sandbox, Website.objects.order_by("pk"))
-    programmes: dict[str, list[int]] = {}
-    for code, account in accounts.items():
-        with DotdigitalClient(account.username, account.password, base_url=url) as client:
-            programmes[code] = [int(p["id"]) for p in client.list_programs() if p["status"] == "Active"][:2]
-    stores = {s.site_id: s for s in Store.objects.select_related("website")}
-    default = Website.objects.order_by("pk").first()
-    assert default is not None and default.default_store is not None
-    fallback = default.default_store
+    accounts, programmes = sandbox_websites(
+        url, lambda client: [int(p["id"]) for p in client.list_programs() if p["status"] == "Active"][:2]
+    )
+    store_of = order_store()
     seen: set[int] = set()
     for order in Order._default_manager.exclude(user=None).select_related("user").order_by("pk"):
         if order.user_id in seen:  # a customer's first order places them
             continue
         seen.add(order.user_id)
-        store = stores.get(order.site_id) or fallback
+        store = store_of(order)
         first, second = programmes[store.website.code]
         email = order.user.email.lower()
         Contact.objects.get_or_create(website=store.website, email=email, defaults={"store": store})
@@ -87,9 +78,7 @@ def enrol() -> dict[str, Any]:
     for _ in range(40):
         result = JOB.run(RunContext.resolve(), limit=LIMIT)
         assert not result.errors, result.errors
-        for website in result.counts.values():
-            for key, n in website.items():
-                counts[key] = counts.get(key, 0) + n
+        add_counts(counts, result)
         if not Automation.objects.filter(enrolment_status__in=open_states).exists():
             break
     statuses: dict[str, int] = {}
@@ -102,10 +91,7 @@ def expected() -> dict[str, list[list[object]]]:
     """Per website, the (programme id, email) pairs the queue holds."""
     from dotsync.models.automation import Automation
 
-    out: dict[str, list[list[object]]] = {}
-    for row in Automation.objects.select_related("website").order_by("id"):
-        out.setdefault(row.website.code, []).append([int(row.program_id), row.email.lower()])
-    return out
+    return queued(Automation, lambda row: int(row.program_id))
 
 
 if __name__ == "__main__":
