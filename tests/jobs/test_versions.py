@@ -63,17 +63,23 @@ def test_an_outcome_leaves_a_row_changed_after_the_read_pending(scope, rows, out
     assert statuses(rows) == [done[outcome], SyncStatus.MODIFIED, done[outcome]]
 
 
-def test_a_batch_carries_a_row_changed_after_the_read_but_leaves_it_pending(scope, rows):
-    assert read_page(scope) == rows
-    observer_changes(rows[0])
-    importer = register_batch(
+def register_contacts(scope, rows):
+    """Queue ``rows`` (their ids, a dummy hash) in one bulk Customer import of the main website."""
+    return register_batch(
         website_id=scope.main.pk,
         import_type="Customer",
         import_mode=Importer.Mode.BULK,
         table="email_contact",
         rows=[(pk, "h") for pk in rows],
         payload={"csv": "x"},
-    )  # no BatchConflict: the changed row is pending, not taken by another run
+    )
+
+
+def test_a_batch_carries_a_row_changed_after_the_read_but_leaves_it_pending(scope, rows):
+    assert read_page(scope) == rows
+    observer_changes(rows[0])
+    # no BatchConflict: the changed row is pending, not taken by another run
+    importer = register_contacts(scope, rows)
     assert statuses(rows) == [SyncStatus.MODIFIED, SyncStatus.IMPORTING, SyncStatus.IMPORTING]
     assert [Contact.objects.get(pk=pk).importer_id for pk in rows] == [None, importer.pk, importer.pk]
 
@@ -82,14 +88,7 @@ def test_a_row_another_run_queued_is_still_a_conflict(scope, rows):
     assert read_page(scope) == rows
     Contact.objects.filter(pk=rows[2]).update(sync_status=SyncStatus.IMPORTING, importer_id=999)
     with pytest.raises(BatchConflict):
-        register_batch(
-            website_id=scope.main.pk,
-            import_type="Customer",
-            import_mode=Importer.Mode.BULK,
-            table="email_contact",
-            rows=[(pk, "h") for pk in rows],
-            payload={"csv": "x"},
-        )
+        register_contacts(scope, rows)
     assert statuses(rows) == [SyncStatus.MODIFIED, SyncStatus.MODIFIED, SyncStatus.IMPORTING]
 
 
