@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import copy
 import json
+from collections.abc import Callable
 from typing import Any
 
 from django import forms
@@ -464,22 +465,49 @@ class StoreConfigAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 # --- campaign sends (email_campaign): filters, the platform's message, retry and cancel -------------------
 
 
-@admin.action(description="Retry (failed or review rows: send again)", permissions=["resync"])
-def retry_campaigns(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet[Any]) -> None:  # type: ignore[type-arg]
-    """Queue the selected failed and review rows again (:func:`dotsync.jobs.automation.campaigns.retry`)."""
-    n = campaign_sends.retry(queryset)
-    modeladmin.message_user(request, f"{n} campaign row(s) queued to be sent again.", messages.SUCCESS)
+def rows_action(name: str, description: str, apply: Callable[[QuerySet[Any]], int], done: str) -> Any:
+    """An admin action ``name`` that needs the resync permission.
+
+    It calls ``apply`` with the selected rows, then tells the user ``"<n> <done>"`` with the count
+    ``apply`` returns.
+    """
+
+    def action(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet[Any]) -> None:  # type: ignore[type-arg]
+        n = apply(queryset)
+        modeladmin.message_user(request, f"{n} {done}", messages.SUCCESS)
+
+    action.__name__ = action.__qualname__ = name
+    action.__doc__ = f"{description}: :func:`{apply.__module__}.{apply.__name__}`."
+    return admin.action(description=description, permissions=["resync"])(action)
 
 
-@admin.action(description="Cancel (pending or review rows: never send)", permissions=["resync"])
-def cancel_campaigns(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet[Any]) -> None:  # type: ignore[type-arg]
-    """Cancel the selected pending and review rows (:func:`dotsync.jobs.automation.campaigns.cancel`)."""
-    n = campaign_sends.cancel(queryset)
-    modeladmin.message_user(request, f"{n} campaign row(s) cancelled.", messages.SUCCESS)
+class QueuedRowsGrid(ReadOnlyGrid):
+    """A grid of queued rows per website and store (campaign sends, enrolments) with retry and cancel."""
+
+    list_select_related = ("website", "store")
+    date_hierarchy = "created_at"
+
+    def has_resync_permission(self, request: HttpRequest) -> bool:
+        """Retry and cancel need the change permission on the grid's table."""
+        return has_resync_permission(self, request)
+
+
+retry_campaigns = rows_action(
+    "retry_campaigns",
+    "Retry (failed or review rows: send again)",
+    campaign_sends.retry,
+    "campaign row(s) queued to be sent again.",
+)
+cancel_campaigns = rows_action(
+    "cancel_campaigns",
+    "Cancel (pending or review rows: never send)",
+    campaign_sends.cancel,
+    "campaign row(s) cancelled.",
+)
 
 
 @admin.register(Campaign)
-class CampaignAdmin(ReadOnlyGrid):
+class CampaignAdmin(QueuedRowsGrid):
     """``email_campaign``: queued campaign sends, their state, reason and the platform's message."""
 
     list_display = (
@@ -499,36 +527,28 @@ class CampaignAdmin(ReadOnlyGrid):
     )
     list_filter = ("website", "send_status", "fail_reason", "event_name", "campaign_id")
     search_fields = ("email", "send_id", "order_increment_id")
-    list_select_related = ("website", "store")
-    date_hierarchy = "created_at"
     actions = (retry_campaigns, cancel_campaigns)
-
-    def has_resync_permission(self, request: HttpRequest) -> bool:
-        """Retry and cancel need the change permission on ``email_campaign``."""
-        return has_resync_permission(self, request)
 
 
 # --- programme enrolments (email_automation): filters, the platform's message, retry and cancel ----------
 
 
-@admin.action(
-    description="Retry (failed, review, deactivated, expired, cancelled: enrol again)", permissions=["resync"]
+retry_enrolments = rows_action(
+    "retry_enrolments",
+    "Retry (failed, review, deactivated, expired, cancelled: enrol again)",
+    enrolments.retry,
+    "enrolment row(s) queued to be enrolled again.",
 )
-def retry_enrolments(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet[Any]) -> None:  # type: ignore[type-arg]
-    """Queue the selected unenrolled rows again (:func:`dotsync.jobs.automation.enrolment.retry`)."""
-    n = enrolments.retry(queryset)
-    modeladmin.message_user(request, f"{n} enrolment row(s) queued to be enrolled again.", messages.SUCCESS)
-
-
-@admin.action(description="Cancel (waiting or review rows: never enrol)", permissions=["resync"])
-def cancel_enrolments(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet[Any]) -> None:  # type: ignore[type-arg]
-    """Cancel the selected waiting and review rows (:func:`dotsync.jobs.automation.enrolment.cancel`)."""
-    n = enrolments.cancel(queryset)
-    modeladmin.message_user(request, f"{n} enrolment row(s) cancelled.", messages.SUCCESS)
+cancel_enrolments = rows_action(
+    "cancel_enrolments",
+    "Cancel (waiting or review rows: never enrol)",
+    enrolments.cancel,
+    "enrolment row(s) cancelled.",
+)
 
 
 @admin.register(Automation)
-class AutomationAdmin(ReadOnlyGrid):
+class AutomationAdmin(QueuedRowsGrid):
     """``email_automation``: programme enrolment requests, their status, reason and the platform's message."""
 
     list_display = (
@@ -549,13 +569,7 @@ class AutomationAdmin(ReadOnlyGrid):
     )
     list_filter = ("website", "enrolment_status", "fail_reason", "automation_type", "program_id")
     search_fields = ("email", "enrolment_id", "type_id")
-    list_select_related = ("website", "store")
-    date_hierarchy = "created_at"
     actions = (retry_enrolments, cancel_enrolments)
-
-    def has_resync_permission(self, request: HttpRequest) -> bool:
-        """Retry and cancel need the change permission on ``email_automation``."""
-        return has_resync_permission(self, request)
 
 
 # --- abandoned carts (email_abandoned_cart) --------------------------------------------------------------
