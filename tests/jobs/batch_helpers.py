@@ -17,6 +17,7 @@ from dotsync.models import (
     Quote,
     Review,
     Store,
+    StoreConfig,
     SyncStatus,
     Website,
     WebsiteConfig,
@@ -24,6 +25,11 @@ from dotsync.models import (
 )
 
 BOOKS = {"main": (101, 102, 103), "outlet": (201, 202, 203)}
+
+
+def store_settings(store: Store, **overrides: Any) -> None:
+    """Set a store's settings overrides (replacing any it had)."""
+    StoreConfig.objects.update_or_create(store=store, defaults={"overrides": overrides})
 
 
 def enable(

@@ -10,7 +10,6 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
-import time_machine
 from django.db import IntegrityError, transaction
 from oscar.core.loading import get_class
 
@@ -24,11 +23,10 @@ from dotsync.models import (
     CampaignEvent,
     Importer,
     Quote,
-    StoreConfig,
 )
 from dotsync.models.automation import CampaignSendStatus
 from dotsync.testing.shop import make_basket, make_customer, store_request
-from tests.jobs.batch_helpers import contact, enable
+from tests.jobs.batch_helpers import contact, store_settings
 
 pytestmark = pytest.mark.django_db
 
@@ -45,23 +43,6 @@ SERIES = {
     "ac_customers_campaign_3": 13,
     "ac_allow_non_subscribers": True,
 }
-
-
-@pytest.fixture
-def clock() -> Any:
-    with time_machine.travel(T0, tick=False) as traveller:
-        yield traveller
-
-
-@pytest.fixture
-def main(scope: Any) -> Any:
-    """The main website enabled (fake credentials: the importer is not run here), main_en's settings."""
-    enable(scope.main)
-    return scope
-
-
-def store_settings(store: Any, **overrides: Any) -> None:
-    StoreConfig.objects.update_or_create(store=store, defaults={"overrides": overrides})
 
 
 def steps(quote_id: int) -> list[tuple[int, int, int, str]]:

@@ -241,16 +241,7 @@ def test_dotsync_status_counts_campaign_rows_by_send_status(scope):
     assert line["outlet"]["total"] == 0
 
 
-@pytest.fixture
-def staff(client):
-    from django.contrib.auth import get_user_model
-
-    user = get_user_model().objects.create_superuser("root", "root@example.com", "pw-123456")
-    client.force_login(user)
-    return client
-
-
-def test_admin_grid_filters_shows_the_platform_message_and_retries_or_cancels(scope, staff):
+def test_admin_grid_filters_shows_the_platform_message_and_retries_or_cancels(scope, staff, admin_act):
     from django.urls import reverse
 
     failed = queue(
@@ -267,17 +258,14 @@ def test_admin_grid_filters_shows_the_platform_message_and_retries_or_cancels(sc
         b"f@example.com" in page.content and b"Nope." in page.content and b"p@example.com" not in page.content
     )
 
-    def act(action, *rows):
-        return staff.post(url, {"action": action, "_selected_action": [str(r.pk) for r in rows]}, follow=True)
-
-    assert act("retry_campaigns", failed, review, sent).status_code == 200
+    assert admin_act(url, "retry_campaigns", failed, review, sent).status_code == 200
     assert statuses() == {
         "f@example.com": (S.PENDING, R.NONE),
         "r@example.com": (S.PENDING, R.NONE),
         "p@example.com": (S.PENDING, R.NONE),
         "s@example.com": (S.SENT, R.NONE),  # a sent row is never sent again
     }
-    act("cancel_campaigns", pending, sent)
+    admin_act(url, "cancel_campaigns", pending, sent)
     assert Campaign.objects.get(pk=pending.pk).fail_reason == R.CANCELLED
     assert Campaign.objects.get(pk=sent.pk).send_status == S.SENT
 

@@ -14,13 +14,12 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
-import time_machine
 from django.utils import timezone
 
 from dotsync.accounts import RunContext
 from dotsync.jobs.automation import enrolment, pending_contacts
 from dotsync.jobs.runner import sync_all
-from dotsync.models import Contact, Order, Quote, StoreConfig
+from dotsync.models import Contact, Order, Quote
 from dotsync.models.automation import Automation, AutomationFailReason, AutomationStatus, AutomationType
 from dotsync.models.newsletter import SubscriberStatus
 from dotsync.platform.dotdigital import DotdigitalClient
@@ -35,6 +34,7 @@ from dotsync.testing.shop import (
     store_request,
     subscribe,
 )
+from tests.jobs.batch_helpers import store_settings
 
 pytestmark = pytest.mark.django_db
 
@@ -42,12 +42,6 @@ S = AutomationStatus
 R = AutomationFailReason
 T = AutomationType
 T0 = datetime.fromisoformat("2026-03-02 09:00:00+00:00")
-
-
-@pytest.fixture
-def clock() -> Any:
-    with time_machine.travel(T0, tick=False) as traveller:
-        yield traveller
 
 
 @pytest.fixture
@@ -65,10 +59,6 @@ def platform(scope: Any, sandbox: Any, clock: Any) -> Any:
     active = [int(p["id"]) for p in programs if p["status"] == "Active"]
     draft = next(int(p["id"]) for p in programs if p["status"] != "Active")
     return account, active, draft
-
-
-def store_settings(store: Any, **overrides: Any) -> None:
-    StoreConfig.objects.update_or_create(store=store, defaults={"overrides": overrides})
 
 
 def run() -> Any:
@@ -348,16 +338,7 @@ def test_abandoned_cart_programme_rows_enrol_with_the_basket_and_an_emptied_bask
     assert str(fields["LAST_QUOTE_ID"]) == "501"
 
 
-@pytest.fixture
-def staff(client):
-    from django.contrib.auth import get_user_model
-
-    user = get_user_model().objects.create_superuser("root", "root@example.com", "pw-123456")
-    client.force_login(user)
-    return client
-
-
-def test_admin_grid_filters_shows_the_platform_message_and_retries_or_cancels(scope, staff):
+def test_admin_grid_filters_shows_the_platform_message_and_retries_or_cancels(scope, staff, admin_act):
     from django.urls import reverse
 
     failed = _queue(
@@ -380,12 +361,7 @@ def test_admin_grid_filters_shows_the_platform_message_and_retries_or_cancels(sc
         b"f@example.com" in page.content and b"Nope." in page.content and b"w@example.com" not in page.content
     )
 
-    def act(action, *picked):
-        return staff.post(
-            url, {"action": action, "_selected_action": [str(r.pk) for r in picked]}, follow=True
-        )
-
-    assert act("retry_enrolments", failed, review, active).status_code == 200
+    assert admin_act(url, "retry_enrolments", failed, review, active).status_code == 200
     status = {a.email: (a.enrolment_status, a.fail_reason) for a in Automation.objects.all()}
     assert status == {
         "f@example.com": (S.PENDING, R.NONE),
@@ -393,7 +369,7 @@ def test_admin_grid_filters_shows_the_platform_message_and_retries_or_cancels(sc
         "w@example.com": (S.PENDING, R.NONE),
         "a@example.com": (S.ACTIVE, R.NONE),  # an active row is never enrolled again
     }
-    act("cancel_enrolments", waiting, active)
+    admin_act(url, "cancel_enrolments", waiting, active)
     assert Automation.objects.get(pk=waiting.pk).enrolment_status == S.CANCELLED
     assert Automation.objects.get(pk=waiting.pk).fail_reason == R.CANCELLED
     assert Automation.objects.get(pk=active.pk).enrolment_status == S.ACTIVE

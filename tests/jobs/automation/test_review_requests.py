@@ -9,13 +9,12 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
-import time_machine
 
 from dotsync.jobs.automation import review_requests
-from dotsync.models import AutomationWindow, Campaign, CampaignEvent, StoreConfig
+from dotsync.models import AutomationWindow, Campaign, CampaignEvent
 from dotsync.models.automation import CampaignSendStatus
 from dotsync.testing.shop import make_customer, make_product, place_order, set_order_status
-from tests.jobs.batch_helpers import contact, enable
+from tests.jobs.batch_helpers import contact, store_settings
 
 pytestmark = pytest.mark.django_db
 
@@ -27,22 +26,6 @@ REVIEWS = {
     "review_campaign_id": 77,
     "review_allow_non_subscribers": True,
 }
-
-
-@pytest.fixture
-def clock() -> Any:
-    with time_machine.travel(T0, tick=False) as traveller:
-        yield traveller
-
-
-@pytest.fixture
-def main(scope: Any) -> Any:
-    enable(scope.main)
-    return scope
-
-
-def store_settings(store: Any, **overrides: Any) -> None:
-    StoreConfig.objects.update_or_create(store=store, defaults={"overrides": overrides})
 
 
 def run() -> Any:
