@@ -49,6 +49,24 @@ def setup_django(database_url: str) -> None:
     configure_without_migrations(database_url)
 
 
+def empty_schema() -> None:
+    """On PostgreSQL, drop and recreate the public schema: a run starts from no tables."""
+    from django.db import connection
+
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("DROP SCHEMA public CASCADE; CREATE SCHEMA public;")
+
+
+def fresh_database(database_url: str) -> None:
+    """Configure Django on ``database_url``, empty its schema and create every table from the models."""
+    from django.core.management import call_command
+
+    setup_django(database_url)
+    empty_schema()
+    call_command("migrate", run_syncdb=True, verbosity=0, interactive=False)
+
+
 def series(n: int) -> str:
     """A subquery yielding n = 1..N, portable between SQLite and PostgreSQL."""
     from django.db import connection
@@ -310,9 +328,7 @@ def child(args: argparse.Namespace) -> None:
     from django.core.management import call_command
     from django.db import connection
 
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("DROP SCHEMA public CASCADE; CREATE SCHEMA public;")
+    empty_schema()
     started = time.perf_counter()
     call_command("migrate", run_syncdb=True, verbosity=0, interactive=False)
     schema_seconds = time.perf_counter() - started

@@ -49,7 +49,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from sync import request_counts, start_sandbox
 
-from install import DOC, ROOT, machine, save_results, setup_django
+from install import DOC, ROOT, fresh_database, machine, save_results
 
 SECTION = "## Latency (fast path)"
 KINDS = ("customer_edit", "order_placed", "status_change")
@@ -330,14 +330,7 @@ def summarize(level: Level) -> dict[str, Any]:
 def prepare(args: argparse.Namespace, tmp: str) -> str:
     """Fresh database, seeded shop, install backfill; returns the database URL."""
     database_url = args.database_url or f"sqlite:///{tmp}/bench.sqlite3"
-    setup_django(database_url)
-    from django.core.management import call_command
-    from django.db import connection
-
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("DROP SCHEMA public CASCADE; CREATE SCHEMA public;")
-    call_command("migrate", run_syncdb=True, verbosity=0, interactive=False)
+    fresh_database(database_url)
     from dotsync.demo.seed import seed_shop
     from dotsync.install import backfill
 

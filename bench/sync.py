@@ -38,7 +38,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from install import ROOT, save_results, seed, setup_django
+from install import ROOT, fresh_database, save_results, seed
 
 DOC = ROOT / "docs" / "performance.md"
 SECTION = "## Sync"
@@ -207,14 +207,9 @@ def child(args: argparse.Namespace) -> None:
     tmp = tempfile.mkdtemp(prefix="dotsync-bench-sync-")
     database_url = args.database_url or f"sqlite:///{tmp}/bench.sqlite3"
     os.environ["DOTSYNC_VAR_DIR"] = os.path.join(tmp, "var")
-    setup_django(database_url)
-    from django.core.management import call_command
+    fresh_database(database_url)
     from django.db import connection
 
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("DROP SCHEMA public CASCADE; CREATE SCHEMA public;")
-    call_command("migrate", run_syncdb=True, verbosity=0, interactive=False)
     started = time.perf_counter()
     seeded = seed(args.customers, args.orders)
     seeded["order_line"] = seed_extras(args.orders, args.customers)
