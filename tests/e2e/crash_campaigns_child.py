@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import sys
+from collections import Counter
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -75,11 +76,8 @@ def send(hours: float = 0.0) -> dict[str, Any]:
                 send_status=CampaignSendStatus.PROCESSING, send_id=""
             ):
                 break
-    statuses: dict[str, int] = {}
-    for row in Campaign.objects.all():
-        label = CampaignSendStatus(row.send_status).label
-        statuses[label] = statuses.get(label, 0) + 1
-    return {"counts": counts, "statuses": statuses}
+    statuses = Counter(str(CampaignSendStatus(row.send_status).label) for row in Campaign.objects.all())
+    return {"counts": counts, "statuses": dict(statuses)}
 
 
 def rerun() -> None:

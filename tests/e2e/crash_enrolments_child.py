@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import sys
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -81,10 +82,8 @@ def enrol() -> dict[str, Any]:
         add_counts(counts, result)
         if not Automation.objects.filter(enrolment_status__in=open_states).exists():
             break
-    statuses: dict[str, int] = {}
-    for row in Automation.objects.all():
-        statuses[row.enrolment_status] = statuses.get(row.enrolment_status, 0) + 1
-    return {"counts": counts, "statuses": statuses}
+    statuses = Counter(row.enrolment_status for row in Automation.objects.all())
+    return {"counts": counts, "statuses": dict(statuses)}
 
 
 def expected() -> dict[str, list[list[object]]]:

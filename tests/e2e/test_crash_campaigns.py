@@ -51,13 +51,18 @@ def ok(done: subprocess.CompletedProcess[str]) -> Any:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-@pytest.fixture(scope="module")
-def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The shop, built once per module."""
-    db = tmp_path_factory.mktemp("crash_campaigns") / "shop.sqlite3"
+def build_shop(tmp_path_factory: pytest.TempPathFactory, name: str) -> Path:
+    """The crash children's shop (``crash_child.py build``) in a new temporary folder ``name``."""
+    db = tmp_path_factory.mktemp(name) / "shop.sqlite3"
     ok_build = child(SHOP, db, "build")
     assert ok_build.returncode == 0, ok_build.stderr[-4000:]
     return db
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The shop, built once per module."""
+    return build_shop(tmp_path_factory, "crash_campaigns")
 
 
 @pytest.mark.parametrize(

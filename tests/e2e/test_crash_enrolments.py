@@ -25,7 +25,7 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.test_crash_campaigns import SHOP, child, ok
+from tests.e2e.test_crash_campaigns import SHOP, build_shop, child, ok
 
 pytestmark = pytest.mark.slow
 
@@ -36,10 +36,7 @@ CHILD = [SHOP[0], str(HERE / "crash_enrolments_child.py")]
 @pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The shop, built once per module."""
-    db = tmp_path_factory.mktemp("crash_enrolments") / "shop.sqlite3"
-    ok_build = child(SHOP, db, "build")
-    assert ok_build.returncode == 0, ok_build.stderr[-4000:]
-    return db
+    return build_shop(tmp_path_factory, "crash_enrolments")
 
 
 def calls_per_contact(sandbox: Any, username: str) -> Counter[tuple[int, str]]:
