@@ -144,6 +144,7 @@ def test_every_client_method_conforms_to_the_published_specs(
     enrolment = c.enrol(active["id"], [c.upsert_contact("fay@example.com")["id"]])
     wait_for(lambda: c.enrolment_status(enrolment["id"])["status"] == "Finished", timeout=15)
     c.enrolment_faults(enrolment["id"])
+    assert enrolment["id"] in {e["id"] for e in c.enrolments_by_status("Finished")}
     c.send_sms("447123123123", "Shipped.")
 
     # Error answers the platform documents: service unavailable, allowance exceeded, throttling.
