@@ -35,7 +35,7 @@ from django.utils import timezone
 from dotsync.jobs.base import JobScope
 from dotsync.jobs.nudge import IMPORTER
 from dotsync.jobs.singles import fast_path
-from dotsync.models import Importer, JobNudge
+from dotsync.models import Importer, JobNudge, RunOutcome
 from dotsync.models.importer import ImportStatus
 from dotsync.runtime.runs import Unit, account_label, run_job, units
 
@@ -169,11 +169,11 @@ class FastPath:
 
     def tick(self, now: datetime | None = None) -> list[str]:
         """One wake-up: take due nudges and bring their units forward. Returns the units brought forward."""
-        _fresh_connection()
+        fresh_connection()
         try:
             units = self.take(now)
         finally:
-            _fresh_connection()
+            fresh_connection()
         for unit in units:
             self.request(unit, nudged=True)
         return units
@@ -215,7 +215,7 @@ class FastPath:
             self.running.add(unit)
             nudged = unit in self.nudged
             self.nudged.discard(unit)
-        _fresh_connection()
+        fresh_connection()
         try:
             if nudged:
                 with fast_path():
@@ -224,7 +224,7 @@ class FastPath:
                 run = self._execute(entry)
             follow = self.after(entry, nudged, run)
         finally:
-            _fresh_connection()
+            fresh_connection()
             with self._lock:
                 self.running.discard(unit)
                 again = unit in self.again
@@ -244,7 +244,8 @@ class FastPath:
         * after a batching run that left rows waiting (held for an import in flight, or for their
           contact): the same unit again once its importer has settled something;
         * after an importer run: the units waiting for it when it settled something, and a prompt
-          poll while imports are in flight (backing off while its polls find none finished).
+          poll while imports are in flight, or after a run found the importer locked by another
+          process (backing off while its polls find none finished).
         """
         unit = key(entry.job_id, entry.label)
         if entry.job_id != IMPORTER:
@@ -261,7 +262,11 @@ class FastPath:
                         self.waiting.setdefault(importer, set()).add(unit)
             return [(u, 0.0) for u in importers] if nudged else []
         follow: list[tuple[str, float]] = []
-        flying = bool(self.importer_websites.get(unit)) and in_flight(self.importer_websites[unit])
+        # a run another process held the lock for may have left work queued (two schedulers, or a
+        # worker): poll again promptly, as while imports fly, instead of waiting a whole interval
+        locked = getattr(run, "outcome", None) == RunOutcome.LOCKED
+        websites = self.importer_websites.get(unit)
+        flying = locked or (bool(websites) and in_flight(websites or []))
         with self._lock:
             if count(run, "imported") or count(run, "sent"):
                 follow += [(u, 0.0) for u in sorted(self.waiting.pop(unit, set()))]
@@ -286,7 +291,7 @@ def count(run: Any, name: str) -> int:
     return sum(int(c.get(name, 0)) for c in counts.values() if isinstance(c, dict))
 
 
-def _fresh_connection() -> None:
+def fresh_connection() -> None:
     """Drop this thread's database connection if it is broken or old (never inside a transaction)."""
     if not connection.in_atomic_block:  # a caller's transaction (a test's) is not ours to close
         close_old_connections()

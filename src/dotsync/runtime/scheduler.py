@@ -32,7 +32,7 @@ from dotsync.accounts import RunContext
 from dotsync.jobs.base import JobScope
 from dotsync.jobs.registry import ALL, JOBS
 from dotsync.models import JobRun
-from dotsync.runtime.fastpath import NUDGES_JOB, POLL_SECONDS, FastPath
+from dotsync.runtime.fastpath import NUDGES_JOB, POLL_SECONDS, FastPath, fresh_connection
 from dotsync.runtime.runs import Unit, last_run, run_job, units
 
 logger = logging.getLogger(__name__)
@@ -243,11 +243,12 @@ class Replanner:
 
     def refresh(self, entries: list[Entry] | None = None, now: datetime | None = None) -> dict[str, int]:
         """Re-plan; returns the units added, changed and removed (counts)."""
-        close_old_connections()
-        try:
-            entries = plan() if entries is None else entries
-        finally:
-            close_old_connections()
+        if entries is None:
+            fresh_connection()
+            try:
+                entries = plan()
+            finally:
+                fresh_connection()
         now = now or timezone.now()
         wanted = {f"{e.job_id}:{e.label}": e for e in entries if e.minutes > 0}
         counts = {"added": 0, "changed": 0, "removed": 0}
