@@ -88,3 +88,28 @@ def test_a_dead_runs_running_row_becomes_interrupted_when_the_next_run_takes_the
     assert run.outcome == RunOutcome.SUCCESS
     assert (dead.outcome, dead.finished_at) == (RunOutcome.INTERRUPTED, run.started_at)
     assert other.outcome == RunOutcome.RUNNING  # another job's unit: not this lock's to judge
+
+
+def test_catalog_units_share_one_lock_and_each_covers_every_website(
+    accounts: dict[str, Any], scope: Scope
+) -> None:
+    """The catalogue's rows have no website: catalog[main] and catalog[outlet] must never run at once.
+
+    Under Celery two workers ran them together; each settled shared rows for its own target only, so
+    outlet's Catalog_Default missed products. Now the units share one lock, and a run started by either
+    unit queues the catalogue for every website it is scheduled for.
+    """
+    from dotsync.models import Importer
+
+    cat = units(JOBS["catalog"], RunContext.resolve())
+    assert [u.label for u in cat] == ["main", "outlet"]
+    assert cat[0].job.lock_key(cat[0].label) == cat[1].job.lock_key(cat[1].label)
+    holder = LeaseLock(cat[0].job.lock_key(cat[0].label))
+    assert holder.acquire()
+    assert run_job(cat[1]).outcome == RunOutcome.LOCKED  # outlet waits for main's run, never beside it
+    holder.release()
+    run = run_job(cat[0])  # main's unit only
+    assert run.outcome == RunOutcome.SUCCESS, run.error
+    queued = set(Importer.objects.filter(import_type="Catalog_Default").values_list("website_id", flat=True))
+    assert queued == {scope.main.pk, scope.outlet.pk}
+    assert run_job(cat[1]).counts.get("outlet", {}).get("batches", 0) == 0  # nothing left for outlet's unit

@@ -67,6 +67,10 @@ class Job:
             e.g. the importer after the jobs that queue imports, the campaign sends after the importer
             put their contacts on the platform). :func:`dotsync.jobs.registry.sync_order` sorts the
             registry by them; an id that is not registered is ignored (a job being built).
+        shared_rows: its sync table has no website (the catalogue): every website's rows are the
+            same rows, so its units share one lock and each scheduled run covers every website the
+            job is scheduled for (:func:`dotsync.runtime.runs.run_job`). Two units running at once
+            over shared rows would each settle rows the other still had to send.
     """
 
     id: str
@@ -76,10 +80,14 @@ class Job:
     default_frequency: int
     toggle: str | None = None
     after: tuple[str, ...] = ()
+    shared_rows: bool = False
 
     def lock_key(self, unit: str = "") -> str:
-        """The lock name for the whole job, or for one unit of it (a website code, an account key)."""
-        return f"dotsync:job:{self.id}" + (f":{unit}" if unit else "")
+        """The lock name for the whole job, or for one unit of it (a website code, an account key).
+
+        A job with :attr:`shared_rows` has one lock whatever the unit.
+        """
+        return f"dotsync:job:{self.id}" + (f":{unit}" if unit and not self.shared_rows else "")
 
     def frequency(self, cfg: WebsiteSettings) -> int:
         """Minutes between runs for a website: its ``job_frequencies`` entry, else the default."""

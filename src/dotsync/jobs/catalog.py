@@ -15,7 +15,9 @@ one target marks the row failed, so it is retried as a whole). A product that is
 gone) is deleted from every target if it was imported, else skipped.
 
 ``--website CODE`` limits the targets to that website; the rows it sends are then settled for all
-websites, so use it for a first catalogue load of one account only.
+websites, so use it for a first catalogue load of one account only. Scheduled runs (``dotsync run``,
+Celery) never narrow: the job has ``shared_rows``, so its per-website units share one lock and each
+run covers every website the catalogue is scheduled for.
 """
 
 from __future__ import annotations
@@ -117,6 +119,7 @@ JOB = CatalogJob(
     JobScope.STORE,
     default_frequency=15,
     toggle=CATALOG.toggle,
+    shared_rows=True,
 )
 
 

@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from django.utils import timezone
 
 from dotsync import usage
-from dotsync.accounts import Account, RunContext
+from dotsync.accounts import Account, RunContext, group_accounts
 from dotsync.jobs.base import Job, JobResult, JobScope
 from dotsync.models import JobRun, RunOutcome
 from dotsync.runtime.locks import DEFAULT_TTL, Heartbeat, Lock, make_lock
@@ -147,4 +147,17 @@ def run_job(
 
 
 def _execute(unit: Unit) -> JobResult:
-    return unit.job.run(unit.ctx)
+    return unit.job.run(shared_context(unit.job) if unit.job.shared_rows else unit.ctx)
+
+
+def shared_context(job: Job) -> RunContext:
+    """Every enabled website the job is scheduled for (frequency not "disabled"): a shared-rows run's scope.
+
+    The rows of a job with ``shared_rows`` belong to no website, and their hash covers every target,
+    so each run must see the same websites, whichever unit's schedule started it.
+    """
+    full = RunContext.resolve()
+    enabled = [w for w in full.enabled if job.frequency(w.cfg) > 0]
+    valid = [w for w in full.websites if job.frequency(w.cfg) > 0]
+    problems = [p for w in enabled if w not in valid for p in w.cfg.problems()]
+    return RunContext(None, enabled, valid, problems, group_accounts(valid))
