@@ -11,6 +11,7 @@ from __future__ import annotations
 import ipaddress
 import json
 import os
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -361,6 +362,10 @@ def _check(cfg: config.WebsiteSettings, key: str, source: str, raw: Any) -> None
         assert isinstance(value, int) and not isinstance(value, bool) and value > 0
     elif key in ("edc_display_type", "edc_period"):
         assert value in ("grid", "list", "D", "W", "M")
+    elif key == "email_capture_selectors":
+        assert isinstance(value, tuple) and all(isinstance(s, str) and s and s == s.strip() for s in value)
+    elif key == "tracking_profile_id":
+        assert isinstance(value, str) and (not value or re.fullmatch(r"[A-Za-z0-9_-]{1,64}", value))
     else:
         assert isinstance(value, str)
 

@@ -227,6 +227,21 @@ def _product_ids(value: Any) -> tuple[int, ...]:
     return tuple(dict.fromkeys(types.whole_number(1)(item) for item in value))
 
 
+_TAG_ID_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+CAPTURE_SELECTORS = ("#id_username", "#id_login-username", "#id_registration-email")
+"""Oscar's email fields: the checkout gateway's, the login form's and the registration form's."""
+
+
+def _selectors(value: Any) -> tuple[str, ...]:
+    """CSS selectors (a JSON array, a list, or selectors separated by commas); empty binds nothing.
+
+    They reach the page as JSON data (escaped); a selector the browser rejects is skipped by the script.
+    """
+    if (isinstance(value, str) and not value.strip()) or (isinstance(value, (list, tuple)) and not value):
+        return ()
+    return types.names(value)
+
+
 STOREFRONT_DEFAULTS: dict[str, Any] = {
     "edc_passcode": "",  # secret: encrypted in WebsiteConfig.edc_passcode_encrypted; empty = EDC refused
     "edc_allowed_ips": (),  # addresses or networks allowed to fetch EDC; empty = any client
@@ -238,6 +253,10 @@ STOREFRONT_DEFAULTS: dict[str, Any] = {
     "edc_push_product_ids": (),  # the manual product push
     "edc_fallback_product_ids": (),  # recommendations are topped up from these
     "cart_restore_max_age": 168,  # hours a signed cart-restore link stays valid
+    "tracking_profile_id": "",  # the Dotdigital Tag id (reference §4.9 tracking_profile_id); empty = no tag
+    "roi_enabled": True,  # ROI tracking on the thank-you page (needs the API enabled)
+    "email_capture_enabled": False,  # easy email capture: typed emails feed guest abandoned carts
+    "email_capture_selectors": CAPTURE_SELECTORS,  # CSS selectors of the email fields to watch
 }
 """The storefront's website settings: external dynamic content (reference §4.6) and cart-restore links
 (:mod:`dotsync.storefront`, :mod:`dotsync.links`)."""
@@ -253,6 +272,10 @@ STOREFRONT_SCHEMA: dict[str, types.Parser] = {
     "edc_push_product_ids": _product_ids,
     "edc_fallback_product_ids": _product_ids,
     "cart_restore_max_age": types.whole_number(1, 24 * 365),
+    "tracking_profile_id": types.url(_TAG_ID_RE, "a Dotdigital Tag id (letters, digits, - and _)"),
+    "roi_enabled": types.boolean,
+    "email_capture_enabled": types.boolean,
+    "email_capture_selectors": _selectors,
 }
 """How the storefront settings are parsed (part of :data:`SCHEMA`)."""
 
@@ -388,6 +411,10 @@ class WebsiteSettings:
     edc_push_product_ids: tuple[int, ...] = ()
     edc_fallback_product_ids: tuple[int, ...] = ()
     cart_restore_max_age: int = 168
+    tracking_profile_id: str = ""
+    roi_enabled: bool = True
+    email_capture_enabled: bool = False
+    email_capture_selectors: tuple[str, ...] = CAPTURE_SELECTORS
     invalid: frozenset[str] = frozenset()
     global_problems: tuple[str, ...] = ()
     row_problems: tuple[str, ...] = ()
@@ -649,7 +676,12 @@ def get_config(website: Any) -> WebsiteSettings:
     kwargs["timeout"] = float(kwargs["timeout"])
     kwargs["store_scope"] = {key: layers.values[key] for key in STORE_SCHEMA}
     kwargs["alert_recipients"] = tuple(kwargs["alert_recipients"])
-    for key in ("edc_allowed_ips", "edc_push_product_ids", "edc_fallback_product_ids"):
+    for key in (
+        "edc_allowed_ips",
+        "edc_push_product_ids",
+        "edc_fallback_product_ids",
+        "email_capture_selectors",
+    ):
         kwargs[key] = tuple(kwargs[key])
     return WebsiteSettings(
         website_id=website.pk,
