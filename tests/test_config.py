@@ -360,6 +360,13 @@ def _check(cfg: config.WebsiteSettings, key: str, source: str, raw: Any) -> None
         assert all(isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in value)
     elif key in ("edc_items", "edc_image_size", "cart_restore_max_age"):
         assert isinstance(value, int) and not isinstance(value, bool) and value > 0
+    elif key == "newsletter_books":
+        assert isinstance(value, tuple)
+        assert all(isinstance(b, int) and not isinstance(b, bool) and b > 0 and label for b, label in value)
+    elif key == "newsletter_fields":
+        assert isinstance(value, tuple) and set(value) <= set(config.NEWSLETTER_FIELDS)
+    elif key == "newsletter_confirm_max_age":
+        assert isinstance(value, int) and not isinstance(value, bool) and value > 0
     elif key in ("edc_display_type", "edc_period"):
         assert value in ("grid", "list", "D", "W", "M")
     elif key == "email_capture_selectors":

@@ -279,6 +279,69 @@ STOREFRONT_SCHEMA: dict[str, types.Parser] = {
 }
 """How the storefront settings are parsed (part of :data:`SCHEMA`)."""
 
+
+NEWSLETTER_FIELDS: tuple[str, ...] = ("firstname", "lastname")
+"""The data fields (``data_field_mapping`` keys) a customer may be allowed to edit on the newsletter
+preferences page: those the shop's own customer record holds, so an edit is a customer change that the
+contacts sync sends (reference §4.9 ``customer_addressbook/fields_to_show``)."""
+
+
+def _book_choices(value: Any) -> tuple[tuple[int, str], ...]:
+    """Address books customers may join or leave: ``{"id": "label"}``, or items ``id`` / ``"id:label"``.
+
+    Items come as a JSON array or object, a list, or text separated by commas; a book without a label is
+    shown as ``Address book <id>``. Returns ``(id, label)`` pairs in order, without repeated ids.
+    """
+    if isinstance(value, str) and value.strip().startswith("{"):
+        value = types._object(value, '{"12": "Offers"}')
+    if isinstance(value, dict):
+        value = [f"{key}:{label}" for key, label in value.items()]
+    value = types._listed(value, keep_empty=False)
+    if not isinstance(value, (list, tuple)):
+        raise ValueError(f"must list address books (ids, or id:label), not {types.show(value)}")
+    out: dict[int, str] = {}
+    for item in value:
+        if isinstance(item, (list, tuple)) and len(item) == 2:
+            raw_id, label = item
+        elif isinstance(item, str) and ":" in item:
+            raw_id, label = item.split(":", 1)
+        else:
+            raw_id, label = item, ""
+        if not isinstance(label, str):
+            raise ValueError(f"{types.show(label)} is not an address book label")
+        book = types.whole_number(1)(raw_id.strip() if isinstance(raw_id, str) else raw_id)
+        out.setdefault(book, label.strip() or f"Address book {book}")
+    return tuple(out.items())
+
+
+def _newsletter_fields(value: Any) -> tuple[str, ...]:
+    """Data fields customers may edit: names from :data:`NEWSLETTER_FIELDS`; empty shows none."""
+    listed = types._listed(value, keep_empty=False)
+    if not isinstance(listed, (list, tuple)):
+        raise ValueError(f"must list data fields, not {types.show(value)}")
+    bad = [item for item in listed if item not in NEWSLETTER_FIELDS]
+    if bad:
+        raise ValueError(f"{types.show(bad[0])} is not one of {', '.join(NEWSLETTER_FIELDS)}")
+    return tuple(dict.fromkeys(listed))
+
+
+NEWSLETTER_DEFAULTS: dict[str, Any] = {
+    "newsletter_confirm_max_age": 48,  # hours a double opt-in confirmation link stays valid
+    "newsletter_preferences": True,  # logged-in customers get the preferences page (show_preferences)
+    "newsletter_books": (),  # address books customers may join or leave there (show_books)
+    "newsletter_fields": (),  # data fields customers may edit there (fields_to_show)
+}
+"""The subscription forms' website settings (reference §4.9 ``customer_addressbook``;
+:mod:`dotsync.storefront.newsletter`). Double opt-in is the store's ``requires_confirmation``."""
+
+NEWSLETTER_SCHEMA: dict[str, types.Parser] = {
+    "newsletter_confirm_max_age": types.whole_number(1, 24 * 365),
+    "newsletter_preferences": types.boolean,
+    "newsletter_books": _book_choices,
+    "newsletter_fields": _newsletter_fields,
+}
+"""How the subscription forms' settings are parsed (part of :data:`SCHEMA`)."""
+
 DEFAULTS: dict[str, Any] = {
     "enabled": False,
     "api_user": "",
@@ -310,6 +373,7 @@ DEFAULTS: dict[str, Any] = {
     "alert_recipients": (),  # staff user ids or staff email addresses
     "alert_window": 60,  # minutes: what the monitor looks back over, and how often it runs and emails
     **STOREFRONT_DEFAULTS,
+    **NEWSLETTER_DEFAULTS,
     **STORE_DEFAULTS,
 }
 
@@ -353,6 +417,7 @@ SCHEMA: dict[str, types.Parser] = {
     "alert_recipients": types.recipients,
     "alert_window": types.whole_number(5, 72 * 60),
     **STOREFRONT_SCHEMA,
+    **NEWSLETTER_SCHEMA,
     **STORE_SCHEMA,
 }
 """How every setting key is parsed (see :mod:`dotsync.config_types` for the rules)."""
@@ -411,6 +476,10 @@ class WebsiteSettings:
     edc_push_product_ids: tuple[int, ...] = ()
     edc_fallback_product_ids: tuple[int, ...] = ()
     cart_restore_max_age: int = 168
+    newsletter_confirm_max_age: int = 48
+    newsletter_preferences: bool = True
+    newsletter_books: tuple[tuple[int, str], ...] = ()
+    newsletter_fields: tuple[str, ...] = ()
     tracking_profile_id: str = ""
     roi_enabled: bool = True
     email_capture_enabled: bool = False
@@ -683,6 +752,8 @@ def get_config(website: Any) -> WebsiteSettings:
         "email_capture_selectors",
     ):
         kwargs[key] = tuple(kwargs[key])
+    kwargs["newsletter_books"] = tuple((int(b), str(n)) for b, n in kwargs["newsletter_books"])
+    kwargs["newsletter_fields"] = tuple(kwargs["newsletter_fields"])
     return WebsiteSettings(
         website_id=website.pk,
         website_code=website.code,
