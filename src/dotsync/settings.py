@@ -94,7 +94,8 @@ if HAVE_OSCAR:
     from oscar import INSTALLED_APPS as OSCAR_APPS
     from oscar.defaults import *  # noqa: F403
 
-    INSTALLED_APPS = [*OSCAR_APPS, "dotsync"]
+    # dotsync first: its templates/oscar/ overrides (tracking tags) extend Oscar's templates of the same name
+    INSTALLED_APPS = ["dotsync", *OSCAR_APPS]
     HAYSTACK_CONNECTIONS = {"default": {"ENGINE": "haystack.backends.simple_backend.SimpleEngine"}}
     HAYSTACK_SIGNAL_PROCESSOR = "haystack.signals.BaseSignalProcessor"
     OSCAR_INITIAL_ORDER_STATUS = "pending"
@@ -150,6 +151,13 @@ TEMPLATES = [
         },
     }
 ]
+if HAVE_OSCAR:  # the standalone project serves Oscar's shop too (dotsync.urls): its pages need these
+    TEMPLATES[0]["OPTIONS"]["context_processors"] += [  # type: ignore[index]
+        "oscar.apps.search.context_processors.search_form",
+        "oscar.apps.checkout.context_processors.checkout",
+        "oscar.apps.communication.notifications.context_processors.notifications",
+        "oscar.core.context_processors.metadata",
+    ]
 STATIC_URL = "/static/"
 
 # Mail, for the monitor job's alert emails: Django's settings, from environment variables of the same names.

@@ -1,4 +1,4 @@
-"""URLs of the standalone project: the admin, ``/metrics``, ``/healthz``, the storefront and static files.
+"""URLs of the standalone project: admin, ``/metrics``, ``/healthz``, storefront, static files, Oscar's shop.
 
 A host shop does not use this module: it includes :mod:`dotsync.web.urls` for ``/metrics`` and
 ``/healthz``, :mod:`dotsync.storefront.urls` for dynamic content and cart-restore links, and serves static
@@ -18,3 +18,6 @@ urlpatterns = [
 ]
 if apps.is_installed("oscar.apps.basket"):  # the storefront reads Oscar's baskets, orders and catalogue
     urlpatterns.insert(2, path("", include("dotsync.storefront.urls")))  # dynamic content, cart restore
+    # standalone only: Oscar's shop itself (catalogue, basket, checkout, accounts), so `dotsync serve` shows
+    # a restored basket, the newsletter pages and tracking on a real shop (a host shop has its own)
+    urlpatterns.append(path("", include(apps.get_app_config("oscar").urls[0])))  # type: ignore[attr-defined]
