@@ -11,6 +11,8 @@ Dynamic content (every view needs ``?code=<passcode>``):
 - ``dotsync/edc/<website>/push/``
 
 Cart restore: ``dotsync/cart/<website>/<token>/`` (built by :func:`dotsync.links.restore_url`).
+
+Easy email capture: ``POST dotsync/capture/email/`` (:mod:`dotsync.storefront.capture`).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from __future__ import annotations
 from django.urls import path, re_path
 
 from dotsync import links
+from dotsync.storefront.capture import capture_email
 from dotsync.storefront.edc.basket import basket
 from dotsync.storefront.edc.push import push
 from dotsync.storefront.edc.recommended import recommended
@@ -43,4 +46,5 @@ urlpatterns = [
     path(EDC + "recentlyviewed/<int:customer_id>/", recently_viewed, name="dotsync-edc-recentlyviewed"),
     path(EDC + "push/", push, name="dotsync-edc-push"),
     path(links.RESTORE_PREFIX + "<slug:website>/<str:token>/", restore, name="dotsync-cart-restore"),
+    path("dotsync/capture/email/", capture_email, name="dotsync-capture-email"),
 ]

@@ -1,0 +1,1 @@
+"""dotsync's template tags (``{% load dotsync_tracking %}``)."""
