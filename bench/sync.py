@@ -15,9 +15,22 @@ Each size runs in its own subprocess (so memory is per size). In it:
 3. **sync**: :func:`dotsync.jobs.runner.sync_all` until the queue drains; wall time, per-job
    batching time, importer time, API calls (the runner's count and the sandbox's request log),
    peak RSS of this process during the sync (Linux ``VmHWM`` reset just before it);
-4. **floor** (:mod:`sync_floor`): the same pages, adapter reads and payload builders, each batch
-   body encoded, no platform and no writes; run twice after the sync (so it covers the contact
-   rows the sync itself created for orders), best kept; its record counts give the minimum calls.
+   CPU seconds of this process (``getrusage`` user+system) and of the sandbox process
+   (``/proc/<pid>/stat``) over the sync; ``--profile-sync`` runs it under cProfile instead (the
+   top functions by cumulative time go to the JSON; the timings are then the profiled ones);
+4. **raw floor** (:mod:`raw_floor`): the same records with the same fields, read with plain SQL
+   (``sqlite3``/``psycopg``, no Django, no dotsync code) in keyset pages and encoded as the same
+   CSV/JSON text; run ``--floors`` times after the sync (so it covers the contact rows the sync
+   itself created for orders), best kept; wall and CPU seconds; its record counts give the minimum
+   calls. One more (untimed) run keeps a sample of records, compared with the bodies the sandbox
+   received (``equivalence``: the mismatch count must be 0);
+5. **re-sync**: ``sync_all`` again with nothing changed: API calls (must be 0 writes; the platform
+   feeds' reads are counted apart);
+6. **incremental** (``--incremental 0.01``): that fraction of the orders changed with set-based SQL
+   (the Oscar order touched, its ``email_order`` row marked modified as the observers do), then
+   ``sync_all`` timed again.
+``--adapter-floors N`` also runs the old floor (:mod:`sync_floor`: dotsync's own adapter reads and
+payload builders) N times, for comparison.
 
 The parent prints the results and rewrites the "Sync" section of docs/performance.md.
 """
@@ -115,6 +128,38 @@ def start_sandbox(tmp: str, import_delay: float) -> tuple[subprocess.Popen[bytes
     raise RuntimeError("the sandbox did not start within 30 s")
 
 
+def create_data_fields(url: str, accounts: dict[str, Any]) -> None:
+    """Create every mapped data field, with its type, in each sandbox account (before the timing).
+
+    A real account holds the fields its mapping names; the sandbox stores only the values of fields
+    that exist, so without them the contacts' stored state could not be checked field by field.
+    """
+    import base64
+    import urllib.error
+    import urllib.request
+
+    from dotsync.jobs.base import websites_for
+    from dotsync.jobs.payloads import datafields
+
+    for website, cfg in websites_for(None):
+        account = accounts[website.code]
+        auth = base64.b64encode(f"{account.username}:{account.password}".encode()).decode()
+        keys = (*datafields.CUSTOMER_KEYS, *datafields.GUEST_KEYS, *datafields.SUBSCRIBER_KEYS)
+        for key, name in datafields.columns(keys, cfg.data_field_mapping):
+            body = json.dumps({"name": name, "type": datafields.datafield_type(key)}).encode()
+            request = urllib.request.Request(
+                f"{url}/v2/data-fields",
+                data=body,
+                method="POST",
+                headers={"Authorization": f"Basic {auth}", "Content-Type": "application/json"},
+            )
+            try:
+                urllib.request.urlopen(request, timeout=30).close()
+            except urllib.error.HTTPError as exc:  # the sandbox's default fields (FIRSTNAME...) exist
+                if exc.code != 400:
+                    raise
+
+
 def request_counts(db: str) -> dict[str, int]:
     """Calls per endpoint from the sandbox's request log (read straight from its database)."""
     con = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=30)
@@ -187,6 +232,128 @@ def timed_jobs() -> tuple[dict[str, float], dict[str, int]]:
     return spent, peaks
 
 
+def cpu_seconds() -> float:
+    """This process's user + system CPU seconds so far."""
+    import resource
+
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def process_cpu_seconds(pid: int) -> float:
+    """Another process's user + system CPU seconds (and its waited-for children's), from ``/proc``."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    ticks = os.sysconf("SC_CLK_TCK")
+    # after the command: state(0) ... utime(11) stime(12) cutime(13) cstime(14)
+    return sum(int(fields[i]) for i in (11, 12, 13, 14)) / ticks
+
+
+def profile_top(profiler: Any, n: int = 15) -> list[dict[str, Any]]:
+    """The ``n`` functions with the most cumulative time: where, calls, own and cumulative seconds."""
+    import pstats
+
+    stats = pstats.Stats(profiler)
+    rows = []
+    for (path, line, name), (_, calls, own, cumulative, _) in stats.stats.items():  # type: ignore[attr-defined]
+        where = path
+        for marker in ("/site-packages/", "/src/", "/bench/", "/lib/python3.11/"):
+            if marker in path:
+                where = path.split(marker, 1)[1]
+                break
+        rows.append(
+            {
+                "function": f"{where}:{line}({name})",
+                "calls": calls,
+                "own_seconds": round(own, 3),
+                "cumulative_seconds": round(cumulative, 3),
+            }
+        )
+    rows.sort(key=lambda r: -r["cumulative_seconds"])
+    return rows[:n]
+
+
+def timed_sync(args: argparse.Namespace, sandbox_pid: int, sandbox_db: str) -> dict[str, Any]:
+    """One ``sync_all`` until drained: wall and CPU seconds (this process, the sandbox), calls, summary."""
+    from dotsync.jobs.runner import sync_all
+
+    before = request_counts(sandbox_db)
+    sandbox_cpu = process_cpu_seconds(sandbox_pid)
+    cpu = cpu_seconds()
+    started = time.perf_counter()
+    summary = sync_all(timeout=args.timeout)
+    seconds = time.perf_counter() - started
+    cpu = cpu_seconds() - cpu
+    sandbox_cpu = process_cpu_seconds(sandbox_pid) - sandbox_cpu
+    after = request_counts(sandbox_db)
+    calls = {k: after.get(k, 0) - before.get(k, 0) for k in after if after.get(k, 0) - before.get(k, 0)}
+    return {
+        "seconds": round(seconds, 2),
+        "cpu_seconds": round(cpu, 2),
+        "sandbox_cpu_seconds": round(sandbox_cpu, 2),
+        "api_calls": sum(calls.values()),
+        "api_writes": sum(v for k, v in calls.items() if not k.startswith("GET ")),
+        "api_calls_by_endpoint": calls,
+        "stopped": summary["stopped"],
+        "jobs": {k: v["counts"] for k, v in summary["jobs"].items()},
+    }
+
+
+def change_orders(fraction: float) -> int:
+    """Change ``fraction`` of the orders with set-based SQL, as a shop's edits and the observers would.
+
+    Every ``1/fraction``-th ``email_order`` row: its Oscar order's shipping method changes (so the
+    record's payload, hence its hash, changes) and the row is marked modified the way the store-event
+    sink marks it (``NEW`` stays ``NEW``, anything else becomes ``MODIFIED``; ``updated_at`` and
+    ``order_updated_at`` now). Returns the number of rows changed.
+    """
+    from django.db import connection, transaction
+    from django.utils import timezone
+
+    from dotsync.models import SyncStatus
+
+    step = max(1, round(1 / fraction))
+    new, modified = int(SyncStatus.NEW), int(SyncStatus.MODIFIED)
+    picked = f"email_order_id % {step} = 0"
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE order_order SET shipping_method = 'Changed by bench' "
+            f"WHERE id IN (SELECT order_id FROM email_order WHERE {picked})"
+        )
+        now = timezone.now()
+        cursor.execute(
+            "UPDATE email_order SET "
+            f"sync_status = CASE WHEN sync_status = {new} THEN {new} ELSE {modified} END, "
+            f"updated_at = %s, order_updated_at = %s WHERE {picked}",
+            [now, now],
+        )
+        return int(cursor.rowcount)
+
+
+def minimum_from(floor: Any) -> dict[str, int]:
+    """The fewest API calls for the raw floor's records (:func:`sync_floor.minimum_calls`' rule).
+
+    Per account: 1 account-info call. Per import (the fewest the record and byte limits allow, per
+    stream): 1 call to start it and 1 status poll; a contact (CSV) import also 1 fault-report call.
+    """
+    import math
+
+    imports = contact_imports = 0
+    for s in floor.streams.values():
+        if not s.records:
+            continue
+        base = len(s.head) + len(s.tail)
+        fewest = max(math.ceil(s.records / s.max_records), math.ceil(s.bytes / (s.max_bytes - base)))
+        imports += fewest
+        contact_imports += fewest if s.contact else 0
+    accounts = len({s.api_user for s in floor.streams.values()})
+    return {
+        "accounts": accounts,
+        "imports": imports,
+        "contact_imports": contact_imports,
+        "calls": accounts + 2 * imports + contact_imports,
+    }
+
+
 def sync_state() -> dict[str, dict[str, int]]:
     """Rows per status in each sync table, and importer rows per status."""
     from django.db import connection
@@ -220,16 +387,18 @@ def child(args: argparse.Namespace) -> None:
     backfill()
     install_seconds = time.perf_counter() - started
 
-    from sync_floor import minimum_calls, run_floor
+    import raw_floor
 
     from dotsync.models import Website
     from dotsync.platform.sandbox.control import SandboxControl
     from dotsync.testing.platform_setup import configure_websites
 
     proc, url, sandbox_db = start_sandbox(tmp, args.import_delay)
+    profile: list[dict[str, Any]] = []
     try:
         with SandboxControl(url) as control:
-            configure_websites(control, Website.objects.order_by("id"))
+            accounts = configure_websites(control, Website.objects.order_by("id"))
+        create_data_fields(url, accounts)
         before = request_counts(sandbox_db)
         spent, job_peaks = timed_jobs()
         if args.trace_python:
@@ -240,6 +409,8 @@ def child(args: argparse.Namespace) -> None:
 
         rss_reset = reset_peak_rss()
         rss_before = peak_rss_kb()
+        sandbox_cpu = process_cpu_seconds(proc.pid)
+        cpu = cpu_seconds()
         started = time.perf_counter()
         if args.profile:
             import cProfile
@@ -247,28 +418,62 @@ def child(args: argparse.Namespace) -> None:
             profiler = cProfile.Profile()
             summary = profiler.runcall(sync_all, timeout=args.timeout)
             profiler.dump_stats(args.profile)
+            profile = profile_top(profiler)
         else:
             summary = sync_all(timeout=args.timeout)
         sync_seconds = time.perf_counter() - started
+        sync_cpu = cpu_seconds() - cpu
+        sandbox_cpu = process_cpu_seconds(proc.pid) - sandbox_cpu
         if args.trace_python:
             tracemalloc.stop()
         rss_peak = max([peak_rss_kb(), *(v for k, v in job_peaks.items() if ":" not in k)])
-        log(f"sync {sync_seconds:.1f}s, {summary['api_calls']} calls, stopped {summary['stopped']}")
+        log(
+            f"sync {sync_seconds:.1f}s ({sync_cpu:.1f} CPU s), {summary['api_calls']} calls, "
+            f"stopped {summary['stopped']}"
+        )
         after = request_counts(sandbox_db)
-        floors = [run_floor() for _ in range(max(1, args.floors) - bool(args.profile))]
-        if args.profile:
-            import cProfile
+        plan = raw_floor.plan_from_dotsync()
+        shop_url = (
+            database_url
+            if connection.vendor == "postgresql"
+            else f"sqlite:///{connection.settings_dict['NAME']}"
+        )
+        floors = [raw_floor.run(shop_url, plan) for _ in range(max(1, args.floors))]
+        floor = min(floors, key=lambda f: f.seconds)
+        log(
+            f"raw floor {[round(f.seconds, 2) for f in floors]}s, "
+            f"CPU {[round(f.cpu_seconds, 2) for f in floors]}s, "
+            f"{floor.records:,} records"
+        )
+        sampled = raw_floor.run(shop_url, plan, sample=raw_floor.sample_every(args.sample_every))
+        equivalence = raw_floor.equivalence(sandbox_db, sampled)
+        log(f"equivalence: {equivalence['compared']:,} compared, {equivalence['mismatched']} mismatched")
+        adapter_floors = []
+        if args.adapter_floors:
+            from sync_floor import run_floor
 
-            profiler = cProfile.Profile()
-            floors.append(profiler.runcall(run_floor))
-            profiler.dump_stats(args.profile + ".floor")
-        log(f"floor {[round(f.seconds, 1) for f in floors]}s, {floors[0].records:,} records")
+            adapter_floors = [run_floor() for _ in range(args.adapter_floors)]
+        resync = timed_sync(args, proc.pid, sandbox_db)
+        log(f"re-sync {resync['seconds']:.1f}s, {resync['api_calls']} calls ({resync['api_writes']} writes)")
+        incremental: dict[str, Any] | None = None
+        if args.incremental:
+            changed = change_orders(args.incremental)
+            incremental = {
+                "fraction": args.incremental,
+                "changed_rows": changed,
+                **timed_sync(args, proc.pid, sandbox_db),
+            }
+            incremental["seconds_per_changed_row"] = round(incremental["seconds"] / max(1, changed), 5)
+            log(
+                f"incremental: {changed:,} orders changed, {incremental['seconds']:.1f}s, "
+                f"{incremental['api_calls']} calls"
+            )
     finally:
         proc.terminate()
         proc.wait(10)
-    floor = min(floors, key=lambda f: f.seconds)
-    minimum = minimum_calls(floor)
+    minimum = minimum_from(floor)
     calls = {k: after.get(k, 0) - before.get(k, 0) for k in after if after.get(k, 0) - before.get(k, 0)}
+    sends = sum(v for k, v in calls.items() if not _feed_read(k))
     state = sync_state()
     sent = floor.records
     print(
@@ -283,16 +488,25 @@ def child(args: argparse.Namespace) -> None:
                 "install_seconds": round(install_seconds, 2),
                 "import_delay": args.import_delay,
                 "sync_seconds": round(sync_seconds, 2),
-                "floor_seconds": [round(f.seconds, 2) for f in floors],
+                "floor_kind": "raw",
+                "floor_seconds": [round(f.seconds, 3) for f in floors],
+                "floor_cpu_seconds": [round(f.cpu_seconds, 3) for f in floors],
                 "ratio": round(sync_seconds / floor.seconds, 3),
+                "sync_cpu_seconds": round(sync_cpu, 2),
+                "cpu_ratio": round(sync_cpu / min(f.cpu_seconds for f in floors), 2),
+                "sandbox_cpu_seconds": round(sandbox_cpu, 2),
+                "profiled": bool(args.profile),
+                "profile_top": profile,
+                "adapter_floor_seconds": [round(f.seconds, 2) for f in adapter_floors],
+                "equivalence": equivalence,
                 "records": sent,
                 "records_per_second": round(sent / sync_seconds),
                 "streams": {
                     k: {
                         "records": s.records,
                         "bytes": s.bytes,
-                        "batches": s.batches,
-                        "fewest": s.fewest_imports,
+                        "batches": s.bodies,
+                        "fewest": minimum_from(_Only(s))["imports"],
                     }
                     for k, s in floor.streams.items()
                     if s.records
@@ -302,8 +516,12 @@ def child(args: argparse.Namespace) -> None:
                 "api_calls_runner": summary["api_calls"],
                 "api_calls_sandbox": sum(calls.values()),
                 "api_calls_by_endpoint": calls,
+                "api_calls_sends": sends,
                 "minimum": minimum,
                 "calls_ratio": round(sum(calls.values()) / minimum["calls"], 4),
+                "sends_ratio": round(sends / minimum["calls"], 4),
+                "resync": resync,
+                "incremental": incremental,
                 "summary": {k: summary[k] for k in ("rounds", "drained", "stopped", "remaining", "errors")},
                 "jobs": {k: v["counts"] for k, v in summary["jobs"].items()},
                 "importer": summary["importer"],
@@ -320,6 +538,21 @@ def child(args: argparse.Namespace) -> None:
         import shutil
 
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _feed_read(endpoint: str) -> bool:
+    """True for the platform feeds' reads (``GET …-since/{date}``: unsubscriber, resubscriber).
+
+    The minimum counts what a first sync must send; the feeds read what the platform changed.
+    """
+    return endpoint.startswith("GET ") and "-since/" in endpoint
+
+
+class _Only:
+    """One raw-floor stream seen as a floor (for :func:`minimum_from` per stream)."""
+
+    def __init__(self, stream: Any) -> None:
+        self.streams = {stream.key: stream}
 
 
 def _db_version() -> str:
@@ -347,7 +580,12 @@ def parent(args: argparse.Namespace) -> None:
     for customers, orders in sizes:
         cmd = [sys.executable, __file__, "--child", "--customers", str(customers), "--orders", str(orders)]
         cmd += ["--import-delay", str(args.import_delay), "--timeout", str(args.timeout)]
-        cmd += ["--floors", str(args.floors)]
+        cmd += ["--floors", str(args.floors), "--adapter-floors", str(args.adapter_floors)]
+        cmd += ["--sample-every", str(args.sample_every)]
+        if args.incremental:
+            cmd += ["--incremental", str(args.incremental)]
+        if args.profile_sync:
+            cmd += ["--profile", os.path.join(tempfile.gettempdir(), f"dotsync-bench-sync-{orders}.prof")]
         if args.database_url:
             cmd += ["--database-url", args.database_url]
         if args.keep:
@@ -358,9 +596,12 @@ def parent(args: argparse.Namespace) -> None:
             sys.exit(f"the {customers:,}-customer run failed (exit {out.returncode})")
         result = json.loads(out.stdout.strip().splitlines()[-1])
         log(
-            f"  sync {result['sync_seconds']:.1f}s  floor {min(result['floor_seconds']):.1f}s  "
-            f"ratio {result['ratio']:.2f}x  calls {result['api_calls_sandbox']} / "
-            f"min {result['minimum']['calls']}  "
+            f"  sync {result['sync_seconds']:.1f}s  raw floor {min(result['floor_seconds']):.2f}s  "
+            f"CPU {result['sync_cpu_seconds']:.1f}s vs {min(result['floor_cpu_seconds']):.2f}s "
+            f"({result['cpu_ratio']:.1f}x)  sandbox CPU {result['sandbox_cpu_seconds']:.1f}s  "
+            f"calls {result['api_calls_sandbox']} / min {result['minimum']['calls']}  "
+            f"re-sync writes {result['resync']['api_writes']}  "
+            f"mismatches {result['equivalence']['mismatched']}  "
             f"rss {result['rss_peak_sync_kb'] / 1024:.0f} MiB"
         )
         results.append(result)
@@ -386,7 +627,24 @@ def main() -> None:
     parser.add_argument("--single", action="store_true", help="Only the given size (not 1/30 and 1/3 of it).")
     parser.add_argument("--no-write", action="store_true", help="Print results; do not touch docs/.")
     parser.add_argument("--keep", action="store_true", help="Keep the temporary databases.")
-    parser.add_argument("--floors", type=int, default=2, help="Floor runs after the sync (best kept).")
+    parser.add_argument("--floors", type=int, default=2, help="Raw-floor runs after the sync (best kept).")
+    parser.add_argument(
+        "--adapter-floors", type=int, default=0, help="Also run the old adapter floor (sync_floor) N times."
+    )
+    parser.add_argument(
+        "--sample-every", type=int, default=20, help="Equivalence: compare about one record in N (1: all)."
+    )
+    parser.add_argument(
+        "--incremental",
+        type=float,
+        default=0.0,
+        help="After the full sync, change this fraction of the orders (e.g. 0.01) and time that sync.",
+    )
+    parser.add_argument(
+        "--profile-sync",
+        action="store_true",
+        help="Run each size's sync under cProfile (top 15 functions to the JSON; timings are then profiled).",
+    )
     parser.add_argument(
         "--profile",
         default="",

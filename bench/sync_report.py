@@ -19,70 +19,55 @@ until it drains, every record confirmed by the platform. The platform is the dot
 running in **its own process** (`dotsync sandbox --db <temp file> --import-delay 0.05`), over HTTP
 on loopback, so its import processing shares neither this process's interpreter nor its memory
 (it does share the 2 CPUs). Both websites are configured with one account each
-(`dotsync.testing.platform_setup.configure_websites`, before the timing); the client-side hourly
-call budget is off (`DOTSYNC_RATE_LIMIT=off`); batch sizes are the defaults (contacts: 2,000 rows
-or 9 MiB per CSV import; insight: 4,000 records or 45 MiB per import; catalog: 5,000).
+(`dotsync.testing.platform_setup.configure_websites`), and every mapped data field is created in
+each account with its type (a real account holds them; the sandbox stores only fields that exist),
+all before the timing; the client-side hourly call budget is off (`DOTSYNC_RATE_LIMIT=off`); batch
+sizes are the defaults (contacts: 2,000 rows or 9 MiB per CSV import; insight: 4,000 records or
+45 MiB per import; catalog: 5,000).
 
-**Floor** (`bench/sync_floor.py`), measured in the same process on the same database: the same
-sync-table rows read in the same keyset pages, the same adapter reads per page, every record built
-by the same payload builders (`contact_csv`/`datafields` for contacts, `order`/`quote`/`review`/
-`wishlist`/`product` for insight), and every batch body encoded as it is sent (CSV text to UTF-8,
-insight body to JSON), with no platform, no database writes, no change hashing, no queue. It runs
-twice after the sync (so it covers the contact rows the sync itself created for customers' orders
-in another website); the faster run is kept. Goal: sync at most 2x the floor.
+**Raw floor** (`bench/raw_floor.py`), measured in the same run on the same database after the sync:
+the same sync-table rows read in keyset pages of 1,000, joined to Oscar's tables with **plain SQL**
+(`sqlite3` / `psycopg` directly: no Django, no dotsync code in the loop; products, categories and
+brands read once per run), every record built with the same fields (customers with addresses and
+order aggregates, guests, subscribers; orders with lines, products, categories and both addresses;
+baskets with lines; reviews; wishlists; products) and encoded as the same text (CSV lines;
+canonical JSON per insight record, joined into import bodies within the same limits). No hashing,
+no writes, no platform. It runs `--floors` times (best kept). The configuration it needs (websites,
+stores, columns, statuses, limits) is read beforehand. **Equivalence**: one more raw-floor run keeps
+about one record in 20 (by a hash of its key), and each is compared with what the sandbox holds
+after the sync (insight records as JSON objects; contacts data field by data field, as the sandbox
+types them); the mismatch count must be 0. The raw floor's own simplifications are listed in its
+docstring (none changes the bench shop's records).
 
-**Minimum API calls**, computed from the data: per account, 1 `GET /v2/account-info` (region
-discovery); per import, 1 call to start it and 1 status poll that finds it finished, plus 1
+**CPU**: user + system CPU seconds of the benchmark process over the sync (`getrusage`, less
+sensitive than wall time to a shared machine) against the raw floor's (goal: at most 3x); the
+sandbox process's CPU seconds over the sync are read from `/proc/<pid>/stat` and shown apart.
+
+**Minimum API calls**, computed from the raw floor's records: per account, 1 `GET /v2/account-info`
+(region discovery); per import, 1 call to start it and 1 status poll that finds it finished, plus 1
 `report-faults` call per contact (CSV) import. The number of imports is the fewest the batch limits
 allow per import stream (website x import type): `max(ceil(records / max_records),
-ceil(bytes / (max_bytes - fixed body bytes)))`, with the records and byte sizes counted by the floor.
-Actual calls are the sandbox's request log over the sync (they equal the runner's own count).
-Goal: at most 1.02x the minimum.
+ceil(bytes / (max_bytes - fixed body bytes)))`. Actual calls are the sandbox's request log over the
+sync; "sends" leaves out the platform feeds' reads (`GET …-since/{date}`: unsubscriber and
+resubscriber), which a first sync makes besides what it sends. **Re-sync**: `sync_all` again with
+nothing changed: the calls it makes (0 writes expected; the feeds still read).
+**Incremental** (`--incremental 0.01`): 1 % of the `email_order` rows (every 100th) changed with
+set-based SQL (the Oscar order's shipping method, and the row marked modified as the store-event
+sink marks it), then `sync_all` timed again.
 
 **Memory**: peak RSS of the benchmark process during the sync alone. Linux's `VmHWM` mark is
 reset through `/proc/self/clear_refs` just before `sync_all` and again before each job run; the
-sync's peak is the highest of the per-job peaks and the mark at the end. RSS before the sync is
-shown for reference. Each size runs in its own process. Goal: flat from 10k to 300k orders.
-`--trace-python` also records each job's Python heap peak (tracemalloc, which slows the sync).
+sync's peak is the highest of the per-job peaks and the mark at the end. Each size runs in its own
+process. Goal: at most 200 MiB, flat from 10k to 1M orders.
+
+**Profile**: `--profile-sync` runs the sync under cProfile; the 15 functions with the most
+cumulative time are kept in the JSON and shown below (profiled timings are slower than the others).
 """
 
 
-NOTES = """### Findings (SQLite run of 12:06-12:32, 2026-11-27)
+NOTES = """### Findings
 
-* **API calls: at the minimum at every size (1.000x; goal 1.02x).** One account-info call per
-  account, one start and one status poll per import, one fault report per contact import.
-* **Time: 1.71x, 1.65x and 1.87x the floor at 10k, 100k and 300k orders (goal 2x: met at every
-  size).** Since the previous run (2.09x, 1.44x, 1.44x), four changes cut the sync's own costs.
-  `sync all` starts each job's imports before the next job batches (c3d7b86). Insight records are
-  encoded once and spliced into the envelope and the request, never parsed again (2157a21,
-  8ba33d3). Contact rows for waiting records are written once per page (ddb4539). The Oscar
-  adapter reads order lines' products as two value queries (c79e63a). That last change speeds up
-  the floor as much as the sync: at 300k the floor went from 305 s to 249 s, which is why the 300k
-  ratio rose while both got faster.
-* **Where the time goes at 300k:** the `orders` job, then the importer (which includes its waits
-  for the platform), then contacts and reviews/wishlists. The sandbox now processes imports while
-  the next job batches, on the same 2 CPUs, so the per-job times include that competition. The
-  machine was about 25 % slower than in the previous run: the 10k floor took 8.6 s against 6.9 s.
-* **Memory: 146 -> 157 -> 159 MiB peak RSS from 10k to 100k to 300k orders** (106 MiB before the
-  sync at every size). From 100k to 300k, three times the data, it grows by 2 MiB. Every buffer a
-  job holds is bounded by a page (1,000 rows) or a batch (4,000 records or 2,000 CSV rows):
-  * **Fixed in this session.** Each of these grew with the shop. The importer kept every payload
-    it read on its page of rows (faaec23). The batching jobs held the previous page's store
-    entities while they read the next page (14ec60a). Insight batches held record object trees
-    (2157a21). The importer parsed every batch it sent or settled (8ba33d3).
-  * **Why 10k is lower.** At 10k orders several streams do not fill a page or a batch: `main:Quote`
-    has 1,496 records (batch: 4,000), `main:Reviews` 675 and `main:Wishlist` 600 (page: 1,000). So
-    the 10k run never reaches the bounded maximum. The per-job table above shows the step in the
-    jobs that handle those streams: `orders` (quotes are part of it), `reviews_and_wishlists`, and
-    `importer` (fuller batches to send). After 100k no job grows by more than 3 MiB.
-  * **Not proven.** No run shows that the whole 11 MiB step is this fill effect and none of it is
-    allocator high-water. With glibc's mmap threshold fixed (`MALLOC_MMAP_THRESHOLD_=131072`) the
-    step was the same size.
-* **Load**: each size had the machine to itself (1-minute load average about 1 when each finished).
-* **PostgreSQL** (15, run 12:35-13:01 with `--floors 1`; a full CI run shared the 2 CPUs from
-  12:37 to 12:52, during the 10k and 100k sizes): 1.88x, 1.83x and 1.65x the floor; API calls
-  1.000x the minimum at every size; peak RSS 139, 153 and 157 MiB. That is the same shape as on
-  SQLite.
+See the text after the tables (written with the run).
 """
 """Hand-written observations about the recorded run (kept with the renderer; edit after a re-run)."""
 
@@ -93,17 +78,38 @@ def render(data: dict[str, Any]) -> str:
     lines = [
         f"### {data['backend']} ({first['database_version']})",
         "",
-        "| customers | orders | records sent | sync (s) | floor (s) | sync / floor | records/s | "
-        "API calls | minimum | calls / min | RSS before sync | peak RSS during sync |",
-        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| customers | orders | records | sync (s) | records/s | raw floor (s) | sync CPU (s) "
+        "| floor CPU (s) "
+        "| CPU ratio | sandbox CPU (s) | API calls / minimum | sends / minimum | re-sync calls (writes) "
+        "| peak RSS | equivalence |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in results:
+        eq = r.get("equivalence") or {}
+        resync = r.get("resync") or {}
         lines.append(
             f"| {r['customers']:,} | {r['orders']:,} | {r['records']:,} | {r['sync_seconds']:.1f} "
-            f"| {min(r['floor_seconds']):.1f} | **{r['ratio']:.2f}x** | {r['records_per_second']:,} "
-            f"| {r['api_calls_sandbox']:,} | {r['minimum']['calls']:,} | **{r['calls_ratio']:.3f}x** "
-            f"| {(r['rss_before_sync_kb'] or 0) / 1024:.0f} MiB | {r['rss_peak_sync_kb'] / 1024:.0f} MiB |"
+            f"| {r['records_per_second']:,} | {min(r['floor_seconds']):.2f} "
+            f"| {r.get('sync_cpu_seconds', 0):.1f} | {min(r.get('floor_cpu_seconds') or [0]):.2f} "
+            f"| **{r.get('cpu_ratio', 0):.1f}x** | {r.get('sandbox_cpu_seconds', 0):.1f} "
+            f"| {r['api_calls_sandbox']:,} / {r['minimum']['calls']:,} (**{r['calls_ratio']:.2f}x**) "
+            f"| {r.get('api_calls_sends', 0):,} / {r['minimum']['calls']:,} ({r.get('sends_ratio', 0):.2f}x) "
+            f"| {resync.get('api_calls', '-')} ({resync.get('api_writes', '-')}) "
+            f"| {r['rss_peak_sync_kb'] / 1024:.0f} MiB "
+            f"| {eq.get('mismatched', '-')} of {eq.get('compared', 0):,} differ |"
         )
+    for r in results:
+        inc = r.get("incremental")
+        if inc:
+            lines += [
+                "",
+                f"Incremental at {r['orders']:,} orders: {inc['changed_rows']:,} orders changed "
+                f"({inc['fraction']:.0%}); the sync took {inc['seconds']:.1f} s "
+                f"({inc['cpu_seconds']:.1f} CPU s; sandbox {inc['sandbox_cpu_seconds']:.1f} CPU s), "
+                f"{inc['api_calls']} API calls ({inc['api_writes']} writes), "
+                f"{inc['seconds_per_changed_row'] * 1000:.1f} ms per changed order, against "
+                f"{r['sync_seconds'] / r['records'] * 1000:.2f} ms per record in the full sync.",
+            ]
     lines += _job_memory(results)
     big = results[-1]
     lines += [
@@ -127,7 +133,7 @@ def render(data: dict[str, Any]) -> str:
         f"Minimum: {big['minimum']['accounts']} accounts, {big['minimum']['imports']} imports "
         f"({big['minimum']['contact_imports']} contact imports) -> {big['minimum']['calls']} calls.",
         "",
-        "Records and imports per stream (imports: fewest the limits allow / batches the floor encoded):",
+        "Records and imports per stream (raw floor):",
         "",
         "| stream | records | payload MiB | fewest imports |",
         "|---|---:|---:|---:|",
@@ -142,8 +148,10 @@ def render(data: dict[str, Any]) -> str:
         "contacts with nothing to send in a stream are skipped): "
         + "; ".join(f"`{t}` {c}" for t, c in big["state"].items())
         + ".",
-        "Floor runs (s): "
-        + "; ".join(f"{r['orders']:,} orders: {r['floor_seconds']}" for r in results)
+        "Raw floor runs (s, wall / CPU): "
+        + "; ".join(
+            f"{r['orders']:,} orders: {r['floor_seconds']} / {r.get('floor_cpu_seconds')}" for r in results
+        )
         + f". Seeding the largest shop took {big['seed_seconds']} s and its install "
         f"{big['install_seconds']} s "
         "(not timed as sync). 1-minute load average when each size finished: "
@@ -151,7 +159,30 @@ def render(data: dict[str, Any]) -> str:
         + " (other work shared the machine).",
         "",
     ]
+    lines += _profile(results)
     return "\n".join(lines)
+
+
+def _profile(results: list[dict[str, Any]]) -> list[str]:
+    """The profiled run's top functions by cumulative time (when a size was run with --profile-sync)."""
+    out: list[str] = []
+    for r in results:
+        top = r.get("profile_top") or []
+        if not top:
+            continue
+        out += [
+            f"Profile of the sync at {r['orders']:,} orders (cProfile; top 15 by cumulative time):",
+            "",
+            "| function | calls | own (s) | cumulative (s) |",
+            "|---|---:|---:|---:|",
+            *(
+                f"| `{t['function']}` | {t['calls']:,} | {t['own_seconds']:.2f} "
+                f"| {t['cumulative_seconds']:.2f} |"
+                for t in top
+            ),
+            "",
+        ]
+    return out
 
 
 def _job_memory(results: list[dict[str, Any]]) -> list[str]:
@@ -183,6 +214,7 @@ def section() -> str:
         parts.append(render(data))
     assert info is not None, "no bench/results/sync-*.json: run bench/sync.py first"
     machine = (
+        "**Measured under load while the code was changing; to be re-run.**\n"
         f"Machine: {info['nproc']} CPUs (`nproc`), {info['cpu']}, {info['ram']} RAM; {info['os']}; "
         f"Python {info['python']}, Django {info['django']}.\n"
         "Reproduce: `.venv/bin/python bench/sync.py` (SQLite temp file; 10,000, 100,000 and 300,000 "
