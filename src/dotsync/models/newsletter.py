@@ -40,3 +40,29 @@ class NewsletterSubscriber(models.Model):
 
     def __str__(self) -> str:
         return f"{self.subscriber_email} ({self.get_subscriber_status_display()})"
+
+
+class ContactBook(models.Model):
+    """A customer's choice on the newsletter preferences page: in or out of one address book.
+
+    One row per (website, email, address book) the customer was offered (``newsletter_books``) and
+    changed; the page reads it back, and each change queues the platform call that applies it
+    (:mod:`dotsync.storefront.newsletter.service`).
+    """
+
+    website = models.ForeignKey("dotsync.Website", on_delete=models.CASCADE, related_name="+")
+    email = models.CharField(max_length=255)
+    address_book_id = models.BigIntegerField()
+    member = models.BooleanField()
+    changed_at = models.DateTimeField()
+
+    class Meta:
+        db_table = "email_contact_book"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["website", "email", "address_book_id"], name="email_contact_book_uniq"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"book {self.address_book_id}: {'in' if self.member else 'out'}"

@@ -12,6 +12,9 @@ Dynamic content (every view needs ``?code=<passcode>``):
 
 Cart restore: ``dotsync/cart/<website>/<token>/`` (built by :func:`dotsync.links.restore_url`).
 
+Newsletter (:mod:`dotsync.storefront.newsletter`): ``dotsync/newsletter/subscribe/``, ``confirm/<token>/``,
+``unsubscribe/<token>/`` and ``preferences/``.
+
 Easy email capture: ``POST dotsync/capture/email/`` (:mod:`dotsync.storefront.capture`).
 """
 
@@ -28,6 +31,7 @@ from dotsync.storefront.edc.reports import bestsellers, most_viewed
 from dotsync.storefront.edc.review import review
 from dotsync.storefront.edc.viewed import recently_viewed
 from dotsync.storefront.edc.wishlist import wishlist
+from dotsync.storefront.newsletter import views as newsletter
 from dotsync.storefront.restore import restore
 
 EDC = "dotsync/edc/<slug:website>/"
@@ -47,4 +51,15 @@ urlpatterns = [
     path(EDC + "push/", push, name="dotsync-edc-push"),
     path(links.RESTORE_PREFIX + "<slug:website>/<str:token>/", restore, name="dotsync-cart-restore"),
     path("dotsync/capture/email/", capture_email, name="dotsync-capture-email"),
+]
+
+urlpatterns += [
+    path("dotsync/newsletter/subscribe/", newsletter.subscribe, name="dotsync-newsletter-subscribe"),
+    path("dotsync/newsletter/confirm/<str:token>/", newsletter.confirm, name="dotsync-newsletter-confirm"),
+    path(
+        "dotsync/newsletter/unsubscribe/<str:token>/",
+        newsletter.unsubscribe,
+        name="dotsync-newsletter-unsubscribe",
+    ),
+    path("dotsync/newsletter/preferences/", newsletter.preferences, name="dotsync-newsletter-preferences"),
 ]

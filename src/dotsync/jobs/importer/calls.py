@@ -89,8 +89,11 @@ def contact_email_update(client: DotdigitalClient, payload: Payload, cfg: Websit
 
 
 def subscriber_unsubscribe(client: DotdigitalClient, payload: Payload, cfg: WebsiteSettings) -> str:
-    """Take one contact out of the subscribers address book."""
-    book = cfg.subscribers_address_book_id
+    """Take one contact out of the subscribers address book, or out of the payload's ``address_book_id``.
+
+    A payload naming its book is a customer leaving that book on the newsletter preferences page.
+    """
+    book = payload.get("address_book_id") or cfg.subscribers_address_book_id
     if not book:
         return "No subscribers address book is configured: nothing to remove."
     contact = client.get_contact(payload["email"])
@@ -99,7 +102,7 @@ def subscriber_unsubscribe(client: DotdigitalClient, payload: Payload, cfg: Webs
     try:
         client.remove_contact_from_address_book(int(book), int(contact["id"]))
     except NotFoundError:
-        return "The contact was not in the subscribers address book."
+        return "The contact was not in the address book."
     return ""
 
 

@@ -72,10 +72,14 @@ class ContactFields(TypedDict):
 
 
 class EmailOnly(TypedDict):
-    """``Contact_Delete``, ``Subscriber_Unsubscribe``, ``Subscriber_Resubscribed``: one contact."""
+    """``Contact_Delete``, ``Subscriber_Unsubscribe``, ``Subscriber_Resubscribed``: one contact.
+
+    ``address_book_id``: the book an unsubscribe takes the contact out of (default: the subscribers book).
+    """
 
     email: str
     after: NotRequired[list[int]]
+    address_book_id: NotRequired[int]
 
 
 class EmailChange(TypedDict):
