@@ -280,6 +280,8 @@ def cell(key: str, value: Any, *, dates: frozenset[str] = frozenset()) -> str:
 
 def csv_line(cells: Sequence[str]) -> str:
     """One CRLF-terminated CSV line (quoted where a cell needs it)."""
+    if len(cells) == 1 and not cells[0]:
+        return '""\r\n'
     out = []
     for c in cells:
         if c.startswith("'") or "," in c or '"' in c or "\r" in c or "\n" in c:
