@@ -15,6 +15,7 @@ import pytest
 from click.testing import CliRunner
 from django.apps import apps
 from django.db import models
+from django.utils import timezone
 
 from dotsync.cli.main import main
 from dotsync.erasure import subject_hash
@@ -37,6 +38,7 @@ from dotsync.models import (
     Wishlist,
 )
 from dotsync.models.importer import ImportStatus
+from dotsync.models.newsletter import ContactBook
 from dotsync.testing.platform_setup import configure_websites
 
 pytestmark = pytest.mark.django_db
@@ -86,6 +88,9 @@ def test_erase_leaves_nothing_of_the_person(shop, sandbox, synced):
     Campaign.objects.create(campaign_id=2, email="Alice@Example.com", website=shop.scope.main)
     Automation.objects.create(automation_type="customer", email=ALICE, website=shop.scope.main)
     RuleExclusion.objects.create(rule_type=RuleType.REVIEW, website=shop.scope.main, email=ALICE)
+    ContactBook.objects.create(
+        website=shop.scope.main, email=ALICE, address_book_id=77, member=True, changed_at=timezone.now()
+    )
     # queued work carrying alice and someone else: alice goes, the other is queued again
     carol = Contact.objects.get(website=shop.scope.main, email="carol@example.com")
     Contact.objects.filter(pk__in=[contact.pk, carol.pk]).update(sync_status=SyncStatus.MODIFIED)
@@ -115,7 +120,7 @@ def test_erase_leaves_nothing_of_the_person(shop, sandbox, synced):
         counts["email_contact"] >= 1 and counts["email_order"] >= 1 and counts["newsletter_subscriber"] == 2
     )
     assert counts["email_contact_consent"] == 1 and counts["email_campaign"] == 1
-    assert counts["email_rule_exclusion"] == 1
+    assert counts["email_rule_exclusion"] == 1 and counts["email_contact_book"] == 1
     assert counts["requeued_records"] == 2 and counts["in_flight"] == 0  # carol and alice (then erased)
     assert _mentions(ALICE) == {}  # nothing in any dotsync table
     assert not Review.objects.filter(customer_id=customer_id).exists()

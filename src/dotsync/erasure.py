@@ -15,7 +15,8 @@ What goes, in the website (or every website):
    also serves another website where the person still has a contact row is kept (``shared``): erase
    them there too, or without ``--website``.
 3. **The store rows dotsync owns**: ``email_contact`` (and its consent records), ``newsletter_subscriber``
-   in the websites' stores, the sync rows keyed by the email (``email_order``, ``email_quote``) or by the
+   in the websites' stores, ``email_contact_book`` (address-book choices), the sync rows keyed by the
+   email (``email_order``, ``email_quote``) or by the
    person's customer id (``email_review``, ``email_wishlist``), ``email_campaign``, ``email_automation``,
    ``email_abandoned_cart``, ``email_rule_exclusion``, and (erasing everywhere) ``email_coupon_attribute``.
 
@@ -63,6 +64,7 @@ from dotsync.models import (
 )
 from dotsync.models.erasure import Erasure, ErasureOutcome, PlatformErasure
 from dotsync.models.importer import ImportStatus
+from dotsync.models.newsletter import ContactBook
 from dotsync.models.sync import canonical_email
 
 logger = logging.getLogger(__name__)
@@ -294,6 +296,9 @@ def _erase_store_rows(key: str, website_ids: list[int], *, everywhere: bool) -> 
         stores = Store.objects.filter(website_id__in=website_ids)
         counts["newsletter_subscriber"] = NewsletterSubscriber.objects.filter(
             subscriber_email__iexact=key, store__in=stores
+        ).delete()[0]
+        counts["email_contact_book"] = ContactBook.objects.filter(
+            email__iexact=key, website_id__in=website_ids
         ).delete()[0]
         for name, model in (
             ("email_order", Order),
