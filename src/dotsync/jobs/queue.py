@@ -44,13 +44,18 @@ from django.utils import timezone
 from dotsync.crashpoints import crashpoint
 from dotsync.exceptions import BatchConflict
 from dotsync.jobs import versions
+from dotsync.jobs.payloads import encoding
 from dotsync.models import Importer, SyncStatus
 from dotsync.models.sync import COLUMNS, StateColumns
 
 
 def canonical_json(payload: Any) -> str:
-    """A record's canonical JSON: sorted keys, compact, non-JSON values as strings."""
-    return json.dumps(payload, sort_keys=True, separators=(",", ":"), default=str)
+    """A record's canonical JSON: sorted keys, compact, ASCII, non-JSON values as strings.
+
+    Encoded with ``orjson`` where its text is the standard library's, byte for byte
+    (:func:`dotsync.jobs.payloads.encoding.canonical_json`), so hashes are those of earlier versions.
+    """
+    return encoding.canonical_json(payload)
 
 
 def payload_hash(payload: Any, text: str | None = None) -> str:
