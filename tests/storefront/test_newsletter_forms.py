@@ -141,6 +141,23 @@ def test_a_store_without_confirmation_subscribes_at_once_with_an_unsubscribe_lin
     assert again.status_code == 200 and len(mail.outbox) == 1
 
 
+def test_the_page_does_not_tell_whether_an_email_was_subscribed(shop: Shop, french: Any) -> None:
+    known = "zed@example.com"
+    NewsletterSubscriber.objects.create(
+        subscriber_email=known, store=french, subscriber_status=SubscriberStatus.SUBSCRIBED
+    )
+    client = Client()
+    pages = [client.post(SUBSCRIBE, {"email": email, "consent": "on"}) for email in (known, NEW)]
+    assert [p.status_code for p in pages] == [200, 200]
+    strip = [p.content.decode().replace("csrfmiddlewaretoken", "") for p in pages]
+    assert 'data-outcome="confirmation_sent"' in strip[0] and 'data-outcome="confirmation_sent"' in strip[1]
+    assert [m.to for m in mail.outbox] == [[NEW]]  # only the new address is mailed
+    assert (
+        NewsletterSubscriber.objects.get(subscriber_email=known).subscriber_status
+        == SubscriberStatus.SUBSCRIBED
+    )
+
+
 def _confirm_path(row: NewsletterSubscriber) -> str:
     token = tokens.confirm_token(row.subscriber_id, row.subscriber_email, row.subscriber_confirm_code)
     return f"/dotsync/newsletter/confirm/{token}/"

@@ -81,15 +81,15 @@ def subscribe(request: HttpRequest) -> HttpResponse:
             user = request.user
             email = form.cleaned_data["email"]
             own = user.is_authenticated and canonical_email(user.email) == canonical_email(email)
-            outcome = service.subscribe(
+            service.subscribe(
                 request,
                 email,
                 store,
                 customer_id=user.pk if own else None,
                 consent=bool(consent),
             )
-            confirm = outcome is Outcome.CONFIRMATION_SENT
-            return _page(request, "subscribed.html", confirm=confirm)
+            # the page follows the store's rule, not the outcome: it never tells whether the email was known
+            return _page(request, "subscribed.html", confirm=store.requires_confirmation)
         return _page(request, "subscribe.html", 400, form=form)
     return _page(request, "subscribe.html", form=form)
 
