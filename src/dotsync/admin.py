@@ -35,6 +35,7 @@ from dotsync.jobs.stream import Stream
 from dotsync.models import (
     AbandonedCart,
     ContactConsent,
+    EmailCouponAttribute,
     Importer,
     JobRun,
     MonitorAlert,
@@ -659,3 +660,14 @@ class ContactConsentAdmin(ReadOnlyGrid):
     list_filter = ("consent_imported", "email_contact__website")
     search_fields = ("email_contact__email",)
     list_select_related = ("email_contact",)
+
+
+@admin.register(EmailCouponAttribute)
+class EmailCouponAttributeAdmin(ReadOnlyGrid):
+    """``email_coupon_attribute``: the voucher codes the coupon dynamic content generated, per email."""
+
+    list_display = ("code", "website", "offer_id", "email", "expires_at", "created_at", "replaced_at")
+    list_filter = ("website", "offer_id")
+    search_fields = ("email", "code")
+    list_select_related = ("website",)
+    date_hierarchy = "created_at"

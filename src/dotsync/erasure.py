@@ -50,7 +50,7 @@ from dotsync.models import (
     Campaign,
     Contact,
     ContactConsent,
-    CouponAttribute,
+    EmailCouponAttribute,
     Importer,
     NewsletterSubscriber,
     Order,
@@ -317,5 +317,5 @@ def _erase_store_rows(key: str, website_ids: list[int], *, everywhere: bool) -> 
             )
         counts["email_contact"] = contacts.delete()[1].get(Contact._meta.label, 0)
         if everywhere:
-            counts["email_coupon_attribute"] = CouponAttribute.objects.filter(same).delete()[0]
+            counts["email_coupon_attribute"] = EmailCouponAttribute.objects.filter(same).delete()[0]
     return counts

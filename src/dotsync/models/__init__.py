@@ -19,8 +19,8 @@ from dotsync.models.newsletter import NewsletterSubscriber
 from dotsync.models.rules import Rule, RuleExclusion, RuleType
 from dotsync.models.runtime import JobLease, JobNudge, JobRun, RunOutcome
 from dotsync.models.scope import Store, StoreConfig, Website, WebsiteConfig
-from dotsync.models.storefront import ProductView
-from dotsync.models.support import ContactConsent, CouponAttribute, FailedAuth, InstallProgress
+from dotsync.models.storefront import EmailCouponAttribute, ProductView
+from dotsync.models.support import ContactConsent, FailedAuth, InstallProgress
 from dotsync.models.sync import (
     Catalog,
     Contact,
@@ -45,7 +45,7 @@ __all__ = [
     "Catalog",
     "Contact",
     "ContactConsent",
-    "CouponAttribute",
+    "EmailCouponAttribute",
     "Erasure",
     "ErasureOutcome",
     "FailedAuth",

@@ -1,4 +1,4 @@
-"""Supporting tables: consent records, EDC lock-outs, coupon ownership and install progress."""
+"""Supporting tables: consent records, EDC lock-outs and install progress."""
 
 from __future__ import annotations
 
@@ -43,17 +43,6 @@ class FailedAuth(models.Model):
 
     class Meta:
         db_table = "email_failed_auth"
-
-
-class CouponAttribute(models.Model):
-    """``email_coupon_attribute``: which email a generated store coupon belongs to, and its expiry."""
-
-    coupon_id = models.IntegerField(db_index=True, help_text="store coupon (Oscar voucher) id")
-    email = models.CharField(max_length=255)
-    expires_at = models.DateTimeField(null=True, blank=True)
-
-    class Meta:
-        db_table = "email_coupon_attribute"
 
 
 class InstallProgress(models.Model):

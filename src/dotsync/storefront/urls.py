@@ -9,6 +9,9 @@ Dynamic content (every view needs ``?code=<passcode>``):
 - ``dotsync/edc/<website>/bestsellers/`` and ``mostviewed/`` (``?period=D|W|M``, ``?category_id=``)
 - ``dotsync/edc/<website>/recentlyviewed/<customer_id>/``
 - ``dotsync/edc/<website>/push/``
+- ``dotsync/edc/<website>/coupon/<offer_id>/`` (``&code_email=@EMAIL@`` and the reference's ``code_prefix``,
+  ``code_suffix``, ``code_format``, ``code_expires_after``, ``code_allow_resend``, ``code_cancel_send``):
+  a unique Oscar voucher code per email (:mod:`dotsync.storefront.vouchers`)
 
 Cart restore: ``dotsync/cart/<website>/<token>/`` (built by :func:`dotsync.links.restore_url`).
 
@@ -25,6 +28,7 @@ from django.urls import path, re_path
 from dotsync import links
 from dotsync.storefront.capture import capture_email
 from dotsync.storefront.edc.basket import basket
+from dotsync.storefront.edc.coupon import coupon
 from dotsync.storefront.edc.push import push
 from dotsync.storefront.edc.recommended import recommended
 from dotsync.storefront.edc.reports import bestsellers, most_viewed
@@ -49,6 +53,7 @@ urlpatterns = [
     path(EDC + "mostviewed/", most_viewed, name="dotsync-edc-mostviewed"),
     path(EDC + "recentlyviewed/<int:customer_id>/", recently_viewed, name="dotsync-edc-recentlyviewed"),
     path(EDC + "push/", push, name="dotsync-edc-push"),
+    path(EDC + "coupon/<int:offer_id>/", coupon, name="dotsync-edc-coupon"),
     path(links.RESTORE_PREFIX + "<slug:website>/<str:token>/", restore, name="dotsync-cart-restore"),
     path("dotsync/capture/email/", capture_email, name="dotsync-capture-email"),
 ]
