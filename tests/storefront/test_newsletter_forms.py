@@ -283,6 +283,31 @@ def test_preferences_write_subscription_books_and_fields_and_the_platform_follow
     assert platform.book_name("subscribers") not in platform.books(alice.email)
 
 
+def test_subscribing_on_the_preferences_page_asks_for_consent_and_confirmation(
+    shop: Shop, french: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    carol = shop.customers["carol"]  # no subscription
+    client = Client(REMOTE_ADDR="203.0.113.9")
+    client.force_login(carol)
+    page = client.get(PREFERENCES).content.decode()
+    assert "I agree to receive the newsletter." in page and 'name="consent"' in page
+    refused = client.post(PREFERENCES, {"subscribed": "on"})
+    assert refused.status_code == 400
+    assert not NewsletterSubscriber.objects.filter(subscriber_email=carol.email).exists()
+    with django_capture_on_commit_callbacks(execute=True):
+        saved = client.post(PREFERENCES, {"subscribed": "on", "consent": "on"})
+    assert saved.status_code == 302
+    row = NewsletterSubscriber.objects.get(subscriber_email=carol.email, store=french)
+    assert row.subscriber_status == SubscriberStatus.UNCONFIRMED and row.customer_id == carol.pk
+    assert [m.to for m in mail.outbox] == [[carol.email]] and "confirm" in links_in(mail.outbox[0])
+    consent = ContactConsent.objects.get(email_contact__email=carol.email)
+    assert consent.consent_ip == "203.0.113.9"
+    # awaiting confirmation: the page says so, and keeping the box ticked asks for nothing more
+    assert 'id="dotsync-awaiting"' in client.get(PREFERENCES).content.decode()
+    assert client.post(PREFERENCES, {"subscribed": "on"}).status_code == 302
+    assert len(mail.outbox) == 1
+
+
 def test_the_preferences_page_can_be_switched_off(shop: Shop) -> None:
     from tests.storefront.conftest import configure
 

@@ -33,9 +33,13 @@ class PreferencesForm(forms.Form):
         *args: Any,
         books: tuple[tuple[int, str], ...] = (),
         fields: tuple[str, ...] = (),
+        consent_text: str = "",
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
+        self.consent_text = consent_text
+        if consent_text:  # to tick when subscribing here, as on the subscribe form
+            self.fields["consent"] = forms.BooleanField(required=False, label=consent_text)
         self.book_ids = [book for book, _ in books]
         self.field_keys = [key for key in fields if key in USER_ATTRIBUTES]
         for book, label in books:
@@ -44,6 +48,18 @@ class PreferencesForm(forms.Form):
             self.fields[f"field_{key}"] = forms.CharField(
                 required=False, max_length=150, label=FIELD_LABELS.get(key, key)
             )
+
+    def clean(self) -> dict[str, Any]:
+        """Subscribing here (not subscribed before) needs the consent ticked when the store asks for it."""
+        cleaned = super().clean() or {}
+        newly = cleaned.get("subscribed") and not self.initial.get("subscribed")
+        if newly and self.consent_text and not cleaned.get("consent"):
+            self.add_error("consent", "Please tick this box to subscribe.")
+        return cleaned
+
+    def subscribing(self) -> bool:
+        """Whether the post subscribes a customer who was not subscribed (after validation)."""
+        return bool(self.cleaned_data.get("subscribed")) and not self.initial.get("subscribed")
 
     def book_fields(self) -> list[forms.BoundField]:
         """The address-book checkboxes, for the template."""

@@ -142,10 +142,13 @@ def preferences(request: HttpRequest) -> HttpResponse:
         initial=initial,
         books=cfg.newsletter_books,
         fields=cfg.newsletter_fields,
+        consent_text=service.consent_text(store),
     )
     if request.method == "POST" and form.is_valid():
-        if form.cleaned_data["subscribed"] and not initial["subscribed"]:
-            service.subscribe(request, user.email, store, customer_id=user.pk)
+        if form.subscribing():
+            service.subscribe(
+                request, user.email, store, customer_id=user.pk, consent=bool(form.consent_text)
+            )
         elif not form.cleaned_data["subscribed"] and row is not None and initial["subscribed"]:
             service.unsubscribe(row.subscriber_id, row.subscriber_email)
         service.set_books(store.website, user.email, form.wanted_books())
