@@ -324,6 +324,11 @@ def _check(cfg: config.WebsiteSettings, key: str, source: str, raw: Any) -> None
             assert isinstance(value, str) and value and value == value.strip()
         elif key in ("consent_text", "consent_url", "programme_order_status"):
             assert isinstance(value, str)
+        elif key == "sms_opt_in":
+            assert value in config.SMS_OPT_IN
+        elif key.startswith("sms_"):  # a message slot's status or text (a message's placeholders are known)
+            assert isinstance(value, str) and value == value.strip()
+            assert "{{" not in config.SMS_PLACEHOLDER_RE.sub("", value)
         else:
             assert isinstance(value, int) and not isinstance(value, bool) and value >= 0
         return

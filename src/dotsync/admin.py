@@ -28,6 +28,7 @@ from django.http import HttpRequest
 from dotsync.admin_actions import has_resync_permission
 from dotsync.admin_actions import install as install_actions
 from dotsync.dashboard import install as install_dashboard
+from dotsync.jobs import sms as sms_sends
 from dotsync.jobs import streams
 from dotsync.jobs.automation import campaigns as campaign_sends
 from dotsync.jobs.automation import enrolment as enrolments
@@ -49,6 +50,7 @@ from dotsync.models import (
 )
 from dotsync.models.automation import Automation, Campaign
 from dotsync.models.erasure import Erasure
+from dotsync.models.sms import SmsOrderQueue
 
 # --- websites and stores ------------------------------------------------------------------------------
 
@@ -571,6 +573,48 @@ class AutomationAdmin(QueuedRowsGrid):
     list_filter = ("website", "enrolment_status", "fail_reason", "automation_type", "program_id")
     search_fields = ("email", "enrolment_id", "type_id")
     actions = (retry_enrolments, cancel_enrolments)
+
+
+# --- SMS order-status messages (email_sms_order_queue): filters, the platform's message, retry and cancel ---
+
+
+retry_sms = rows_action(
+    "retry_sms",
+    "Retry (failed, skipped or review rows: check and send again)",
+    sms_sends.retry,
+    "SMS row(s) queued to be sent again.",
+)
+cancel_sms = rows_action(
+    "cancel_sms",
+    "Cancel (pending or review rows: never send)",
+    sms_sends.cancel,
+    "SMS row(s) cancelled.",
+)
+
+
+@admin.register(SmsOrderQueue)
+class SmsOrderQueueAdmin(QueuedRowsGrid):
+    """``email_sms_order_queue``: order-status SMS messages, their state, reason and the platform's answer."""
+
+    list_display = (
+        "id",
+        "website",
+        "store",
+        "order_number",
+        "order_status",
+        "slot",
+        "send_status",
+        "fail_reason",
+        "message",
+        "telephone",
+        "truncated",
+        "claimed_at",
+        "sent_at",
+        "created_at",
+    )
+    list_filter = ("website", "send_status", "fail_reason", "slot", "order_status")
+    search_fields = ("order_number", "telephone")
+    actions = (retry_sms, cancel_sms)
 
 
 # --- abandoned carts (email_abandoned_cart) --------------------------------------------------------------

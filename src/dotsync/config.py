@@ -109,6 +109,7 @@ DEFAULT_JOB_FREQUENCIES: dict[str, int] = {
     "review_requests": 15,
     "automation": 15,
     "pending_contacts": 30,
+    "sms": 5,
     **RESERVED_JOB_FREQUENCIES,
 }
 """Job id -> minutes between runs: the known ``job_frequencies`` keys (any other key is a problem).
@@ -148,6 +149,40 @@ PROGRAMMES: tuple[str, ...] = (
 )
 """The enrolment programmes a store names by id (``programme_<name>_id``; reference §4.5)."""
 
+SMS_SLOTS: tuple[int, ...] = (1, 2, 3, 4)
+"""The SMS order-status message slots of a store (reference §7: up to four messages)."""
+
+SMS_PLACEHOLDERS: tuple[str, ...] = ("customer_name", "customer_first_name", "order_number")
+"""The placeholders an SMS message may hold, written ``{{var customer_name}}`` (reference §7)."""
+
+SMS_OPT_IN: tuple[str, ...] = ("subscribers", "all")
+"""Who gets SMS order-status messages (``sms_opt_in``; :mod:`dotsync.jobs.sms` says what each means)."""
+
+SMS_PLACEHOLDER_RE = re.compile(r"\{\{\s*var\s+([A-Za-z_]+)\s*\}\}")
+"""One placeholder, ``{{var name}}`` (spaces allowed inside the braces); group 1 is the name."""
+
+
+def _sms_defaults() -> dict[str, Any]:
+    out: dict[str, Any] = {"sms_enabled": False, "sms_opt_in": "subscribers"}
+    for n in SMS_SLOTS:
+        out[f"sms_{n}_enabled"] = False
+        out[f"sms_{n}_status"] = ""  # the order status that sends it
+        out[f"sms_{n}_message"] = ""  # the text, with SMS_PLACEHOLDERS
+    return out
+
+
+def _sms_message(value: Any) -> str:
+    """An SMS message template: text whose only ``{{...}}`` are ``{{var <placeholder>}}``."""
+    message = types.text(value)
+    unknown = [name for name in SMS_PLACEHOLDER_RE.findall(message) if name not in SMS_PLACEHOLDERS]
+    if unknown:
+        raise ValueError(f"{{{{var {unknown[0]}}}}} is not one of {', '.join(SMS_PLACEHOLDERS)}")
+    rest = SMS_PLACEHOLDER_RE.sub("", message)
+    if "{{" in rest or "}}" in rest:
+        raise ValueError("has a placeholder not written {{var name}}")
+    return message
+
+
 STORE_DEFAULTS: dict[str, Any] = {
     **_cart_defaults(),
     "ac_allow_non_subscribers": False,
@@ -165,6 +200,7 @@ STORE_DEFAULTS: dict[str, Any] = {
     "consent_enabled": False,  # subscriptions record consent (reference §4.8 connector_consent)
     "consent_text": "",
     "consent_url": "",
+    **_sms_defaults(),
 }
 """Settings that may differ per store (reference §8: the abandoned-cart series, the programme ids, the
 review settings). Every layer may set them; a store's :class:`~dotsync.models.StoreConfig` row overrides
@@ -189,6 +225,10 @@ def _store_schema() -> dict[str, types.Parser]:
     out["review_delay_days"] = types.whole_number(0, 365)
     out["consent_text"] = types.text
     out["consent_url"] = types.text
+    out["sms_opt_in"] = types.choice(SMS_OPT_IN)
+    for n in SMS_SLOTS:
+        out[f"sms_{n}_status"] = types.text
+        out[f"sms_{n}_message"] = _sms_message
     return out
 
 

@@ -38,7 +38,14 @@ def test_the_registry_is_the_list_of_jobs_and_their_defaults_are_the_settings_de
     assert (
         [job.id for job in registry.batching_jobs()] == [job.id for job in before] == order[: at("importer")]
     )
-    assert [job.id for job in after] == ["campaigns", "automation", "cleaner", "pending_contacts", "monitor"]
+    assert [job.id for job in after] == [
+        "campaigns",
+        "sms",
+        "automation",
+        "cleaner",
+        "pending_contacts",
+        "monitor",
+    ]
     assert isinstance(registry.JOBS["importer"], ImporterJob)
     assert registry.JOBS["importer"].scope is JobScope.ACCOUNT
     # the settings layer cannot import the jobs: its table must agree with their declarations

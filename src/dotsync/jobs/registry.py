@@ -18,6 +18,7 @@ job id                     specification name                  what it does
 ``abandoned_carts``        ``abandoned_cart``                  abandoned-cart series 1-3 -> Lost Basket rows
 ``review_requests``        ``review_reminder``                 orders past the review delay -> Order Review
 ``campaigns``              ``ddg_automation_campaign``         queued ``email_campaign`` sends, exactly once
+``sms``                    ``sms_order_status``                SMS order-status messages, at most once
 ``automation``             ``ddg.sync.automation``             ``email_automation`` -> programme enrolments
 ``pending_contacts``       ``pending_contact_checker``         PendingOptIn rows -> Confirmed or Expired
 ``monitor``                ``monitor``                         failed imports, job errors -> admin, email
@@ -26,7 +27,7 @@ job id                     specification name                  what it does
 
 from __future__ import annotations
 
-from dotsync.jobs import catalog, contacts, importer, monitor, orders, reviews_and_wishlists
+from dotsync.jobs import catalog, contacts, importer, monitor, orders, reviews_and_wishlists, sms
 from dotsync.jobs.automation import (
     abandoned_carts,
     campaigns,
@@ -52,6 +53,7 @@ ALL: tuple[Job, ...] = (
     abandoned_carts.JOB,
     review_requests.JOB,
     campaigns.JOB,
+    sms.JOB,
     enrolment.JOB,
     pending_contacts.JOB,
     monitor.JOB,

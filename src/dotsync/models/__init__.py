@@ -19,6 +19,7 @@ from dotsync.models.newsletter import NewsletterSubscriber
 from dotsync.models.rules import Rule, RuleExclusion, RuleType
 from dotsync.models.runtime import JobLease, JobNudge, JobRun, RunOutcome
 from dotsync.models.scope import Store, StoreConfig, Website, WebsiteConfig
+from dotsync.models.sms import SmsFailReason, SmsOrderQueue, SmsStatus
 from dotsync.models.storefront import EmailCouponAttribute, ProductView
 from dotsync.models.support import ContactConsent, FailedAuth, InstallProgress
 from dotsync.models.sync import (
@@ -67,6 +68,9 @@ __all__ = [
     "RuleExclusion",
     "RuleType",
     "RunOutcome",
+    "SmsFailReason",
+    "SmsOrderQueue",
+    "SmsStatus",
     "Store",
     "StoreConfig",
     "SyncState",

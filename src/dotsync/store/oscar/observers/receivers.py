@@ -20,7 +20,7 @@ from typing import Any
 
 from django.db import transaction
 
-from dotsync.store.oscar.observers import automations, handlers
+from dotsync.store.oscar.observers import automations, handlers, sms
 
 logger = logging.getLogger("dotsync.observers")
 
@@ -140,6 +140,7 @@ def order_placed(sender: Any, order: Any, **kwargs: Any) -> None:
     """Oscar's ``order_placed`` (sent by ``OrderCreator.place_order``)."""
     defer("order_placed", handlers.sync_order, order.pk)
     defer("order_placed", automations.order_placed, order.pk)
+    defer("order_placed", sms.order_reached_status, order.pk, str(order.status or ""))
 
 
 @receiver("order_saved")
@@ -154,6 +155,8 @@ def order_status_changed(sender: Any, order: Any, **kwargs: Any) -> None:
     """Oscar's ``order_status_changed``; a change to a cancelled status is the order-cancelled event."""
     defer("order_status_changed", handlers.sync_order, order.pk)
     defer("order_status_changed", automations.order_saved, order.pk)
+    new_status = str(kwargs.get("new_status") or order.status or "")  # each step of a walk reaches one
+    defer("order_status_changed", sms.order_reached_status, order.pk, new_status)
 
 
 @receiver("order_refunded")
