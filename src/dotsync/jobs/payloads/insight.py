@@ -12,28 +12,41 @@ from __future__ import annotations
 
 import json
 import re
+from functools import lru_cache
 from typing import Any
 
-from dotsync.jobs.payloads.values import number_problem, strip_controls
+from dotsync.jobs.payloads.values import CONTROL_RE, NUMBER_LIMIT, number_problem, strip_controls
 
 KEY_LIMIT = 128
 """Longest JSON property name dotsync sends (the platform's limit is not published)."""
 
 _KEY_RE = re.compile(r"^[A-Za-z0-9_-]+$")
 
+_LIMIT = int(NUMBER_LIMIT)
+
 
 def clean(value: Any) -> Any:
     """Drop ``None`` values from objects, recursively (a null gives the platform no type to infer).
 
     Strings lose their control characters (:func:`~dotsync.jobs.payloads.values.strip_controls`).
+    Called once per record on every record sent, so plain strings and numbers are handled inline.
     """
     if isinstance(value, dict):
-        return {k: clean(v) for k, v in value.items() if v is not None}
+        return {k: _clean_item(v) for k, v in value.items() if v is not None}
     if isinstance(value, list):
-        return [clean(v) for v in value]
+        return [_clean_item(v) for v in value]
     if isinstance(value, str):
         return strip_controls(value)
     return value
+
+
+def _clean_item(value: Any) -> Any:
+    kind = type(value)
+    if kind is str:
+        return CONTROL_RE.sub("", value)  # strip_controls, inlined
+    if kind is int or kind is float or kind is bool:
+        return value
+    return clean(value)
 
 
 def contact_record(key: str, email: str, body: dict[str, Any]) -> dict[str, Any]:
@@ -62,7 +75,8 @@ def record_problem(record: dict[str, Any]) -> str | None:
         return "the record key is empty"
     if strip_controls(key) != key:
         return "the record key has control characters; correct it in the store"
-    return problem(record["json"])
+    body = record["json"]
+    return None if _fine(body) else problem(body)
 
 
 def problem(body: Any, path: str = "json") -> str | None:
@@ -103,3 +117,37 @@ def safe_key(name: str) -> str:
     """A free-form attribute name made into a valid property name (``Colour (EU)`` -> ``Colour_EU``)."""
     out = re.sub(r"[^A-Za-z0-9_]+", "_", name).strip("_")
     return out[:KEY_LIMIT] or "attribute"
+
+
+@lru_cache(maxsize=4096)
+def _names_fine(names: tuple[Any, ...]) -> bool:
+    """True when every property name is valid and no two clash (cached: builders repeat their names)."""
+    folded = set()
+    for key in names:
+        if not isinstance(key, str) or not _KEY_RE.match(key) or len(key) > KEY_LIMIT:
+            return False
+        folded.add(key.replace("-", "_"))
+    return len(folded) == len(names)
+
+
+def _fine(body: Any) -> bool:
+    """True when :func:`problem` would find nothing; False when it may (it is then asked).
+
+    The fast path of :func:`record_problem`: no path strings, no :class:`~decimal.Decimal` per
+    number, property names checked once per distinct set of names. Anything but plain JSON types
+    (a subclass, a ``Decimal``) is left to :func:`problem`.
+    """
+    kind = type(body)
+    if kind is str or kind is bool or body is None:
+        return True
+    if kind is float:
+        return -_LIMIT < body < _LIMIT  # False for NaN and infinities too
+    if kind is int:
+        return -_LIMIT < body < _LIMIT
+    if kind is dict:
+        if not _names_fine(tuple(body)):
+            return False
+        return all(type(v) is str or _fine(v) for v in body.values())
+    if kind is list:
+        return all(type(v) is not list and (type(v) is str or _fine(v)) for v in body)
+    return False

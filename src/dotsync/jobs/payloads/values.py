@@ -19,7 +19,10 @@ A record with a number beyond it is quarantined (:func:`~dotsync.jobs.payloads.i
 
 _CENT = Decimal("0.01")
 
-_CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_CONTEXT = Context(prec=28)
+"""The context of every amount below 10**25 (built once: a ``Context`` per amount was measurable)."""
+
+CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 """C0 control characters except tab, LF and CR, and DEL: never meaningful in a shop's text."""
 
 
@@ -38,8 +41,9 @@ def _cents(value: Decimal | float | int) -> Decimal:
     amount = Decimal(value)
     if not amount.is_finite() or amount.adjusted() >= 100:  # far beyond NUMBER_LIMIT: not rounded
         return amount
-    digits = max(28, amount.adjusted() + 4)  # the default context (28 digits) fails on larger amounts
-    return amount.quantize(_CENT, rounding=ROUND_HALF_UP, context=Context(prec=digits))
+    digits = amount.adjusted() + 4  # the default context (28 digits) fails on larger amounts
+    context = _CONTEXT if digits <= 28 else Context(prec=digits)
+    return amount.quantize(_CENT, rounding=ROUND_HALF_UP, context=context)
 
 
 def money(value: Decimal | float | int | None) -> float:
@@ -72,7 +76,7 @@ def number_problem(value: Decimal | float | int) -> str | None:
 
 def strip_controls(value: str) -> str:
     """``value`` without control characters (NUL, BEL, ESC, DEL...); tab, LF and CR are kept."""
-    return _CONTROL_RE.sub("", value)
+    return CONTROL_RE.sub("", value)
 
 
 def clean_strings(value: Any) -> Any:
