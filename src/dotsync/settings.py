@@ -157,6 +157,7 @@ if HAVE_OSCAR:  # the standalone project serves Oscar's shop too (dotsync.urls):
         "oscar.apps.checkout.context_processors.checkout",
         "oscar.apps.communication.notifications.context_processors.notifications",
         "oscar.core.context_processors.metadata",
+        "dotsync.storefront.tracking.context",  # dotsync_tracking: the website's tracking settings, lazily
     ]
 STATIC_URL = "/static/"
 
