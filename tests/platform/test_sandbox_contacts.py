@@ -223,4 +223,7 @@ def test_state_page_and_request_log(sandbox_client, sandbox: SandboxControl):
     assert log["by_endpoint_status"]["GET /v2/contacts/{identifier}"] == {"404": 1}
     assert log["by_status"]["201"] == 1
     page = httpx.get(f"{sandbox.url}/sandbox/")
-    assert page.status_code == 200 and "shown@example.com" in page.text
+    assert page.status_code == 200 and "Contacts: <strong>1</strong>" in page.text
+    assert "shown@example.com" not in page.text  # the summary lists no contacts: the drill-down does
+    drill_down = httpx.get(f"{sandbox.url}/sandbox/contacts", params={"account": USER, "q": "SHOWN@"})
+    assert drill_down.status_code == 200 and "shown@example.com" in drill_down.text

@@ -4,7 +4,9 @@ Only loopback clients are answered, unless a control token is configured (``--co
 ``DOTSYNC_SANDBOX_CONTROL_TOKEN``): then other clients must send it in the ``X-Sandbox-Token`` header.
 Anyone else gets 403, so ``POST /sandbox/accounts`` cannot be used to probe for accounts from outside.
 
-* ``GET  /sandbox/``            a small HTML page showing the state
+* ``GET  /sandbox/``            an HTML summary per account, with drill-downs (see :mod:`.browse`):
+  ``/sandbox/contacts``, ``/sandbox/records``, ``/sandbox/imports``, ``/sandbox/imports/{id}``
+* ``GET  /sandbox/summary[?account=USER]``  the summaries as JSON
 * ``GET  /sandbox/state[?account=USER]``  JSON state (see :func:`account_state`) and the request log
 * ``POST /sandbox/accounts {"username", "password"}``  create an account (idempotent)
 * ``POST /sandbox/suppress {"email"[, "account"][, "reason"]}``  suppress in one account, or globally
@@ -32,6 +34,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 
+from dotsync.platform.sandbox import browse
 from dotsync.platform.sandbox.accounts import create_account
 from dotsync.platform.sandbox.boot import Boot
 from dotsync.platform.sandbox.campaigns import recipients, send_status
@@ -263,12 +266,8 @@ EMPTY_LISTS = (
 def full_state(store: Store, faults: FaultState, username: str | None = None) -> dict[str, Any]:
     """The state document of ``GET /sandbox/state``."""
     process_due(store, faults.faults)
-    if username is not None:
-        rows = store.all("SELECT * FROM accounts WHERE username = ?", (username,))
-    else:
-        rows = store.all("SELECT * FROM accounts ORDER BY id")
     return {
-        "accounts": {str(a["username"]): _readable_state(store, a) for a in rows},
+        "accounts": {str(a["username"]): _readable_state(store, a) for a in _accounts(store, username)},
         "global_suppressions": [
             {"email": g["email"], "status": GLOBAL_STATUS, "suppressed_at": g["suppressed_at"]}
             for g in store.all("SELECT * FROM global_suppressions ORDER BY suppressed_at")
@@ -278,54 +277,45 @@ def full_state(store: Store, faults: FaultState, username: str | None = None) ->
     }
 
 
-def _page(state: dict[str, Any]) -> str:
+def _render(title: str, body: str) -> str:
+    """``page.html`` around ``body``."""
     template = resources.files("dotsync.platform.sandbox").joinpath("page.html").read_text(encoding="utf-8")
+    return template.replace("{{ title }}", html.escape(title)).replace("{{ body }}", body)
+
+
+def _summary_page(store: Store, faults: FaultState, username: str | None) -> str:
+    """``GET /sandbox/``: per account its summary (:func:`.browse.summary`), then the sandbox-wide parts."""
     e = html.escape
+    process_due(store, faults.faults)
+    accounts = _accounts(store, username)
     parts = []
-    for username, acc in state["accounts"].items():
-        rows = "".join(
-            f"<tr><td>{c['id']}</td><td>{e(c['email'])}</td><td>{e(c['status'])}</td>"
-            f"<td>{e(', '.join(c['address_books']))}</td>"
-            f"<td><code>{e(json.dumps(c['data_fields']))}</code></td></tr>"
-            for c in acc["contacts"]
-        )
-        insight = "".join(
-            f"<li>{e(name)} ({e(coll['scope'])}): {len(coll['records'])} record(s)</li>"
-            for name, coll in acc["insight"].items()
-        )
-        sends = "".join(
-            f"<li>campaign {s['campaign_id']}: {e(s['status'])} to {len(s['recipients'])} contact(s)</li>"
-            for s in acc["campaign_sends"]
-        )
-        enrolments = "".join(
-            f"<li>program {en['programId']}: {e(en['status'])}, enrolled {len(en['enrolled'])}</li>"
-            for en in acc["enrolments"]
-        )
-        imports = "".join(f"<li>{e(i['kind'])} {e(i['id'])}: {e(i['status'])}</li>" for i in acc["imports"])
-        sms = "".join(f"<li>{e(s['telephone'])}: {e(s['message'])}</li>" for s in acc["sms"])
-        parts.append(
-            f"<section><h2>Account {e(username)} (id {acc['id']})</h2>"
-            f"<h3>Contacts ({len(acc['contacts'])})</h3><table><tr><th>id</th><th>email</th><th>status</th>"
-            f"<th>address books</th><th>data fields</th></tr>{rows}</table>"
-            f"<h3>Insight data</h3><ul>{insight or '<li>none</li>'}</ul>"
-            f"<h3>Imports</h3><ul>{imports or '<li>none</li>'}</ul>"
-            f"<h3>Campaign sends</h3><ul>{sends or '<li>none</li>'}</ul>"
-            f"<h3>Enrolments</h3><ul>{enrolments or '<li>none</li>'}</ul>"
-            f"<h3>SMS</h3><ul>{sms or '<li>none</li>'}</ul></section>"
-        )
-    log_rows = "".join(
-        f"<tr><td>{e(endpoint)}</td><td>{e(json.dumps(statuses))}</td></tr>"
-        for endpoint, statuses in sorted(state["requests"]["by_endpoint_status"].items())
-    )
+    for account in accounts:
+        try:
+            parts.append(browse.summary_html(browse.summary(store, account)))
+        except Exception:  # a bug or a hand-edited database: the other accounts still show
+            log.exception("sandbox account %s: summary could not be read", account["id"])
+            parts.append(
+                f"<section><h2>Account {e(account['username'])}</h2><p class=error>this account's stored "
+                "state could not be read; see the sandbox log</p></section>"
+            )
+    suppressions = store.one("SELECT COUNT(*) AS n FROM global_suppressions")
+    latest = store.all("SELECT email FROM global_suppressions ORDER BY suppressed_at DESC LIMIT 20")
+    total = store.one("SELECT COALESCE(SUM(count), 0) AS n FROM request_counts")
     body = (
-        "".join(parts)
-        + f"<section><h2>Globally suppressed ({len(state['global_suppressions'])})</h2><ul>"
-        + "".join(f"<li>{e(g['email'])}</li>" for g in state["global_suppressions"])
-        + f"</ul></section><section><h2>Requests ({state['requests']['total']})</h2>"
-        + f"<table><tr><th>endpoint</th><th>by status</th></tr>{log_rows}</table></section>"
-        + f"<section><h2>Fault knobs</h2><pre>{e(json.dumps(state['faults'], indent=2))}</pre></section>"
+        "".join(parts or ["<p>No accounts yet: create one with POST /sandbox/accounts.</p>"])
+        + f"<section><h2>Globally suppressed ({suppressions['n'] if suppressions else 0:,})</h2><ul>"
+        + "".join(f"<li>{e(g['email'])}</li>" for g in latest)
+        + f"</ul></section><section><h2>Requests, all accounts ({total['n'] if total else 0:,})</h2>"
+        + "</section><section><h2>Fault knobs</h2>"
+        + f"<pre>{e(json.dumps(faults.faults.as_dict(), indent=2))}</pre></section>"
     )
-    return template.replace("{{ body }}", body)
+    return _render("dotdigital sandbox", body)
+
+
+def _accounts(store: Store, username: str | None) -> list[sqlite3.Row]:
+    if username is not None:
+        return store.all("SELECT * FROM accounts WHERE username = ?", (username,))
+    return store.all("SELECT * FROM accounts ORDER BY id")
 
 
 TOKEN_HEADER = "X-Sandbox-Token"
@@ -367,7 +357,65 @@ def routes(store: Store, faults: FaultState, boot: Boot, control_token: str | No
     """
 
     async def page(request: Request) -> Response:
-        return HTMLResponse(_page(full_state(store, faults, request.query_params.get("account"))))
+        return HTMLResponse(_summary_page(store, faults, request.query_params.get("account")))
+
+    async def summaries(request: Request) -> Response:
+        process_due(store, faults.faults)
+        found = _accounts(store, request.query_params.get("account"))
+        return JSONResponse({"accounts": {str(a["username"]): browse.summary(store, a) for a in found}})
+
+    def drill_down(
+        title: str, render: Callable[[sqlite3.Row, dict[str, str]], str]
+    ) -> Callable[[Request], Awaitable[Response]]:
+        """A drill-down page of one account (``?account=USER``), its bad parameters answered 400."""
+
+        async def handler(request: Request) -> Response:
+            params = dict(request.query_params)
+            params.update(request.path_params)
+            account = account_named(params.get("account"))
+            if isinstance(account, Response):
+                return account
+            try:
+                body = render(account, params)
+            except browse.BadQuery as err:
+                return JSONResponse({"error": str(err)}, status_code=err.status)
+            back = browse.link("/sandbox/", "← summary", account=account["username"])
+            return HTMLResponse(_render(f"{title}: {account['username']}", f"<p>{back}</p>{body}"))
+
+        return handler
+
+    def contacts_body(account: sqlite3.Row, p: dict[str, str]) -> str:
+        limit = browse.limit_of(p.get("limit"))
+        q, book = p.get("q", ""), p.get("book")
+        page = browse.contacts_page(store, int(account["id"]), q, book, p.get("after"), limit)
+        return browse.contacts_html(str(account["username"]), page, q, book, limit)
+
+    def records_body(account: sqlite3.Row, p: dict[str, str]) -> str:
+        limit = browse.limit_of(p.get("limit"))
+        collection, q = p.get("collection", ""), p.get("q", "")
+        page = browse.records_page(
+            store, int(account["id"]), collection, q, p.get("after_collection"), p.get("after"), limit
+        )
+        return browse.records_html(str(account["username"]), page, collection, q, limit)
+
+    def imports_body(account: sqlite3.Row, p: dict[str, str]) -> str:
+        process_due(store, faults.faults, int(account["id"]))
+        limit = browse.limit_of(p.get("limit"))
+        kind, status = p.get("kind", ""), p.get("status", "")
+        page = browse.imports_page(
+            store, int(account["id"]), kind, status, p.get("after"), p.get("after_id"), limit
+        )
+        return browse.imports_html(str(account["username"]), page, kind, status, limit)
+
+    def import_body(account: sqlite3.Row, p: dict[str, str]) -> str:
+        process_due(store, faults.faults, int(account["id"]))
+        offset = p.get("offset", "0")
+        if not offset.isdigit():
+            raise browse.BadQuery("offset must be a whole number")
+        page = browse.import_detail(store, int(account["id"]), p["import_id"], int(offset))
+        if page is None:
+            raise browse.Missing(f"no import {p['import_id']!r} in this account")
+        return browse.import_html(str(account["username"]), page)
 
     async def state(request: Request) -> Response:
         return JSONResponse(full_state(store, faults, request.query_params.get("account")))
@@ -486,6 +534,11 @@ def routes(store: Store, faults: FaultState, boot: Boot, control_token: str | No
     table: list[tuple[str, Callable[[Request], Awaitable[Response]], str]] = [
         ("/sandbox/", page, "GET"),
         ("/sandbox", page, "GET"),
+        ("/sandbox/summary", summaries, "GET"),
+        ("/sandbox/contacts", drill_down("Contacts", contacts_body), "GET"),
+        ("/sandbox/records", drill_down("Insight records", records_body), "GET"),
+        ("/sandbox/imports", drill_down("Imports", imports_body), "GET"),
+        ("/sandbox/imports/{import_id}", drill_down("Import", import_body), "GET"),
         ("/sandbox/state", state, "GET"),
         ("/sandbox/accounts", accounts, "POST"),
         ("/sandbox/suppress", suppress, "POST"),

@@ -62,13 +62,21 @@ async def get_campaign(ctx: Ctx) -> Response:
 
 def send_status(store: Store, row: sqlite3.Row) -> str:
     """A send's status now (``Cancelled`` for ``Sent`` when the ``campaign_send_outcome`` knob said so)."""
-    now = time.time()
-    if parse_iso(row["send_date"]).timestamp() > now:
-        return "Scheduled"
-    if now < row["ready_at"]:
-        return "Sending"
     outcome = store.one("SELECT status FROM campaign_send_outcomes WHERE send_id = ?", (row["id"],))
-    return str(outcome["status"]) if outcome else "Sent"
+    return status_at(row["send_date"], row["ready_at"], outcome["status"] if outcome else None, time.time())
+
+
+def status_at(send_date: str, ready_at: float, outcome: str | None, now: float) -> str:
+    """A send's status at ``now``.
+
+    ``Scheduled`` until its send date, ``Sending`` until it is processed, then its recorded outcome (``Sent``
+    unless the ``campaign_send_outcome`` knob said ``Cancelled``).
+    """
+    if parse_iso(send_date).timestamp() > now:
+        return "Scheduled"
+    if now < ready_at:
+        return "Sending"
+    return outcome or "Sent"
 
 
 def send_json(store: Store, row: sqlite3.Row) -> dict[str, Any]:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import re
 import sqlite3
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -100,6 +101,50 @@ def by_id(store: Store, account_id: int, contact_id: int) -> sqlite3.Row | None:
     return store.one("SELECT * FROM contacts WHERE account_id = ? AND id = ?", (account_id, contact_id))
 
 
+def ids_by_email(conn: sqlite3.Connection, account_id: int, email_keys: Iterable[str]) -> dict[str, int]:
+    """Lower-cased email -> contact id for those of ``email_keys`` (lower-cased) the account holds.
+
+    One query over the ``(account_id, email_key)`` index, however many addresses: they travel as one JSON
+    array parameter (``json_each``), so there is no per-address round trip and no parameter limit.
+    """
+    rows = conn.execute(
+        "SELECT c.email_key, c.id FROM json_each(?) AS j "
+        "CROSS JOIN contacts AS c ON c.account_id = ? AND c.email_key = j.value",
+        (json.dumps(list(email_keys)), account_id),
+    )
+    return {str(key): int(contact_id) for key, contact_id in rows}
+
+
+def existing_ids(conn: sqlite3.Connection, account_id: int, contact_ids: Iterable[int]) -> set[int]:
+    """Those of ``contact_ids`` that are contacts of the account (one query, as :func:`ids_by_email`)."""
+    rows = conn.execute(
+        "SELECT c.id FROM json_each(?) AS j CROSS JOIN contacts AS c ON c.id = j.value AND c.account_id = ?",
+        (json.dumps(list(contact_ids)), account_id),
+    )
+    return {int(contact_id) for (contact_id,) in rows}
+
+
+def rows_by_email(
+    conn: sqlite3.Connection, account_id: int, email_keys: Iterable[str]
+) -> dict[str, sqlite3.Row]:
+    """Lower-cased email -> the contact's row, for those of ``email_keys`` the account holds (one query)."""
+    rows = conn.execute(
+        "SELECT c.* FROM json_each(?) AS j "
+        "CROSS JOIN contacts AS c ON c.account_id = ? AND c.email_key = j.value",
+        (json.dumps(list(email_keys)), account_id),
+    ).fetchall()
+    return {str(r["email_key"]): r for r in rows}
+
+
+def globally_suppressed_among(conn: sqlite3.Connection, email_keys: Iterable[str]) -> set[str]:
+    """Those of ``email_keys`` (lower-cased) that are globally suppressed (one query)."""
+    rows = conn.execute(
+        "SELECT g.email FROM json_each(?) AS j CROSS JOIN global_suppressions AS g ON g.email = j.value",
+        (json.dumps(list(email_keys)),),
+    )
+    return {str(email) for (email,) in rows}
+
+
 def is_suppressed(store: Store, row: sqlite3.Row) -> bool:
     """Whether the contact may not be written to or mailed."""
     return status_of(store, row) not in ACTIVE_STATUSES
@@ -136,13 +181,21 @@ def insert_contact(
     values: dict[str, Any],
 ) -> tuple[int, str]:
     """Insert a contact (``PendingOptIn`` for double opt-in, else ``Subscribed``); returns (id, status)."""
-    now = iso()
+    params, status = new_contact(account_id, email, email_type, opt_in, values, iso())
+    row_id = conn.execute(INSERT_CONTACT, params).lastrowid
+    return int(row_id or 0), status
+
+
+def new_contact(
+    account_id: int, email: str, email_type: str, opt_in: str, values: dict[str, Any], now: str
+) -> tuple[tuple[Any, ...], str]:
+    """The :data:`INSERT_CONTACT` parameters of a new contact, and its status.
+
+    The status is ``PendingOptIn`` for double opt-in, else ``Subscribed``.
+    """
     status = "PendingOptIn" if opt_in == "Double" else "Subscribed"
     stored = dumps({k: v for k, v in values.items() if v is not None})
-    row_id = conn.execute(
-        INSERT_CONTACT, (account_id, email, email.lower(), email_type, opt_in, status, stored, now, now)
-    ).lastrowid
-    return int(row_id or 0), status
+    return (account_id, email, email.lower(), email_type, opt_in, status, stored, now, now), status
 
 
 def update_contact_row(
@@ -158,6 +211,19 @@ def add_member(conn: sqlite3.Connection, address_book_id: int, contact_id: int) 
         "INSERT INTO memberships (address_book_id, contact_id, added) VALUES (?, ?, ?) "
         "ON CONFLICT DO NOTHING",
         (address_book_id, contact_id, iso()),
+    )
+
+
+def add_members(
+    conn: sqlite3.Connection, account_id: int, address_book_id: int, email_keys: list[str], now: str
+) -> None:
+    """Add the account's contacts with these lower-cased addresses to an address book, in one statement."""
+    conn.execute(
+        "INSERT INTO memberships (address_book_id, contact_id, added) "
+        "SELECT ?, c.id, ? FROM json_each(?) AS j "
+        "CROSS JOIN contacts AS c ON c.account_id = ? AND c.email_key = j.value WHERE true "
+        "ON CONFLICT DO NOTHING",
+        (address_book_id, now, json.dumps(email_keys), account_id),
     )
 
 

@@ -35,10 +35,13 @@ from starlette.responses import Response
 from dotsync.platform.sandbox.addressbooks import find_book
 from dotsync.platform.sandbox.contacts import (
     ACTIVE_STATUSES,
-    add_member,
-    globally_suppressed,
-    insert_contact,
-    update_contact_row,
+    INSERT_CONTACT,
+    UPDATE_CONTACT,
+    add_members,
+    globally_suppressed_among,
+    ids_by_email,
+    new_contact,
+    rows_by_email,
     valid_email,
 )
 from dotsync.platform.sandbox.context import Api, Ctx, csv_response, enum, get, ok
@@ -259,8 +262,32 @@ def _map_columns(
     return mapping
 
 
+def _choices(options: tuple[str, ...]) -> dict[str, str]:
+    """Lower-cased option -> its spelling: :func:`.context.enum` as one dict lookup per cell."""
+    return {option.lower(): option for option in options}
+
+
+EMAIL_TYPE_OF = _choices(EMAIL_TYPES)
+OPT_IN_TYPE_OF = _choices(OPT_IN_TYPES)
+
+
+def _email_keys(reader: list[list[str]], email_at: int) -> set[str]:
+    """The lower-cased valid addresses of a file, for the import's two bulk lookups."""
+    keys = set()
+    for values in reader:
+        email = values[email_at].strip() if email_at < len(values) else ""
+        if valid_email(email):
+            keys.add(email.lower())
+    return keys
+
+
 def process_contact_import(store: Store, faults: Faults, row: sqlite3.Row) -> None:
-    """Apply a due CSV import and store its report and faults (or its failure status)."""
+    """Apply a due CSV import and store its report and faults (or its failure status).
+
+    Set-based: the file's existing contacts and global suppressions are read with one query each, every
+    row is checked in one pass, and new contacts, updates, list memberships and consent records are
+    written with one statement each (``executemany`` or ``INSERT ... SELECT``), in one transaction.
+    """
     if row["outcome"] != "Finished":
         store.run("UPDATE imports SET status = ? WHERE id = ?", (row["outcome"], row["id"]))
         return
@@ -275,79 +302,103 @@ def process_contact_import(store: Store, faults: Faults, row: sqlite3.Row) -> No
     optin_at = lowered.index("optintype") if "optintype" in lowered else None
     consent_at = {key: lowered.index(key) for key in CONSENT_COLUMNS if key in lowered}
     account_id = int(row["account_id"])
-    mapping = _map_columns(store, account_id, columns, faults)
+    mapping = list(_map_columns(store, account_id, columns, faults).items())
     merge = json.loads(row["report"] or "{}").get("mergeOption", "Overwrite")
     counts: Counter[str] = Counter({k: 0 for k in REPORT_KEYS})
     fault_rows: list[list[str]] = []
     seen: set[str] = set()
+    inserts: list[tuple[Any, ...]] = []
+    updates: list[tuple[Any, ...]] = []
+    imported: list[str] = []  # lower-cased addresses of the rows applied, for the list memberships
+    consents: list[tuple[str, list[str]]] = []
+    now = iso()
 
     def cell(values: list[str], index: int | None) -> str:
         return values[index].strip() if index is not None and index < len(values) else ""
 
     with store.tx() as conn:
+        keys = _email_keys(reader, email_at)
+        existing_rows = rows_by_email(conn, account_id, keys)
+        suppressed = globally_suppressed_among(conn, keys)
         for values in reader:
             if not any(v.strip() for v in values):
                 continue
             email = cell(values, email_at)
+            key = email.lower()
             reason = None
             if not valid_email(email):
                 reason, counter = "Invalid Email", "invalidEntries"
-            elif email.lower() in seen:
+            elif key in seen:
                 reason, counter = "Duplicate", "duplicateEmails"
-            elif globally_suppressed(store, email):
+            elif key in suppressed:
                 reason, counter = GLOBAL_REASON, "globallySuppressed"
-            seen.add(email.lower())
+            seen.add(key)
             existing = None
             if reason is None:
-                existing = conn.execute(
-                    "SELECT * FROM contacts WHERE account_id = ? AND email_key = ?",
-                    (account_id, email.lower()),
-                ).fetchone()
+                existing = existing_rows.get(key)
                 if existing is not None and existing["status"] not in ACTIVE_STATUSES:
                     reason, counter = SUPPRESSION_REASONS.get(
                         existing["status"], ("Suppressed by you", "suppressedContacts")
                     )
             incoming: dict[str, Any] = {}
             if reason is None:
+                email_type = EMAIL_TYPE_OF.get(cell(values, type_at).lower() or "html")
+                opt_in = OPT_IN_TYPE_OF.get(cell(values, optin_at).lower() or "unknown")
                 try:
-                    for index, field in mapping.items():
+                    for index, field in mapping:
                         incoming[field["name"]] = coerce(field, cell(values, index))
-                    email_type = enum(cell(values, type_at) or None, EMAIL_TYPES, "EmailType", default="Html")
-                    opt_in = enum(
-                        cell(values, optin_at) or None, OPT_IN_TYPES, "OptInType", default="Unknown"
-                    )
                 except ApiError:
+                    reason, counter = "Failures", "failures"
+                if email_type is None or opt_in is None:
                     reason, counter = "Failures", "failures"
             if reason is not None:
                 counts[counter] += 1
                 fault_rows.append([reason, *values])
                 continue
+            assert email_type is not None and opt_in is not None
             if existing is None:
-                contact_id, status = insert_contact(conn, account_id, email, email_type, opt_in, incoming)
+                params, status = new_contact(account_id, email, email_type, opt_in, incoming, now)
+                inserts.append(params)
                 counts["newContacts"] += 1
                 if status == "PendingOptIn":
                     counts["pendingDoubleOptin"] += 1
             else:
-                contact_id = int(existing["id"])
-                update_contact_row(
-                    conn,
-                    contact_id,
-                    email_type if type_at is not None else existing["email_type"],
-                    opt_in if optin_at is not None else existing["opt_in_type"],
-                    _merge(json.loads(existing["data_fields"]), incoming, merge),
+                updates.append(
+                    (
+                        email_type if type_at is not None else existing["email_type"],
+                        opt_in if optin_at is not None else existing["opt_in_type"],
+                        dumps(_merge(json.loads(existing["data_fields"]), incoming, merge)),
+                        now,
+                        int(existing["id"]),
+                    )
                 )
                 counts["updatedContacts"] += 1
+            imported.append(key)
             if consent_at:
-                _consent(conn, contact_id, values, consent_at)
-            if row["address_book_id"] is not None:
-                add_member(conn, int(row["address_book_id"]), contact_id)
+                consents.append((key, values))
+        conn.executemany(INSERT_CONTACT, inserts)
+        conn.executemany(UPDATE_CONTACT, updates)
+        if row["address_book_id"] is not None:
+            add_members(conn, account_id, int(row["address_book_id"]), imported, now)
+        if consents:
+            ids = ids_by_email(conn, account_id, (key for key, _ in consents))
+            for key, values in consents:
+                _consent(conn, ids[key], values, consent_at)
         out = io.StringIO()
         writer = csv.writer(out, lineterminator="\n")
         writer.writerow(["Reason", *columns])
         writer.writerows(fault_rows)
         conn.execute(
-            "UPDATE imports SET status = 'Finished', report = ?, faults = ? WHERE id = ?",
-            (dumps(dict(counts)), out.getvalue(), row["id"]),
+            "UPDATE imports SET status = 'Finished', report = ?, faults = ?, records = ?, rejected = ?, "
+            "payload = ? WHERE id = ?",
+            (
+                dumps(dict(counts)),
+                out.getvalue(),
+                len(imported) + len(fault_rows),
+                len(fault_rows),
+                b"",
+                row["id"],
+            ),
         )
 
 

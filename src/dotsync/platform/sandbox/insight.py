@@ -20,7 +20,7 @@ from typing import Any
 
 from starlette.responses import Response
 
-from dotsync.platform.sandbox.contacts import by_email, by_id
+from dotsync.platform.sandbox.contacts import by_email, by_id, existing_ids, ids_by_email
 from dotsync.platform.sandbox.context import Api, Ctx, int32, no_content, ok
 from dotsync.platform.sandbox.errors import ApiError, V3Error
 from dotsync.platform.sandbox.faults import Faults
@@ -83,28 +83,47 @@ def json_problem(value: Any, depth: int = 0, in_array: bool = False) -> tuple[st
     """The first v3 failure reason (and detail) of a record's ``json``, or None if it is acceptable."""
     if depth == 0 and not isinstance(value, dict):
         return "InvalidJson", "The record json must be a JSON object"
+    return _json_problem(value, _GOOD_KEYS)
+
+
+_GOOD_KEYS: set[str] = set()
+"""Property names already found valid: a bulk import repeats the same few names in every record, so each
+is checked against the rules once per process, not once per record."""
+_GOOD_KEYS_MAX = 100_000
+_SCALAR_TYPES = frozenset({str, int, float, bool, type(None)})
+"""What ``json.loads`` makes of JSON scalars: nothing below them to check."""
+
+
+def _json_problem(value: Any, good: set[str]) -> tuple[str, str] | None:
+    """:func:`json_problem` below the top level: property names, and arrays nested in arrays."""
     if isinstance(value, dict):
+        known = good.issuperset(value)  # one C loop over the names; the rules run only for new ones
         for key, item in value.items():
-            if len(key) > MAX_JSON_KEY:
-                return (
-                    "JsonKeyTooLong",
-                    f"Field name '{key[:20]}...' is longer than {MAX_JSON_KEY} characters",
-                )
-            if not JSON_KEY_RE.match(key):
-                return (
-                    "JsonKeyInvalidCharacters",
-                    f"Field name '{key}' has characters other than A-Z a-z 0-9 _ -",
-                )
-            found = json_problem(item, depth + 1)
-            if found:
-                return found
+            if not known and key not in good:
+                if len(key) > MAX_JSON_KEY:
+                    return (
+                        "JsonKeyTooLong",
+                        f"Field name '{key[:20]}...' is longer than {MAX_JSON_KEY} characters",
+                    )
+                if not JSON_KEY_RE.match(key):
+                    return (
+                        "JsonKeyInvalidCharacters",
+                        f"Field name '{key}' has characters other than A-Z a-z 0-9 _ -",
+                    )
+                if len(good) < _GOOD_KEYS_MAX:
+                    good.add(key)
+            if item.__class__ not in _SCALAR_TYPES:
+                found = _json_problem(item, good)
+                if found:
+                    return found
     elif isinstance(value, list):
         for item in value:
             if isinstance(item, list):
                 return "JsonContainsNestedArray", "Arrays cannot contain arrays"
-            found = json_problem(item, depth + 1, in_array=True)
-            if found:
-                return found
+            if item.__class__ not in _SCALAR_TYPES:
+                found = _json_problem(item, good)
+                if found:
+                    return found
     return None
 
 
@@ -172,6 +191,13 @@ async def bulk_import(ctx: Ctx) -> Response:
     return ok({"importId": import_id}, 202)
 
 
+UPSERT_RECORD = (
+    "INSERT INTO insight_records (account_id, collection, key, contact_id, json, created, updated) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (account_id, collection, key) DO UPDATE SET "
+    "contact_id = excluded.contact_id, json = excluded.json, updated = excluded.updated"
+)
+
+
 def _upsert_record(
     conn: sqlite3.Connection, account_id: int, collection: str, key: str, contact_id: int | None, record: Any
 ) -> bool:
@@ -181,54 +207,104 @@ def _upsert_record(
         "SELECT created FROM insight_records WHERE account_id = ? AND collection = ? AND key = ?",
         (account_id, collection, key),
     ).fetchone()
-    conn.execute(
-        "INSERT INTO insight_records (account_id, collection, key, contact_id, json, created, updated) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (account_id, collection, key) DO UPDATE SET "
-        "contact_id = excluded.contact_id, json = excluded.json, updated = excluded.updated",
-        (account_id, collection, key, contact_id, dumps(record), now, now),
-    )
+    conn.execute(UPSERT_RECORD, (account_id, collection, key, contact_id, dumps(record), now, now))
     return existing is None
 
 
+def _owners(conn: sqlite3.Connection, account_id: int, records: list[Any]) -> tuple[dict[str, int], set[int]]:
+    """The contacts a contact-scope import names, in two indexed queries for the whole import.
+
+    Returns (lower-cased email -> contact id, contact ids that exist) for the identities of ``records``.
+    """
+    emails: set[str] = set()
+    ids: set[int] = set()
+    for record in records:
+        identity = record.get("contactIdentity") if isinstance(record, dict) else None
+        if not isinstance(identity, dict) or identity.get("value") in (None, ""):
+            continue
+        if identity.get("identifier") == "email":
+            emails.add(str(identity["value"]).lower())
+        elif identity.get("identifier") == "contactId":
+            number = int32(str(identity["value"]))
+            if number is not None:
+                ids.add(number)
+    return ids_by_email(conn, account_id, emails), existing_ids(conn, account_id, ids)
+
+
+def _owner_of(
+    identity: Any, by_email_key: dict[str, int], known_ids: set[int]
+) -> tuple[int | None, str | None]:
+    """:func:`_owner_contact` answered from :func:`_owners`' lookups instead of one query per record."""
+    if (
+        not isinstance(identity, dict)
+        or identity.get("identifier") not in IDENTIFIERS
+        or identity.get("value") in (None, "")
+    ):
+        return None, "InvalidContactIdentifier"
+    value = str(identity["value"])
+    if identity["identifier"] == "email":
+        found = by_email_key.get(value.lower())
+        return (found, None) if found is not None else (None, "ContactEmailDoesNotExist")
+    number = int32(value)
+    if number is None:
+        return None, "InvalidContactIdentifier"
+    return (number, None) if number in known_ids else (None, "ContactIdDoesNotExist")
+
+
+def _record_failure(
+    record: dict[str, Any], scope: str, key: Any, raw_json: Any, reason: str, detail: str
+) -> dict[str, Any]:
+    """One entry of an import report's ``failures``."""
+    identity = record.get("contactIdentity")
+    owner: dict[str, Any] = {"ownerType": scope}
+    if scope == "contact" and isinstance(identity, dict):
+        owner["contactIdentity"] = {
+            "identifier": str(identity.get("identifier")),
+            "value": identity.get("value"),
+        }
+    return {
+        "collectionOwner": owner,
+        "failureReason": reason,
+        "details": [detail],
+        "key": str(key) if isinstance(key, str | int) and not isinstance(key, bool) else "",
+        "json": raw_json if isinstance(raw_json, dict) else {},
+    }
+
+
+def _failed_report(name: str, total: int) -> dict[str, Any]:
+    """The report of an import that the ``import_outcome`` knob fails as a whole."""
+    summary = {"totalRecords": total, "totalImported": 0, "totalRejected": total}
+    return {"collectionName": name, "summary": summary}
+
+
 def process_insight_import(store: Store, faults: Faults, row: sqlite3.Row) -> None:
-    """Apply a due bulk import; store the summary and the per-record failures."""
+    """Apply a due bulk import; store the summary and the per-record failures.
+
+    Set-based: the owners of a contact-scope import are looked up in two queries, each record is checked
+    and encoded once in Python, and the accepted records are written with one ``executemany`` upsert, all
+    in one transaction.
+    """
     body = json.loads(bytes(row["payload"]))
     account_id = int(row["account_id"])
     name, scope = body["collectionName"], body["collectionScope"]
+    records: list[Any] = body["records"]
     if row["outcome"] != "Finished":
         store.run(
-            "UPDATE imports SET status = 'Failed', report = ? WHERE id = ?",
-            (
-                dumps(
-                    {
-                        "collectionName": name,
-                        "summary": {
-                            "totalRecords": len(body["records"]),
-                            "totalImported": 0,
-                            "totalRejected": len(body["records"]),
-                        },
-                    }
-                ),
-                row["id"],
-            ),
+            "UPDATE imports SET status = 'Failed', report = ?, records = ?, rejected = ? WHERE id = ?",
+            (dumps(_failed_report(name, len(records))), len(records), len(records), row["id"]),
         )
         return
     failures: list[dict[str, Any]] = []
     seen: set[str] = set()
-    imported = 0
+    rows: list[tuple[Any, ...]] = []
+    now = iso()
     with store.tx() as conn:
-        for record in body["records"]:
+        by_email_key, known_ids = _owners(conn, account_id, records) if scope == "contact" else ({}, set())
+        for record in records:
             if not isinstance(record, dict):
                 record = {"json": record}
-            identity = record.get("contactIdentity")
             key = record.get("key")
             raw_json = record.get("json")
-            owner: dict[str, Any] = {"ownerType": scope}
-            if scope == "contact" and isinstance(identity, dict):
-                owner["contactIdentity"] = {
-                    "identifier": str(identity.get("identifier")),
-                    "value": identity.get("value"),
-                }
             reason: str | None = None
             detail = ""
             contact_id = None
@@ -245,38 +321,37 @@ def process_insight_import(store: Store, faults: Faults, row: sqlite3.Row) -> No
                 if problem:
                     reason, detail = problem
                 elif scope == "contact":
-                    contact_id, reason = _owner_contact(store, account_id, identity)
+                    identity = record.get("contactIdentity")
+                    contact_id, reason = _owner_of(identity, by_email_key, known_ids)
                     shown = identity.get("value") if isinstance(identity, dict) else identity
                     detail = f"Contact {shown!r} not found"
-                if reason is None and key.lower() in seen:
-                    reason, detail = "DuplicateKey", f"The key '{key}' appears more than once in this import"
+                if reason is None:
+                    folded = key.lower()
+                    if folded in seen:
+                        reason, detail = (
+                            "DuplicateKey",
+                            f"The key '{key}' appears more than once in this import",
+                        )
+                    else:
+                        seen.add(folded)
             if reason is not None:
-                failures.append(
-                    {
-                        "collectionOwner": owner,
-                        "failureReason": reason,
-                        "details": [detail],
-                        "key": str(key) if isinstance(key, str | int) and not isinstance(key, bool) else "",
-                        "json": raw_json if isinstance(raw_json, dict) else {},
-                    }
-                )
+                failures.append(_record_failure(record, scope, key, raw_json, reason, detail))
                 continue
-            seen.add(str(key).lower())
-            _upsert_record(conn, account_id, name, str(key), contact_id, raw_json)
-            imported += 1
+            rows.append((account_id, name, key, contact_id, dumps(raw_json), now, now))
+        conn.executemany(UPSERT_RECORD, rows)
         report: dict[str, Any] = {
             "collectionName": name,
             "summary": {
-                "totalRecords": len(body["records"]),
-                "totalImported": imported,
+                "totalRecords": len(records),
+                "totalImported": len(rows),
                 "totalRejected": len(failures),
             },
         }
         if failures:
             report["failures"] = failures
         conn.execute(
-            "UPDATE imports SET status = ?, report = ? WHERE id = ?",
-            (faults.insight_done_status, dumps(report), row["id"]),
+            "UPDATE imports SET status = ?, report = ?, records = ?, rejected = ?, payload = ? WHERE id = ?",
+            (faults.insight_done_status, dumps(report), len(records), len(failures), b"", row["id"]),
         )
 
 

@@ -64,12 +64,17 @@ async def get_program(ctx: Ctx) -> Response:
     return ok(program_json(_program(ctx, ctx.path_int("id"))))
 
 
+def enrolment_status(ready_at: float, now: float) -> str:
+    """An enrolment's status at ``now``: ``Processing`` for ``import_delay`` seconds, then ``Finished``."""
+    return "Finished" if now >= ready_at else "Processing"
+
+
 def enrolment_json(row: sqlite3.Row) -> dict[str, Any]:
     """An ``ApiProgramEnrolment`` with its status now."""
     return {
         "id": row["id"],
         "programId": int(row["program_id"]),
-        "status": "Finished" if time.time() >= row["ready_at"] else "Processing",
+        "status": enrolment_status(row["ready_at"], time.time()),
         "dateCreated": row["date_created"],
         "contacts": json.loads(row["contacts"]),
         "addressBooks": json.loads(row["address_books"]),

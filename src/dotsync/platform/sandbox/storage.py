@@ -77,7 +77,9 @@ CREATE TABLE IF NOT EXISTS imports (
     outcome TEXT NOT NULL DEFAULT 'Finished',
     payload BLOB NOT NULL,
     report TEXT,
-    faults TEXT
+    faults TEXT,
+    records INTEGER,                   -- rows or records in the file, once processed
+    rejected INTEGER                   -- of which rejected (the fault report's rows), once processed
 );
 CREATE TABLE IF NOT EXISTS insight_collections (
     account_id INTEGER NOT NULL,
@@ -180,6 +182,25 @@ CREATE TABLE IF NOT EXISTS enrolment_calls (
 );
 """
 
+ADDED_COLUMNS = (("imports", "records", "INTEGER"), ("imports", "rejected", "INTEGER"))
+"""Columns added after the first release: a database of an older sandbox gets them when it is opened."""
+
+INDEXES = """
+CREATE INDEX IF NOT EXISTS imports_account_status ON imports (account_id, status, created);
+CREATE INDEX IF NOT EXISTS imports_due ON imports (status, ready_at);
+CREATE INDEX IF NOT EXISTS contacts_account_id ON contacts (account_id, id);
+CREATE INDEX IF NOT EXISTS memberships_contact ON memberships (contact_id);
+CREATE INDEX IF NOT EXISTS insight_records_contact ON insight_records (contact_id);
+CREATE INDEX IF NOT EXISTS campaign_sends_account ON campaign_sends (account_id, created);
+CREATE INDEX IF NOT EXISTS enrolments_account ON enrolments (account_id, created);
+CREATE INDEX IF NOT EXISTS program_members_enrolment ON program_members (enrolment_id);
+CREATE INDEX IF NOT EXISTS campaign_deliveries_send ON campaign_deliveries (send_id);
+CREATE INDEX IF NOT EXISTS consent_records_contact ON consent_records (contact_id);
+"""
+"""The indexes the state queries use: due imports and an account's imports by status, contacts of an
+account in id order (keyset pages), a contact's books and records, an account's sends and enrolments, a
+send's deliveries, a contact's consent records."""
+
 TABLES = (
     "accounts",
     "global_suppressions",
@@ -247,8 +268,17 @@ class Store:
             self.conn.execute("PRAGMA journal_mode=WAL")
             self.conn.execute("PRAGMA synchronous=NORMAL")
         self.conn.executescript(SCHEMA)
+        self._add_columns()
+        self.conn.executescript(INDEXES)
         with self.tx() as conn:
             migrate_passwords(conn)  # databases of older sandboxes kept passwords in plain text
+
+    def _add_columns(self) -> None:
+        """Add :data:`ADDED_COLUMNS` that a database written by an older sandbox lacks."""
+        for table, column, kind in ADDED_COLUMNS:
+            present = {row["name"] for row in self.conn.execute(f"PRAGMA table_info({table})")}
+            if column not in present:
+                self.conn.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
 
     def close(self) -> None:
         """Close the connection."""
@@ -299,6 +329,9 @@ class Store:
         )
 
 
+_ENCODER = json.JSONEncoder(separators=(",", ":"))
+
+
 def dumps(value: Any) -> str:
-    """Compact JSON."""
-    return json.dumps(value, separators=(",", ":"))
+    """Compact JSON (one encoder for the process: bulk imports encode every record with it)."""
+    return _ENCODER.encode(value)
