@@ -158,6 +158,24 @@ def test_the_page_does_not_tell_whether_an_email_was_subscribed(shop: Shop, fren
     )
 
 
+def test_a_confirmation_mail_that_cannot_be_sent_is_said_and_a_new_request_sends_another(
+    shop: Shop, french: Any, settings: Any
+) -> None:
+    # a real SMTP failure: nothing listens on port 1 of loopback
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = "127.0.0.1", 1, 2
+    client = Client()
+    failed = client.post(SUBSCRIBE, {"email": NEW, "consent": "on"})
+    assert failed.status_code == 503 and 'id="dotsync-problem"' in failed.content.decode()
+    row = NewsletterSubscriber.objects.get(subscriber_email=NEW)
+    assert row.subscriber_status == SubscriberStatus.UNCONFIRMED
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    assert client.post(SUBSCRIBE, {"email": NEW, "consent": "on"}).status_code == 200
+    assert client.get(links_in(mail.outbox[-1])["confirm"]).status_code == 200
+    row.refresh_from_db()
+    assert row.subscriber_status == SubscriberStatus.SUBSCRIBED
+
+
 def _confirm_path(row: NewsletterSubscriber) -> str:
     token = tokens.confirm_token(row.subscriber_id, row.subscriber_email, row.subscriber_confirm_code)
     return f"/dotsync/newsletter/confirm/{token}/"

@@ -49,6 +49,8 @@ class Outcome(enum.StrEnum):
     """The store requires confirmation: the row is unconfirmed and the link was mailed."""
     ALREADY = "already"
     """Nothing to change: the row already had that status."""
+    MAIL_FAILED = "mail_failed"
+    """The row is unconfirmed but the confirmation mail could not be sent (a new request sends another)."""
     UNSUBSCRIBED = "unsubscribed"
     """The row is unsubscribed now."""
     REFUSED = "refused"
@@ -89,9 +91,15 @@ def unsubscribe_url(request: HttpRequest, row: NewsletterSubscriber) -> str:
     return _absolute(request, "dotsync-newsletter-unsubscribe", token)
 
 
-def _mail(request: HttpRequest, row: NewsletterSubscriber, subject: str, lines: list[str]) -> None:
+def _mail(request: HttpRequest, row: NewsletterSubscriber, subject: str, lines: list[str]) -> bool:
+    """Send a mail to the subscriber through Django's email backend; False (logged) when it failed."""
     lines += ["", f"To unsubscribe: {unsubscribe_url(request, row)}"]
-    send_mail(subject, "\n".join(lines), None, [row.subscriber_email])
+    try:
+        send_mail(subject, "\n".join(lines), None, [row.subscriber_email])
+    except Exception as exc:  # SMTP down or refusing: the page says so; the exception may name the address
+        log.warning("newsletter mail not sent in store %s: %s", row.store.code, type(exc).__name__)
+        return False
+    return True
 
 
 def subscribe(
@@ -127,7 +135,7 @@ def subscribe(
             record_consent(email, store, request=request)
     if confirm:
         token = tokens.confirm_token(row.subscriber_id, email, row.subscriber_confirm_code)
-        _mail(
+        sent = _mail(
             request,
             row,
             f"Confirm your subscription to {store.name}",
@@ -137,7 +145,7 @@ def subscribe(
             ],
         )
         log.info("newsletter subscription awaiting confirmation in store %s", store.code)
-        return Outcome.CONFIRMATION_SENT
+        return Outcome.CONFIRMATION_SENT if sent else Outcome.MAIL_FAILED
     _mail(
         request, row, f"You are subscribed to {store.name}", ["Thank you for subscribing to our newsletter."]
     )

@@ -30,6 +30,7 @@ from dotsync.storefront.newsletter.service import Outcome
 RATE_LIMIT = 10
 """Subscribe posts a client may make in :data:`RATE_WINDOW` seconds."""
 RATE_WINDOW = 600
+MAIL_FAILED = "We could not send the confirmation email. Please try again later."
 OSCAR_LAYOUT = "oscar/layout.html"
 PLAIN_LAYOUT = "dotsync/newsletter/layout.html"
 
@@ -81,13 +82,15 @@ def subscribe(request: HttpRequest) -> HttpResponse:
             user = request.user
             email = form.cleaned_data["email"]
             own = user.is_authenticated and canonical_email(user.email) == canonical_email(email)
-            service.subscribe(
+            outcome = service.subscribe(
                 request,
                 email,
                 store,
                 customer_id=user.pk if own else None,
                 consent=bool(consent),
             )
+            if outcome is Outcome.MAIL_FAILED:
+                return _page(request, "subscribe.html", 503, form=form, problem=MAIL_FAILED)
             # the page follows the store's rule, not the outcome: it never tells whether the email was known
             return _page(request, "subscribed.html", confirm=store.requires_confirmation)
         return _page(request, "subscribe.html", 400, form=form)
@@ -146,9 +149,11 @@ def preferences(request: HttpRequest) -> HttpResponse:
     )
     if request.method == "POST" and form.is_valid():
         if form.subscribing():
-            service.subscribe(
+            outcome = service.subscribe(
                 request, user.email, store, customer_id=user.pk, consent=bool(form.consent_text)
             )
+            if outcome is Outcome.MAIL_FAILED:
+                messages.error(request, MAIL_FAILED)
         elif not form.cleaned_data["subscribed"] and row is not None and initial["subscribed"]:
             service.unsubscribe(row.subscriber_id, row.subscriber_email)
         service.set_books(store.website, user.email, form.wanted_books())
