@@ -18,9 +18,12 @@ from django.core.cache import cache
 from django.test import Client
 from django.utils import timezone
 
-from dotsync.models import Quote
+from dotsync.jobs.automation import abandoned_carts
+from dotsync.models import Campaign, Quote
+from dotsync.models.automation import CampaignEvent
 from dotsync.storefront import capture
 from dotsync.testing.shop import Shop
+from tests.jobs.batch_helpers import enable, store_settings
 
 from .conftest import configure
 
@@ -147,3 +150,25 @@ def test_a_client_over_the_rate_limit_waits_for_the_window_others_do_not(capturi
         assert post(other, "calm@example.com", REMOTE_ADDR="198.51.100.2") == (200, capture.Outcome.CAPTURED)
         clock.shift(timedelta(seconds=capture.RATE_WINDOW + 1))
         assert post(noisy, "late@example.com", REMOTE_ADDR="203.0.113.7") == (200, capture.Outcome.CAPTURED)
+
+
+def test_a_captured_basket_starts_the_guests_abandoned_cart_series(capturing: Shop) -> None:
+    enable(capturing.scope.main)  # fake credentials: the importer is not run, the Lost Basket row is queued
+    store_settings(
+        capturing.scope.main_en,
+        ac_guests_enabled_1=True,
+        ac_guests_send_after_1=20,
+        ac_guests_campaign_1=21,
+        ac_allow_non_subscribers=True,
+    )
+    with time_machine.travel(timezone.now(), tick=False) as clock:
+        client = guest_with_basket(capturing)
+        assert post(client, "gina@example.com") == (200, capture.Outcome.CAPTURED)
+        basket_id = Quote.objects.get(email="gina@example.com").quote_id
+        assert not abandoned_carts.run().errors
+        clock.shift(timedelta(minutes=20))
+        assert not abandoned_carts.run().errors
+    sent = Campaign.objects.filter(quote_id=basket_id, event_name=CampaignEvent.LOST_BASKET)
+    assert list(sent.values_list("email", "campaign_id", "customer_id", "step")) == [
+        ("gina@example.com", 21, None, 1)
+    ]
