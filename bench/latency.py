@@ -512,14 +512,14 @@ def verdict(data: dict[str, Any]) -> list[str]:
     return out
 
 
-def write_section(text: str) -> None:
+def write_section(text: str, section: str = SECTION) -> None:
     """Replace (or append) the section in docs/performance.md, leaving every other section as it is."""
     doc = DOC.read_text()
-    start = doc.find(SECTION + "\n")
+    start = doc.find(section + "\n")
     if start < 0:
         doc = doc.rstrip("\n") + "\n\n" + text
     else:
-        end = doc.find("\n## ", start + len(SECTION))
+        end = doc.find("\n## ", start + len(section))
         doc = doc[:start] + text + (doc[end + 1 :] if end >= 0 else "")
     DOC.write_text(doc)
 

@@ -1,0 +1,248 @@
+"""Latency of the dynamic-content (EDC) endpoints under concurrent load, against the server's own floor.
+
+    .venv/bin/python bench/edc.py                       # the demo shop's size, SQLite
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/dotsync_edc .venv/bin/python bench/edc.py
+    .venv/bin/python bench/edc.py --requests 100 --concurrency 4 --no-write
+
+Two processes, as in production:
+
+1. **this one, the client**: a fresh database (tables from the models), the demo shop seeded through
+   Oscar (``dotsync.demo.seed``, ``--customers``/``--orders``, the demo's defaults), then the demo's
+   storefront links (:func:`dotsync.demo.storefront.demo_links`: a passcode per website, one customer
+   with a basket, an order, a wishlist and recorded product views);
+2. **``dotsync serve``** (uvicorn, its own process, ``--workers``) over the same database.
+
+Per endpoint, ``--concurrency`` threads each with its own keep-alive HTTP client send ``--requests``
+requests in all (after ``--warmup`` unmeasured ones); latency is the client's wall time per request.
+The **floor** is ``/healthz`` measured the same way in the same run: the same server, HTTP stack and
+concurrency with no dynamic content behind it (one ``SELECT 1``), so the ratio is what the fragment
+itself costs. Each endpoint must answer 200 (or 204 when empty) every time; any other status fails
+the bench. Goal (issue 12): p95 ≤ 50 ms. Query counts per request are fixed and asserted in
+tests/storefront/, not here.
+
+Results go to ``bench/results/edc-<backend>.json`` and the "Dynamic content (EDC)" section of
+docs/performance.md (``--no-write``: print only).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from latency import percentile, write_section
+
+from install import DOC, fresh_database, machine, save_results
+
+SECTION = "## Dynamic content (EDC)"
+GOAL_MS = 50.0
+
+
+def log(message: str) -> None:
+    print(f"[edc] {message}", file=sys.stderr, flush=True)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def prepare(args: argparse.Namespace, tmp: str, base_url: str) -> tuple[str, dict[str, Any]]:
+    """Fresh database, the demo shop, the demo's storefront links; returns (database URL, links)."""
+    database_url = args.database_url or f"sqlite:///{tmp}/bench.sqlite3"
+    fresh_database(database_url)
+    from dotsync.demo.seed import seed_shop
+    from dotsync.demo.storefront import demo_links
+
+    started = time.perf_counter()
+    seed_shop(customers=args.customers, orders=args.orders)
+    links = demo_links(base_url)
+    log(f"seeded {args.customers} customers, {args.orders} orders in {time.perf_counter() - started:.1f} s")
+    return database_url, links
+
+
+def start_serve(tmp: str, database_url: str, port: int, workers: int) -> subprocess.Popen[bytes]:
+    env = dict(os.environ, DATABASE_URL=database_url)
+    cmd = [
+        str(Path(sys.executable).parent / "dotsync"),
+        "serve",
+        "--port",
+        str(port),
+        "--workers",
+        str(workers),
+        "--log-level",
+        "warning",
+    ]
+    out = open(os.path.join(tmp, "serve.log"), "wb")  # noqa: SIM115 - open for the process's life
+    return subprocess.Popen(cmd, env=env, stdout=out, stderr=subprocess.STDOUT)
+
+
+def wait_ready(base_url: str, server: subprocess.Popen[bytes], tmp: str) -> None:
+    import httpx
+
+    deadline = time.monotonic() + 120
+    with httpx.Client(base_url=base_url, timeout=5) as client:
+        while time.monotonic() < deadline:
+            if server.poll() is not None:
+                raise RuntimeError(f"dotsync serve exited: {Path(tmp, 'serve.log').read_text()[-2000:]}")
+            try:
+                if client.get("/healthz").status_code in (200, 503):
+                    return
+            except httpx.TransportError:
+                time.sleep(0.2)  # the server is binding: poll again
+    raise RuntimeError("dotsync serve did not answer within 120 s")
+
+
+def measure(url: str, requests: int, concurrency: int, warmup: int) -> dict[str, Any]:
+    """Latencies (ms) of ``requests`` GETs of ``url`` from ``concurrency`` threads, with status counts."""
+    import httpx
+
+    latencies: list[float] = []
+    statuses: dict[int, int] = {}
+    lock = threading.Lock()
+    per_thread = [
+        requests // concurrency + (1 if i < requests % concurrency else 0) for i in range(concurrency)
+    ]
+
+    def worker(n: int) -> None:
+        with httpx.Client(timeout=30) as client:
+            for _ in range(warmup):
+                client.get(url)
+            mine: list[float] = []
+            codes: dict[int, int] = {}
+            for _ in range(n):
+                started = time.perf_counter()
+                response = client.get(url)
+                mine.append((time.perf_counter() - started) * 1000)
+                codes[response.status_code] = codes.get(response.status_code, 0) + 1
+            with lock:
+                latencies.extend(mine)
+                for code, count in codes.items():
+                    statuses[code] = statuses.get(code, 0) + count
+
+    threads = [threading.Thread(target=worker, args=(n,)) for n in per_thread]
+    started = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    wall = time.perf_counter() - started
+    return {
+        "requests": len(latencies),
+        "p50_ms": round(percentile(latencies, 50), 1),
+        "p95_ms": round(percentile(latencies, 95), 1),
+        "p99_ms": round(percentile(latencies, 99), 1),
+        "max_ms": round(max(latencies), 1),
+        "per_second": round(len(latencies) / wall, 1),
+        "statuses": {str(k): v for k, v in sorted(statuses.items())},
+    }
+
+
+def bench(args: argparse.Namespace) -> dict[str, Any]:
+    os.environ.setdefault("DOTSYNC_ENCRYPTION_KEY", "dotsync-bench-edc-key-not-secret")
+    tmp = tempfile.mkdtemp(prefix="dotsync-bench-edc-")
+    os.environ["DOTSYNC_VAR_DIR"] = os.path.join(tmp, "var")
+    port = free_port()
+    base_url = f"http://127.0.0.1:{port}"
+    database_url, links = prepare(args, tmp, base_url)
+    from django.db import connection
+
+    backend = connection.vendor
+    connection.close()
+    server = start_serve(tmp, database_url, port, args.workers)
+    try:
+        wait_ready(base_url, server, tmp)
+        load_before = os.getloadavg()
+        floor = measure(f"{base_url}/healthz", args.requests, args.concurrency, args.warmup)
+        log(f"floor /healthz: p50 {floor['p50_ms']} ms, p95 {floor['p95_ms']} ms")
+        endpoints: dict[str, Any] = {}
+        site = links[args.website]
+        for name, url in site["edc"].items():
+            result = measure(url, args.requests, args.concurrency, args.warmup)
+            bad = {k: v for k, v in result["statuses"].items() if k not in ("200", "204")}
+            if bad:
+                raise RuntimeError(f"{name} answered {bad}")
+            result["ratio_p95"] = round(result["p95_ms"] / floor["p95_ms"], 2) if floor["p95_ms"] else None
+            endpoints[name] = result
+            log(f"{name}: p50 {result['p50_ms']} ms, p95 {result['p95_ms']} ms, {result['statuses']}")
+        return {
+            "backend": backend,
+            "customers": args.customers,
+            "orders": args.orders,
+            "requests": args.requests,
+            "concurrency": args.concurrency,
+            "workers": args.workers,
+            "website": args.website,
+            "load_average": [round(x, 2) for x in (*load_before, *os.getloadavg())],
+            "floor": floor,
+            "endpoints": endpoints,
+        }
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def render(data: dict[str, Any], mach: dict[str, str]) -> str:
+    worst = max(e["p95_ms"] for e in data["endpoints"].values())
+    lines = [
+        SECTION,
+        "",
+        f"`bench/edc.py` on {data['backend']}: the demo shop ({data['customers']} customers, "
+        f"{data['orders']} orders), `dotsync serve --workers {data['workers']}` in its own process, "
+        f"{data['concurrency']} concurrent keep-alive clients, {data['requests']} measured requests per "
+        f"endpoint (website `{data['website']}`). Machine: {mach['nproc']} cores, {mach['cpu']}, "
+        f"{mach['ram']}, Python {mach['python']}; load average before/after {data['load_average']}.",
+        "",
+        "The floor is `/healthz` on the same server under the same load (HTTP, routing and one `SELECT 1`):",
+        f"p50 {data['floor']['p50_ms']} ms, p95 {data['floor']['p95_ms']} ms.",
+        "",
+        "| endpoint | p50 ms | p95 ms | p99 ms | p95 / floor | req/s | statuses |",
+        "|---|---:|---:|---:|---:|---:|---|",
+    ]
+    for name, e in data["endpoints"].items():
+        statuses = ", ".join(f"{k}: {v}" for k, v in e["statuses"].items())
+        lines.append(
+            f"| {name} | {e['p50_ms']} | {e['p95_ms']} | {e['p99_ms']} | {e['ratio_p95']} | "
+            f"{e['per_second']} | {statuses} |"
+        )
+    verdict = "met" if worst <= GOAL_MS else f"not met (worst p95 {worst} ms)"
+    lines += ["", f"Goal p95 ≤ {GOAL_MS:g} ms for every endpoint: **{verdict}**.", ""]
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--customers", type=int, default=2000, help="The demo's default.")
+    parser.add_argument("--orders", type=int, default=6000, help="The demo's default.")
+    parser.add_argument("--requests", type=int, default=400, help="Measured requests per endpoint.")
+    parser.add_argument("--concurrency", type=int, default=8, help="Concurrent clients.")
+    parser.add_argument("--warmup", type=int, default=3, help="Unmeasured requests per client first.")
+    parser.add_argument("--workers", type=int, default=2, help="dotsync serve worker processes.")
+    parser.add_argument("--website", default="main", help="The website whose links are measured.")
+    parser.add_argument("--database-url", default=os.environ.get("DATABASE_URL", ""))
+    parser.add_argument("--no-write", action="store_true", help="Print results; do not touch docs/.")
+    args = parser.parse_args()
+    data = bench(args)
+    mach = machine()
+    text = render(data, mach)
+    print(text)
+    if not args.no_write:
+        save_results("edc", [{**data, "machine": mach}])
+        write_section(text, SECTION)
+        log(f"wrote {DOC.name}")
+
+
+if __name__ == "__main__":
+    main()
