@@ -1,29 +1,32 @@
 """The django-oscar store adapter: canonical records from a real Oscar shop.
 
-Batch reads run a fixed number of queries per call (``select_related`` / ``prefetch_related``),
-whatever the number of ids. Scope (which dotsync store an entity belongs to) follows the rules in
-:mod:`dotsync.store.oscar.scope`; history is SQL (:mod:`dotsync.store.oscar.history`).
+Batch reads run a fixed number of value queries per call (``values_list`` with joins), whatever the
+number of ids; product facts come from a per-adapter cache (:mod:`dotsync.store.oscar.catalogue`),
+prices and stock from the page's stock records (:mod:`dotsync.store.oscar.pricing`). Scope (which
+dotsync store an entity belongs to) follows the rules in :mod:`dotsync.store.oscar.scope`; history
+is SQL (:mod:`dotsync.store.oscar.history`).
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from django.db.models import Max, Min, Prefetch, QuerySet
-from django.db.models.functions import Lower
+from django.db.models import CharField, Max, Min, QuerySet
+from django.db.models.functions import Cast, Lower
 
 from dotsync.store import newsletter
-from dotsync.store.oscar import decimals, mapping
+from dotsync.store.oscar import catalogue, decimals, mapping, pricing
+from dotsync.store.oscar.catalogue import ProductCache, ProductFacts
 from dotsync.store.oscar.history import history_sources
 from dotsync.store.oscar.models import oscar_models
-from dotsync.store.oscar.sales import product_categories, sales_data
+from dotsync.store.oscar.sales import sales_data
 from dotsync.store.oscar.scope import StoreMap
 from dotsync.store.protocol import ENTITIES, HistorySource
 from dotsync.store.records import (
+    Address,
     Customer,
     Guest,
     Order,
@@ -41,47 +44,85 @@ from dotsync.store.records import (
 ACTIVE_BASKET_STATUSES: tuple[str, ...] = ("Open", "Saved", "Frozen")
 """Basket statuses that count as an active quote (not merged into another basket, not ordered)."""
 
+ADDRESS_FIELDS: tuple[str, ...] = (
+    "first_name",
+    "last_name",
+    "line1",
+    "line2",
+    "line3",
+    "line4",
+    "state",
+    "postcode",
+    "country_id",
+)
+"""The address columns :func:`_address` reads (after the address id, before the phone)."""
+
 
 def _ids(ids: Iterable[int]) -> list[int]:
     return sorted({int(i) for i in ids})
 
 
-def _by_order(rows: Iterable[Any]) -> dict[int, list[Any]]:
-    grouped: dict[int, list[Any]] = defaultdict(list)
+def _grouped(rows: Iterable[tuple[Any, ...]]) -> dict[int, list[tuple[Any, ...]]]:
+    """Rows grouped by their first column (the owner id), in row order."""
+    grouped: dict[int, list[tuple[Any, ...]]] = defaultdict(list)
     for row in rows:
-        grouped[row.order_id].append(row)
+        grouped[row[0]].append(row)
     return grouped
 
 
-@dataclass(frozen=True)
-class _LineProduct:
-    """What an order line needs of its product: the parent variant and the categories."""
+def _address_columns(prefix: str, *, phone: bool) -> tuple[list[str], dict[str, Any]]:
+    """Value columns of an address (``prefix`` names the relation) and the raw-phone annotation.
 
-    parent_id: int | None
-    parent_name: str
-    categories: tuple[str, ...]
+    The phone is read as text (``Cast``): its field's converter parses every number (slow), and
+    records keep the number as stored (``mapping.address`` reads ``raw_input``).
+    """
+    columns = [f"{prefix}id", *(f"{prefix}{name}" for name in ADDRESS_FIELDS)]
+    annotations: dict[str, Any] = {}
+    if phone:
+        alias = f"_phone_{prefix.rstrip('_') or 'own'}"
+        annotations[alias] = Cast(f"{prefix}phone_number", CharField())
+        columns.append(alias)
+    return columns, annotations
 
 
-@dataclass(frozen=True)
-class _Children:
-    """An order batch's lines (and their products), discounts, payment sources and status changes."""
+def _address(values: Sequence[Any], *, phone: bool) -> Address | None:
+    """An :class:`Address` from :func:`_address_columns`' values (as ``mapping.address``); None if no id."""
+    if values[0] is None:
+        return None
+    first, last, line1, line2, line3, line4, state, postcode, country = values[1:10]
+    return Address(
+        first_name=first or "",
+        last_name=last or "",
+        line1=line1 or "",
+        line2=" ".join(x for x in (line2, line3) if x),
+        city=line4 or "",
+        state=state or "",
+        postcode=postcode or "",
+        country=country or "",
+        telephone=(values[10] or "") if phone else "",
+    )
 
-    lines: dict[int, list[Any]]
-    products: dict[int, _LineProduct]
-    discounts: dict[int, list[Any]]
-    sources: dict[int, list[Any]]
-    changes: dict[int, list[Any]]
+
+ADDRESS_WIDTH = 1 + len(ADDRESS_FIELDS)
+"""Values per address without the phone."""
 
 
 class OscarAdapter:
     """Reads a django-oscar shop (Oscar 4.2) for dotsync.
 
-    Stateless and cheap to build; safe to share. Models are resolved with Oscar's ``get_model``, so
-    forked apps work. Prices are computed with ``Selector().strategy()`` without a request or user
-    (the shop's default strategy).
+    Cheap to build; safe to share (one per process through the registry). Each batch read runs a
+    fixed number of value queries (``values_list`` with joins), whatever the number of ids; no model
+    instances are built except for product attributes and a non-default pricing strategy. Product
+    facts (title, parent, categories, URL, image) are cached in :attr:`product_cache` under the rule of
+    :mod:`dotsync.store.oscar.catalogue`; prices and stock are read with each page
+    (:mod:`dotsync.store.oscar.pricing`: the stock records' values under Oscar's ``Default`` strategy,
+    else the strategy itself, ``Selector().strategy()`` without a request or user).
     """
 
     name = "oscar"
+
+    def __init__(self) -> None:
+        self.product_cache = ProductCache()
 
     # --- helpers ---------------------------------------------------------------------------------------
     @property
@@ -92,101 +133,130 @@ class OscarAdapter:
     def _strategy(self) -> Any:
         return self.m.Selector().strategy()
 
-    def _product_prefetch(self, prefix: str) -> list[Any]:
-        """Prefetches that let :func:`mapping.pricing`, categories and images run without queries."""
-        children = self.m.Product._default_manager.filter(is_public=True).prefetch_related("stockrecords")
-        return [
-            f"{prefix}stockrecords",
-            f"{prefix}categories",
-            f"{prefix}images",
-            f"{prefix}parent__categories",
-            f"{prefix}parent__images",
-            Prefetch(f"{prefix}children", queryset=children, to_attr="_dotsync_children"),
-        ]
-
-    def _product_related(self, prefix: str) -> list[str]:
-        return [f"{prefix}product_class", f"{prefix}parent", f"{prefix}parent__product_class"]
-
-    def _attach_products(self, lines: Iterable[Any]) -> None:
-        """Load the lines' distinct products once, fully prefetched, and attach them to the lines.
-
-        Prefetching through each line would build querysets per line; a batch of baskets or
-        orders usually repeats a few hundred products across thousands of lines.
-        """
-        lines = list(lines)
-        wanted = {line.product_id for line in lines if line.product_id}
-        products = {
-            p.pk: p
-            for p in self.m.Product._default_manager.filter(pk__in=wanted)
-            .select_related(*self._product_related(""))
-            .prefetch_related(*self._product_prefetch(""))
-        }
-        for line in lines:
-            if line.product_id in products:
-                line.product = products[line.product_id]
+    def _prices(
+        self, facts: Mapping[int, ProductFacts], stockrecord_ids: Iterable[int] = ()
+    ) -> pricing.PriceBook:
+        return pricing.price_book(
+            self._strategy(), ((f.id, f.is_parent) for f in facts.values()), stockrecord_ids
+        )
 
     # --- entities by id ---------------------------------------------------------------------------------
     def customers(self, ids: Iterable[int]) -> Iterator[Customer]:
-        """Customers with default addresses (the default billing/shipping ``UserAddress``)."""
-        users = (
-            self.m.User._default_manager.filter(pk__in=_ids(ids)).prefetch_related("addresses").order_by("pk")
+        """Customers with default addresses (the default billing/shipping ``UserAddress``; two queries)."""
+        m = self.m
+        joined = "date_joined" if any(f.name == "date_joined" for f in m.User._meta.concrete_fields) else None
+        fields = ["pk", "email", "first_name", "last_name", "is_active", "last_login"]
+        users = m.User._default_manager.filter(pk__in=_ids(ids)).order_by("pk")
+        rows = list(users.values_list(*fields, *([joined] if joined else [])))
+        columns, annotations = _address_columns("", phone=True)
+        addresses = _grouped(
+            m.UserAddress._default_manager.filter(user_id__in=[row[0] for row in rows])
+            .annotate(**annotations)
+            .order_by("pk")
+            .values_list("user_id", "is_default_for_billing", "is_default_for_shipping", "title", *columns)
         )
-        for user in users:
-            addresses = sorted(user.addresses.all(), key=lambda a: a.pk)
-            billing = next(
-                (a for a in addresses if a.is_default_for_billing), addresses[0] if addresses else None
-            )
-            shipping = next((a for a in addresses if a.is_default_for_shipping), billing)
+        for pk, email, first_name, last_name, active, last_login, *rest in rows:
+            own = addresses.get(pk, [])
+            billing = next((a for a in own if a[1]), own[0] if own else None)
+            shipping = next((a for a in own if a[2]), billing)
             yield Customer(
-                id=user.pk,
-                email=user.email or "",
-                first_name=user.first_name or "",
-                last_name=user.last_name or "",
-                title=(billing.title if billing is not None else "") or "",
-                is_active=bool(user.is_active),
-                created_at=getattr(user, "date_joined", None),
-                last_login=user.last_login,
-                billing_address=mapping.address(billing),
-                delivery_address=mapping.address(shipping),
+                id=pk,
+                email=email or "",
+                first_name=first_name or "",
+                last_name=last_name or "",
+                title=(billing[3] if billing is not None else "") or "",
+                is_active=bool(active),
+                created_at=rest[0] if rest else None,
+                last_login=last_login,
+                billing_address=_address(billing[4:], phone=True) if billing is not None else None,
+                delivery_address=_address(shipping[4:], phone=True) if shipping is not None else None,
             )
 
     def orders(self, ids: Iterable[int]) -> Iterator[Order]:
-        """Orders with lines, addresses, discounts, payment sources and status history."""
+        """Orders with lines, addresses, discounts, payment sources and status history.
+
+        Seven value queries (orders with their user and addresses, lines, discounts, payment
+        sources, status changes, the store map's two) plus three for products not in the cache.
+        """
         stores = StoreMap.load()
         m = self.m
-        id_list = _ids(ids)
+        billing, billing_phone = _address_columns("billing_address__", phone=False)
+        shipping, shipping_phone = _address_columns("shipping_address__", phone=True)
+        fields = (
+            "pk", "number", "user_id", "user__email", "guest_email", "status", "site_id", "date_placed",
+            "currency", "shipping_incl_tax", "total_incl_tax", "basket_id", "shipping_method",
+        )  # fmt: skip
         orders, bad = decimals.read(
-            m.Order._default_manager.filter(pk__in=id_list)
-            .select_related("user", "shipping_address", "billing_address")
+            m.Order._default_manager.filter(pk__in=_ids(ids))
+            .annotate(**billing_phone, **shipping_phone)
             .order_by("pk")
+            .values_list(*fields, *billing, *shipping)
         )
-        # children fetched once per table and grouped here: Django's prefetch_related clones a
-        # queryset per order, which costs more than the queries themselves
-        found = [o.pk for o in orders]
+        found = [row[0] for row in orders]
 
-        def children_of(qs: QuerySet[Any]) -> dict[int, list[Any]]:
-            rows, unreadable = decimals.read(qs, owner="order_id")
+        def children_of(qs: QuerySet[Any], *columns: str) -> dict[int, list[tuple[Any, ...]]]:
+            rows, unreadable = decimals.read(qs.values_list("order_id", *columns), owner="order_id")
             for order_id, reason in unreadable.items():
                 bad.setdefault(order_id, reason)
-            return _by_order(rows)
+            return _grouped(rows)
 
-        lines = children_of(m.OrderLine._default_manager.filter(order_id__in=found).order_by("pk"))
-        children = _Children(
-            lines=lines,
-            products=self._line_products({line.product_id for group in lines.values() for line in group}),
-            discounts=children_of(m.OrderDiscount._default_manager.filter(order_id__in=found).order_by("pk")),
-            sources=children_of(
-                m.PaymentSource._default_manager.filter(order_id__in=found)
-                .select_related("source_type")
-                .order_by("pk")
-            ),
-            changes=_by_order(
-                m.OrderStatusChange._default_manager.filter(order_id__in=found).order_by("date_created", "pk")
-            ),
+        lines = children_of(
+            m.OrderLine._default_manager.filter(order_id__in=found).order_by("pk"),
+            "product_id", "partner_sku", "upc", "title", "quantity", "unit_price_excl_tax",
+            "unit_price_incl_tax", "line_price_excl_tax", "line_price_incl_tax",
+            "line_price_before_discounts_incl_tax",
+        )  # fmt: skip
+        discounts = children_of(
+            m.OrderDiscount._default_manager.filter(order_id__in=found).order_by("pk"),
+            "amount",
+            "voucher_code",
         )
-        for order in orders:
-            if order.pk not in bad:
-                yield self._order(order, stores, children)
+        sources = children_of(
+            m.PaymentSource._default_manager.filter(order_id__in=found).order_by("pk"),
+            "amount_refunded",
+            "source_type__name",
+        )
+        changes = _grouped(
+            m.OrderStatusChange._default_manager.filter(order_id__in=found)
+            .order_by("date_created", "pk")
+            .values_list("order_id", "old_status", "new_status", "date_created")
+        )
+        products = self.product_cache.facts(line[1] for group in lines.values() for line in group)
+        split = len(fields) + ADDRESS_WIDTH
+        for row in orders:
+            pk = row[0]
+            if pk in bad:
+                continue
+            number, user_id, user_email, guest_email, status, site_id, placed = row[1:8]
+            currency, shipping_total, total, basket_id, shipping_method = row[8 : len(fields)]
+            own_lines = lines.get(pk, [])
+            own_changes = changes.get(pk, [])
+            own_sources = sources.get(pk, [])
+            own_discounts = discounts.get(pk, [])
+            yield Order(
+                id=pk,
+                number=str(number),
+                email=(user_email if user_id else guest_email) or "",
+                store_id=stores.order_store(site_id),
+                status=status or "",
+                placed_at=placed,
+                currency=currency,
+                subtotal=mapping.total(line[10] for line in own_lines),
+                discount=mapping.total(d[1] for d in own_discounts),
+                shipping_total=shipping_total or mapping.ZERO,
+                total=total,
+                customer_id=user_id,
+                quote_id=basket_id,
+                total_refunded=mapping.total(s[1] for s in own_sources),
+                shipping_method=shipping_method or "",
+                payment_method=own_sources[0][2] if own_sources else "",
+                coupon_codes=tuple(sorted({d[2] for d in own_discounts if d[2]})),
+                billing_address=_address(row[len(fields) : split], phone=False),
+                delivery_address=_address(row[split:], phone=True),
+                lines=tuple(self._order_line(line, products.get(line[1])) for line in own_lines),
+                status_history=tuple(StatusChange(old, new, at) for _, old, new, at in own_changes),
+                updated_at=own_changes[-1][3] if own_changes else placed,
+            )
         if bad:
             yield from self._unreadable_orders(bad, stores)
 
@@ -213,225 +283,206 @@ class OscarAdapter:
                 problem=bad[pk],
             )
 
-    def _order(self, order: Any, stores: StoreMap, children: _Children) -> Order:
-        lines = children.lines.get(order.pk, [])
-        changes = children.changes.get(order.pk, [])
-        sources = children.sources.get(order.pk, [])
-        discounts = children.discounts.get(order.pk, [])
-        email = (order.user.email if order.user_id else order.guest_email) or ""
-        return Order(
-            id=order.pk,
-            number=str(order.number),
-            email=email,
-            store_id=stores.order_store(order.site_id),
-            status=order.status or "",
-            placed_at=order.date_placed,
-            currency=order.currency,
-            subtotal=mapping.total(line.line_price_before_discounts_incl_tax for line in lines),
-            discount=mapping.total(d.amount for d in discounts),
-            shipping_total=order.shipping_incl_tax or mapping.ZERO,
-            total=order.total_incl_tax,
-            customer_id=order.user_id,
-            quote_id=order.basket_id,
-            total_refunded=mapping.total(s.amount_refunded for s in sources),
-            shipping_method=order.shipping_method or "",
-            payment_method=sources[0].source_type.name if sources else "",
-            coupon_codes=tuple(sorted({d.voucher_code for d in discounts if d.voucher_code})),
-            billing_address=mapping.address(order.billing_address),
-            delivery_address=mapping.address(order.shipping_address),
-            lines=tuple(self._order_line(line, children.products.get(line.product_id)) for line in lines),
-            status_history=tuple(StatusChange(c.old_status, c.new_status, c.date_created) for c in changes),
-            updated_at=changes[-1].date_created if changes else order.date_placed,
-        )
-
-    def _line_products(self, product_ids: Iterable[int | None]) -> dict[int, _LineProduct]:
-        """Parent and category names of order lines' products, in two value queries.
-
-        Order lines carry their own title, SKU and prices, so the product model (with the stock,
-        image and child prefetches quotes and the catalogue need) is not built: per product that
-        costs several querysets, which was most of an order page's read time.
-        """
-        m = self.m
-        wanted = [pk for pk in product_ids if pk]
-        if not wanted:
-            return {}
-        rows = list(
-            m.Product._default_manager.filter(pk__in=wanted).values_list("pk", "parent_id", "parent__title")
-        )
-        owners = {pk: parent_id or pk for pk, parent_id, _ in rows}
-        names = product_categories(owners.values())
-        return {
-            pk: _LineProduct(
-                parent_id, (title or "") if parent_id else "", tuple(sorted(names.get(owners[pk], ())))
-            )
-            for pk, parent_id, title in rows
-        }
-
-    def _order_line(self, line: Any, product: _LineProduct | None) -> OrderLine:
-        quantity = line.quantity or 1
-        price = line.unit_price_excl_tax
-        price_incl = line.unit_price_incl_tax
+    @staticmethod
+    def _order_line(line: Sequence[Any], product: ProductFacts | None) -> OrderLine:
+        """An order line from its values; prices are the line's own (no strategy)."""
+        _, product_id, partner_sku, upc, title, quantity, price, price_incl, line_excl, line_incl, _ = line
         if price is None:
-            price = line.line_price_excl_tax / quantity
+            price = line_excl / (quantity or 1)
         if price_incl is None:
-            price_incl = line.line_price_incl_tax / quantity
+            price_incl = line_incl / (quantity or 1)
         return OrderLine(
-            product_id=line.product_id,
-            sku=line.partner_sku or line.upc or "",
-            name=line.title,
-            qty=line.quantity,
+            product_id=product_id,
+            sku=partner_sku or upc or "",
+            name=title,
+            qty=quantity,
             price=price,
             price_inc_tax=price_incl,
             parent_id=product.parent_id if product is not None else None,
-            parent_name=product.parent_name if product is not None else "",
+            parent_name=product.parent_title if product is not None else "",
             categories=product.categories if product is not None else (),
         )
 
     def quotes(self, ids: Iterable[int]) -> Iterator[Quote]:
-        """Baskets with their lines priced through the strategy (offers are not applied)."""
-        id_list = _ids(ids)
+        """Baskets with their lines priced as the strategy prices them now (offers are not applied)."""
+        m = self.m
         stores = StoreMap.load()
-        line_qs = self.m.BasketLine._default_manager.select_related("stockrecord")
         baskets = list(
-            self.m.Basket._default_manager.filter(pk__in=id_list)
-            .select_related("owner")
-            .prefetch_related(Prefetch("lines", queryset=line_qs), "vouchers")
+            m.Basket._default_manager.filter(pk__in=_ids(ids))
             .order_by("pk")
+            .values_list("pk", "status", "owner_id", "owner__email", "date_created")
         )
-        self._attach_products(line for basket in baskets for line in basket.lines.all())
-        owner_stores = stores.customer_stores({b.owner_id for b in baskets if b.owner_id})
-        strategy = self._strategy()
-        for basket in baskets:
-            lines = sorted(basket.lines.all(), key=lambda line: line.pk)
+        found = [row[0] for row in baskets]
+        lines = _grouped(
+            m.BasketLine._default_manager.filter(basket_id__in=found)
+            .order_by("pk")
+            .values_list(
+                "basket_id", "product_id", "stockrecord_id", "quantity", "price_currency", "price_excl_tax",
+                "date_updated",
+            )
+        )  # fmt: skip
+        # Basket.vouchers in Oscar's order (Voucher.Meta.ordering: newest first)
+        vouchers = _grouped(
+            m.Basket.vouchers.through._default_manager.filter(basket_id__in=found)
+            .order_by("-voucher__date_created", "voucher_id")
+            .values_list("basket_id", "voucher__code")
+        )
+        products = self.product_cache.facts(line[1] for group in lines.values() for line in group)
+        book = self._prices(products, (line[2] for group in lines.values() for line in group))
+        owner_stores = stores.customer_stores({row[2] for row in baskets if row[2]})
+        for pk, status, owner_id, owner_email, created in baskets:
+            own = lines.get(pk, [])
             quote_lines = []
             currency = ""
-            for line in lines:
-                price = mapping.pricing(strategy, line.product, line.stockrecord) if line.product else None
-                currency = currency or (price.currency if price else "") or line.price_currency or ""
-                unit = price.price if price and price.price is not None else line.price_excl_tax
+            for _, product_id, stockrecord_id, quantity, line_currency, line_price, _ in own:
+                product = products.get(product_id)
+                price = book.price(product_id, stockrecord_id) if product is not None else None
+                currency = currency or (price.currency if price else "") or line_currency or ""
+                unit = price.price if price and price.price is not None else line_price
                 unit_incl = price.price_incl_tax if price and price.price_incl_tax is not None else unit
                 quote_lines.append(
                     QuoteLine(
-                        product_id=line.product_id,
-                        sku=mapping.sku(line.product, line.stockrecord),
-                        name=line.product.get_title() if line.product else "",
-                        qty=line.quantity,
+                        product_id=product_id,
+                        sku=book.sku(product_id, product.upc, stockrecord_id) if product is not None else "",
+                        name=product.title if product is not None else "",
+                        qty=quantity,
                         price=unit if unit is not None else mapping.ZERO,
                         price_inc_tax=unit_incl if unit_incl is not None else mapping.ZERO,
-                        url=mapping.product_url(line.product) if line.product else "",
-                        image_url=mapping.image_url(line.product) if line.product else "",
+                        url=product.url if product is not None else "",
+                        image_url=product.image_url if product is not None else "",
                     )
                 )
-            dates = [line.date_updated for line in lines if line.date_updated]
+            dates = [line[6] for line in own if line[6]]
             yield Quote(
-                id=basket.pk,
-                store_id=owner_stores.get(basket.owner_id, stores.default_store_id),
-                status=basket.status,
-                is_active=basket.status in ACTIVE_BASKET_STATUSES,
+                id=pk,
+                store_id=owner_stores.get(owner_id, stores.default_store_id),
+                status=status,
+                is_active=status in ACTIVE_BASKET_STATUSES,
                 currency=currency,
                 subtotal=mapping.total(q.price * q.qty for q in quote_lines),
                 total=mapping.total(q.price_inc_tax * q.qty for q in quote_lines),
-                customer_id=basket.owner_id,
-                email=(basket.owner.email if basket.owner_id else "") or "",
-                created_at=basket.date_created,
-                updated_at=max(dates) if dates else basket.date_created,
+                customer_id=owner_id,
+                email=(owner_email if owner_id else "") or "",
+                created_at=created,
+                updated_at=max(dates) if dates else created,
                 lines=tuple(quote_lines),
-                coupon_codes=tuple(v.code for v in basket.vouchers.all()),
+                coupon_codes=tuple(code for _, code in vouchers.get(pk, [])),
             )
 
     def wishlists(self, ids: Iterable[int]) -> Iterator[Wishlist]:
-        """Wishlists with their items priced through the strategy."""
+        """Wishlists with their items priced as the strategy prices them now."""
+        m = self.m
         stores = StoreMap.load()
         wishlists = list(
-            self.m.WishList._default_manager.filter(pk__in=_ids(ids))
-            .select_related("owner")
-            .prefetch_related("lines")
+            m.WishList._default_manager.filter(pk__in=_ids(ids))
             .order_by("pk")
+            .values_list("pk", "owner_id", "owner__email", "date_created")
         )
-        self._attach_products(line for wishlist in wishlists for line in wishlist.lines.all())
-        owner_stores = stores.customer_stores({w.owner_id for w in wishlists})
-        strategy = self._strategy()
-        for wishlist in wishlists:
+        lines = _grouped(
+            m.WishListLine._default_manager.filter(wishlist_id__in=[row[0] for row in wishlists])
+            .order_by("pk")
+            .values_list("wishlist_id", "product_id", "title", "quantity")
+        )
+        products = self.product_cache.facts(line[1] for group in lines.values() for line in group)
+        book = self._prices(products)
+        owner_stores = stores.customer_stores({row[1] for row in wishlists})
+        for pk, owner_id, owner_email, created in wishlists:
             items = []
-            for line in sorted(wishlist.lines.all(), key=lambda line: line.pk):
-                price = mapping.pricing(strategy, line.product) if line.product else None
+            for _, product_id, title, quantity in lines.get(pk, []):
+                product = products.get(product_id) if product_id else None
+                price = book.price(product_id).price if product is not None else None
                 items.append(
                     WishlistItem(
-                        product_id=line.product_id,
-                        sku=mapping.sku(line.product),
-                        name=line.get_title(),
-                        qty=line.quantity,
-                        price=price.price if price and price.price is not None else mapping.ZERO,
+                        product_id=product_id,
+                        sku=book.sku(product_id, product.upc) if product is not None else "",
+                        name=product.title if product is not None else title,
+                        qty=quantity,
+                        price=price if price is not None else mapping.ZERO,
                     )
                 )
             yield Wishlist(
-                id=wishlist.pk,
-                customer_id=wishlist.owner_id,
-                email=wishlist.owner.email or "",
-                store_id=owner_stores.get(wishlist.owner_id),
-                created_at=wishlist.date_created,
+                id=pk,
+                customer_id=owner_id,
+                email=owner_email or "",
+                store_id=owner_stores.get(owner_id),
+                created_at=created,
                 items=tuple(items),
             )
 
     def reviews(self, ids: Iterable[int]) -> Iterator[Review]:
         """Reviews (any moderation status; ``approved`` tells which are published)."""
+        m = self.m
         stores = StoreMap.load()
         reviews = list(
-            self.m.ProductReview._default_manager.filter(pk__in=_ids(ids))
-            .select_related("user")
+            m.ProductReview._default_manager.filter(pk__in=_ids(ids))
             .order_by("pk")
-        )
-        self._attach_products(reviews)
-        user_stores = stores.customer_stores({r.user_id for r in reviews if r.user_id})
-        approved = self.m.ProductReview.APPROVED
-        for review in reviews:
-            product = review.product
+            .values_list(
+                "pk", "product_id", "score", "title", "body", "status", "date_created", "user_id",
+                "user__email", "email",
+            )
+        )  # fmt: skip
+        products = self.product_cache.facts(row[1] for row in reviews)
+        # the SKU is the first stock record's whatever the strategy (``mapping.sku``)
+        skus = pricing.StockRecordPrices((f.id, False) for f in products.values())
+        user_stores = stores.customer_stores({row[7] for row in reviews if row[7]})
+        approved = m.ProductReview.APPROVED
+        for pk, product_id, score, title, body, status, created, user_id, user_email, email in reviews:
+            product = products.get(product_id) if product_id else None
             yield Review(
-                id=review.pk,
-                product_id=review.product_id,
-                product_name=product.get_title() if product is not None else "",
-                product_sku=mapping.sku(product),
-                score=review.score,
-                title=review.title or "",
-                body=review.body or "",
-                approved=review.status == approved,
-                created_at=review.date_created,
-                store_id=user_stores.get(review.user_id, stores.default_store_id),
-                customer_id=review.user_id,
-                email=(review.user.email if review.user_id else review.email) or "",
+                id=pk,
+                product_id=product_id,
+                product_name=product.title if product is not None else "",
+                product_sku=skus.sku(product_id, product.upc) if product is not None else "",
+                score=score,
+                title=title or "",
+                body=body or "",
+                approved=status == approved,
+                created_at=created,
+                store_id=user_stores.get(user_id, stores.default_store_id),
+                customer_id=user_id,
+                email=(user_email if user_id else email) or "",
             )
 
     def products(self, ids: Iterable[int]) -> Iterator[Product]:
-        """Products with strategy price, stock, categories, url, image and attributes."""
-        qs = (
-            self.m.Product._default_manager.filter(pk__in=_ids(ids))
-            .select_related(*self._product_related(""))
-            .prefetch_related(*self._product_prefetch(""), "attribute_values__attribute")
+        """Products with strategy price, stock, categories, url, image and attributes.
+
+        Read fresh (never from the cache, whose entries they refresh): three queries for the facts,
+        one or two for prices and stock, one for attribute values.
+        """
+        facts = catalogue.read_facts(_ids(ids))
+        self.product_cache.put(facts.values())
+        book = self._prices(facts)
+        attributes: dict[int, dict[str, str]] = defaultdict(dict)
+        values = (
+            self.m.ProductAttributeValue._default_manager.filter(product_id__in=sorted(facts))
+            .select_related("attribute", "value_option")
             .order_by("pk")
         )
-        strategy = self._strategy()
-        for product in qs:
-            price = mapping.pricing(strategy, product)
-            attrs = mapping.attributes(product)
+        for value in values:
+            attributes[value.product_id][value.attribute.code] = str(value.value_as_text)
+        for pk in sorted(facts):
+            product = facts[pk]
+            price = book.price(pk)
+            attrs = attributes.get(pk, {})
             yield Product(
-                id=product.pk,
-                sku=mapping.sku(product),
-                name=product.get_title(),
+                id=pk,
+                sku=book.sku(pk, product.upc),
+                name=product.title,
                 type=product.structure,
-                is_public=bool(product.is_public),
+                is_public=product.is_public,
                 price=price.price,
                 price_incl_tax=price.price_incl_tax,
                 currency=price.currency,
                 stock=price.stock,
                 parent_id=product.parent_id,
-                categories=mapping.category_names(product),
-                url=mapping.product_url(product),
-                image_url=mapping.image_url(product),
-                description=product.description or "",
+                categories=product.categories,
+                url=product.url,
+                image_url=product.image_url,
+                description=product.description,
                 brand=attrs.get("brand", ""),
                 created_at=product.date_created,
                 updated_at=product.date_updated,
-                attributes=attrs,
+                attributes=dict(attrs),
             )
 
     def guests(self, emails: Iterable[str], store_ids: Sequence[int]) -> Iterator[Guest]:
