@@ -59,6 +59,8 @@ NO_END = timedelta(days=100 * 365)
 """A voucher's lifetime when neither the request nor the offer sets an end (Oscar needs one)."""
 CODE_ATTEMPTS = 5
 """New random codes tried when one is already an Oscar voucher's."""
+EMAIL_LENGTH = 255
+"""The longest email ``email_coupon_attribute`` holds (longer is refused as invalid)."""
 LOCK_WAIT = 10.0
 """Seconds a request waits for another one's lock on the same email's code."""
 
@@ -145,13 +147,15 @@ def decide(state: State, *, allow_resend: bool, cancel_send: bool) -> Action:
 
 
 def normalise_email(raw: str) -> str | None:
-    """The email lower case, ``""`` when none was sent, ``None`` when invalid.
+    """The email lower case, ``""`` when none was sent, ``None`` when invalid (or too long to record).
 
     A ``+`` decoded as a space from an unencoded query string is tried once as ``+``, as the reference does.
     """
     email = raw.strip()
     if not email:
         return ""
+    if len(email) > EMAIL_LENGTH:
+        return None
     for candidate in (email, email.replace(" ", "+")):
         try:
             validate_email(candidate)
