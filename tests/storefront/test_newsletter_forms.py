@@ -326,6 +326,28 @@ def test_subscribing_on_the_preferences_page_asks_for_consent_and_confirmation(
     assert len(mail.outbox) == 1
 
 
+@pytest.mark.parametrize(
+    ("raw", "books"),
+    [
+        ({"12": "Offers", "7": ""}, ((12, "Offers"), (7, "Address book 7"))),
+        ("12:Offers, 7", ((12, "Offers"), (7, "Address book 7"))),
+        ('[12, "7:News", 12]', ((12, "Address book 12"), (7, "News"))),
+        ("", ()),
+    ],
+)
+def test_newsletter_books_setting_forms(shop: Shop, raw: Any, books: Any) -> None:
+    from dotsync.config import get_config
+    from tests.storefront.conftest import configure
+
+    configure(shop, newsletter_books=raw, newsletter_fields="lastname,firstname")
+    cfg = get_config(shop.scope.main)
+    assert not cfg.problems() and cfg.newsletter_books == books
+    assert cfg.newsletter_fields == ("lastname", "firstname")
+    configure(shop, newsletter_books="0:Zero", newsletter_fields="dob")  # not an id; not an editable field
+    bad = get_config(shop.scope.main)
+    assert {"newsletter_books", "newsletter_fields"} <= bad.invalid and bad.newsletter_books == ()
+
+
 def test_the_preferences_page_can_be_switched_off(shop: Shop) -> None:
     from tests.storefront.conftest import configure
 
