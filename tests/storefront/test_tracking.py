@@ -202,3 +202,15 @@ def test_a_template_without_a_request_renders_no_tracking(tagged: Shop) -> None:
         "{% load dotsync_tracking %}[{% dotsync_tag %}{% dotsync_search 'q' %}]"
     )
     assert template.render({}) == "[]"
+
+
+def test_the_settings_cost_a_fixed_few_queries_once_per_request(
+    tagged: Shop, django_assert_num_queries: Any
+) -> None:
+    request = RequestFactory().get("/")
+    tracking.site_id(request)  # Django caches the current Site per process after its first request
+    with django_assert_num_queries(3):  # the Site's store, the website, its settings row
+        found = tracking.for_request(request)
+    assert found is not None and found.tag_on
+    with django_assert_num_queries(0):
+        assert tracking.for_request(request) is found
