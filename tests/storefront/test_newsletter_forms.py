@@ -335,16 +335,18 @@ def test_subscribing_on_the_preferences_page_asks_for_consent_and_confirmation(
         ("", ()),
     ],
 )
-def test_newsletter_books_setting_forms(shop: Shop, raw: Any, books: Any) -> None:
+def test_newsletter_books_setting_forms(scope: Any, raw: Any, books: Any) -> None:
     from dotsync.config import get_config
-    from tests.storefront.conftest import configure
+    from dotsync.models import WebsiteConfig
 
-    configure(shop, newsletter_books=raw, newsletter_fields="lastname,firstname")
-    cfg = get_config(shop.scope.main)
+    def configure(**extra: Any) -> Any:
+        WebsiteConfig.objects.update_or_create(website=scope.main, defaults={"extra": extra})
+        return get_config(scope.main)
+
+    cfg = configure(newsletter_books=raw, newsletter_fields="lastname,firstname")
     assert not cfg.problems() and cfg.newsletter_books == books
     assert cfg.newsletter_fields == ("lastname", "firstname")
-    configure(shop, newsletter_books="0:Zero", newsletter_fields="dob")  # not an id; not an editable field
-    bad = get_config(shop.scope.main)
+    bad = configure(newsletter_books="0:Zero", newsletter_fields="dob")  # not an id; not an editable field
     assert {"newsletter_books", "newsletter_fields"} <= bad.invalid and bad.newsletter_books == ()
 
 
