@@ -350,6 +350,22 @@ def test_newsletter_books_setting_forms(scope: Any, raw: Any, books: Any) -> Non
     assert {"newsletter_books", "newsletter_fields"} <= bad.invalid and bad.newsletter_books == ()
 
 
+def test_book_choices_are_kept_but_not_queued_while_the_website_does_not_sync(shop: Shop) -> None:
+    from dotsync.config import get_config
+    from dotsync.models import Importer
+    from tests.storefront.conftest import configure
+
+    configure(shop, newsletter_books={"12": "Offers"})
+    assert not get_config(shop.scope.main).enabled
+    client = Client()
+    client.force_login(shop.customers["carol"])
+    assert client.post(PREFERENCES, {"book_12": "on"}).status_code == 302
+    assert ContactBook.objects.get(email="carol@example.com", address_book_id=12).member
+    assert not Importer.objects.exists()
+    page = client.get(PREFERENCES).content.decode()
+    assert re.search(r'name="book_12"[^>]*checked', page)  # the page reads the choice back
+
+
 def test_the_preferences_page_can_be_switched_off(shop: Shop) -> None:
     from tests.storefront.conftest import configure
 
