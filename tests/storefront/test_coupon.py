@@ -303,3 +303,19 @@ def test_two_simultaneous_requests_for_one_email_make_one_code(
     ) == [code]
     made = set(offer.vouchers.exclude(pk=edc_shop.voucher.pk).values_list("code", flat=True))
     assert made == {code} | ({old} if old else set())
+
+
+def test_the_admin_grid_lists_the_codes_read_only(edc_shop: Shop, offer: Any, django_user_model: Any) -> None:
+    code = code_of(get(offer, code_email=EMAIL))
+    client = Client()
+    client.force_login(django_user_model.objects.create_superuser("root", "root@example.com", "root-pass"))
+    page = client.get("/admin/dotsync/emailcouponattribute/")
+    assert page.status_code == 200
+    assert code in page.content.decode() and EMAIL.lower() in page.content.decode()
+    assert client.get("/admin/dotsync/emailcouponattribute/add/").status_code == 403
+    row = EmailCouponAttribute.objects.get()
+    assert (
+        client.post(f"/admin/dotsync/emailcouponattribute/{row.pk}/delete/", {"post": "yes"}).status_code
+        == 403
+    )
+    assert EmailCouponAttribute.objects.filter(pk=row.pk).exists()
