@@ -222,12 +222,75 @@ def check_automation(auto: dict) -> None:
         assert site["second_pass"] == {"deliveries": 0, "queued": 0}
 
 
+def check_storefront_links(links: dict, serve_url: str, env: dict[str, str]) -> None:
+    """The demo's storefront URLs answer real content under `dotsync serve` (a real process on loopback)."""
+    import httpx
+
+    assert set(links) == {"main", "outlet"}
+    for code, site in links.items():
+        assert site["customer"] is not None, code
+        assert {"basket", "bestsellers", "wishlist", "recentlyviewed", "review"} <= set(site["edc"]), site
+        assert all(url.startswith(f"{serve_url}/dotsync/edc/{code}/") for url in site["edc"].values())
+        assert site["restore"].startswith(f"{serve_url}/dotsync/cart/{code}/")
+    full_env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"} | env
+    port = serve_url.rsplit(":", 1)[1]
+    server = subprocess.Popen(
+        [sys.executable, "-m", "dotsync", "serve", "--port", port, "--log-level", "warning"],
+        cwd=ROOT,
+        env=full_env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        with httpx.Client(base_url=serve_url, timeout=10) as client:
+            deadline = time.monotonic() + 60
+            while True:  # the server binds within seconds; poll its health page, no fixed sleep
+                try:
+                    if client.get("/healthz").status_code in (200, 503):
+                        break
+                except httpx.TransportError:
+                    pass
+                assert time.monotonic() < deadline and server.poll() is None, "dotsync serve did not start"
+            for code, site in links.items():
+                basket = client.get(site["edc"]["basket"])
+                assert basket.status_code == 200 and "<table" in basket.text, (code, basket.status_code)
+                assert f"/dotsync/cart/{code}/" in basket.text  # the fragment's restore link
+                bestsellers = client.get(site["edc"]["bestsellers"])
+                assert bestsellers.status_code == 200 and "<img" in bestsellers.text
+                viewed = client.get(site["edc"]["recentlyviewed"])
+                assert viewed.status_code == 200  # the demo recorded the customer's views
+                assert client.get(site["edc"]["basket"].replace("code=", "code=wrong")).status_code == 401
+                restored = client.get(site["restore"])  # a guest basket into the session, or the login page
+                assert restored.status_code == 302, restored.text[:500]
+                landing = client.get(restored.headers["location"])
+                assert landing.status_code == 200
+                if site["subscribe"]:
+                    assert client.get(site["subscribe"]).status_code == 200
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
 @pytest.mark.slow
 def test_demo_syncs_into_its_sandbox_then_status_and_a_second_install_on_a_fresh_machine(tmp_path):
     env = {"DOTSYNC_VAR_DIR": str(tmp_path)}
-    done = dotsync("demo", "--seed", "7", "--customers", "30", "--orders", "60", "--json", env=env)
+    serve_url = f"http://127.0.0.1:{_closed_port()}"
+    done = dotsync(
+        "demo",
+        "--seed",
+        "7",
+        "--customers",
+        "30",
+        "--orders",
+        "60",
+        "--serve-url",
+        serve_url,
+        "--json",
+        env=env,
+    )
     assert done.returncode == 0, done.stderr[-3000:]
     demo = json.loads(done.stdout)
+    check_storefront_links(demo["storefront"], serve_url, env)
     assert demo["database"] == str(tmp_path / "dotsync.sqlite3")
     assert (demo["seed"], demo["customers"], demo["orders"]) == (7, 30, 60)
     tables = demo["summary"]["tables"]

@@ -23,9 +23,21 @@ from dotsync.cli.output import console, emit_json, err_console, table
     help="Use the sandbox running at URL (e.g. http://127.0.0.1:8899 from `dotsync sandbox`) instead "
     "of starting one in-process; the demo accounts are created through POST /sandbox/accounts.",
 )
+@click.option(
+    "--serve-url",
+    default="http://127.0.0.1:8000",
+    show_default=True,
+    metavar="URL",
+    help="Where `dotsync serve` will answer: the base of the printed storefront links.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON (keys below).")
 def demo_command(
-    seed: int | None, customers: int | None, orders: int | None, sandbox_url: str | None, as_json: bool
+    seed: int | None,
+    customers: int | None,
+    orders: int | None,
+    sandbox_url: str | None,
+    serve_url: str,
+    as_json: bool,
 ) -> None:
     """Seed an Oscar shop on a fresh database, install, sync it into a sandbox and summarise.
 
@@ -37,7 +49,9 @@ def demo_command(
     campaigns and programme, customers leave baskets and orders are completed, a contact is
     suppressed and another resubscribed on the platform, and time is let pass (the store's dates
     moved back, not waited for) with a `sync all` after each step; every job is run again at once
-    and sends nothing. The defaults finish in about a minute.
+    and sends nothing. Last, each website gets a fresh dynamic-content passcode and the demo prints,
+    per website, dynamic-content URLs for one demo customer, a cart-restore link and the subscribe
+    page: open them under `dotsync serve`. The defaults finish in about a minute.
 
     \b
     --json keys:
@@ -57,6 +71,8 @@ def demo_command(
                    platform_deliveries (abandoned_cart, review), enrolments (rows_by_programme,
                    rows_by_status, platform), suppressions (carried_in, resubscribed,
                    unsubscribed_now, subscribed_again), second_pass (deliveries, queued)
+      storefront   website -> customer (the demo customer's id), edc (name -> URL with the
+                   passcode), restore (cart-restore link), subscribe (the subscribe page)
     """  # noqa: D301 (\b is click's "do not rewrap" marker)
     setup_django()
     from dotsync.demo import run as demo
@@ -76,6 +92,7 @@ def demo_command(
                 install_hooks=(bars.on_start, bars.on_chunk),
                 sandbox_url=sandbox_url,
                 sync_progress=bars.on_sync,
+                serve_url=serve_url,
             )
         except demo.DemoError as exc:
             raise click.ClickException(str(exc)) from exc
@@ -188,6 +205,13 @@ def print_result(result: Any) -> None:
         console.print(f"See what was sent: {sandbox['browse']}")
     else:
         console.print(f"Sandbox: {sandbox['url']}; see what was sent at {sandbox['browse']}")
+    for code, site in result.storefront.items():
+        console.print(f"Storefront of {code} (open under `dotsync serve`; customer {site['customer']}):")
+        for name, url in site["edc"].items():
+            console.print(f"  {name}: {url}", soft_wrap=True)
+        for name in ("restore", "subscribe"):
+            if site.get(name):
+                console.print(f"  {name}: {site[name]}", soft_wrap=True)
     console.print("Next: `dotsync status` shows the sync tables again; `dotsync sync all` sends changes.")
 
 

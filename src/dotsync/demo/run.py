@@ -55,6 +55,9 @@ class DemoResult:
     automation: dict[str, Any] = field(default_factory=dict)
     """:func:`dotsync.demo.automation.run_automation`: per website, abandoned-cart sends per step,
     review requests, enrolments, suppressions both ways, and the pass run again right after."""
+    storefront: dict[str, Any] = field(default_factory=dict)
+    """:func:`dotsync.demo.storefront.demo_links`: per website, dynamic-content, cart-restore and
+    subscribe URLs for one demo customer, to open under ``dotsync serve``."""
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-serialisable form."""
@@ -73,6 +76,7 @@ class DemoResult:
             "sync": self.sync,
             "websites": self.websites,
             "automation": self.automation,
+            "storefront": self.storefront,
         }
 
 
@@ -182,6 +186,7 @@ def run_demo(
     install_hooks: tuple[Any, Any] | None = None,
     sandbox_url: str | None = None,
     sync_progress: Callable[[dict[str, Any]], None] | None = None,
+    serve_url: str = "http://127.0.0.1:8000",
 ) -> DemoResult:
     """Create and migrate a fresh database, seed a shop, install, sync into a sandbox, summarise.
 
@@ -195,6 +200,7 @@ def run_demo(
         sandbox_url: use the sandbox running there; None starts one in-process on
             ``<var>/sandbox.sqlite3``.
         sync_progress: passed to ``sync_all`` as its ``progress`` callback.
+        serve_url: where ``dotsync serve`` will answer: the base of the printed storefront links.
 
     Raises:
         DemoError: a step cannot run here (the message says what to do).
@@ -238,6 +244,13 @@ def run_demo(
     result.install = [r.as_dict() for r in results]
     sync_into_sandbox(result, timed, sandbox_url, sync_progress, say)
     result.summary = sync_summary()
+    from dotsync.demo.storefront import demo_links
+
+    result.storefront = timed(
+        "storefront",
+        "Storefront links: dynamic content, cart restore, subscribe",
+        lambda: demo_links(serve_url),
+    )
     return result
 
 
