@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from dotsync.jobs import streams
+from dotsync.jobs import sms, streams
 from dotsync.jobs.automation import abandoned_carts, campaigns
 from dotsync.jobs.importer.report import QUEUE_REPORT
 from dotsync.jobs.status_lines import GLOBAL, IMPORT_LABELS, SYNC_LABELS, TableReport
@@ -24,6 +24,7 @@ REPORTS: list[TableReport] = [
     TableReport("email_importer", Importer, "import_status", IMPORT_LABELS),
     QUEUE_REPORT,
     campaigns.STATUS_LINE,
+    sms.STATUS_LINE,
     abandoned_carts.STATUS_LINE,
     TableReport(
         "email_automation",
@@ -42,8 +43,9 @@ REPORTS: list[TableReport] = [
 """Every table ``dotsync status`` reports, in order: each stream's line
 (:attr:`~dotsync.jobs.stream.Stream.status_line`), the importer queue by status, then the live
 queue split further (:mod:`dotsync.jobs.importer.report`), then the automation tables (campaign sends
-by send status, abandoned-cart series by step reached, programme enrolments by enrolment status, and
-consent records by whether they were sent with their contact)."""
+by send status, SMS order-status messages by send status, abandoned-cart series by step reached,
+programme enrolments by enrolment status, and consent records by whether they were sent with their
+contact)."""
 
 
 def sync_summary(*, emails: bool = True) -> dict[str, Any]:
