@@ -313,11 +313,12 @@ def change_orders(fraction: float) -> int:
 
     step = max(1, round(1 / fraction))
     new, modified = int(SyncStatus.NEW), int(SyncStatus.MODIFIED)
-    picked = f"email_order_id % {step} = 0"
+    picked = f"email_order_id %% {step} = 0"  # both statements take parameters: the modulo is doubled
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(
             "UPDATE order_order SET shipping_method = 'Changed by bench' "
-            f"WHERE id IN (SELECT order_id FROM email_order WHERE {picked})"
+            f"WHERE id IN (SELECT order_id FROM email_order WHERE {picked})",
+            [],
         )
         now = timezone.now()
         cursor.execute(
