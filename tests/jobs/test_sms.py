@@ -168,15 +168,37 @@ def test_an_order_reaching_the_same_status_again_is_not_texted_again(
     assert texts(sandbox, account) == [("447911123456", f"Order {order.number} is being prepared.")]
 
 
-def test_a_foreign_number_in_national_form_is_sent_in_e164(
+def test_a_guest_with_a_foreign_number_in_national_form_is_texted_in_e164_by_the_address_name(
     scope, sandbox, account, django_capture_on_commit_callbacks
 ):
     capture = django_capture_on_commit_callbacks
     order = order_for(scope, capture, "gil@example.fr", "06 12 34 56 78", "FR", guest=True)
-    move(capture, order, "processing")
+    move(capture, order, "complete")
     run()
-    assert texts(sandbox, account) == [("33612345678", f"Order {order.number} is being prepared.")]
+    assert sorted(texts(sandbox, account)) == [
+        (
+            "33612345678",
+            f"Hi Gil, order {order.number} is on its way. Gil Gray",
+        ),  # the billing address's name
+        ("33612345678", f"Order {order.number} is being prepared."),
+    ]
     assert rows(order)[("processing", 2)].telephone == "+33612345678"
+
+
+def test_the_status_an_order_is_placed_in_is_reached_too(
+    scope, sandbox, account, django_capture_on_commit_callbacks
+):
+    store_settings(
+        scope.main_en,
+        **SETTINGS,
+        sms_4_enabled=True,
+        sms_4_status="pending",
+        sms_4_message="Thanks {{var customer_first_name}}, we have order {{var order_number}}.",
+    )
+    order = order_for(scope, django_capture_on_commit_callbacks)
+    assert set(rows(order)) == {("pending", 4)}
+    run()
+    assert texts(sandbox, account) == [("447911123456", f"Thanks Ann, we have order {order.number}.")]
 
 
 @pytest.mark.parametrize(
