@@ -83,6 +83,14 @@ def account_state(store: Store, account: sqlite3.Row) -> dict[str, Any]:
         members.setdefault(int(m["contact_id"]), []).append(str(books[int(m["address_book_id"])]["name"]))
     contacts = []
     emails: dict[int, str] = {}
+    suppressed = {  # one query, not one per contact
+        str(r["email_key"])
+        for r in store.all(
+            "SELECT c.email_key FROM contacts AS c JOIN global_suppressions AS g ON g.email = c.email_key "
+            "WHERE c.account_id = ?",
+            (account_id,),
+        )
+    }
     for c in store.all("SELECT * FROM contacts WHERE account_id = ? ORDER BY id", (account_id,)):
         emails[int(c["id"])] = str(c["email"])
         values = json.loads(c["data_fields"])
@@ -90,7 +98,7 @@ def account_state(store: Store, account: sqlite3.Row) -> dict[str, Any]:
             {
                 "id": int(c["id"]),
                 "email": c["email"],
-                "status": status_of(store, c),
+                "status": GLOBAL_STATUS if c["email_key"] in suppressed else str(c["status"]),
                 "opt_in_type": c["opt_in_type"],
                 "email_type": c["email_type"],
                 "address_books": sorted(members.get(int(c["id"]), [])),
