@@ -85,8 +85,8 @@ def texts(sandbox: Any, account: Any) -> list[tuple[str, str]]:
     return [(s["telephone"], s["message"]) for s in sandbox.account(account.username)["sms"]]
 
 
-def run() -> JobResult:
-    return sms.JOB.run(RunContext.resolve())
+def run(limit: int = sms.SEND_LIMIT) -> JobResult:
+    return sms.JOB.run(RunContext.resolve(), limit=limit)
 
 
 def order_for(
@@ -153,6 +153,18 @@ def test_an_order_reaching_a_configured_status_sends_one_sms_and_only_one(
     move(capture, order, "closed")  # no slot for "closed"
     run()
     assert len(texts(sandbox, account)) == 2 and SmsOrderQueue.objects.count() == 2
+
+
+def test_at_most_the_limit_per_run_oldest_first(scope, sandbox, account, django_capture_on_commit_callbacks):
+    capture = django_capture_on_commit_callbacks
+    first = order_for(scope, capture)
+    second = order_for(scope, capture, "bob@example.com", "+447911000111")
+    move(capture, first, "processing")
+    move(capture, second, "processing")
+    assert run(limit=1).counts["main"]["sent"] == 1
+    assert [rows(o)[("processing", 2)].send_status for o in (first, second)] == [S.SENT, S.PENDING]
+    run(limit=1)
+    assert len(texts(sandbox, account)) == 2
 
 
 def test_an_order_reaching_the_same_status_again_is_not_texted_again(

@@ -89,8 +89,8 @@ from dotsync.store.registry import get_adapter
 logger = logging.getLogger(__name__)
 
 JOB_ID = "sms"
-SEND_LIMIT = 50
-"""Rows sent per website per run."""
+SEND_LIMIT = 200
+"""Rows sent per website per run (a call each); the rest wait for the next run (5 minutes by default)."""
 MAX_TEXT = 1600
 """The platform's limit on one message (``sms-campaigns.yaml``: ``message`` maxLength 1600), counted in
 UTF-16 code units as the platform's .NET strings count."""
