@@ -428,6 +428,8 @@ def child(args: argparse.Namespace) -> None:
         if args.trace_python:
             tracemalloc.stop()
         rss_peak = max([peak_rss_kb(), *(v for k, v in job_peaks.items() if ":" not in k)])
+        # the wrappers stay on for the re-sync and the incremental sync: keep the first sync's own figures
+        sync_job_seconds, sync_job_peaks = dict(spent), dict(job_peaks)
         log(
             f"sync {sync_seconds:.1f}s ({sync_cpu:.1f} CPU s), {summary['api_calls']} calls, "
             f"stopped {summary['stopped']}"
@@ -512,8 +514,8 @@ def child(args: argparse.Namespace) -> None:
                     for k, s in floor.streams.items()
                     if s.records
                 },
-                "job_seconds": {k: round(v, 2) for k, v in spent.items()},
-                "job_peak_rss_kb": job_peaks,
+                "job_seconds": {k: round(v, 2) for k, v in sync_job_seconds.items()},
+                "job_peak_rss_kb": sync_job_peaks,
                 "api_calls_runner": summary["api_calls"],
                 "api_calls_sandbox": sum(calls.values()),
                 "api_calls_by_endpoint": calls,
