@@ -20,7 +20,7 @@ from tests.storefront.conftest import configure
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.django_db(transaction=True),
-    pytest.mark.urls("tests.storefront.shop_urls"),
+    pytest.mark.urls("tests.browser.guest_checkout_urls"),
 ]
 
 EMAIL = "typed.guest@example.com"
