@@ -86,8 +86,8 @@ def account_state(store: Store, account: sqlite3.Row) -> dict[str, Any]:
     suppressed = {  # one query, not one per contact
         str(r["email_key"])
         for r in store.all(
-            "SELECT c.email_key FROM contacts AS c JOIN global_suppressions AS g ON g.email = c.email_key "
-            "WHERE c.account_id = ?",
+            "SELECT c.email_key FROM global_suppressions AS g "
+            "CROSS JOIN contacts AS c ON c.account_id = ? AND c.email_key = g.email",
             (account_id,),
         )
     }

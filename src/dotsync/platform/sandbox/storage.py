@@ -190,7 +190,7 @@ CREATE INDEX IF NOT EXISTS imports_account_status ON imports (account_id, status
 CREATE INDEX IF NOT EXISTS imports_due ON imports (status, ready_at);
 CREATE INDEX IF NOT EXISTS contacts_account_id ON contacts (account_id, id);
 CREATE INDEX IF NOT EXISTS memberships_contact ON memberships (contact_id);
-CREATE INDEX IF NOT EXISTS insight_records_contact ON insight_records (contact_id);
+CREATE INDEX IF NOT EXISTS insight_records_by_contact ON insight_records (contact_id, collection, key);
 CREATE INDEX IF NOT EXISTS campaign_sends_account ON campaign_sends (account_id, created);
 CREATE INDEX IF NOT EXISTS enrolments_account ON enrolments (account_id, created);
 CREATE INDEX IF NOT EXISTS program_members_enrolment ON program_members (enrolment_id);
