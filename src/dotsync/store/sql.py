@@ -8,12 +8,13 @@ constants so PostgreSQL never has to guess a parameter's type. Nothing here is s
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import connection
-from django.db.models import Field, Model
+from django.db.models import BooleanField, Field, Model, QuerySet
+from django.db.models.expressions import RawSQL
 
 from dotsync.store.protocol import HistorySource
 
@@ -139,3 +140,19 @@ class SelectBuilder:
             update_columns=update_columns,
             update_where=update_where,
         )
+
+
+def ids_in(qs: QuerySet[Any], field_name: str, ids: Iterable[int]) -> QuerySet[Any]:
+    """``qs`` filtered on ``field_name IN (ids)``, the integers inlined in the SQL.
+
+    Django prepares every value of an ``__in`` lookup through the field (several calls per id): for
+    a page of a thousand ids, read by five queries, that cost more than running them. The ids are
+    ``int()``-ed, so inlining them is safe. ``field_name`` is a concrete field of ``qs.model``.
+    """
+    values = sorted({int(i) for i in ids})
+    if not values:
+        return qs.none()
+    model = qs.model
+    name = model._meta.pk.name if field_name == "pk" else field_name
+    where = f"{table(model)}.{quote(column(model, name))} IN ({', '.join(map(str, values))})"
+    return qs.filter(RawSQL(where, (), output_field=BooleanField()))

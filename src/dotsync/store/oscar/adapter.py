@@ -40,6 +40,7 @@ from dotsync.store.records import (
     Wishlist,
     WishlistItem,
 )
+from dotsync.store.sql import ids_in
 
 ACTIVE_BASKET_STATUSES: tuple[str, ...] = ("Open", "Saved", "Frozen")
 """Basket statuses that count as an active quote (not merged into another basket, not ordered)."""
@@ -146,11 +147,11 @@ class OscarAdapter:
         m = self.m
         joined = "date_joined" if any(f.name == "date_joined" for f in m.User._meta.concrete_fields) else None
         fields = ["pk", "email", "first_name", "last_name", "is_active", "last_login"]
-        users = m.User._default_manager.filter(pk__in=_ids(ids)).order_by("pk")
+        users = ids_in(m.User._default_manager.order_by("pk"), "pk", ids)
         rows = list(users.values_list(*fields, *([joined] if joined else [])))
         columns, annotations = _address_columns("", phone=True)
         addresses = _grouped(
-            m.UserAddress._default_manager.filter(user_id__in=[row[0] for row in rows])
+            ids_in(m.UserAddress._default_manager.all(), "user", (row[0] for row in rows))
             .annotate(**annotations)
             .order_by("pk")
             .values_list("user_id", "is_default_for_billing", "is_default_for_shipping", "title", *columns)
@@ -187,7 +188,7 @@ class OscarAdapter:
             "currency", "shipping_incl_tax", "total_incl_tax", "basket_id", "shipping_method",
         )  # fmt: skip
         orders, bad = decimals.read(
-            m.Order._default_manager.filter(pk__in=_ids(ids))
+            ids_in(m.Order._default_manager.all(), "pk", ids)
             .annotate(**billing_phone, **shipping_phone)
             .order_by("pk")
             .values_list(*fields, *billing, *shipping)
@@ -201,23 +202,23 @@ class OscarAdapter:
             return _grouped(rows)
 
         lines = children_of(
-            m.OrderLine._default_manager.filter(order_id__in=found).order_by("pk"),
+            ids_in(m.OrderLine._default_manager.order_by("pk"), "order", found),
             "product_id", "partner_sku", "upc", "title", "quantity", "unit_price_excl_tax",
             "unit_price_incl_tax", "line_price_excl_tax", "line_price_incl_tax",
             "line_price_before_discounts_incl_tax",
         )  # fmt: skip
         discounts = children_of(
-            m.OrderDiscount._default_manager.filter(order_id__in=found).order_by("pk"),
+            ids_in(m.OrderDiscount._default_manager.order_by("pk"), "order", found),
             "amount",
             "voucher_code",
         )
         sources = children_of(
-            m.PaymentSource._default_manager.filter(order_id__in=found).order_by("pk"),
+            ids_in(m.PaymentSource._default_manager.order_by("pk"), "order", found),
             "amount_refunded",
             "source_type__name",
         )
         changes = _grouped(
-            m.OrderStatusChange._default_manager.filter(order_id__in=found)
+            ids_in(m.OrderStatusChange._default_manager.all(), "order", found)
             .order_by("date_created", "pk")
             .values_list("order_id", "old_status", "new_status", "date_created")
         )
@@ -308,13 +309,13 @@ class OscarAdapter:
         m = self.m
         stores = StoreMap.load()
         baskets = list(
-            m.Basket._default_manager.filter(pk__in=_ids(ids))
+            ids_in(m.Basket._default_manager.all(), "pk", ids)
             .order_by("pk")
             .values_list("pk", "status", "owner_id", "owner__email", "date_created")
         )
         found = [row[0] for row in baskets]
         lines = _grouped(
-            m.BasketLine._default_manager.filter(basket_id__in=found)
+            ids_in(m.BasketLine._default_manager.all(), "basket", found)
             .order_by("pk")
             .values_list(
                 "basket_id", "product_id", "stockrecord_id", "quantity", "price_currency", "price_excl_tax",
@@ -323,7 +324,7 @@ class OscarAdapter:
         )  # fmt: skip
         # Basket.vouchers in Oscar's order (Voucher.Meta.ordering: newest first)
         vouchers = _grouped(
-            m.Basket.vouchers.through._default_manager.filter(basket_id__in=found)
+            ids_in(m.Basket.vouchers.through._default_manager.all(), "basket", found)
             .order_by("-voucher__date_created", "voucher_id")
             .values_list("basket_id", "voucher__code")
         )
@@ -374,12 +375,12 @@ class OscarAdapter:
         m = self.m
         stores = StoreMap.load()
         wishlists = list(
-            m.WishList._default_manager.filter(pk__in=_ids(ids))
+            ids_in(m.WishList._default_manager.all(), "pk", ids)
             .order_by("pk")
             .values_list("pk", "owner_id", "owner__email", "date_created")
         )
         lines = _grouped(
-            m.WishListLine._default_manager.filter(wishlist_id__in=[row[0] for row in wishlists])
+            ids_in(m.WishListLine._default_manager.all(), "wishlist", (row[0] for row in wishlists))
             .order_by("pk")
             .values_list("wishlist_id", "product_id", "title", "quantity")
         )
@@ -414,7 +415,7 @@ class OscarAdapter:
         m = self.m
         stores = StoreMap.load()
         reviews = list(
-            m.ProductReview._default_manager.filter(pk__in=_ids(ids))
+            ids_in(m.ProductReview._default_manager.all(), "pk", ids)
             .order_by("pk")
             .values_list(
                 "pk", "product_id", "score", "title", "body", "status", "date_created", "user_id",

@@ -28,6 +28,7 @@ from oscar.core.loading import get_model
 from dotsync.store.oscar import mapping
 from dotsync.store.oscar.catalogue import chunked
 from dotsync.store.oscar.mapping import Pricing
+from dotsync.store.sql import ids_in
 
 _NO_TAX = Decimal("0.00")
 """The tax Oscar's ``NoTax`` policy adds (``excl_tax + D("0.00")``: the same digits as the strategy)."""
@@ -90,13 +91,13 @@ class StockRecordPrices:
         manager = StockRecord._default_manager
         rows: list[tuple[Any, ...]] = []
         for chunk in chunked(wanted):
-            rows += manager.filter(product_id__in=chunk).values_list(*fields, *related)
+            rows += ids_in(manager.all(), "product", chunk).values_list(*fields, *related)
         for chunk in chunked(parents):
             rows += manager.filter(product__parent_id__in=chunk, product__is_public=True).values_list(
                 *fields, *related
             )
         for chunk in chunked(line_records):
-            rows += manager.filter(pk__in=chunk).values_list(*fields, *related)
+            rows += ids_in(manager.all(), "pk", chunk).values_list(*fields, *related)
         candidates: dict[int, list[tuple[Any, StockRow]]] = defaultdict(list)
         # by id: a product's first stock record is its lowest id (Oscar takes ``stockrecords.all()[0]``)
         for pk, product_id, sku, price, currency, stock, allocated, parent_id, public, created in sorted(
