@@ -40,6 +40,11 @@ def settle_imported(
     ``after_confirmed`` hooks then run on the confirmed rows (confirmed contacts release the records
     held for them: :func:`~dotsync.jobs.contact_gate.release_held`).
     ``envelope`` is the row's envelope when the caller has read it already (it is not read again).
+
+    Set-based whatever the batch's size: the failed rows in one statement per :data:`SETTLE_CHUNK`,
+    the status of the rest in one statement (a source row's importer column names this row only
+    while the row is in its envelope: :func:`~dotsync.jobs.queue.register_batch`, the bisection's
+    re-pointing, :func:`reattach`), their hashes in one per :data:`SETTLE_CHUNK`.
     """
     envelope = envelope or Envelope.load(importer, records=False)
     if not envelope.rows:
@@ -48,22 +53,15 @@ def settle_imported(
     source = envelope.source
     cols = source.columns
     now = timezone.now()
+    for start in range(0, len(failed), SETTLE_CHUNK):
+        chunk = list(failed.items())[start : start + SETTLE_CHUNK]
+        _quarantine(source, [(pk, reason[:255]) for pk, reason in chunk], importer.pk)
     settled = [(row_pk, h) for row_pk, h in envelope.rows if row_pk not in failed]
-    imported = 0
-    mine = {cols.importer: importer.pk}
+    imported = source.filter(**{cols.importer: importer.pk, cols.status: SyncStatus.IMPORTING}).update(
+        **{cols.status: SyncStatus.IMPORTED}, **CLEARED
+    )
     for start in range(0, len(settled), SETTLE_CHUNK):
-        chunk = settled[start : start + SETTLE_CHUNK]
-        imported += source.filter(
-            **{f"{source.pk}__in": [p for p, _ in chunk], cols.status: SyncStatus.IMPORTING}, **mine
-        ).update(**{cols.status: SyncStatus.IMPORTED}, **CLEARED)
-        _record_hashes(source, chunk, now, importer.pk)
-    for row_pk, reason in failed.items():
-        mine_now = source.filter(**{source.pk: row_pk}, **mine)
-        # a row changed while importing stays pending: its new state is sent as usual
-        mine_now.filter(**{cols.status: SyncStatus.IMPORTING}).update(
-            **{cols.status: SyncStatus.FAILED}, sync_message=reason[:255], requeue_count=0
-        )
-        mine_now.update(**{cols.importer: None})
+        _record_hashes(source, settled[start : start + SETTLE_CHUNK], now, importer.pk)
     streams.after_confirmed(envelope.table, [p for p, _ in settled])
     consent.settle(envelope.payload, [p for p, _ in settled])  # consent records the import carried
     return imported
@@ -73,47 +71,81 @@ SETTLE_CHUNK = 400
 """Rows settled per statement (two parameters each: inside SQLite's 999-parameter limit)."""
 
 
-def _record_hashes(source: SyncSource, rows: Sequence[tuple[int, str]], now: Any, importer_pk: int) -> None:
-    """Record each row's sent hash and import time, and detach it from ``importer_pk``: one statement.
+def _update_from(
+    source: SyncSource,
+    rows: Sequence[tuple[int, Any]],
+    assignments: str,
+    params: Sequence[Any],
+    importer_pk: int,
+) -> None:
+    """``UPDATE`` the source rows joined to ``rows`` (pk, value) that ``importer_pk`` carries: one statement.
 
-    Every row has its own hash, so this joins a ``VALUES`` list (``UPDATE ... FROM``: SQLite 3.33+ and
-    PostgreSQL) instead of one ``UPDATE`` per row.
+    Every row has its own value (``v.x`` in ``assignments``), so this joins a ``VALUES`` list
+    (``UPDATE ... FROM``: SQLite 3.33+ and PostgreSQL) instead of one ``UPDATE`` per row.
+    ``assignments`` name columns through :func:`_columns` and see each row's values before the update.
     """
-    opts = source.model._meta
-    q = connection.ops.quote_name
-    table = q(opts.db_table)
-    columns = {f.name: str(f.column) for f in opts.concrete_fields}
-    column = {key: q(columns[getattr(source.columns, key)]) for key in ("hash", "imported_at", "importer")}
-    assert opts.pk is not None
-    pk = q(str(opts.pk.column))
+    table, pk, column = _columns(source)
     sql = (
-        f"WITH v(id, h) AS (VALUES {', '.join(['(%s, %s)'] * len(rows))}) "
-        f"UPDATE {table} SET {column['hash']} = v.h, {column['imported_at']} = %s, "
-        f"{column['importer']} = NULL "
+        f"WITH v(id, x) AS (VALUES {', '.join(['(%s, %s)'] * len(rows))}) "
+        f"UPDATE {table} SET {assignments.format(t=table, **column)} "
         f"FROM v WHERE {table}.{pk} = v.id AND {table}.{column['importer']} = %s"
     )
-    params: list[Any] = [x for row in rows for x in row]
     with connection.cursor() as cursor:
-        cursor.execute(sql, [*params, now, importer_pk])
+        cursor.execute(sql, [*(x for row in rows for x in row), *params, importer_pk])
+
+
+def _columns(source: SyncSource) -> tuple[str, str, dict[str, str]]:
+    """The quoted table, primary key and state columns (``status``, ``hash``...) of a source."""
+    opts = source.model._meta
+    q = connection.ops.quote_name
+    names = {f.name: str(f.column) for f in opts.concrete_fields}
+    keys = ("status", "hash", "imported_at", "importer")
+    column = {key: q(names[getattr(source.columns, key)]) for key in keys}
+    column |= {name: q(names[name]) for name in ("sync_message", "requeue_count")}
+    assert opts.pk is not None
+    return q(opts.db_table), q(str(opts.pk.column)), column
+
+
+def _record_hashes(source: SyncSource, rows: Sequence[tuple[int, str]], now: Any, importer_pk: int) -> None:
+    """Record each row's sent hash and import time, and detach it from ``importer_pk``: one statement."""
+    _update_from(source, rows, "{hash} = v.x, {imported_at} = %s, {importer} = NULL", [now], importer_pk)
+
+
+def _quarantine(source: SyncSource, rows: Sequence[tuple[int, str]], importer_pk: int) -> None:
+    """Quarantine rows the platform rejected (pk, reason), and detach them: one statement.
+
+    A row is ``FAILED`` with its reason unless an observer changed it meanwhile (no longer
+    ``IMPORTING``): its new state is then sent as usual.
+    """
+    assignments = (
+        "{status} = CASE WHEN {t}.{status} = %s THEN %s ELSE {t}.{status} END, "
+        "{sync_message} = CASE WHEN {t}.{status} = %s THEN v.x ELSE {t}.{sync_message} END, "
+        "{requeue_count} = CASE WHEN {t}.{status} = %s THEN 0 ELSE {t}.{requeue_count} END, "
+        "{importer} = NULL"
+    )
+    importing = int(SyncStatus.IMPORTING)  # a plain int: psycopg would write an enum by its name
+    _update_from(
+        source, rows, assignments, [importing, int(SyncStatus.FAILED), importing, importing], importer_pk
+    )
 
 
 def settle_failed(importer: Importer, reason: str) -> int:
     """Mark an importer row's source rows ``FAILED`` with the platform's reason (terminal failure).
 
     Rows an observer changed meanwhile stay ``MODIFIED`` (they will be batched again anyway).
-    Returns the rows marked failed.
+    Returns the rows marked failed. Two statements, whatever the batch's size (the rows are found by
+    their importer column, see :func:`settle_imported`).
     """
     envelope = Envelope.load(importer, records=False)
     if not envelope.rows:
         return 0
     source = envelope.source
     cols = source.columns
-    n = 0
-    for qs in source.rows([r[0] for r in envelope.rows], **{cols.importer: importer.pk}):
-        n += qs.filter(**{cols.status: SyncStatus.IMPORTING}).update(
-            **{cols.status: SyncStatus.FAILED}, sync_message=reason[:255], requeue_count=0
-        )
-        qs.update(**{cols.importer: None})
+    mine = source.filter(**{cols.importer: importer.pk})
+    n = mine.filter(**{cols.status: SyncStatus.IMPORTING}).update(
+        **{cols.status: SyncStatus.FAILED}, sync_message=reason[:255], requeue_count=0
+    )
+    mine.update(**{cols.importer: None})
     return n
 
 
@@ -124,10 +156,9 @@ def release(importer: Importer) -> int:
         return 0
     source = envelope.source
     cols = source.columns
-    n = 0
-    for qs in source.rows([r[0] for r in envelope.rows], **{cols.importer: importer.pk}):
-        n += qs.update(**{cols.status: SyncStatus.MODIFIED, cols.importer: None})
-    return n
+    return source.filter(**{cols.importer: importer.pk}).update(
+        **{cols.status: SyncStatus.MODIFIED, cols.importer: None}
+    )
 
 
 def reattach(row: Importer) -> int:

@@ -126,8 +126,13 @@ def _still(
     table = quote(opts.db_table)
     pk_col, at_col = quote(str(opts.pk.column)), quote(str(at.column))  # type: ignore[union-attr]
     params: list[Any] = []
+    adapted: dict[datetime, Any] = {}  # a page's rows often share a version (a backfill, a bulk change)
     for p in pks:
-        params += [p, at.get_db_prep_value(versions[p], connection)]  # type: ignore[union-attr]
+        version = versions[p]
+        value = adapted.get(version)
+        if value is None:
+            value = adapted[version] = at.get_db_prep_value(version, connection)  # type: ignore[union-attr]
+        params += [p, value]
     rows = ", ".join(["(%s, %s)"] * len(pks))
     return RawSQL(
         f"({table}.{pk_col}, {table}.{at_col}) IN (VALUES {rows})", params, output_field=BooleanField()

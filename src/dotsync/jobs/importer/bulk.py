@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+from collections import defaultdict
 from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -156,16 +157,21 @@ def _report_may_come(row: Importer, exc: DotsyncError) -> bool:
 
 
 def _note_suppressed(envelope: queue.Envelope, suppressed: dict[str, str]) -> None:
-    """Say on each suppressed contact's source row why the platform will not mail it."""
+    """Say on each suppressed contact's source row why the platform will not mail it.
+
+    One ``UPDATE`` per suppression reason (and 500 rows), not per contact.
+    """
     emails = envelope.payload.get("emails") or {}
     if not suppressed or not envelope.table:
         return
-    source = envelope.source
+    by_note: dict[str, list[int]] = defaultdict(list)
     for email, reason in suppressed.items():
         if email in emails:
-            source.filter(**{source.pk: emails[email]}).update(
-                sync_message=f"Suppressed on the platform: {reason}"[:255]
-            )
+            by_note[f"Suppressed on the platform: {reason}"[:255]].append(emails[email])
+    source = envelope.source
+    for note, pks in by_note.items():
+        for rows in source.rows(pks):
+            rows.update(sync_message=note)
 
 
 def confirm_insight(row: Importer, client: DotdigitalClient, progress: Progress) -> bool:

@@ -82,8 +82,12 @@ def row(email: str, values: Sequence[str], *, opt_in_type: str | None = None) ->
     return cells
 
 
+_QUOTE_RE = re.compile(r'^\'|[,"\r\n]')
+"""A cell that must be quoted: a neutralised one (leading ``'``), or one with a comma, quote, CR or LF."""
+
+
 def _quoted(value: str) -> str:
-    if value.startswith("'") or any(c in value for c in ',"\r\n'):
+    if _QUOTE_RE.search(value):
         return '"' + value.replace('"', '""') + '"'
     return value
 

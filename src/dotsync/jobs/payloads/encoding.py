@@ -39,6 +39,17 @@ _SPELLED_OTHERWISE = re.compile(r"(?:^|[:,\[])(?:null|-?(?:0\.0000|[0-9]+(?:\.[0
 Every value in compact JSON follows ``:``, ``,`` or ``[`` (or starts the text), so no number token
 is missed; text inside a string that looks like one only sends the value to the slow path."""
 
+
+def _maybe_spelled_otherwise(text: str) -> bool:
+    """A cheap filter before :data:`_SPELLED_OTHERWISE` (whose scan of a whole record is slow).
+
+    ``orjson`` always signs an exponent (``1e+16``, ``1.5e-7``), so a text without ``+``, ``e-``,
+    ``0.0000`` and ``null`` has no token spelled otherwise (a lone ``+`` is found much faster than
+    ``e+``, and is rare in JSON text).
+    """
+    return "+" in text or "e-" in text or "0.0000" in text or "null" in text
+
+
 _NON_ASCII = re.compile("[\x7f-\U0010ffff]")
 
 
@@ -62,7 +73,7 @@ def canonical_json(value: Any) -> str:
         text = orjson.dumps(value, default=str, option=_OPTIONS).decode()
     except TypeError:  # orjson.JSONEncodeError is one
         return stdlib_json(value)
-    if _SPELLED_OTHERWISE.search(text):
+    if _maybe_spelled_otherwise(text) and _SPELLED_OTHERWISE.search(text):
         return stdlib_json(value)
     if text.isascii() and "\x7f" not in text:
         return text
