@@ -282,6 +282,11 @@ def test_nothing_is_queued_when_sms_is_off_and_a_message_switched_off_later_is_s
     store_settings(scope.main_en, **{**SETTINGS, "sms_1_enabled": False})
     run()
     assert rows(order)[("complete", 1)].fail_reason == R.SWITCHED_OFF and texts(sandbox, account) == []
+    other = order_for(scope, capture, "bob@example.com", "+447911000111")
+    move(capture, other, "processing")
+    store_settings(scope.main_en, **{**SETTINGS, "sms_2_status": "holded"})  # slot 2 now texts another status
+    run()
+    assert rows(other)[("processing", 2)].fail_reason == R.SWITCHED_OFF and texts(sandbox, account) == []
 
 
 def test_a_long_message_is_cut_to_the_platform_limit_without_splitting_a_character(

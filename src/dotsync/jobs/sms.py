@@ -41,9 +41,10 @@ tags) or a flag; ``truncated`` says so.
    single sends to look it up in, so they go to ``review`` (``unconfirmed``). They are never sent again
    automatically: the admin grid's *Retry* is the operator's decision that it did not go.
 2. Up to ``limit`` pending rows, oldest first: the order is read through the store adapter; a switched-off
-   message or store is ``skipped`` (``switched_off``); opt-in and number checked; then the row is
-   **claimed** (``sending``, ``claimed_at``, ``telephone``, ``text``) in its own committed transaction,
-   checked to be still ours right before the call, sent, and its outcome recorded in one transaction:
+   message or store, or a slot moved to another status since, is ``skipped`` (``switched_off``); opt-in
+   and number checked; then the row is **claimed** (``sending``, ``claimed_at``, ``telephone``, ``text``)
+   in its own committed transaction, checked to be still ours right before the call, sent, and its outcome
+   recorded in one transaction:
    ``sent``; ``failed`` with ``platform_invalid_number`` (``ERROR_SMS_INVALIDPHONENUMBER``),
    ``not_permitted`` (``ERROR_SMS_SENDNOTPERMITTED``: no SMS credit; the website's run stops, the other
    rows wait) or ``refused`` (any other refusal), the platform's text in ``message``. A transient error
@@ -150,7 +151,7 @@ def e164(raw: str, country: str = "") -> tuple[str, SmsFailReason]:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164), R.NONE
 
 
-def order_number_of(order: Order) -> tuple[str, SmsFailReason]:
+def phone_of(order: Order) -> tuple[str, SmsFailReason]:
     """The order's phone in E.164 (delivery address first, then billing), or the first address's reason."""
     reason = R.NO_NUMBER
     for address in (order.delivery_address, order.billing_address):
@@ -396,11 +397,14 @@ def prepare(
         return S.FAILED, R.ORDER_GONE
     values = scfg.values
     template = str(values[f"sms_{row.slot}_message"]) if row.slot in SMS_SLOTS else ""
+    status = str(values.get(f"sms_{row.slot}_status") or "")
     if not (values["sms_enabled"] and values.get(f"sms_{row.slot}_enabled") and template):
+        return S.SKIPPED, R.SWITCHED_OFF
+    if status.lower() != row.order_status.strip().lower():  # the slot now texts another status
         return S.SKIPPED, R.SWITCHED_OFF
     if values["sms_opt_in"] != OPT_IN_ALL and (row.store_id, canonical_email(order.email)) not in consent:
         return S.SKIPPED, R.NOT_OPTED_IN
-    telephone, reason = order_number_of(order)
+    telephone, reason = phone_of(order)
     if not telephone:
         return S.FAILED, reason
     text, truncated = truncate(render(template, placeholders(order, customer)))
