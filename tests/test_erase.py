@@ -34,6 +34,7 @@ from dotsync.models import (
     Review,
     RuleExclusion,
     RuleType,
+    SmsOrderQueue,
     SyncStatus,
     Wishlist,
 )
@@ -91,6 +92,15 @@ def test_erase_leaves_nothing_of_the_person(shop, sandbox, synced):
     ContactBook.objects.create(
         website=shop.scope.main, email=ALICE, address_book_id=77, member=True, changed_at=timezone.now()
     )
+    alice_order = Order.objects.filter(email__iexact=ALICE, website=shop.scope.main).first()
+    assert alice_order is not None
+    SmsOrderQueue.objects.create(  # her order's text to her phone
+        website=shop.scope.main,
+        store=alice_order.store,
+        order_id=alice_order.order_id,
+        order_status="processing",
+        slot=1,
+    )
     # queued work carrying alice and someone else: alice goes, the other is queued again
     carol = Contact.objects.get(website=shop.scope.main, email="carol@example.com")
     Contact.objects.filter(pk__in=[contact.pk, carol.pk]).update(sync_status=SyncStatus.MODIFIED)
@@ -121,6 +131,7 @@ def test_erase_leaves_nothing_of_the_person(shop, sandbox, synced):
     )
     assert counts["email_contact_consent"] == 1 and counts["email_campaign"] == 1
     assert counts["email_rule_exclusion"] == 1 and counts["email_contact_book"] == 1
+    assert counts["email_sms_order_queue"] == 1 and not SmsOrderQueue.objects.exists()
     assert counts["requeued_records"] == 2 and counts["in_flight"] == 0  # carol and alice (then erased)
     assert _mentions(ALICE) == {}  # nothing in any dotsync table
     assert not Review.objects.filter(customer_id=customer_id).exists()

@@ -57,6 +57,7 @@ from dotsync.models import (
     Quote,
     Review,
     RuleExclusion,
+    SmsOrderQueue,
     Store,
     SyncStatus,
     Website,
@@ -299,6 +300,10 @@ def _erase_store_rows(key: str, website_ids: list[int], *, everywhere: bool) -> 
         ).delete()[0]
         counts["email_contact_book"] = ContactBook.objects.filter(
             email__iexact=key, website_id__in=website_ids
+        ).delete()[0]
+        order_ids = Order.objects.filter(same, website_id__in=website_ids).values("order_id")
+        counts["email_sms_order_queue"] = SmsOrderQueue.objects.filter(  # phone numbers and texts
+            website_id__in=website_ids, order_id__in=order_ids
         ).delete()[0]
         for name, model in (
             ("email_order", Order),
