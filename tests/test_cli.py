@@ -229,7 +229,9 @@ def check_storefront_links(links: dict, serve_url: str, env: dict[str, str]) -> 
     assert set(links) == {"main", "outlet"}
     for code, site in links.items():
         assert site["customer"] is not None, code
-        assert {"basket", "bestsellers", "wishlist", "recentlyviewed", "review"} <= set(site["edc"]), site
+        assert {"basket", "bestsellers", "wishlist", "recentlyviewed", "review", "coupon"} <= set(
+            site["edc"]
+        ), site
         assert all(url.startswith(f"{serve_url}/dotsync/edc/{code}/") for url in site["edc"].values())
         assert site["restore"].startswith(f"{serve_url}/dotsync/cart/{code}/")
     full_env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"} | env
@@ -257,6 +259,8 @@ def check_storefront_links(links: dict, serve_url: str, env: dict[str, str]) -> 
                 assert f"/dotsync/cart/{code}/" in basket.text  # the fragment's restore link
                 bestsellers = client.get(site["edc"]["bestsellers"])
                 assert bestsellers.status_code == 200 and "<img" in bestsellers.text
+                coupon = client.get(site["edc"]["coupon"])  # a unique code from the demo's voucher offer
+                assert coupon.status_code == 200 and "edc-coupon" in coupon.text
                 viewed = client.get(site["edc"]["recentlyviewed"])
                 assert viewed.status_code == 200  # the demo recorded the customer's views
                 assert client.get(site["edc"]["basket"].replace("code=", "code=wrong")).status_code == 401

@@ -17,7 +17,9 @@ from __future__ import annotations
 
 import secrets
 from typing import Any
+from urllib.parse import urlencode
 
+from django.contrib.auth import get_user_model
 from django.db.models import Exists, OuterRef
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
@@ -109,6 +111,11 @@ def _website_links(website: Website, stores: StoreMap, passcode: str, base: str)
             links_out["edc"]["upsell_order"] = edc(
                 "recommended", kind="upsell", source="order", source_id=order["id"]
             )
+        offer = _voucher_offer()
+        email = get_user_model()._default_manager.filter(pk=customer).values_list("email", flat=True).first()
+        if offer is not None and email:  # a unique code for the customer, from the demo's voucher offer
+            query = "&" + urlencode({"code_email": email, "code_expires_after": 7})
+            links_out["edc"]["coupon"] = edc("coupon", query, offer_id=offer)
         if wishlist_model._default_manager.filter(owner_id=customer).exists():
             links_out["edc"]["related_wishlist"] = edc(
                 "recommended", kind="related", source="wishlist", source_id=customer
@@ -119,6 +126,17 @@ def _website_links(website: Website, stores: StoreMap, passcode: str, base: str)
             base + links.restore_path(restore, code) + "?utm_source=dotdigital&utm_medium=email"
         )
     return links_out
+
+
+def _voucher_offer() -> int | None:
+    """The first voucher-type offer (the demo's ``WELCOME10``), whose unique codes the coupon view makes."""
+    offers = get_model("offer", "ConditionalOffer")
+    return (
+        offers._default_manager.filter(offer_type=offers.VOUCHER)
+        .order_by("id")
+        .values_list("id", flat=True)
+        .first()
+    )
 
 
 def _public_products() -> list[int]:
