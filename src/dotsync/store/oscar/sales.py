@@ -34,6 +34,7 @@ from oscar.core.loading import get_model
 from dotsync.store.oscar import decimals
 from dotsync.store.oscar.scope import StoreMap
 from dotsync.store.records import SalesData
+from dotsync.store.sql import ids_in
 
 BRAND_ATTRIBUTE = "brand"
 """Code of the product attribute that holds the brand (Oscar has no brand field)."""
@@ -61,7 +62,7 @@ def product_categories(product_ids: Iterable[int]) -> dict[int, list[str]]:
     ProductCategory = get_model("catalogue", "ProductCategory")
     names: dict[int, list[str]] = defaultdict(list)
     for chunk in _chunked(sorted(set(product_ids))):
-        rows = ProductCategory._default_manager.filter(product_id__in=chunk).order_by("id")
+        rows = ids_in(ProductCategory._default_manager.all(), "product", chunk).order_by("id")
         for product_id, name in rows.values_list("product_id", "category__name"):
             names[product_id].append(name)
     return names
@@ -73,7 +74,9 @@ def _product_info(product_ids: set[int], brand_attribute: str) -> tuple[dict[int
     brand: dict[int, str] = {}
     AttributeValue = get_model("catalogue", "ProductAttributeValue")
     for chunk in _chunked(sorted(product_ids)):
-        values = AttributeValue._default_manager.filter(product_id__in=chunk, attribute__code=brand_attribute)
+        values = ids_in(
+            AttributeValue._default_manager.filter(attribute__code=brand_attribute), "product", chunk
+        )
         for product_id, text, option in values.values_list(
             "product_id", "value_text", "value_option__option"
         ):
@@ -140,12 +143,15 @@ def sales_data(
     for chunk in _chunked(order_ids):
         # summed here, not in SQL: a SUM past the column's digits would not read back on SQLite
         refunds, _unreadable = decimals.read(
-            Source._default_manager.filter(order_id__in=chunk).values_list("order_id", "amount_refunded"),
+            ids_in(Source._default_manager.all(), "order", chunk).values_list("order_id", "amount_refunded"),
             owner="order_id",
         )
         for order_id, refunded in refunds:
             orders[order_id].refunded += refunded or _ZERO
-        lines = Line._default_manager.filter(order_id__in=chunk, product_id__isnull=False).order_by("id")
+        # by order, then line: the same order within each order, and SQLite walks the order_id index
+        lines = ids_in(Line._default_manager.filter(product_id__isnull=False), "order", chunk).order_by(
+            "order_id", "id"
+        )
         for order_id, product_id, parent_id, qty in lines.values_list(
             "order_id", "product_id", "product__parent_id", "quantity"
         ):
@@ -170,7 +176,7 @@ def sales_data(
     last_quote: dict[str, int] = {}
     for chunk in _chunked(user_ids):
         newest = (
-            Basket._default_manager.filter(owner_id__in=chunk).values("owner_id").annotate(last=Max("id"))
+            ids_in(Basket._default_manager.all(), "owner", chunk).values("owner_id").annotate(last=Max("id"))
         )
         for item in newest:
             last_quote[email_of_user[item["owner_id"]].lower()] = item["last"]
