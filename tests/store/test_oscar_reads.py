@@ -208,6 +208,11 @@ def test_the_product_cache_serves_an_entry_until_it_is_stale_or_changed(shop):
         sorted(before + tuple(c.name for c in mug.categories.all()))
     )
     assert cache.reads == 4
+    # memory stays bounded: a cache that would pass its size starts again empty
+    small = ProductCache(max_entries=2, clock=clock)
+    small.facts([shirt.pk, mug.pk])
+    small.facts([shop.products["hoodie"].pk])
+    assert len(small._entries) == 1 and small.reads == 3
 
 
 def test_the_catalogue_read_is_always_fresh_and_refreshes_the_cache(shop):

@@ -12,7 +12,8 @@ process, and any change to a product's categories (``m2m_changed``), empties eve
 catalogue stream's own read (:meth:`dotsync.store.oscar.OscarAdapter.products`) never uses the cache; it
 reads fresh and refreshes the entries it read. So a product edited in another process (the shop) can
 show its old name, categories, URL or image on order and basket lines for at most that long; prices and
-stock never come from the cache (stock records are read with each page).
+stock never come from the cache (stock records are read with each page). A cache holds at most
+:data:`MAX_ENTRIES` products.
 """
 
 from __future__ import annotations
@@ -33,6 +34,10 @@ from dotsync.store.sql import ids_in
 
 MAX_AGE_SECONDS = 60.0
 """How long a cached product's facts are served before they are read again."""
+
+MAX_ENTRIES = 20_000
+"""Products a cache holds at most (about 10 MiB); past that it starts again empty, so memory stays
+flat whatever the catalogue's size."""
 
 _CHUNK = 500
 """Ids per ``IN (…)`` list (SQLite's default limit on parameters is far above, PostgreSQL has none)."""
@@ -192,11 +197,18 @@ class ProductCache:
     Args:
         max_age: seconds an entry is served after it was read.
         clock: a monotonic clock (seconds).
+        max_entries: products held at most (the cache empties when a read would pass it).
     """
 
-    def __init__(self, max_age: float = MAX_AGE_SECONDS, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        max_age: float = MAX_AGE_SECONDS,
+        clock: Callable[[], float] = time.monotonic,
+        max_entries: int = MAX_ENTRIES,
+    ) -> None:
         self.max_age = max_age
         self.clock = clock
+        self.max_entries = max_entries
         self._entries: dict[int, tuple[float, ProductFacts]] = {}
         self._generation = -1
         self.reads = 0
@@ -231,6 +243,9 @@ class ProductCache:
             self._entries.clear()
             self._generation = _generation
         when = self.clock() if at is None else at
+        facts = list(facts)
+        if len(self._entries) + len(facts) > self.max_entries:
+            self._entries.clear()
         for fact in facts:
             self._entries[fact.id] = (when, fact)
 
