@@ -139,3 +139,58 @@ def test_a_running_scheduler_takes_saved_settings_without_a_restart(configured: 
     assert sched.get_job("orders:main") is None  # main switched off: its units are gone
     assert ("orders", configured.main.pk) not in fastpath.units  # and its nudges run nothing
     assert fastpath.units[("orders", configured.outlet.pk)] == "orders:outlet"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_stop_while_the_running_step_asks_the_scheduler_for_a_job_does_not_deadlock(
+    scope: Scope, sandbox: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """SIGTERM during a run whose fast path then moves another unit (seen hanging ``dotsync run`` in CI).
+
+    APScheduler's ``shutdown(wait=True)`` joins the workers while holding its job-store lock; the
+    finishing run's :meth:`FastPath.request` asks for a job under that lock, so neither moved. The
+    step here waits until the stop holds that lock (it never lets go under the old shutdown), then asks.
+    """
+    import dataclasses
+    import threading
+    import time
+
+    from apscheduler.schedulers.base import STATE_STOPPED
+
+    from dotsync.runtime.fastpath import key
+
+    configure_websites(sandbox, [scope.main])
+    entries = [dataclasses.replace(e, offset=0.0) for e in scheduler.plan() if e.job_id == "orders"]
+    seen: dict[str, Any] = {}
+    real_build = scheduler.build
+
+    def build(*args: Any, **kwargs: Any) -> Any:
+        seen["fastpath"] = kwargs["fastpath"]
+        seen["sched"] = real_build(*args, **kwargs)
+        return seen["sched"]
+
+    stop, started, asked = threading.Event(), threading.Event(), threading.Event()
+
+    def step(job_id: str, label: str) -> None:
+        started.set()
+        stop.wait(30)
+        sched, lock = seen["sched"], seen["sched"]._jobstores_lock
+        deadline = time.monotonic() + 5  # polling real threads: there is no clock to move
+        while time.monotonic() < deadline:
+            if sched.state == STATE_STOPPED and not lock.acquire(blocking=False):
+                break  # the stop holds the job-store lock now
+            if sched.state == STATE_STOPPED:
+                lock.release()
+            threading.Event().wait(0.01)
+        seen["fastpath"].request(key("importer", "x"), nudged=True)  # asks the scheduler for a job
+        asked.set()
+
+    monkeypatch.setattr(scheduler, "build", build)
+    monkeypatch.setattr(scheduler, "run_unit", step)
+    server = threading.Thread(target=scheduler.serve, args=(stop, entries), daemon=True)
+    server.start()
+    assert started.wait(30), "the due unit did not start"
+    stop.set()
+    server.join(60)
+    assert not server.is_alive(), "dotsync run did not stop: the step and the shutdown wait on each other"
+    assert asked.is_set()

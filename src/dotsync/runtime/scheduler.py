@@ -23,6 +23,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from apscheduler.events import EVENT_JOB_MAX_INSTANCES
+from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 from django.db import close_old_connections
@@ -137,6 +138,20 @@ def _fire(entry: Entry) -> None:
         close_old_connections()
 
 
+def executors() -> dict[str, ThreadPoolExecutor]:
+    """One worker each: the runs (``default``) and the fast path's ticks and re-plans (``nudges``)."""
+    return {"default": ThreadPoolExecutor(max_workers=1), "nudges": ThreadPoolExecutor(max_workers=1)}
+
+
+def new_scheduler(pools: dict[str, ThreadPoolExecutor]) -> BackgroundScheduler:
+    """A background scheduler on ``pools``: runs never overlap, missed runs coalesce, times in UTC."""
+    return BackgroundScheduler(
+        executors=pools,
+        job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
+        timezone="UTC",
+    )
+
+
 def build(
     entries: list[Entry],
     now: datetime | None = None,
@@ -157,14 +172,7 @@ def build(
     nothing once ``stop`` is set, so a SIGTERM waits for the running step only (:func:`serve`).
     """
     now = now or timezone.now()
-    sched = scheduler or BackgroundScheduler(
-        executors={
-            "default": {"type": "threadpool", "max_workers": 1},
-            "nudges": {"type": "threadpool", "max_workers": 1},
-        },
-        job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
-        timezone="UTC",
-    )
+    sched = scheduler or new_scheduler(executors())
     fire = runner(fastpath, stop)
     if fastpath is not None:
         fastpath.sched = sched
@@ -285,7 +293,8 @@ def serve(stop: threading.Event, entries: list[Entry] | None = None) -> None:
     """
     entries = plan() if entries is None else entries
     fastpath = FastPath(entries, run=run_unit)
-    sched = build(entries, fastpath=fastpath, stop=stop)
+    pools = executors()
+    sched = build(entries, fastpath=fastpath, stop=stop, scheduler=new_scheduler(pools))
     replanner = Replanner(sched, entries, runner(fastpath, stop), fastpath)
     sched.add_job(
         _unless_stopping(replanner.refresh, stop),
@@ -302,7 +311,12 @@ def serve(stop: threading.Event, entries: list[Entry] | None = None) -> None:
         # a step outliving SHUTDOWN_REPORT_SECONDS leaves every thread's stack on stderr (what it waits for)
         faulthandler.dump_traceback_later(SHUTDOWN_REPORT_SECONDS, exit=False)
         try:
-            sched.shutdown(wait=True)  # the running step finishes; run_job releases its lock
+            # not shutdown(wait=True): APScheduler joins the workers while holding its job-store lock,
+            # and a finishing run's fast path asks the scheduler for a job under that lock (a deadlock
+            # seen in CI). Stop the scheduler, then wait for the running step outside its locks.
+            sched.shutdown(wait=False)
+            for pool in pools.values():
+                pool.shutdown(wait=True)  # the running step finishes; run_job releases its lock
         finally:
             faulthandler.cancel_dump_traceback_later()
 
