@@ -66,7 +66,7 @@ def test_the_dashboard_shows_what_status_counts_the_jobs_and_the_api_usage(
     # session and user, then a fixed set of aggregates: one per status line, queue, job runs, the
     # websites' settings (plan), usage per hour and per operation, failed rows per table, the monitor's
     # alerts; no row is read one by one, so the bound holds with 1 or 10,000 rows
-    with django_assert_max_num_queries(32):  # + the campaign, cart, automation and consent lines
+    with django_assert_max_num_queries(34):  # + the campaign, cart, automation, consent and SMS lines
         response = staff.get(URL)
     assert response.status_code == 200
     html = response.content.decode()
