@@ -16,7 +16,6 @@ from __future__ import annotations
 import enum
 import logging
 
-from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
@@ -29,6 +28,7 @@ from dotsync.models.sync import canonical_email
 from dotsync.store.oscar.observers import handlers
 from dotsync.storefront import tracking
 from dotsync.storefront.passcode import client_ip
+from dotsync.storefront.ratelimit import over_limit
 
 log = logging.getLogger("dotsync.storefront")
 
@@ -64,18 +64,6 @@ def _answer(outcome: Outcome, status: int = 200) -> JsonResponse:
     return JsonResponse({"outcome": outcome.value}, status=status)
 
 
-def _over_limit(ip: str) -> bool:
-    """Count one post from ``ip``; True when it is over :data:`RATE_LIMIT` in the current window."""
-    key = f"dotsync:capture:{ip}"
-    cache.add(key, 0, RATE_WINDOW)
-    try:
-        count = cache.incr(key)
-    except ValueError:  # expired between add and incr
-        cache.add(key, 1, RATE_WINDOW)
-        count = 1
-    return count > RATE_LIMIT
-
-
 def _valid(email: str) -> bool:
     if not email or len(email) > MAX_LENGTH:
         return False
@@ -93,7 +81,7 @@ def capture_email(request: HttpRequest) -> JsonResponse:
     settings = tracking.for_request(request)
     if settings is None or not settings.capture_enabled:
         return _answer(Outcome.OFF, 404)
-    if _over_limit(client_ip(request)):
+    if over_limit("capture", client_ip(request), limit=RATE_LIMIT, window=RATE_WINDOW):
         log.warning("email capture refused: client over the rate limit (website %s)", settings.website_code)
         return _answer(Outcome.RATE_LIMITED, 429)
     email = request.POST.get("email", "").strip()

@@ -12,7 +12,6 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
-from django.core.cache import cache
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
@@ -26,6 +25,7 @@ from dotsync.models.sync import canonical_email
 from dotsync.storefront.newsletter import service, tokens
 from dotsync.storefront.newsletter.forms import PreferencesForm, SubscribeForm
 from dotsync.storefront.newsletter.service import Outcome
+from dotsync.storefront.ratelimit import over_limit
 
 RATE_LIMIT = 10
 """Subscribe posts a client may make in :data:`RATE_WINDOW` seconds."""
@@ -49,18 +49,6 @@ def _page(request: HttpRequest, template: str, status: int = 200, **context: Any
     return render(request, f"dotsync/newsletter/{template}", context, status=status)
 
 
-def _over_limit(request: HttpRequest) -> bool:
-    """Count one post from the client; True when it is over :data:`RATE_LIMIT` in the current window."""
-    key = f"dotsync:newsletter:{request.META.get('REMOTE_ADDR') or '0.0.0.0'}"
-    cache.add(key, 0, RATE_WINDOW)
-    try:
-        count = cache.incr(key)
-    except ValueError:  # expired between add and incr
-        cache.add(key, 1, RATE_WINDOW)
-        count = 1
-    return count > RATE_LIMIT
-
-
 def _store(request: HttpRequest) -> Store:
     store = service.request_store(request)
     if store is None:
@@ -76,7 +64,8 @@ def subscribe(request: HttpRequest) -> HttpResponse:
     consent = service.consent_text(store)
     form = SubscribeForm(request.POST or None, consent_text=consent)
     if request.method == "POST":
-        if _over_limit(request):
+        client = request.META.get("REMOTE_ADDR") or "0.0.0.0"
+        if over_limit("newsletter", client, limit=RATE_LIMIT, window=RATE_WINDOW):
             return _page(request, "subscribe.html", 429, form=form, limited=True)
         if form.is_valid():
             user = request.user
