@@ -330,12 +330,15 @@ def _book_choices(value: Any) -> tuple[tuple[int, str], ...]:
     """Address books customers may join or leave: ``{"id": "label"}``, or items ``id`` / ``"id:label"``.
 
     Items come as a JSON array or object, a list, or text separated by commas; a book without a label is
-    shown as ``Address book <id>``. Returns ``(id, label)`` pairs in order, without repeated ids.
+    shown as ``Address book <id>``. Returns ``(id, label)`` pairs in order (an object's in id order),
+    without repeated ids.
     """
     if isinstance(value, str) and value.strip().startswith("{"):
         value = types._object(value, '{"12": "Offers"}')
-    if isinstance(value, dict):
-        value = [f"{key}:{label}" for key, label in value.items()]
+    if isinstance(value, dict):  # in id order: PostgreSQL's jsonb does not keep an object's key order
+        value = [
+            f"{key}:{label}" for key, label in sorted(value.items(), key=lambda kv: str(kv[0]).zfill(20))
+        ]
     value = types._listed(value, keep_empty=False)
     if not isinstance(value, (list, tuple)):
         raise ValueError(f"must list address books (ids, or id:label), not {types.show(value)}")

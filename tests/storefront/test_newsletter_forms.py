@@ -329,7 +329,7 @@ def test_subscribing_on_the_preferences_page_asks_for_consent_and_confirmation(
 @pytest.mark.parametrize(
     ("raw", "books"),
     [
-        ({"12": "Offers", "7": ""}, ((12, "Offers"), (7, "Address book 7"))),
+        ({"12": "Offers", "7": ""}, ((7, "Address book 7"), (12, "Offers"))),  # an object: in id order
         ("12:Offers, 7", ((12, "Offers"), (7, "Address book 7"))),
         ('[12, "7:News", 12]', ((12, "Address book 12"), (7, "News"))),
         ("", ()),

@@ -158,14 +158,16 @@ class StrategyPrices:
         Product = get_model("catalogue", "Product")
         StockRecord = get_model("partner", "StockRecord")
         self.strategy = strategy
-        children = Product._default_manager.filter(is_public=True).prefetch_related("stockrecords")
+        # stock records by id: Oscar's Default takes ``stockrecords.all()[0]``, which an unordered query
+        # leaves to the database (PostgreSQL returns a row it updated last); the first by id is the rule
+        # here, as in StockRecordPrices
+        by_id = Prefetch("stockrecords", queryset=StockRecord._default_manager.order_by("id"))
+        children = Product._default_manager.filter(is_public=True).prefetch_related(by_id)
         self.products = {
             p.pk: p
             for p in Product._default_manager.filter(pk__in=[pk for pk, _ in products])
             .select_related("product_class", "parent", "parent__product_class")
-            .prefetch_related(
-                "stockrecords", Prefetch("children", queryset=children, to_attr="_dotsync_children")
-            )
+            .prefetch_related(by_id, Prefetch("children", queryset=children, to_attr="_dotsync_children"))
         }
         ids = sorted({pk for pk in stockrecord_ids if pk})
         self.stockrecords = {sr.pk: sr for sr in StockRecord._default_manager.filter(Q(pk__in=ids))}
