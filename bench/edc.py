@@ -227,7 +227,12 @@ def main() -> None:
     parser.add_argument("--customers", type=int, default=2000, help="The demo's default.")
     parser.add_argument("--orders", type=int, default=6000, help="The demo's default.")
     parser.add_argument("--requests", type=int, default=400, help="Measured requests per endpoint.")
-    parser.add_argument("--concurrency", type=int, default=8, help="Concurrent clients.")
+    parser.add_argument(
+        "--concurrency",
+        type=int,
+        default=os.cpu_count() or 2,
+        help="Concurrent clients (default: one per core; beyond that requests queue behind the cores).",
+    )
     parser.add_argument("--warmup", type=int, default=3, help="Unmeasured requests per client first.")
     parser.add_argument("--workers", type=int, default=2, help="dotsync serve worker processes.")
     parser.add_argument("--website", default="main", help="The website whose links are measured.")

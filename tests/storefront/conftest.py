@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from django.core.cache import cache
 
 from dotsync.models import WebsiteConfig
 from dotsync.testing.shop import Shop
@@ -20,12 +22,18 @@ def configure(shop: Shop, **settings: Any) -> None:
 
 
 @pytest.fixture
-def edc_shop(shop: Shop) -> Shop:
-    """The shop, its main website's EDC passcode set (encrypted, as the admin stores it)."""
+def edc_shop(shop: Shop) -> Iterator[Shop]:
+    """The shop, its main website's EDC passcode set (encrypted, as the admin stores it).
+
+    Django's cache is emptied around each test: it keeps the rankings (bestsellers, most viewed) of
+    another test's shop, whose website ids may be the same.
+    """
     row, _ = WebsiteConfig.objects.get_or_create(website=shop.scope.main)
     row.set_edc_passcode(PASSCODE)
     row.save()
-    return shop
+    cache.clear()
+    yield shop
+    cache.clear()
 
 
 def edc(path: str, code: str = PASSCODE, website: str = "main", **params: str) -> str:

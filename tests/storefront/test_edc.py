@@ -16,7 +16,7 @@ from oscar.core.loading import get_class, get_model
 
 from dotsync.models import FailedAuth, WebsiteConfig
 from dotsync.storefront import lockout
-from dotsync.testing.shop import Shop, make_basket, make_product, store_request
+from dotsync.testing.shop import Shop, make_basket, make_product, place_order, store_request
 from tests.storefront.conftest import PASSCODE, configure, edc
 
 pytestmark = pytest.mark.django_db
@@ -195,6 +195,24 @@ def test_bestsellers_by_period_and_category(edc_shop: Shop) -> None:
     outlet.save()
     html = client.get(edc("bestsellers/", website="outlet")).content.decode()
     assert "Coffee Mug" in html and "Oxford Shirt" not in html and "Hoodie" not in html
+
+
+def test_a_ranking_is_kept_a_minute_and_prices_are_read_every_time(edc_shop: Shop) -> None:
+    from dotsync.storefront.edc.reports import RANKING_TTL
+
+    client = Client(REMOTE_ADDR=IP_A)
+    variant = edc_shop.products["hoodie_m"]  # sold as its parent, "Hoodie"
+    with time_machine.travel(timezone.now(), tick=False) as clock:
+        html = client.get(edc("bestsellers/")).content.decode()
+        assert html.index("Oxford Shirt") < html.index("Hoodie")
+        place_order(edc_shop.customers["carol"], [(variant, 4)], edc_shop.scope.main_en)
+        edc_shop.products["shirt"].stockrecords.update(price=Decimal("26.40"))
+        html = client.get(edc("bestsellers/")).content.decode()
+        assert html.index("Oxford Shirt") < html.index("Hoodie"), "the ranking was read again at once"
+        assert "26.40" in html, "the price came from the cache"
+        clock.shift(timedelta(seconds=RANKING_TTL + 1))
+        html = client.get(edc("bestsellers/")).content.decode()
+        assert html.index("Hoodie") < html.index("Oxford Shirt"), "the ranking outlived its minute"
 
 
 def test_views_are_recorded_on_commit_and_feed_most_and_recently_viewed(
