@@ -169,6 +169,19 @@ def assert_exactly_once(stack: Stack) -> None:
     assert {status for status, _ in left} <= {2}, f"importer rows not imported: {left}"
 
 
+def queue_report(stack: Stack) -> str:
+    """The importer rows still queued or in flight, with their state columns (for a failure's message)."""
+    rows = dotsync_rows(
+        stack,
+        "SELECT id, import_type, import_mode, import_status, import_id, retry_count, wait_reason, "
+        "next_attempt_at, claimed_by, message FROM email_importer WHERE import_status IN (0, 1)",
+    )
+    return (
+        "queued or importing (id, type, mode, status, import id, retries, wait, next, claimed, message):\n"
+        + ("\n".join(map(str, rows)) or "none")
+    )
+
+
 def settle_after_stop(stack: Stack) -> None:
     """Finish what a stop left in flight, with ``dotsync sync importer``, before the exactly-once check.
 
@@ -184,7 +197,7 @@ def settle_after_stop(stack: Stack) -> None:
         done = subprocess.run([str(BIN / "dotsync"), "sync", "importer"], cwd=ROOT, env=stack.env,
                               capture_output=True, text=True, timeout=120)  # fmt: skip
         assert done.returncode in (0, 7), done.stderr[-4000:]  # 7: not drained yet (README, "Exit codes")
-    pytest.fail(f"the importer did not finish what the stop left: {dotsync_rows(stack, QUEUED)}")
+    pytest.fail(f"the importer did not finish what the stop left: {queue_report(stack)}")
 
 
 def change_lands(stack: Stack, tag: str) -> list[float]:
@@ -269,7 +282,7 @@ def test_two_dotsync_run_processes_on_one_postgresql_database_start_each_import_
             latencies = change_lands(stack, f"Twice{n}{uuid.uuid4().hex[:4]}")
             assert max(latencies) <= LATENCY_GOAL, f"commit to platform took {latencies} s"
         wait_for("the queue to drain", lambda: not dotsync_rows(
-            stack, QUEUED), 120, stack.logs)  # fmt: skip
+            stack, QUEUED), 120, lambda: f"{queue_report(stack)}\n{stack.logs()}")  # fmt: skip
         assert [stack.stop(r) for r in runs] == [0, 0], stack.logs()
         settle_after_stop(stack)
         assert_exactly_once(stack)
