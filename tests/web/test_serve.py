@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 import socket
@@ -11,6 +12,9 @@ import time
 from pathlib import Path
 
 import httpx
+import pytest
+
+from dotsync.cli.serve import listener
 
 ROOT = Path(__file__).resolve().parents[2]
 SCHEMA = """
@@ -82,6 +86,82 @@ def test_serve_answers_healthz_metrics_and_the_admin_then_stops_on_sigterm(tmp_p
         # uvicorn shuts down gracefully, then re-raises the signal it caught: the exit status says SIGTERM
         assert proc.wait(timeout=15) in (0, -signal.SIGTERM)
         assert "Finished server process" in proc.communicate(timeout=5)[1]
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(timeout=10)
+
+
+def _accepted_nodelay(sock: socket.socket) -> int:
+    """``TCP_NODELAY`` of a connection an asyncio server (what uvicorn runs) accepted on ``sock``."""
+
+    async def main() -> int:
+        seen: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+
+        async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            seen.set_result(
+                writer.get_extra_info("socket").getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY)
+            )
+            writer.close()
+
+        server = await asyncio.start_server(handle, sock=sock)
+        _, client = await asyncio.open_connection(*sock.getsockname()[:2])
+        try:
+            return await asyncio.wait_for(seen, 10)
+        finally:
+            client.close()
+            server.close()
+            await server.wait_closed()
+
+    return asyncio.run(main())
+
+
+def test_the_workers_listener_gives_each_connection_tcp_nodelay() -> None:
+    """Without it a keep-alive response waits ~40 ms on the client's delayed ACK (uvicorn issue #3149)."""
+    plain = socket.socket(socket.AF_INET, socket.SOCK_STREAM)  # how uvicorn's bind_socket makes it
+    plain.bind(("127.0.0.1", 0))
+    assert _accepted_nodelay(plain) == 0, "asyncio now sets TCP_NODELAY itself: listener() may go"
+    assert _accepted_nodelay(listener("127.0.0.1", 0)) != 0
+
+
+@pytest.mark.timeout(120)
+def test_serve_with_two_workers_answers_and_stops_on_sigterm(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "DOTSYNC_METRICS_TOKEN"}}
+    env.update(DATABASE_URL=f"sqlite:///{tmp_path / 'serve.sqlite3'}", DOTSYNC_VAR_DIR=str(tmp_path / "var"))
+    port = _free_port()
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "dotsync",
+            "serve",
+            "--port",
+            str(port),
+            "--workers",
+            "2",
+            "--log-level",
+            "info",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        _wait_for_port(port, proc, time.monotonic() + 60)
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=10) as http:
+            assert [http.get("/healthz").status_code for _ in range(5)] == [
+                200
+            ] * 5  # one keep-alive connection
+        taken = subprocess.run(
+            [sys.executable, "-m", "dotsync", "serve", "--port", str(port), "--workers", "2"],
+            cwd=ROOT, env=env, capture_output=True, text=True, timeout=60,
+        )  # fmt: skip
+        assert taken.returncode != 0 and f"cannot listen on 127.0.0.1:{port}" in taken.stderr
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=30) in (0, -signal.SIGTERM)
+        assert "with 2 workers" in proc.communicate(timeout=5)[1]
     finally:
         if proc.poll() is None:
             proc.kill()

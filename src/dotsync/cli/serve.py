@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+import logging
+import socket
+from typing import Any
+
 import click
 
 from dotsync.cli.boot import setup_django
+
+APP = "dotsync.asgi:application"
+"""The ASGI application ``dotsync serve`` runs (by import string, so each worker imports it)."""
 
 
 @click.command("serve")
@@ -32,15 +39,47 @@ def serve(host: str, port: int, workers: int, log_level: str) -> None:
     import uvicorn
 
     setup_django()  # a bad DATABASE_URL exits now with what to do, not in each worker
-    uvicorn.run(
-        "dotsync.asgi:application",
-        host=host,
-        port=port,
-        workers=workers,
-        lifespan="off",  # Django's ASGI handler has no lifespan protocol
-        log_level=log_level,
-        server_header=False,
-    )
+    options: dict[str, Any] = {
+        "host": host,
+        "port": port,
+        "workers": workers,
+        "lifespan": "off",  # Django's ASGI handler has no lifespan protocol
+        "log_level": log_level,
+        "server_header": False,
+    }
+    if workers == 1:
+        uvicorn.run(APP, **options)
+        return
+    from uvicorn.supervisors import Multiprocess
+
+    config = uvicorn.Config(APP, **options)  # configures uvicorn's logging
+    try:
+        sock = listener(host, port)
+    except OSError as exc:
+        raise click.ClickException(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from exc
+    log = logging.getLogger("uvicorn.error")
+    log.info("dotsync serve on http://%s:%d with %d workers", host, port, workers)
+    Multiprocess(config, sockets=[sock]).run()
+
+
+def listener(host: str, port: int) -> socket.socket:
+    """The listening socket the workers share, made as TCP so their connections get ``TCP_NODELAY``.
+
+    uvicorn's own (``Config.bind_socket``) leaves ``proto`` at 0; accepted sockets inherit it, and
+    asyncio sets ``TCP_NODELAY`` only on sockets whose ``proto`` is TCP. Without it every keep-alive
+    request after the first waits about 40 ms for the client's delayed ACK (uvicorn issue #3149:
+    ``/healthz`` took 48 ms a request with 2 workers against 7 ms with 1).
+    """
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host, port))
+    except OSError:
+        sock.close()
+        raise
+    sock.set_inheritable(True)
+    return sock
 
 
 @click.command(
