@@ -65,72 +65,75 @@ cumulative time are kept in the JSON and shown below (profiled timings are slowe
 """
 
 
-NOTES = """### Findings (10,000 customers / 30,000 orders, 2026-11-30)
+NOTES = """### Findings (quiet re-run on this stop's code, 2026-11-30)
 
-**Measured under load while the code was changing; to be re-run.** In these two runs the per-job
-wall times and peaks also include the re-sync and the incremental sync (the bench kept its job
-wrappers on; it now reports the first sync's alone). Eight engineers' test runs and
-two other benchmarks shared the 2 CPUs (1-minute load average 12-18 throughout). The benchmark
-process got about 5 % of a CPU, so **wall times and records/s above are not meaningful**: the SQLite
-sync took 1,686 s of wall time for 90.5 CPU seconds. Compare CPU seconds, calls and memory. The
-working tree held other engineers' uncommitted changes to the store reads, the encoding and the
-sandbox while these runs were made. The lead runs the big sizes later.
+Each size ran alone on the machine (1-minute load average about 1, the benchmark and its sandbox the
+only work), one after the other, on the code of this stop. Rows measured otherwise are said so below.
 
-* **Equivalence: 0 mismatches.** The raw floor's records equal what the sync delivered: 2,284 sampled
-  records (one in 20 of 46,767) on SQLite and on PostgreSQL, every stream, every field. A 1,000-customer
-  check of all 5,577 records also had 0 mismatches, both against the import bodies and against the
-  stored state. So the raw floor does the sync's reading and encoding, not a smaller job.
-* **CPU: 13.2x the raw floor on SQLite and 7.6x on PostgreSQL (goal 3x: not met).** On SQLite the
-  sync used 90.5 CPU s for 46,767 records, about 1.9 ms a record; the raw floor used 6.9 CPU s, about
-  0.15 ms a record. SQLite runs inside the process, so both numbers include its engine. On
-  PostgreSQL the sync used 46.4 CPU s and the raw floor 6.1 CPU s; neither includes the database
-  server's CPU.
-* **Records/s (goal 10,000/s at 300k orders).** Wall time is meaningless here: 28/s on SQLite
-  (1,686 s) and 162/s on PostgreSQL (288 s), with 5-15 % of a CPU. On CPU alone, the sync does about
-  520 (SQLite) and 1,000 (PostgreSQL) records per CPU second; the raw floor does 6,800 and 7,700.
-  The goal needs the CPU ratio to come down by about 10x.
-* **Sandbox: 7.7 CPU s during the PostgreSQL sync, 70.5 CPU s during the SQLite one.** The sandbox
-  process's CPU includes its idle work between imports (its background loop and status polls): it
-  used 1.4 CPU s during the 10 s re-sync, which sent nothing. The SQLite sync lasted 1,686 s of wall
-  time, so most of its 70.5 s is that idle work, not import processing. The PostgreSQL figure bounds
-  the import work at 7.7 CPU s for 46,767 records, at least 6,000 records per sandbox CPU second (goal
-  50,000/s). The sandbox was being rewritten for speed in the same working tree;
-  `bench/sandbox_imports.py` measures it alone.
-* **API calls: sends at 1.00x the minimum (62 of 62).** Both databases made 84 calls: the minimum 62,
-  plus 22 reads by the platform feeds (`unsubscriber`, `resubscriber`: 18 `modified-since`, 4
-  `suppressed-since`). A first sync makes these reads besides what it sends.
-* **Re-sync with nothing changed: 0 writes** on both databases. It made 18 calls, all of them the
-  feeds' reads, in 1.4 CPU s (SQLite) and 1.2 CPU s (PostgreSQL).
-* **Incremental, 1 % of the orders (300) changed:** 1.2 CPU s on both databases and 20 calls (one
-  insight import started and polled, plus the feeds' 18 reads). The re-sync with nothing changed cost
-  about the same, 1.4 and 1.2 CPU s. At this size, an incremental sync's cost is the fixed cost of a
-  pass over every job, not the changed rows. That pass grows with the shop here. On SQLite the
-  no-change re-sync took 0.31, 0.48 and 1.39 CPU s and made 6, 9 and 18 calls at 500, 3,000 and
-  10,000 customers (check runs). The growth is the platform feeds' `GET /v2/contacts/modified-since`
-  pages. Run right after a first sync, the feed's window (from the last run's start, less 5 minutes)
-  covers every contact that sync just created, so each later pass reads the whole contact list back.
-  An incremental sync in steady state, with the feed's window past the first sync, still needs its own
-  measurement (goal: time dominated by the changed rows).
-* **Memory: peak RSS 168 MiB on SQLite and 149 MiB on PostgreSQL** (110 MiB before the sync),
-  under the 200 MiB goal at this size.
+* **Equivalence: 0 mismatches** at every size on both databases (about one record in 20 compared
+  field by field with what the sandbox holds). The raw floor does the sync's reading and encoding,
+  not a smaller job.
+* **Records/s, goal 10,000/s at 300k orders: not met.** SQLite: 2,183 / 2,314 / 1,496 records/s at
+  10k / 100k / 300k orders, and 1,482/s at 1M (1,632,222 records in 1,101.7 s, run once); PostgreSQL
+  at 300k: 823/s. On this machine the raw floor itself runs at 10,900/s on SQLite (461,667 records in
+  42.3 s) and 3,540/s on PostgreSQL (130.3 s, of which only 37.5 s is the client's CPU: the rest is
+  the server executing the reads), so on PostgreSQL no sync on these 2 cores reaches the goal, and on
+  SQLite it would need the sync within 1.06x of its floor's time.
+* **CPU, goal at most 3x the raw floor: not met.** SQLite 5.9x / 5.1x / 6.0x at 10k / 100k / 300k
+  and 7.9x at 1M (919 CPU s against 116); PostgreSQL 6.2x at 300k. The profile below shows what
+  bounds it.
+* **From 100k to 300k orders every SQLite job grew 4.1-4.8x for 3x the data** (orders 32 to 132 s,
+  contacts 14 to 65 s, importer 17 to 82 s); the raw floor grew 3.7x. From 300k to 1M (3.3x the
+  data) the sync's wall and CPU time grew 3.6x, the raw floor's 2.8x. Not investigated further: the
+  first suspect is SQLite's page cache (2 MiB by default; dotsync does not raise it) against a
+  database far larger than that, since raising it costs resident memory against the RSS goal.
+* **Sandbox CPU: 49.4 s during the SQLite 300k sync, 45.5 s during PostgreSQL's.** That includes its
+  status answers and idle work; `bench/sandbox_imports.py` (section "Sandbox imports") measures import
+  processing alone (goal 50,000 records per CPU second, measured there).
+* **API calls: sends at 1.00x the minimum at every size on both databases** (388 of 388 at 300k). The
+  rest of the 521 calls are the platform feeds' reads (`unsubscriber`, `resubscriber`).
+* **Re-sync with nothing changed: 0 writes** at every size; at 300k, 129 calls (all feed reads) in
+  3.9 CPU s (SQLite) and 2.4 CPU s (PostgreSQL).
+* **Incremental, 1 % of the orders changed, goal: time dominated by the changed rows: not met in
+  wall time, met in CPU.** At 300k orders on SQLite, 3,000 changed orders took 16.1 s and 6.1 CPU s,
+  against 3.9 CPU s for the pass with nothing changed: the changed rows cost 2.2 CPU s (0.73 ms each,
+  the full sync's cost per record) and one insight import. The rest, and most of the wall time, is
+  the fixed pass, dominated by `resubscriber` reading back the 128,000 contacts the first sync had just
+  created (127 of the 131 calls): its window starts at its last successful run's start less 5 minutes,
+  and `sync all` does not record runs, so right after a first sync, and under `sync all`, it reads
+  24 hours back. Under `dotsync run` (runs recorded) in steady state the window holds only the
+  platform's own recent changes. PostgreSQL: 10.2 s, 3.1 CPU s against 2.4 CPU s with nothing changed.
+* **Memory, goal at most 200 MiB and flat: met.** Peak RSS 154 / 168 / 173 MiB at 10k / 100k / 300k
+  orders on SQLite and 179 MiB at 1M orders (115 MiB before the sync); 157 MiB on PostgreSQL at 300k.
+* **Against the old adapter floor** (`--adapter-floors 1`, issue 9's ratio: dotsync's own adapter
+  reads, payload builders and encoding, no writes or platform): at 300k, SQLite 308.6 s against 155.7 s
+  (1.98x), PostgreSQL 561.1 s against 222.7 s (2.52x). The same bench before issue 9 (2026-11-27,
+  quiet) had 465.3 s against 249-268 s (1.87x): since then the sync got 34 % faster and that floor,
+  which runs the same adapter code, 38 % faster (issue 13's set-based reads). The sync now also runs
+  the platform feeds (13.9 s at 300k), which neither that floor nor the sync of then ran; without
+  them the ratio is 1.89x.
+* **PostgreSQL at 10k and 100k orders:** 12.3 s and 147.8 s (CPU 5.1x and 8.0x the raw floor), sends
+  at the minimum, re-sync 0 writes, peak RSS 150 and 153 MiB.
 
-**Where dotsync's time goes.** The profile below is of a 3,000-customer / 9,000-order SQLite sync under
-cProfile, under the same load (profiled wall seconds). Sorted by own time, the top is:
+**Where dotsync's time goes** (the profile below: 10,000 customers / 30,000 orders on SQLite under
+cProfile, 33.7 s profiled for 46,767 records; cumulative seconds, callees included):
 
-| own time | where |
-|---:|---|
-| 30.2 s | waiting for the sandbox's HTTP answers (`socket.recv`, 114 calls) |
-| 24.5 s | SQLite executing the statements (1,077 `execute` calls) |
-| 14.0 s own, 29.2 s with callees | building Django model instances (47,920 `Model.__init__` calls) |
-| 11.1 s | fetching rows (`fetchmany`) |
-| 10.7 s | regular-expression searches (19,644) |
-| 9.1 s own, 33.9 s with callees | Django's column converters (datetime conversions: 17.8 s) |
-| 12.0 s own, 23.3 s with callees | building large `__in` lists (`batch_process_rhs`, 755 lookups) |
-| 5.2 s own, 12.8 s with callees | `insight.clean` over every record |
-| 4.7 s | JSON decoding (83 calls) |
+| where | seconds | share |
+|---|---:|---:|
+| insight streams (`insight_sync.sync`: orders, baskets, reviews, wishlists) | 19.7 | 59 % |
+| of which: sync-table pages as model instances (`iter_pending`) | 4.0 | 12 % |
+| of which: contact rows for the contact gate as model instances (`contact_gate.load`) | 4.1 | 12 % |
+| of which: the adapter's set-based order reads | 3.5 | 10 % |
+| of which: payload building and cleaning (`order_record`, `insight.clean`) | 3.6 | 11 % |
+| contact streams (`contacts._stream`: sales data 2.1 s, data fields 1.2 s) | 6.3 | 19 % |
+| importer (starts, polls, settles; 2.9 s waiting for the sandbox's answers) | 5.5 | 16 % |
 
-The raw floor does none of the model building, converters or `__in` processing: it reads tuples with
-plain SQL.
+By own time, Django's model building and column converters take 4.6 s (`Model.__init__` 157,236
+times, 907,224 datetime conversions), SQLite's execute and fetch 3.6 s, the insight and data-field
+cleaning 4.3 s. The raw floor reads tuples of only the columns it needs. **Next step** (not done here):
+read the sync-table pages and the contact gate's rows as values of the columns used (`iter_pending`,
+`contact_gate.load`); that removes the model instances and most converters, about a quarter of the
+profiled time.
 """
 """Hand-written observations about the recorded run (kept with the renderer; edit after a re-run)."""
 
@@ -278,7 +281,7 @@ def section() -> str:
         parts.append(render(data))
     assert info is not None, "no bench/results/sync-*.json: run bench/sync.py first"
     machine = (
-        "**Measured under load while the code was changing; to be re-run.**\n"
+        "Measured on a quiet machine unless the findings below say otherwise.\n"
         f"Machine: {info['nproc']} CPUs (`nproc`), {info['cpu']}, {info['ram']} RAM; {info['os']}; "
         f"Python {info['python']}, Django {info['django']}.\n"
         "Reproduce: `.venv/bin/python bench/sync.py` (SQLite temp file; 10,000, 100,000 and 300,000 "
@@ -292,7 +295,7 @@ def section() -> str:
             "### Profile (`--profile-sync`, SQLite)",
             "",
             *_profile(data["results"]),
-            f"Profiled run: sync {data['results'][0]['sync_seconds']:.0f} s of wall time under load; "
+            f"Profiled run: sync {data['results'][0]['sync_seconds']:.0f} s of wall time on a quiet machine; "
             "times are cProfile's wall seconds, cumulative includes callees.",
             "",
         ]
