@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -50,12 +52,17 @@ def _wait_for_port(port: int, proc: subprocess.Popen[str], deadline: float) -> N
     raise AssertionError(f"dotsync serve did not listen on {port} in time")
 
 
-def test_serve_answers_healthz_metrics_and_the_admin_then_stops_on_sigterm(tmp_path: Path) -> None:
+@contextlib.contextmanager
+def _serve(tmp_path: Path, *args: str) -> Iterator[tuple[subprocess.Popen[str], int, dict[str, str]]]:
+    """``dotsync serve`` on a free port over an empty SQLite file: (process, port, its environment).
+
+    The process is killed on the way out if the test left it running.
+    """
     env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "DOTSYNC_METRICS_TOKEN"}}
     env.update(DATABASE_URL=f"sqlite:///{tmp_path / 'serve.sqlite3'}", DOTSYNC_VAR_DIR=str(tmp_path / "var"))
     port = _free_port()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "dotsync", "serve", "--port", str(port), "--log-level", "info"],
+        [sys.executable, "-m", "dotsync", "serve", "--port", str(port), "--log-level", "info", *args],
         cwd=ROOT,
         env=env,
         stdout=subprocess.PIPE,
@@ -63,6 +70,25 @@ def test_serve_answers_healthz_metrics_and_the_admin_then_stops_on_sigterm(tmp_p
         text=True,
     )
     try:
+        yield proc, port, env
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(timeout=10)
+
+
+def _sigterm(proc: subprocess.Popen[str], timeout: float) -> str:
+    """Stop ``proc`` with SIGTERM; returns its stderr.
+
+    uvicorn shuts down gracefully, then re-raises the signal it caught: the exit status may say SIGTERM.
+    """
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(timeout=timeout) in (0, -signal.SIGTERM)
+    return proc.communicate(timeout=5)[1]
+
+
+def test_serve_answers_healthz_metrics_and_the_admin_then_stops_on_sigterm(tmp_path: Path) -> None:
+    with _serve(tmp_path) as (proc, port, env):
         _wait_for_port(port, proc, time.monotonic() + 30)
         with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=10) as http:
             # an empty database answers (healthy) but has no tables: the scrape says so and still answers
@@ -82,14 +108,7 @@ def test_serve_answers_healthz_metrics_and_the_admin_then_stops_on_sigterm(tmp_p
             css = http.get("/static/admin/css/base.css")  # the admin's static files, standalone
             assert css.status_code == 200 and "text/css" in css.headers["content-type"]
             assert http.get("/static/admin/css/nope.css").status_code == 404
-        proc.send_signal(signal.SIGTERM)
-        # uvicorn shuts down gracefully, then re-raises the signal it caught: the exit status says SIGTERM
-        assert proc.wait(timeout=15) in (0, -signal.SIGTERM)
-        assert "Finished server process" in proc.communicate(timeout=5)[1]
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait(timeout=10)
+        assert "Finished server process" in _sigterm(proc, 15)
 
 
 def _accepted_nodelay(sock: socket.socket) -> int:
@@ -126,43 +145,14 @@ def test_the_workers_listener_gives_each_connection_tcp_nodelay() -> None:
 
 @pytest.mark.timeout(120)
 def test_serve_with_two_workers_answers_and_stops_on_sigterm(tmp_path: Path) -> None:
-    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "DOTSYNC_METRICS_TOKEN"}}
-    env.update(DATABASE_URL=f"sqlite:///{tmp_path / 'serve.sqlite3'}", DOTSYNC_VAR_DIR=str(tmp_path / "var"))
-    port = _free_port()
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "dotsync",
-            "serve",
-            "--port",
-            str(port),
-            "--workers",
-            "2",
-            "--log-level",
-            "info",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
+    with _serve(tmp_path, "--workers", "2") as (proc, port, env):
         _wait_for_port(port, proc, time.monotonic() + 60)
         with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=10) as http:
-            assert [http.get("/healthz").status_code for _ in range(5)] == [
-                200
-            ] * 5  # one keep-alive connection
+            codes = [http.get("/healthz").status_code for _ in range(5)]  # one keep-alive connection
+            assert codes == [200] * 5
         taken = subprocess.run(
             [sys.executable, "-m", "dotsync", "serve", "--port", str(port), "--workers", "2"],
             cwd=ROOT, env=env, capture_output=True, text=True, timeout=60,
         )  # fmt: skip
         assert taken.returncode != 0 and f"cannot listen on 127.0.0.1:{port}" in taken.stderr
-        proc.send_signal(signal.SIGTERM)
-        assert proc.wait(timeout=30) in (0, -signal.SIGTERM)
-        assert "with 2 workers" in proc.communicate(timeout=5)[1]
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait(timeout=10)
+        assert "with 2 workers" in _sigterm(proc, 30)
