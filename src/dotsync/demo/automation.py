@@ -25,6 +25,7 @@ enrolled, whatever is there.
 
 from __future__ import annotations
 
+import time
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -296,6 +297,20 @@ def _job_total(summaries: list[dict[str, Any]], job: str, code: str, key: str) -
     )
 
 
+def wait_for_sends(control: Any, say: Callable[[str], None]) -> None:
+    """Wait out the sandbox's sending time, so the final pass finds the last step's sends finished.
+
+    The sandbox reports a campaign send (and an enrolment) ``Sending`` for its ``import_delay`` after the
+    request. The last step's pass requests sends near its end; without this wait the final pass could
+    poll them within that time on a fast machine and leave them ``processing`` in the summary, so two
+    demos with one seed would not agree. The platform gives no event to wait on: this is its own rule.
+    """
+    delay = float(control.faults().get("import_delay") or 0.0)
+    if delay > 0:
+        say(f"Waiting {delay:g} s for the platform to finish the last sends")
+        time.sleep(delay)
+
+
 def run_automation(
     sandbox: Any,
     accounts: dict[str, SandboxAccount],
@@ -320,6 +335,7 @@ def run_automation(
         say(f"Letting time pass ({label}), then `sync all`")
         let_time_pass(delta)
         passes.append(sync())
+    wait_for_sends(sandbox.control, say)
     say("Running every job again at once (nothing new is sent)")
     before = {code: sum(sandbox.control.deliveries(p.account).values()) for code, p in plans.items()}
     second = sync()
