@@ -477,7 +477,7 @@ def render(results: list[dict], info: dict[str, str], backend: str) -> str:
         f"Seeding the largest shop with set-based SQL took {big['seed_seconds']} s "
         "(not part of either timing). 1-minute load average when each size finished: "
         + ", ".join(f"{r['load_average']:.1f}" for r in results)
-        + " (other work shared the machine; floor and install alternate, so both see the same load).",
+        + " (floor and install alternate, so both see the same load).",
         "",
     ]
     return "\n".join(lines)

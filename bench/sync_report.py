@@ -223,7 +223,7 @@ def render(data: dict[str, Any]) -> str:
         f"{big['install_seconds']} s "
         "(not timed as sync). 1-minute load average when each size finished: "
         + ", ".join(f"{r['load_average']:.1f}" for r in results)
-        + " (other work shared the machine).",
+        + ".",
         "",
     ]
     lines += _profile(results)
