@@ -25,6 +25,7 @@ from dotsync.models.sync import canonical_email
 from dotsync.storefront.newsletter import service, tokens
 from dotsync.storefront.newsletter.forms import PreferencesForm, SubscribeForm
 from dotsync.storefront.newsletter.service import Outcome
+from dotsync.storefront.passcode import client_ip
 from dotsync.storefront.ratelimit import over_limit
 
 RATE_LIMIT = 10
@@ -64,8 +65,7 @@ def subscribe(request: HttpRequest) -> HttpResponse:
     consent = service.consent_text(store)
     form = SubscribeForm(request.POST or None, consent_text=consent)
     if request.method == "POST":
-        client = request.META.get("REMOTE_ADDR") or "0.0.0.0"
-        if over_limit("newsletter", client, limit=RATE_LIMIT, window=RATE_WINDOW):
+        if over_limit("newsletter", client_ip(request), limit=RATE_LIMIT, window=RATE_WINDOW):
             return _page(request, "subscribe.html", 429, form=form, limited=True)
         if form.is_valid():
             user = request.user
