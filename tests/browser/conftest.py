@@ -78,6 +78,21 @@ def browser() -> Iterator[Any]:
         driver.quit()
 
 
+def click_and_load(browser: Any, element: Any, timeout: float = 30) -> None:
+    """Click ``element``, which loads a new page, and wait until the old page is gone.
+
+    A click returns once chromium dispatched it, not once the page it submits has loaded: the next
+    step could read the old page, or navigate away before the form's response arrived (a login lost).
+    """
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    old = browser.find_element(By.TAG_NAME, "html")
+    element.click()
+    WebDriverWait(browser, timeout, poll_frequency=0.05).until(expected_conditions.staleness_of(old))
+
+
 @pytest.fixture
 def admin_page(browser: Any, live_server: Any, django_user_model: Any) -> Any:
     """The browser logged in to the live server's admin as a new superuser, through the login form."""
@@ -88,7 +103,7 @@ def admin_page(browser: Any, live_server: Any, django_user_model: Any) -> Any:
     browser.get(f"{live_server.url}/admin/login/")
     browser.find_element(By.NAME, "username").send_keys("browser-admin")
     browser.find_element(By.NAME, "password").send_keys(PASSWORD)
-    browser.find_element(By.CSS_SELECTOR, "input[type=submit]").click()
+    click_and_load(browser, browser.find_element(By.CSS_SELECTOR, "input[type=submit]"))
     assert browser.find_element(By.ID, "user-tools").text.upper().startswith("WELCOME")
     return browser
 

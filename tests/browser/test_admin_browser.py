@@ -18,6 +18,7 @@ from dotsync.jobs import monitor
 from dotsync.jobs.runner import sync_all
 from dotsync.models import ApiUsage, Contact, SyncStatus, WebsiteConfig
 from dotsync.testing.platform_setup import configure_websites
+from tests.browser.conftest import click_and_load
 from tests.jobs.importer_helpers import contact_batch, contacts
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -44,7 +45,7 @@ def test_the_dashboard_renders_rows_per_website_and_the_charts(
 
     browser = admin_page
     browser.get(f"{live_server.url}/admin/")
-    browser.find_element(_by("CSS_SELECTOR"), "a[href$='/admin/dotsync/dashboard/']").click()
+    click_and_load(browser, browser.find_element(_by("CSS_SELECTOR"), "a[href$='/admin/dotsync/dashboard/']"))
     assert browser.title.startswith("dotsync dashboard")
 
     header = [th.text.lower() for th in browser.find_elements(_by("CSS_SELECTOR"), "#streams thead th")]
@@ -108,7 +109,7 @@ def test_a_configuration_change_saves_from_the_form_and_a_bad_value_shows_its_pr
     _select(browser, "alert_emails", "true")
     _type(browser, "alert_recipients", "ops@example.com, 7")
     _type(browser, "alert_window", "120")
-    browser.find_element(_by("NAME"), "_save").click()
+    click_and_load(browser, browser.find_element(_by("NAME"), "_save"))
 
     assert "was changed successfully" in browser.find_element(_by("CSS_SELECTOR"), "ul.messagelist").text
     config.refresh_from_db()
@@ -120,7 +121,7 @@ def test_a_configuration_change_saves_from_the_form_and_a_bad_value_shows_its_pr
     browser.get(url)
     _type(browser, "alert_window", "2")
     _type(browser, "alert_recipients", "ops@example.com, nobody")
-    browser.find_element(_by("NAME"), "_save").click()
+    click_and_load(browser, browser.find_element(_by("NAME"), "_save"))
 
     errors = browser.find_element(_by("CSS_SELECTOR"), ".errornote").text
     assert "correct the error" in errors.lower()

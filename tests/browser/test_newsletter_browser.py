@@ -16,6 +16,7 @@ from django.core import mail
 from dotsync.models import NewsletterSubscriber
 from dotsync.models.newsletter import SubscriberStatus
 from dotsync.testing.shop import Shop
+from tests.browser.conftest import click_and_load
 from tests.storefront.newsletter_platform import EXTRA_BOOK, assert_agree, connect, run_sync
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
@@ -46,7 +47,7 @@ def test_subscribe_confirm_preferences_unsubscribe(
     # subscribe: the row waits for confirmation, the platform has nothing in the subscribers book
     browser.get(f"{live_server.url}/dotsync/newsletter/subscribe/")
     browser.find_element(By.NAME, "email").send_keys(EMAIL)
-    browser.find_element(By.CSS_SELECTOR, "#dotsync-subscribe button[type=submit]").click()
+    click_and_load(browser, browser.find_element(By.CSS_SELECTOR, "#dotsync-subscribe button[type=submit]"))
     assert _outcome(browser) == "confirmation_sent"
     row = NewsletterSubscriber.objects.get(subscriber_email=EMAIL, store=store)
     assert row.subscriber_status == SubscriberStatus.UNCONFIRMED
@@ -67,14 +68,14 @@ def test_subscribe_confirm_preferences_unsubscribe(
     browser.get(f"{live_server.url}/dotsync/newsletter/preferences/")
     browser.find_element(By.NAME, "login-username").send_keys(EMAIL)
     browser.find_element(By.NAME, "login-password").send_keys(PASSWORD)
-    browser.find_element(By.NAME, "login_submit").click()
+    click_and_load(browser, browser.find_element(By.NAME, "login_submit"))
     form = browser.find_element(By.ID, "dotsync-preferences")
     assert form.find_element(By.NAME, "subscribed").is_selected()
     form.find_element(By.NAME, f"book_{platform.offers_book}").click()
     first = form.find_element(By.NAME, "field_firstname")
     first.clear()
     first.send_keys("Walt")
-    form.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+    click_and_load(browser, form.find_element(By.CSS_SELECTOR, "button[type=submit]"))
     assert browser.find_element(By.NAME, f"book_{platform.offers_book}").is_selected()
     walter.refresh_from_db()
     assert walter.first_name == "Walt"
@@ -86,7 +87,7 @@ def test_subscribe_confirm_preferences_unsubscribe(
 
     # unsubscribe from the mail's link: a button, then unsubscribed here and out of the book
     browser.get(links["unsubscribe"])
-    browser.find_element(By.CSS_SELECTOR, "#dotsync-unsubscribe button[type=submit]").click()
+    click_and_load(browser, browser.find_element(By.CSS_SELECTOR, "#dotsync-unsubscribe button[type=submit]"))
     assert _outcome(browser) == "unsubscribed"
     row.refresh_from_db()
     assert row.subscriber_status == SubscriberStatus.UNSUBSCRIBED

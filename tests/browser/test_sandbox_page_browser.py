@@ -20,6 +20,7 @@ from dotsync.platform.sandbox.browse import PAGE_SIZE
 from dotsync.platform.sandbox.server import SandboxHandle, run_in_thread
 from dotsync.platform.sandbox.storage import Store
 from dotsync.testing.sandbox_seed import COLLECTION, Seeded, seed, seed_email
+from tests.browser.conftest import click_and_load
 
 pytestmark = [pytest.mark.browser]
 
@@ -99,24 +100,24 @@ def test_contacts_and_import_faults_page_with_next_links(
 ) -> None:
     handle, seeded = seeded_sandbox
     assert _load(browser, f"{handle.url}/sandbox/?account={USER}") < PAGE_BUDGET_S
-    browser.find_element(_by("LINK_TEXT"), "browse contacts").click()
+    click_and_load(browser, browser.find_element(_by("LINK_TEXT"), "browse contacts"))
     seen: list[str] = []
     for page in range(3):
         emails = [row[1] for row in _rows(browser, "contacts")]
         assert emails == [seed_email(i) for i in range(page * PAGE_SIZE, (page + 1) * PAGE_SIZE)]
         seen += emails
         started = time.perf_counter()
-        browser.find_element(_by("PARTIAL_LINK_TEXT"), "next page").click()
+        click_and_load(browser, browser.find_element(_by("PARTIAL_LINK_TEXT"), "next page"))
         assert time.perf_counter() - started < PAGE_BUDGET_S
     assert len(set(seen)) == 3 * PAGE_SIZE
 
     browser.get(f"{handle.url}/sandbox/?account={USER}")
-    browser.find_element(_by("LINK_TEXT"), seeded.faulted_import).click()
+    click_and_load(browser, browser.find_element(_by("LINK_TEXT"), seeded.faulted_import))
     faults: list[str] = []
     while True:
         faults += [row[1] for row in _rows(browser, "faults")]
         pager = browser.find_element(_by("CSS_SELECTOR"), ".pager")
         if pager.text == "last page":
             break
-        pager.find_element(_by("TAG_NAME"), "a").click()
+        click_and_load(browser, pager.find_element(_by("TAG_NAME"), "a"))
     assert faults == [f"not-an-address-{i}" for i in range(seeded.rejected)]

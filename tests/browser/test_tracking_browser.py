@@ -14,6 +14,7 @@ import pytest
 
 from dotsync.storefront import tracking
 from dotsync.testing.shop import Shop
+from tests.browser.conftest import click_and_load
 from tests.browser.ddg import calls, offline, recording, script_sources
 from tests.storefront.conftest import configure
 
@@ -55,7 +56,7 @@ def test_the_tag_fires_on_product_search_and_thank_you_pages(
         browser.get(f"{live_server.url}/accounts/login/")  # Oscar's login form (email and password)
         browser.find_element(_by("ID"), "id_login-username").send_keys("tracker@example.com")
         browser.find_element(_by("ID"), "id_login-password").send_keys(PASSWORD)
-        browser.find_element(_by("NAME"), "login_submit").click()
+        click_and_load(browser, browser.find_element(_by("NAME"), "login_submit"))
         # Oscar lets a superuser open any order's thank-you page
         browser.get(f"{live_server.url}/checkout/thank-you/?order_number={order.number}")
         recorded = calls(browser)
