@@ -25,6 +25,7 @@ class DotsyncConfig(AppConfig):
 
         store_events.install(nudge.nudging(events.SINK))  # each event also nudges its job (fast path)
         observers.connect()
-        from dotsync.storefront import product_views
+        from dotsync.storefront import product_views, sites
 
         product_views.connect()  # time-stamped product views for the most/recently viewed content
+        sites.connect()  # a configuration change empties the dynamic content's website snapshots

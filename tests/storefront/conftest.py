@@ -9,6 +9,7 @@ import pytest
 from django.core.cache import cache
 
 from dotsync.models import WebsiteConfig
+from dotsync.storefront import sites
 from dotsync.testing.shop import Shop
 
 PASSCODE = "edc-passcode-Zq81"
@@ -25,15 +26,18 @@ def configure(shop: Shop, **settings: Any) -> None:
 def edc_shop(shop: Shop) -> Iterator[Shop]:
     """The shop, its main website's EDC passcode set (encrypted, as the admin stores it).
 
-    Django's cache is emptied around each test: it keeps the rankings (bestsellers, most viewed) of
+    Django's cache and the website snapshots (:mod:`dotsync.storefront.sites`) are emptied around each
+    test: the cache keeps the rankings (bestsellers, most viewed) of
     another test's shop, whose website ids may be the same.
     """
     row, _ = WebsiteConfig.objects.get_or_create(website=shop.scope.main)
     row.set_edc_passcode(PASSCODE)
     row.save()
     cache.clear()
+    sites.forget()
     yield shop
     cache.clear()
+    sites.forget()
 
 
 def edc(path: str, code: str = PASSCODE, website: str = "main", **params: str) -> str:

@@ -15,7 +15,7 @@ from django.utils import timezone
 from oscar.core.loading import get_class, get_model
 
 from dotsync.models import FailedAuth, WebsiteConfig
-from dotsync.storefront import lockout
+from dotsync.storefront import lockout, sites
 from dotsync.testing.shop import Shop, make_basket, make_product, place_order, store_request
 from tests.storefront.conftest import PASSCODE, configure, edc
 
@@ -121,6 +121,7 @@ def test_query_count_is_fixed_per_request(edc_shop: Shop, django_assert_num_quer
     small = make_basket(edc_shop.customers["carol"], [edc_shop.products["mug"]])
     extra = [make_product(f"Extra {i}", "3.00", 5, ["Home > Kitchen"]) for i in range(6)]
     big = make_basket(edc_shop.customers["alice"], [edc_shop.products["shirt"], *extra])
+    client.get(edc("push/"))  # the website's snapshot read (sites.site), as every later request finds it
     with CaptureQueriesContext(connection) as one_line:
         assert client.get(edc(f"basket/{small.pk}/")).status_code == 200
     with django_assert_num_queries(len(one_line.captured_queries)):
@@ -131,6 +132,37 @@ def test_query_count_is_fixed_per_request(edc_shop: Shop, django_assert_num_quer
     configure(edc_shop, edc_items=8)
     with django_assert_num_queries(len(few.captured_queries)):
         assert client.get(edc("bestsellers/")).status_code == 200
+
+
+def test_the_website_snapshot_saves_its_queries_and_a_passcode_change_applies(edc_shop: Shop) -> None:
+    """The website, its settings, domain and stores are read once per process for SITE_TTL seconds.
+
+    A change saved in this process applies to the next request; one made elsewhere (a queryset
+    update sends no signal, as another process's save reaches this one) applies after SITE_TTL.
+    """
+    client = Client(REMOTE_ADDR=IP_A)
+    basket = f"basket/{edc_shop.baskets['alice_open'].pk}/"
+    with CaptureQueriesContext(connection) as cold:
+        assert client.get(edc(basket)).status_code == 200
+    with CaptureQueriesContext(connection) as warm:
+        assert client.get(edc(basket)).status_code == 200
+    assert len(warm.captured_queries) <= len(cold.captured_queries) - 4  # website, settings, 2 store reads
+    assert not any("dotsync_website_config" in q["sql"] for q in warm.captured_queries)
+
+    row = WebsiteConfig.objects.get(website=edc_shop.scope.main)
+    row.set_edc_passcode("rotated-Passcode-1")
+    row.save()  # saved here: the next request already checks the new passcode
+    assert client.get(edc(basket)).status_code == 401
+    assert client.get(edc(basket, code="rotated-Passcode-1")).status_code == 200
+
+    with time_machine.travel(timezone.now(), tick=False) as clock:
+        assert client.get(edc(basket, code="rotated-Passcode-1")).status_code == 200
+        row.set_edc_passcode(PASSCODE)
+        WebsiteConfig.objects.filter(pk=row.pk).update(edc_passcode_encrypted=row.edc_passcode_encrypted)
+        assert client.get(edc(basket, code="rotated-Passcode-1")).status_code == 200  # still the snapshot
+        clock.shift(timedelta(seconds=sites.SITE_TTL + 1))
+        assert client.get(edc(basket, code="rotated-Passcode-1")).status_code == 401
+        assert client.get(edc(basket)).status_code == 200
 
 
 def _names(html: str, shop: Shop, *names: str) -> list[str]:
@@ -277,6 +309,7 @@ def test_recommendation_and_list_query_counts_do_not_grow_with_their_input(
     one = make_basket(edc_shop.customers["carol"], [p["shirt"]])
     two = make_basket(edc_shop.customers["alice"], [p["shirt"], p["mug"], *many[:3]])
     client = Client(REMOTE_ADDR=IP_A)
+    client.get(edc("push/"))  # the website's snapshot read (sites.site), as every later request finds it
     for kind in ("related", "upsell", "crosssell"):
         with CaptureQueriesContext(connection) as small:
             client.get(edc(f"{kind}/basket/{one.pk}/"))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import socket
 from typing import Any
 
@@ -10,7 +11,8 @@ import click
 
 from dotsync.cli.boot import setup_django
 
-APP = "dotsync.asgi:application"
+APP = "dotsync.wsgi:application"
+"""WSGI on a2wsgi's reused threads, so each keeps its database connection (:mod:`dotsync.wsgi`)."""
 """The ASGI application ``dotsync serve`` runs (by import string, so each worker imports it)."""
 
 
@@ -38,12 +40,15 @@ def serve(host: str, port: int, workers: int, log_level: str) -> None:
     """
     import uvicorn
 
+    # the workers' request threads keep their database connections (settings.py; before Django's setup)
+    os.environ.setdefault("DOTSYNC_CONN_MAX_AGE", "60")
     setup_django()  # a bad DATABASE_URL exits now with what to do, not in each worker
     options: dict[str, Any] = {
         "host": host,
         "port": port,
         "workers": workers,
-        "lifespan": "off",  # Django's ASGI handler has no lifespan protocol
+        "interface": "wsgi",  # uvicorn serves it through a2wsgi's thread pool
+        "lifespan": "off",  # a WSGI application has no lifespan protocol
         "log_level": log_level,
         "server_header": False,
     }

@@ -24,9 +24,10 @@ from typing import Any
 
 from django.http import HttpRequest, HttpResponse
 
-from dotsync.config import WebsiteSettings, get_config
-from dotsync.models import Store, Website
-from dotsync.storefront import lockout
+from dotsync.config import WebsiteSettings
+from dotsync.models import Website
+from dotsync.store.oscar.scope import StoreMap, one_snapshot
+from dotsync.storefront import lockout, sites
 
 log = logging.getLogger("dotsync.storefront")
 
@@ -42,6 +43,8 @@ class EdcContext:
     cfg: WebsiteSettings
     domain: str
     """The domain of the website's default store's Site (empty when unknown)."""
+    stores: StoreMap | None = None
+    """The scope rule's store map, as the website's snapshot (:mod:`.sites`) holds it."""
 
     @property
     def base_url(self) -> str:
@@ -74,13 +77,6 @@ def _allowed(ip: str, networks: tuple[str, ...]) -> bool:
     return any(address in ipaddress.ip_network(net, strict=False) for net in networks)
 
 
-def _domain(website: Website) -> str:
-    store = website.default_store
-    if store is None or store.site is None:
-        store = Store.objects.filter(website=website, site__isnull=False).select_related("site").first()
-    return store.site.domain if store is not None and store.site is not None else ""
-
-
 def check(request: HttpRequest, website_code: str) -> HttpResponse | EdcContext:
     """Apply the access rule; an :class:`EdcContext` when the request may see content, else the refusal."""
     ip = client_ip(request)
@@ -89,12 +85,9 @@ def check(request: HttpRequest, website_code: str) -> HttpResponse | EdcContext:
         return HttpResponse(
             LOCKED, status=429, headers={"Retry-After": str(int(lockout.LOCK_TIME.total_seconds()))}
         )
-    website = (
-        Website.objects.select_related("default_store__site").filter(code=website_code).first()
-        if website_code
-        else None
-    )
-    cfg = get_config(website) if website is not None else None
+    snapshot = sites.site(website_code)
+    website = snapshot.website if snapshot is not None else None
+    cfg = snapshot.cfg if snapshot is not None else None
     if cfg is not None and not _allowed(ip, cfg.edc_allowed_ips):
         log.warning("edc refused: client not in the allow-list (website %s)", website_code)
         return HttpResponse(UNAUTHORIZED, status=401)
@@ -106,7 +99,8 @@ def check(request: HttpRequest, website_code: str) -> HttpResponse | EdcContext:
         failures = lockout.record_failure(ip)
         log.warning("edc refused: wrong passcode (website %s, failure %d)", website_code, failures)
         return HttpResponse(UNAUTHORIZED, status=401)
-    return EdcContext(website=website, cfg=cfg, domain=_domain(website))
+    assert snapshot is not None
+    return EdcContext(website=website, cfg=cfg, domain=snapshot.domain, stores=snapshot.fresh_stores())
 
 
 def edc_view(body: Fragment) -> Callable[..., HttpResponse]:
@@ -117,7 +111,8 @@ def edc_view(body: Fragment) -> Callable[..., HttpResponse]:
         outcome = check(request, website)
         if isinstance(outcome, HttpResponse):
             return outcome
-        html = body(request, outcome, **kwargs)
+        with one_snapshot(outcome.stores):  # the scope rule answers from one store map per request
+            html = body(request, outcome, **kwargs)
         if len(html.strip()) < 10:  # the reference's rule: shorter output is no content
             return HttpResponse(status=204)
         response = HttpResponse(html, content_type="text/html; charset=utf-8")

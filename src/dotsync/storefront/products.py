@@ -36,9 +36,13 @@ def strategy() -> Any:
     return get_class("partner.strategy", "Selector")().strategy()
 
 
-def _cached(model: Any, rows: list[Any]) -> Any:
-    """A queryset already holding ``rows``, as Django's prefetch leaves in ``_prefetched_objects_cache``."""
-    qs = model._default_manager.all()
+def _cached(template: Any, rows: list[Any]) -> Any:
+    """A queryset already holding ``rows``, as Django's prefetch leaves in ``_prefetched_objects_cache``.
+
+    It shares ``template``'s query (never changed in place: a chained queryset copies it), so a
+    product's caches cost no new ``Query``.
+    """
+    qs = type(template)(model=template.model, query=template.query, using=template._db)
     qs._result_cache = rows
     qs._prefetch_done = True
     return qs
@@ -47,9 +51,9 @@ def _cached(model: Any, rows: list[Any]) -> Any:
 def load(ids: Iterable[int]) -> dict[int, Any]:
     """Public standalone and parent products by id, with what pricing and images need.
 
-    Always 4 queries (products, their public children, the stock records of both, the images), whatever
-    the ids: Django's nested prefetches would skip a query when a level is empty. Children are left out:
-    map variant ids to their parents first (:func:`dotsync.storefront.recommend.parents`).
+    Always 3 queries (the products with their public children, the stock records of both, the images),
+    whatever the ids: Django's nested prefetches would skip a query when a level is empty. Children are
+    left out: map variant ids to their parents first (:func:`dotsync.storefront.recommend.parents`).
     """
     id_list = list(dict.fromkeys(int(i) for i in ids))
     if not id_list:
@@ -57,16 +61,15 @@ def load(ids: Iterable[int]) -> dict[int, Any]:
     product = _product_model()
     stockrecord = get_model("partner", "StockRecord")
     image = get_model("catalogue", "ProductImage")
-    rows = list(
-        product._default_manager.filter(pk__in=id_list, is_public=True)
-        .exclude(structure="child")  # a variant is shown as its parent (callers map ids with parents())
-        .select_related("product_class")
-    )
-    children = list(
-        product._default_manager.filter(parent_id__in=id_list, is_public=True)
+    wanted = set(id_list)
+    both = list(  # the products and their public children, in one read
+        product._default_manager.filter(Q(pk__in=id_list) | Q(parent_id__in=id_list), is_public=True)
         .select_related("product_class")
         .order_by("pk")
     )
+    # a variant is shown as its parent (callers map ids with parents())
+    rows = [p for p in both if p.pk in wanted and p.structure != "child"]
+    children = [p for p in both if p.parent_id in wanted]
     records: dict[int, list[Any]] = defaultdict(list)
     for record in stockrecord._default_manager.filter(
         Q(product_id__in=id_list) | Q(product__parent_id__in=id_list, product__is_public=True)
@@ -78,40 +81,69 @@ def load(ids: Iterable[int]) -> dict[int, Any]:
     by_parent: dict[int, list[Any]] = defaultdict(list)
     for child in children:
         by_parent[child.parent_id].append(child)
+    records_qs, images_qs = stockrecord._default_manager.all(), image._default_manager.all()
     for row in rows:
         row._prefetched_objects_cache = {
-            "stockrecords": _cached(stockrecord, records[row.pk]),
-            "images": _cached(image, images[row.pk]),
+            "stockrecords": _cached(records_qs, records[row.pk]),
+            "images": _cached(images_qs, images[row.pk]),
         }
         row._dotsync_children = by_parent[row.pk]
         for child in row._dotsync_children:
             child.parent = row
-            child._prefetched_objects_cache = {"stockrecords": _cached(stockrecord, records[child.pk])}
+            child._prefetched_objects_cache = {"stockrecords": _cached(records_qs, records[child.pk])}
     return {p.pk: p for p in rows}
+
+
+def card(product: Any, site_strategy: Any, price: mapping.Pricing | None = None) -> Card:
+    """The card of one loaded product (``price``: its :func:`.mapping.pricing`, when already known)."""
+    price = price if price is not None else mapping.pricing(site_strategy, product)
+    return Card(
+        product_id=product.pk,
+        name=product.get_title(),
+        url=mapping.product_url(product),
+        image_url=mapping.image_url(product),
+        price=shown(price),
+        currency=price.currency,
+        salable=salable(price),
+    )
+
+
+def shown(price: mapping.Pricing) -> Decimal | None:
+    """The price a card shows: including tax when the strategy knows the tax, else excluding it."""
+    return price.price_incl_tax if price.price_incl_tax is not None else price.price
+
+
+def salable(price: mapping.Pricing) -> bool:
+    """Priced, and in stock when the stock is tracked."""
+    return price.price is not None and (price.stock is None or price.stock > 0)
 
 
 def cards(products: Sequence[Any], site_strategy: Any = None) -> list[Card]:
     """Cards of ``products`` in order (no query beyond what :func:`load` prefetched)."""
     chosen = site_strategy or strategy()
-    out = []
-    for product in products:
-        price = mapping.pricing(chosen, product)
-        salable = price.price is not None and (price.stock is None or price.stock > 0)
-        out.append(
-            Card(
-                product_id=product.pk,
-                name=product.get_title(),
-                url=mapping.product_url(product),
-                image_url=mapping.image_url(product),
-                price=price.price_incl_tax if price.price_incl_tax is not None else price.price,
-                currency=price.currency,
-                salable=salable,
-            )
-        )
-    return out
+    return [card(product, chosen) for product in products]
 
 
 def cards_for(ids: Sequence[int]) -> list[Card]:
     """Cards of the public products ``ids``, in that order (unknown or hidden ids are left out)."""
     found = load(ids)
     return cards([found[i] for i in ids if i in found])
+
+
+def salable_cards(ids: Sequence[int], limit: int) -> list[Card]:
+    """The first ``limit`` salable cards of the products ``ids``, in that order.
+
+    All are loaded at once (:func:`load`: a fixed number of queries); a card (price, URL, image) is
+    made only for a product looked at, so a long ranking costs no more than its first salable ones.
+    """
+    found = load(ids)
+    chosen = strategy()
+    out: list[Card] = []
+    for product_id in ids:
+        if len(out) >= limit:
+            break
+        if product_id in found:
+            price = mapping.pricing(chosen, found[product_id])
+            if salable(price):
+                out.append(card(found[product_id], chosen, price))
+    return out

@@ -21,17 +21,20 @@ from __future__ import annotations
 import enum
 from collections import defaultdict
 from collections.abc import Sequence
+from decimal import Decimal
+from typing import Any
 
 from django.db import connection
 from oscar.core.loading import get_model
 
+from dotsync.store.oscar.mapping import Pricing, pricing
 from dotsync.storefront import products
 from dotsync.storefront.products import Card
 
 CROSS_SELL_ORDERS = 500
 """At most this many order lines holding a source product are read for cross-sell counts (newest first)."""
 PER_SOURCE = 3
-"""Candidates kept per source product and item to show (so unsalable ones can be skipped), before loading."""
+"""Candidates kept per product a source may contribute (so unsalable ones can be skipped), before loading."""
 UPSELL_CANDIDATES = 200
 """At most this many products of the source products' categories are priced for the upsell."""
 
@@ -69,7 +72,9 @@ def _crosssell(sources: list[int]) -> dict[int, list[int]]:
     """Per source, the products on the same orders, the most often bought together first (1 query).
 
     The newest ``CROSS_SELL_ORDERS`` order lines holding a source pick the orders; the pairs are counted
-    in the database, so no order line passes through Python.
+    in the database, so no order line passes through Python. The lines are found through their product
+    ids (the sources and their variants), so the order line's product index serves the read (an ``OR``
+    on the joined product's parent made SQLite scan every order line: 3x slower on the demo shop).
     """
     if not sources:
         return {}
@@ -80,7 +85,7 @@ def _crosssell(sources: list[int]) -> dict[int, list[int]]:
         WITH holding AS (
             SELECT l.order_id AS order_id, COALESCE(p.parent_id, l.product_id) AS source
             FROM {line} l JOIN {product} p ON p.id = l.product_id
-            WHERE l.product_id IN ({marks}) OR p.parent_id IN ({marks})
+            WHERE l.product_id IN (SELECT id FROM {product} WHERE id IN ({marks}) OR parent_id IN ({marks}))
             ORDER BY l.order_id DESC LIMIT {CROSS_SELL_ORDERS}
         ), pairs AS (SELECT DISTINCT order_id, source FROM holding)
         SELECT pairs.source, COALESCE(b.parent_id, l.product_id) AS bought, COUNT(*) AS n
@@ -115,8 +120,17 @@ def _upsell_candidates(sources: list[int]) -> tuple[dict[int, list[int]], list[i
 
 
 def recommend(kind: Kind, source_ids: Sequence[int], limit: int, fallback: Sequence[int]) -> list[Card]:
-    """Up to ``limit`` recommended products for ``source_ids`` (see the module docstring)."""
-    sources = parents(source_ids) if source_ids else []
+    """Up to ``limit`` recommended products for ``source_ids`` (see the module docstring).
+
+    ``source_ids`` are parent or standalone products, variants already mapped to their parents
+    (:mod:`dotsync.storefront.edc.sources` reads them so; :func:`parents` maps other ids).
+
+    Each source keeps :data:`PER_SOURCE` candidates per product it may contribute, and a card (price,
+    URL, image) is made only for a product looked at: the sources, the upsell's candidates (ranked by
+    price) and the candidates in order until ``limit`` are chosen.
+    """
+    sources = list(dict.fromkeys(source_ids))
+    max_per_source = 1 if len(sources) > limit else max(1, round(limit / max(len(sources), 1)))
     if kind is Kind.RELATED:
         candidates = _related(sources)
         extra: list[int] = []
@@ -126,32 +140,29 @@ def recommend(kind: Kind, source_ids: Sequence[int], limit: int, fallback: Seque
     else:
         candidates, extra = _upsell_candidates(sources)
     if kind is not Kind.UPSELL:  # upsell candidates are priced before they are ranked
-        candidates = {s: ps[: limit * PER_SOURCE] for s, ps in candidates.items()}
+        candidates = {s: ps[: max_per_source * PER_SOURCE] for s, ps in candidates.items()}
     wanted = [*sources, *extra, *(p for ps in candidates.values() for p in ps), *fallback]
     loaded = products.load(wanted)
-    strategy = products.strategy()
-    card_of = {c.product_id: c for c in products.cards(list(loaded.values()), strategy)}
+    card_of = _Cards(loaded)
     if kind is Kind.UPSELL:
         candidates = _by_higher_price(sources, candidates, card_of)
 
     def usable(pid: int) -> bool:
         product = loaded.get(pid)
-        card = card_of.get(pid)
-        return product is not None and card is not None and card.salable and not product.is_child
+        price = card_of.price(pid)
+        return product is not None and not product.is_child and price is not None and products.salable(price)
 
     chosen: list[int] = []
     taken = set(sources)
-    if sources:
-        max_per_source = 1 if len(sources) > limit else max(1, round(limit / len(sources)))
-        for source in sources:
-            added = 0
-            for pid in candidates.get(source, []):
-                if len(chosen) >= limit or added >= max_per_source:  # the reference allowed one more
-                    break
-                if pid not in taken and usable(pid):
-                    chosen.append(pid)
-                    taken.add(pid)
-                    added += 1
+    for source in sources:
+        added = 0
+        for pid in candidates.get(source, []):
+            if len(chosen) >= limit or added >= max_per_source:  # the reference allowed one more
+                break
+            if pid not in taken and usable(pid):
+                chosen.append(pid)
+                taken.add(pid)
+                added += 1
     for pid in fallback:
         if len(chosen) >= limit:
             break
@@ -161,21 +172,46 @@ def recommend(kind: Kind, source_ids: Sequence[int], limit: int, fallback: Seque
     return [card_of[p] for p in chosen]
 
 
+class _Cards(dict[int, Card]):
+    """The loaded products' prices and cards, each worked out when first asked for (no query)."""
+
+    def __init__(self, loaded: dict[int, Any]) -> None:
+        super().__init__()
+        self.loaded = loaded
+        self.strategy = products.strategy()
+        self.prices: dict[int, Pricing] = {}
+
+    def price(self, pid: int) -> Pricing | None:
+        """The product's price and stock (None when it was not loaded: hidden, unknown, a variant)."""
+        if pid not in self.loaded:
+            return None
+        found = self.prices.get(pid)
+        if found is None:
+            found = self.prices[pid] = pricing(self.strategy, self.loaded[pid])
+        return found
+
+    def __missing__(self, pid: int) -> Card:
+        made = self[pid] = products.card(self.loaded[pid], self.strategy, self.price(pid))
+        return made
+
+
 def _by_higher_price(
-    sources: list[int], candidates: dict[int, list[int]], card_of: dict[int, Card]
+    sources: list[int], candidates: dict[int, list[int]], card_of: _Cards
 ) -> dict[int, list[int]]:
     out: dict[int, list[int]] = {}
+
+    def shown(pid: int) -> Decimal | None:
+        price = card_of.price(pid)
+        return products.shown(price) if price is not None else None
+
     for source in sources:
-        base = card_of.get(source)
-        if base is None or base.price is None:
+        base = shown(source)
+        if base is None:
             out[source] = []
             continue
-        dearer = [
-            p
-            for p in dict.fromkeys(candidates.get(source, []))
-            if (c := card_of.get(p)) is not None and c.price is not None and c.price > base.price
-        ]
-        out[source] = sorted(dearer, key=lambda p: (card_of[p].price, p))
+        unique = dict.fromkeys(candidates.get(source, []))
+        dearer = [p for p in unique if (c := shown(p)) is not None and c > base]
+        out[source] = sorted(dearer, key=lambda p: (shown(p), p))
     return out
 
 

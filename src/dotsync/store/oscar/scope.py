@@ -24,8 +24,10 @@ The default store is :func:`dotsync.models.scope.fallback_store`; :func:`store_f
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass, field
 
 from django.db.models import Max, Q, Subquery
 
@@ -33,6 +35,24 @@ from dotsync.models import Store, Website
 from dotsync.models.scope import fallback_store
 from dotsync.store.events import StoreRef
 from dotsync.store.oscar.models import oscar_models
+
+_SNAPSHOT: ContextVar[list[StoreMap] | None] = ContextVar("dotsync_store_snapshot", default=None)
+
+
+@contextmanager
+def one_snapshot(stores: StoreMap | None = None) -> Iterator[None]:
+    """Within this block :meth:`StoreMap.load` reads the stores once, and each customer's store once.
+
+    For one short unit of work that asks the scope rule several times (a dynamic-content request:
+    its access check, then the adapter's read of the same basket), so it answers with one reading of
+    the stores instead of one per question. ``stores``: the map to answer with (read when first asked
+    otherwise). Jobs load a fresh map per page and do not use it.
+    """
+    token = _SNAPSHOT.set([stores] if stores is not None else [])
+    try:
+        yield
+    finally:
+        _SNAPSHOT.reset(token)
 
 
 @dataclass(frozen=True)
@@ -43,10 +63,22 @@ class StoreMap:
     store_website: dict[int, int]
     default_website_id: int | None
     default_store_id: int | None
+    known_customers: dict[int, int | None] = field(default_factory=dict, compare=False, repr=False)
+    """Customers' stores already read through this map (kept only under :func:`one_snapshot`)."""
 
     @classmethod
     def load(cls) -> StoreMap:
-        """Read the stores and websites (two small queries)."""
+        """Read the stores and websites (two small queries; none again under :func:`one_snapshot`)."""
+        snapshot = _SNAPSHOT.get()
+        if snapshot:
+            return snapshot[0]
+        loaded = cls._read()
+        if snapshot is not None:
+            snapshot.append(loaded)
+        return loaded
+
+    @classmethod
+    def _read(cls) -> StoreMap:
         stores = list(Store.objects.order_by("id").values_list("id", "website_id", "site_id"))
         website = Website.objects.order_by("id").values_list("id", "default_store_id").first()
         default_website_id = default_store_id = None
@@ -88,8 +120,16 @@ class StoreMap:
         return q
 
     def customer_stores(self, user_ids: Iterable[int]) -> dict[int, int | None]:
-        """Each customer's store: their last order's store, else the default store (two queries)."""
+        """Each customer's store: their last order's store, else the default store (two queries).
+
+        Under :func:`one_snapshot` a customer already answered is not read again.
+        """
+        remember = _SNAPSHOT.get() is not None
         ids = list(user_ids)
+        known = {uid: self.known_customers[uid] for uid in ids if uid in self.known_customers}
+        if len(known) == len(ids):
+            return known
+        ids = [uid for uid in ids if uid not in known]
         Order = oscar_models().Order
         last = (
             Order._default_manager.filter(user_id__in=ids)
@@ -98,7 +138,10 @@ class StoreMap:
             .values("last")
         )
         found = dict(Order._default_manager.filter(id__in=last).values_list("user_id", "site_id"))
-        return {uid: self.order_store(found[uid]) if uid in found else self.default_store_id for uid in ids}
+        read = {uid: self.order_store(found[uid]) if uid in found else self.default_store_id for uid in ids}
+        if remember:
+            self.known_customers.update(read)
+        return {**known, **read}
 
 
 def store_for_site(site_id: int | None) -> StoreRef | None:

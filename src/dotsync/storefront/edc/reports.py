@@ -68,7 +68,7 @@ def _category(request: HttpRequest) -> int | None:
 
 
 def _show(ctx: EdcContext, ranked: list[int]) -> str:
-    cards = [c for c in products.cards_for(list(dict.fromkeys(ranked))) if c.salable]
+    cards = products.salable_cards(list(dict.fromkeys(ranked)), ctx.cfg.edc_items)
     cards = recommend.fallback_top_up(cards, ctx.cfg.edc_items, ctx.cfg.edc_fallback_product_ids)
     return rendering.product_list(ctx, cards)
 

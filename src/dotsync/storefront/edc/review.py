@@ -9,7 +9,7 @@ from __future__ import annotations
 from django.http import HttpRequest
 from oscar.core.loading import get_model
 
-from dotsync.storefront import products, recommend, rendering, scoping
+from dotsync.storefront import products, rendering, scoping
 from dotsync.storefront.edc.sources import order_products
 from dotsync.storefront.passcode import EdcContext, edc_view
 
@@ -21,7 +21,7 @@ def review(request: HttpRequest, ctx: EdcContext, order_id: int) -> str:
         return ""
     order = get_model("order", "Order")
     user_id = order._default_manager.filter(pk=order_id).values_list("user_id", flat=True).first()
-    ids = recommend.parents(order_products(order_id))
+    ids = order_products(order_id)
     if user_id is not None and ids:
         review_model = get_model("reviews", "ProductReview")
         done = set(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.http import HttpRequest
 
-from dotsync.storefront import products, recommend, rendering, scoping
+from dotsync.storefront import products, rendering, scoping
 from dotsync.storefront.edc.sources import wishlist_products
 from dotsync.storefront.passcode import EdcContext, edc_view
 
@@ -14,5 +14,5 @@ def wishlist(request: HttpRequest, ctx: EdcContext, customer_id: int) -> str:
     """``edc/<website>/wishlist/<customer_id>/``: the customer's wishlist (204 when empty)."""
     if not scoping.customer_in_website(ctx, customer_id):
         return ""
-    ids = recommend.parents(wishlist_products(customer_id))[: ctx.cfg.edc_items]
+    ids = wishlist_products(customer_id)[: ctx.cfg.edc_items]
     return rendering.product_list(ctx, products.cards_for(ids))
