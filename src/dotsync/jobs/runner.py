@@ -202,6 +202,7 @@ def run_batchers(
     after_each: Callable[[], None] | None = None,
     *,
     ctx: RunContext | None = None,
+    first_pass: bool = True,
 ) -> dict[str, JobResult]:
     """Run once every job that comes before the importer in :func:`~dotsync.jobs.registry.sync_order`.
 
@@ -215,12 +216,16 @@ def run_batchers(
         progress: called before each job.
         after_each: called after each job (``sync all`` starts the job's imports there).
         ctx: the run's websites and accounts (None: resolved here for ``website_code``).
+        first_pass: False for a later pass of the same ``sync all``, which leaves out the jobs
+            that run :attr:`~dotsync.jobs.base.Job.once_per_sync`.
     """
     from dotsync.jobs.registry import batching_jobs
 
     ctx = ctx or RunContext.resolve(website_code)
     results: dict[str, JobResult] = {}
     for job in batching_jobs():
+        if job.once_per_sync and not first_pass:
+            continue
         if progress:
             progress({"phase": "batch", "job": job.id})
         results[job.id] = job.run(ctx)
@@ -448,10 +453,11 @@ def sync_all(
         # the platform processes a job's imports while the next job batches (polling waits for drain)
         summary.add(importer.run(ctx=ctx, poll=False))
 
-    for _ in range(MAX_PASSES):
+    for number in range(MAX_PASSES):
         waiting = 0
         if batch:
-            for job_id, result in run_batchers(website_code, progress, start_imports, ctx=ctx).items():
+            ran = run_batchers(website_code, progress, start_imports, ctx=ctx, first_pass=number == 0)
+            for job_id, result in ran.items():
                 _fold_job(summary.jobs, job_id, result)
                 summary.errors.extend(e for e in result.errors if e not in summary.errors)
                 waiting += result.total("waiting")

@@ -100,7 +100,12 @@ def store_ids(account: Account, website_id: int) -> list[int]:
 
 @dataclass(frozen=True)
 class FeedJob(Job):
-    """A per-account job reading a platform feed from its from time; subclasses implement :meth:`sync`."""
+    """A per-account job reading a platform feed from its from time; subclasses implement :meth:`sync`.
+
+    It runs once per ``sync all`` (:attr:`Job.once_per_sync`).
+    """
+
+    once_per_sync: bool = True
 
     def run(self, ctx: RunContext) -> JobResult:
         """Run once for each of the context's accounts; one account's trouble never stops the others."""
