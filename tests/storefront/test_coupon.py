@@ -305,6 +305,44 @@ def test_two_simultaneous_requests_for_one_email_make_one_code(
     assert made == {code} | ({old} if old else set())
 
 
+@pytest.mark.django_db(transaction=True)
+def test_a_stream_of_simultaneous_requests_for_one_email_never_fails(edc_shop: Shop, offer: Any) -> None:
+    """allow_resend off and several clients at once, as ``bench/edc.py`` fetches the coupon fragment.
+
+    Each request makes a code or answers the one an overlapping request made. On PostgreSQL a request
+    could lose the insert twice (the row it waited for was replaced while it waited, then the next
+    one) and answered 500: the bench saw 7 of 400.
+    """
+    rounds, clients = 6, 4
+    barrier = threading.Barrier(clients, timeout=20)
+    answers: list[Any] = []
+    errors: list[BaseException] = []
+
+    def fetch() -> None:
+        try:
+            for _ in range(rounds):
+                barrier.wait()  # every client's request of a round starts together
+                answers.append(get(offer, code_email=EMAIL))
+        except BaseException as exc:  # reported by the test thread below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=fetch) for _ in range(clients)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert not errors, errors
+    assert len(answers) == rounds * clients and all(a.status_code == 200 for a in answers)
+    current = list(
+        EmailCouponAttribute.objects.filter(replaced_at__isnull=True).values_list("code", flat=True)
+    )
+    assert len(current) == 1
+    made = set(offer.vouchers.exclude(pk=edc_shop.voucher.pk).values_list("code", flat=True))
+    assert {code_of(a) for a in answers} <= made
+
+
 def test_the_admin_grid_lists_the_codes_read_only(edc_shop: Shop, offer: Any, django_user_model: Any) -> None:
     code = code_of(get(offer, code_email=EMAIL))
     client = Client()

@@ -61,6 +61,8 @@ CODE_ATTEMPTS = 5
 """New random codes tried when one is already an Oscar voucher's."""
 EMAIL_LENGTH = 255
 """The longest email ``email_coupon_attribute`` holds (longer is refused as invalid)."""
+CONFLICTS = 20
+"""Most lost inserts of an email's current code one request retries (each is another request's code)."""
 LOCK_WAIT = 10.0
 """Seconds a request waits for another one's lock on the same email's code."""
 
@@ -286,10 +288,12 @@ def issue(website: Website, request: CodeRequest) -> Issued:
         try:
             return _settle(website, offer, email, request, seen)
         except IntegrityError:
-            # another request inserted the email's first code at once: its row is current now, and the
-            # next pass answers it (a second conflict is something else)
+            # another request inserted the email's current code at once: its row is current now, and
+            # the next pass answers it. Under a stream of requests that each make a code (allow_resend
+            # off) a request can lose again: on PostgreSQL the row it waited for was replaced meanwhile,
+            # so its locked read found none; each conflict is another request's committed code
             conflicts += 1
-            if conflicts > 1:
+            if conflicts > CONFLICTS or time.monotonic() > deadline:
                 raise
         except OperationalError as exc:
             # SQLite's shared-cache databases (Django's in-memory test database) refuse a busy write
