@@ -228,35 +228,47 @@ def render(data: dict[str, Any], mach: dict[str, str]) -> str:
     return "\n".join(lines)
 
 
-NOTES = """Findings (2026-11-30, quiet machine, nothing else running):
+NOTES = """Findings (2026-12-01, quiet machine, nothing else running):
 
-* **`dotsync serve --workers 2` added about 40 ms to every keep-alive request** until this change:
-  uvicorn's listening socket for several workers is made with `proto` 0, accepted connections inherit
-  it, and asyncio then leaves Nagle's algorithm on, so each response waited for the client's delayed
-  ACK (uvicorn issue #3149). `/healthz` took 48 ms a request with 2 workers and 7 ms with 1. `dotsync
-  serve` now makes that socket itself, as TCP (`dotsync.cli.serve.listener`, tested in
-  tests/web/test_serve.py). Before the fix this bench measured every endpoint at 60-72 ms p50 with 2
-  clients, the floor itself at 48 ms.
+* **Goal met on both databases.** The table above is one run (SQLite). In the three SQLite runs of
+  the final code the worst p95 of any endpoint was 34.2, 34.3 and 38.3 ms (cross-sell, related from a
+  wishlist, upsell), the floor's p95 6-8 ms. PostgreSQL, same code and settings
+  (`DATABASE_URL=postgres://…/dotsync_edc`, `--no-write`): worst p95 46.3 ms (cross-sell from a
+  basket; upsell 43.9, the others 27-36), floor p95 7.2 ms, every answer 200. On this machine (2 cores
+  of an AMD EPYC), the first runs of this stop, with only the website snapshot below in, had worst p95
+  62-64 ms (cross-sell) and the floor's p95 16-21 ms; later runs with part of the changes 34.5 / 50.8
+  ms, then 32.3 / 37.3 / 48.4 ms (one noisy run, cross-sell). Machine noise moves a run's worst p95 by
+  about 10 ms. (On 2026-11-30, on an Intel Xeon machine of the same kind: 48.2 and 56.6 ms.)
+* **Found by the PostgreSQL run and fixed: the coupon fragment answered 500** to 7 of 400 requests
+  when two clients regenerated one email's code at once (a request that lost the insert twice gave
+  up); it now retries (`storefront.vouchers.CONFLICTS`), tested with 4 clients in
+  tests/storefront/test_coupon.py.
+* **A database connection per request was a fifth of the cost.** Django's ASGI handler runs each
+  request's synchronous code in a new thread, so every request opened and closed its connection:
+  2.4 ms on SQLite (its first statement parses the schema of about 150 tables again) and 4.4 ms on
+  PostgreSQL. `dotsync serve` now runs the WSGI application (`dotsync.wsgi`) on a2wsgi's reused
+  threads with `CONN_MAX_AGE` 60 (`DOTSYNC_CONN_MAX_AGE`, health-checked before reuse): the floor's
+  p50 went from 8-12 ms to 3.4-4.7 ms.
+* **Fewer queries per request** (counted in process, Django's test client; fixed per request and
+  asserted in tests/storefront/test_edc.py): 7-15 before, 4-13 now. The website, its settings, domain
+  and stores are kept 10 s per process (`storefront/sites.py`: a save in the process empties them, a
+  save elsewhere applies within 10 s; the lockout is read on every request); the scope rule reads its
+  stores once per request (`store.oscar.scope.one_snapshot`); products and their public children are
+  one query; sources read variants as their parents in their own query.
+* **Less Python per request.** A card (price, URL, image) is made only for a product looked at (the
+  bestsellers ranking and recommendation candidates were all priced and rendered, then cut to
+  `edc_items`); each source keeps `PER_SOURCE` candidates per product it may add, not per item shown;
+  the prefetched querysets share one query object. Cross-sell finds the order lines through their
+  product ids: the `OR` on the joined product's parent made SQLite scan every order line (1.75 ms
+  against 4-5 ms for the query alone). In process, the median request went from 8-20 ms to 5-12 ms.
 * **Connections per request by default.** With keep-alive (`--keep-alive`) each client stays on the
   worker that accepted its connection; when both clients land on one worker it serves them in turn
-  while the other idles, and the same endpoint measured 29 ms p95 in one run and 59 ms in the next.
-  A new connection per request spreads the load as independent email opens do.
-* **The goal is at the edge on this machine.** The table above (written by the run) has the worst p95
-  at 48.2 ms; a second run right after, same code and settings (`--no-write`), had 56.6 ms (cross-sell
-  from a basket 56.6, upsell 56.5, related from an order 55.2, review 50.2; the others 31-47 ms). So
-  the goal is not claimed met.
-* **One client per core is the default load.** With 8 clients on these 2 cores (before the fix above)
-  the floor was already at p95 91 ms and the endpoints at 131-354 ms: that measures the queue in front
-  of 2 cores, shared with the client's own threads, not an endpoint. Run `--concurrency 8` to see it.
-* **Per request, in process (Django's test client, one thread):** 9-30 ms before the changes of this
-  stop. Cross-sell now counts bought-together pairs in one grouped query (30 to 20 ms), bestsellers and
-  most viewed keep their ranking 60 s in Django's cache (prices and stock are read every time), and
-  the basket fragment reads through the process's store adapter and its product-facts cache.
-* **What bounds the slowest** (basket, cross-sell and upsell from a basket or an order): each request
-  runs 14-18 ORM queries (the passcode check, the website's settings, the scope rule, the source
-  records, then the products with their children, stock records and images as model instances, priced
-  by Oscar's strategy). Query compilation and model building, not the database, take most of the time
-  (cProfile: about half the request in Django's query compiler and `Model.__init__`).
+  while the other idles. A new connection per request spreads the load as independent email opens do.
+* **One client per core is the default load.** With more clients than cores this measures the queue
+  in front of the 2 cores, shared with the client's own threads, not an endpoint (`--concurrency 8`).
+* **`dotsync serve --workers N` keeps TCP_NODELAY** on its listening socket (uvicorn issue #3149;
+  `dotsync.cli.serve.listener`): without it every keep-alive response waited about 40 ms for the
+  client's delayed ACK.
 """
 
 

@@ -40,6 +40,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import socket
 import sqlite3
 import subprocess
@@ -370,6 +371,47 @@ def sync_state() -> dict[str, dict[str, int]]:
     return out
 
 
+class SqlProfile:
+    """Wall seconds per SQL statement shape over the sync (``--sql-profile FILE``): where the database waits.
+
+    Statements are grouped by their text with parameter lists collapsed (``IN (%s, ...)``,
+    ``VALUES (...), ...``), so one shape covers every page of it.
+    """
+
+    _LISTS = re.compile(r"\((?:%s|\?)(?:, ?(?:%s|\?))*\)")
+    _VALUES = re.compile(r"VALUES (?:\([^()]*\)(?:, )?)+")
+
+    def __init__(self) -> None:
+        self.shapes: dict[str, list[float]] = {}
+
+    def __call__(self, execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
+        started = time.perf_counter()
+        try:
+            return execute(sql, params, many, context)
+        finally:
+            shape = self._VALUES.sub("VALUES (…)", self._LISTS.sub("(…)", sql))
+            entry = self.shapes.setdefault(shape, [0, 0.0])
+            entry[0] += 1
+            entry[1] += time.perf_counter() - started
+
+    def __enter__(self) -> SqlProfile:
+        from django.db import connection
+
+        self._cm = connection.execute_wrapper(self)
+        self._cm.__enter__()
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self._cm.__exit__(*exc)
+
+    def dump(self, path: str) -> None:
+        """Write the shapes, slowest first, as JSON."""
+        top = sorted(self.shapes.items(), key=lambda kv: -kv[1][1])
+        rows = [{"sql": sql[:600], "calls": n, "seconds": round(t, 3)} for sql, (n, t) in top]
+        with open(path, "w") as f:
+            json.dump(rows, f, indent=1)
+
+
 def child(args: argparse.Namespace) -> None:
     os.environ["DOTSYNC_RATE_LIMIT"] = "off"
     tmp = tempfile.mkdtemp(prefix="dotsync-bench-sync-")
@@ -420,6 +462,10 @@ def child(args: argparse.Namespace) -> None:
             summary = profiler.runcall(sync_all, timeout=args.timeout)
             profiler.dump_stats(args.profile)
             profile = profile_top(profiler)
+        elif args.sql_profile:
+            with SqlProfile() as sql:
+                summary = sync_all(timeout=args.timeout)
+            sql.dump(args.sql_profile)
         else:
             summary = sync_all(timeout=args.timeout)
         sync_seconds = time.perf_counter() - started
@@ -589,6 +635,8 @@ def parent(args: argparse.Namespace) -> None:
             cmd += ["--incremental", str(args.incremental)]
         if args.profile_sync:
             cmd += ["--profile", os.path.join(tempfile.gettempdir(), f"dotsync-bench-sync-{orders}.prof")]
+        if args.sql_profile:
+            cmd += ["--sql-profile", f"{args.sql_profile}.{orders}.json"]
         if args.database_url:
             cmd += ["--database-url", args.database_url]
         if args.keep:
@@ -642,6 +690,11 @@ def main() -> None:
         type=float,
         default=0.0,
         help="After the full sync, change this fraction of the orders (e.g. 0.01) and time that sync.",
+    )
+    parser.add_argument(
+        "--sql-profile",
+        metavar="FILE",
+        help="Time every SQL statement shape over the sync; slowest first to FILE.<orders>.json.",
     )
     parser.add_argument(
         "--profile-sync",
