@@ -282,10 +282,13 @@ def issue(website: Website, request: CodeRequest) -> Issued:
     if not email:
         with transaction.atomic():
             return Issued(Outcome.GENERATED, _new_code(website, offer, "", request, now))
-    seen = _seen(website, offer.pk, email)
+    seen: int | None = None
+    looked = False
     deadline, pause, conflicts = time.monotonic() + LOCK_WAIT, 0.005, 0
     while True:
         try:
+            if not looked:  # once, on arrival (a busy table is waited for as the lock is)
+                seen, looked = _seen(website, offer.pk, email), True
             return _settle(website, offer, email, request, seen)
         except IntegrityError:
             # another request inserted the email's current code at once: its row is current now, and
