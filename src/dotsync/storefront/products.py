@@ -130,20 +130,41 @@ def cards_for(ids: Sequence[int]) -> list[Card]:
     return cards([found[i] for i in ids if i in found])
 
 
-def salable_cards(ids: Sequence[int], limit: int) -> list[Card]:
-    """The first ``limit`` salable cards of the products ``ids``, in that order.
+class Cards(dict[int, Card]):
+    """Loaded products' prices and cards, each worked out when first asked for (no query).
 
-    All are loaded at once (:func:`load`: a fixed number of queries); a card (price, URL, image) is
-    made only for a product looked at, so a long ranking costs no more than its first salable ones.
+    A card (price, URL, image) is made only for a product looked at, so a long ranking or a list of
+    candidates costs no more than the products the fragment considers.
     """
-    found = load(ids)
-    chosen = strategy()
+
+    def __init__(self, loaded: dict[int, Any]) -> None:
+        super().__init__()
+        self.loaded = loaded
+        self.strategy = strategy()
+        self.prices: dict[int, mapping.Pricing] = {}
+
+    def price(self, pid: int) -> mapping.Pricing | None:
+        """The product's price and stock (None when it was not loaded: hidden, unknown, a variant)."""
+        if pid not in self.loaded:
+            return None
+        found = self.prices.get(pid)
+        if found is None:
+            found = self.prices[pid] = mapping.pricing(self.strategy, self.loaded[pid])
+        return found
+
+    def __missing__(self, pid: int) -> Card:
+        made = self[pid] = card(self.loaded[pid], self.strategy, self.price(pid))
+        return made
+
+
+def salable_cards(ids: Sequence[int], limit: int) -> list[Card]:
+    """The first ``limit`` salable cards of the products ``ids``, in that order (:class:`Cards`)."""
+    cards_of = Cards(load(ids))
     out: list[Card] = []
     for product_id in ids:
         if len(out) >= limit:
             break
-        if product_id in found:
-            price = mapping.pricing(chosen, found[product_id])
-            if salable(price):
-                out.append(card(found[product_id], chosen, price))
+        price = cards_of.price(product_id)
+        if price is not None and salable(price):
+            out.append(cards_of[product_id])
     return out

@@ -22,12 +22,10 @@ import enum
 from collections import defaultdict
 from collections.abc import Sequence
 from decimal import Decimal
-from typing import Any
 
 from django.db import connection
 from oscar.core.loading import get_model
 
-from dotsync.store.oscar.mapping import Pricing, pricing
 from dotsync.storefront import products
 from dotsync.storefront.products import Card
 
@@ -143,7 +141,7 @@ def recommend(kind: Kind, source_ids: Sequence[int], limit: int, fallback: Seque
         candidates = {s: ps[: max_per_source * PER_SOURCE] for s, ps in candidates.items()}
     wanted = [*sources, *extra, *(p for ps in candidates.values() for p in ps), *fallback]
     loaded = products.load(wanted)
-    card_of = _Cards(loaded)
+    card_of = products.Cards(loaded)
     if kind is Kind.UPSELL:
         candidates = _by_higher_price(sources, candidates, card_of)
 
@@ -172,31 +170,8 @@ def recommend(kind: Kind, source_ids: Sequence[int], limit: int, fallback: Seque
     return [card_of[p] for p in chosen]
 
 
-class _Cards(dict[int, Card]):
-    """The loaded products' prices and cards, each worked out when first asked for (no query)."""
-
-    def __init__(self, loaded: dict[int, Any]) -> None:
-        super().__init__()
-        self.loaded = loaded
-        self.strategy = products.strategy()
-        self.prices: dict[int, Pricing] = {}
-
-    def price(self, pid: int) -> Pricing | None:
-        """The product's price and stock (None when it was not loaded: hidden, unknown, a variant)."""
-        if pid not in self.loaded:
-            return None
-        found = self.prices.get(pid)
-        if found is None:
-            found = self.prices[pid] = pricing(self.strategy, self.loaded[pid])
-        return found
-
-    def __missing__(self, pid: int) -> Card:
-        made = self[pid] = products.card(self.loaded[pid], self.strategy, self.price(pid))
-        return made
-
-
 def _by_higher_price(
-    sources: list[int], candidates: dict[int, list[int]], card_of: _Cards
+    sources: list[int], candidates: dict[int, list[int]], card_of: products.Cards
 ) -> dict[int, list[int]]:
     out: dict[int, list[int]] = {}
 
